@@ -1,0 +1,128 @@
+/*
+ * mtcp_api.h - the socket API of aatcp.
+ *
+ * Same function names, arguments and semantics as mTCP's public header, so a
+ * program written for mTCP compiles and runs against libaatcp unchanged.
+ * Differences are extensions only: mtcp_shutdown() really half-closes,
+ * mtcp_getsockopt()/mtcp_setsockopt() really work (SO_ERROR, SO_RCVBUF,
+ * SO_SNDBUF, TCP_NODELAY), and mtcp_abort() sends a RST.
+ *
+ * Threading model (as mTCP): mtcp_create_context(cpu) starts one network
+ * thread pinned to `cpu`; the thread that created the context is that
+ * context's application thread and is the only thread that may call the
+ * functions below with the returned mctx_t.
+ */
+#ifndef AATCP_MTCP_API_H
+#define AATCP_MTCP_API_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifndef UNUSED
+#define UNUSED(x) (void)(x)
+#endif
+
+#ifndef INPORT_ANY
+#define INPORT_ANY (uint16_t)0
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum socket_type {
+	MTCP_SOCK_UNUSED,
+	MTCP_SOCK_STREAM,
+	MTCP_SOCK_PROXY,
+	MTCP_SOCK_LISTENER,
+	MTCP_SOCK_EPOLL,
+	MTCP_SOCK_PIPE,
+};
+
+struct mtcp_conf {
+	int num_cores;
+	int max_concurrency;
+	int num_ip;
+
+	int max_num_buffers;
+	int rcvbuf_size;
+	int sndbuf_size;
+
+	int tcp_timewait;
+	int tcp_timeout;
+};
+
+typedef struct mtcp_context *mctx_t;
+
+/* Reads the configuration file (mTCP's keys plus aatcp's port keys, see
+ * docs/config.md), starts DPDK and the ports. Returns 0, or -1 after printing
+ * one line naming the file, line and key that is wrong. */
+int mtcp_init(const char *config_file);
+void mtcp_destroy(void);
+
+int mtcp_getconf(struct mtcp_conf *conf);
+/* Only before mtcp_init(), as in mTCP: overrides the file's values. */
+int mtcp_setconf(const struct mtcp_conf *conf);
+
+int mtcp_core_affinitize(int cpu);
+
+mctx_t mtcp_create_context(int cpu);
+void mtcp_destroy_context(mctx_t mctx);
+
+typedef void (*mtcp_sighandler_t)(int);
+mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler);
+
+int mtcp_pipe(mctx_t mctx, int pipeid[2]);
+
+int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname,
+		    void *optval, socklen_t *optlen);
+int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname,
+		    const void *optval, socklen_t optlen);
+
+int mtcp_setsock_nonblock(mctx_t mctx, int sockid);
+
+/* FIONREAD (bytes, or for a zero-copy socket bytes not yet handed out) and
+ * FIONBIO. */
+int mtcp_socket_ioctl(mctx_t mctx, int sockid, int request, void *argp);
+
+int mtcp_socket(mctx_t mctx, int domain, int type, int protocol);
+int mtcp_bind(mctx_t mctx, int sockid, const struct sockaddr *addr,
+	      socklen_t addrlen);
+int mtcp_listen(mctx_t mctx, int sockid, int backlog);
+int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr,
+		socklen_t *addrlen);
+
+/* Source addresses/ports this context may pick for active opens so that the
+ * peer's answers land on this core's RX queue. */
+int mtcp_init_rss(mctx_t mctx, in_addr_t saddr_base, int num_addr,
+		  in_addr_t daddr, in_addr_t dport);
+
+int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr,
+		 socklen_t addrlen);
+int mtcp_close(mctx_t mctx, int sockid);
+/* Sends a RST and releases the connection at once. */
+int mtcp_abort(mctx_t mctx, int sockid);
+/* SHUT_RD, SHUT_WR, SHUT_RDWR: unlike mTCP, SHUT_WR sends a FIN and the
+ * socket can still read until the peer closes (RFC 9293 half-close). */
+int mtcp_shutdown(mctx_t mctx, int sockid, int how);
+
+int mtcp_getsockname(mctx_t mctx, int sockid, struct sockaddr *addr,
+		     socklen_t *addrlen);
+int mtcp_getpeername(mctx_t mctx, int sockid, struct sockaddr *addr,
+		     socklen_t *addrlen);
+
+ssize_t mtcp_read(mctx_t mctx, int sockid, char *buf, size_t len);
+/* flags: MSG_PEEK */
+ssize_t mtcp_recv(mctx_t mctx, int sockid, char *buf, size_t len, int flags);
+int mtcp_readv(mctx_t mctx, int sockid, const struct iovec *iov, int numIOV);
+ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len);
+int mtcp_writev(mctx_t mctx, int sockid, const struct iovec *iov, int numIOV);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AATCP_MTCP_API_H */

@@ -1,0 +1,76 @@
+/*
+ * mtcp_zc.h - zero-copy receive (thesis ch. 3) and zero-copy forwarding
+ * (thesis ch. 5).
+ *
+ * Zero-copy receive: a socket opts in with mtcp_zc_enable() before data
+ * arrives (on a listening socket it is inherited by every accepted socket; on
+ * an active socket call it before mtcp_connect()). From then on the socket's
+ * ring buffer is bypassed: each in-order segment becomes one fragment that
+ * points into the DPDK packet buffer it arrived in (thesis figure 3.2).
+ *
+ * Ownership: fragments returned by mtcp_zc_read_fragments() stay valid until
+ * mtcp_zc_free_fragments() releases them; the advertised receive window is
+ * the receive buffer minus the bytes the application still holds.
+ */
+#ifndef AATCP_MTCP_ZC_H
+#define AATCP_MTCP_ZC_H
+
+#include "mtcp_api.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One contiguous view of payload bytes inside a packet buffer (thesis
+ * figure 3.6): bytes [start, end). */
+struct stream_fragment_content {
+	char *start;
+	char *end;
+};
+
+/* Switch the socket to the zero-copy receive path (see above). Returns 0, or
+ * -1 with errno EBADF (no such socket), EINVAL (data already received),
+ * EISCONN (the ring buffer already holds data). */
+int mtcp_zc_enable(mctx_t mctx, int sockid);
+
+/* Up to n views of the next in-order payloads. Returns the count; 0 when the
+ * peer closed and everything was read; -1 with errno EAGAIN when nothing is
+ * pending (a blocking socket waits instead), EBUSY when fragments from the
+ * previous call were not freed yet, EBADF/ENOTCONN/EINVAL on misuse. Works
+ * with mtcp_epoll like mtcp_read (MTCP_EPOLLIN). */
+int mtcp_zc_read_fragments(mctx_t mctx, int sockid,
+			   struct stream_fragment_content *frags, int n);
+
+/* Releases the first n fragments handed out by the last read; their packet
+ * buffers go back to the pool (unless something else, such as a splice,
+ * still holds them). n larger than what was read: -1, errno EINVAL, nothing
+ * freed. */
+int mtcp_zc_free_fragments(mctx_t mctx, int sockid, int n);
+
+/*
+ * Zero-copy forwarding (thesis ch. 5). Both calls take the calling thread's
+ * context (the one it created with mtcp_create_context()), as in the thesis.
+ *
+ * mtcp_zc_forward(): the "standard API" (thesis figure 5.2). After
+ * mtcp_zc_read_fragments() on sockid_from, moves the first n fragments onto
+ * sockid_to's outbound list instead of freeing them; the packets leave with
+ * rewritten headers, no byte is copied. Returns n; blocks (or -1 with errno
+ * EAGAIN on a non-blocking socket) while the outbound window
+ * w = w_max - s is zero.
+ *
+ * mtcp_zc_splice(): the "splice API" (thesis figure 5.3). Call it before
+ * connecting sockid_to (the backend); from then on every in-order segment
+ * received on sockid_from is put straight onto sockid_to's outbound list by
+ * the network thread, and sockid_from advertises the adaptive window
+ * w_s = w_c / (1 + 9 b / b0) (thesis section 5.1.2). Call it for each
+ * direction you want spliced. The application may still read fragments or
+ * records of a spliced socket (and must free them).
+ */
+int mtcp_zc_forward(int sockid_from, int sockid_to, int n);
+int mtcp_zc_splice(int sockid_from, int sockid_to);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AATCP_MTCP_ZC_H */
