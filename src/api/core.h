@@ -1,0 +1,198 @@
+/*
+ * core.h - the per-core context: one network thread, the state it owns, the
+ * application thread's socket table, and the queues between the two
+ * (docs/architecture.md "Threads and shared state").
+ */
+#ifndef AATCP_CORE_H
+#define AATCP_CORE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "common/config.h"
+#include "common/counters.h"
+#include "common/spsc.h"
+#include "mtcp_epoll.h"
+#include "tcp/tcb.h"
+
+#define MAX_CORES 16
+#define TX_BURST 64
+#define RX_BURST 64
+
+struct fault;
+struct arp_table;
+struct flow_table;
+struct timer_wheel;
+struct zc_pool;
+struct aa_module;
+
+struct port {
+	int index;              /* position in the config */
+	uint16_t dpdk_id;
+	char name[CONFIG_NAME_LEN];
+	struct rte_ether_addr mac;
+	uint32_t ip, mask, gateway; /* network byte order */
+	uint16_t mtu;
+	bool tx_ip_csum, tx_tcp_csum, rx_csum; /* offloads the port offers */
+	const struct port_conf *conf;
+};
+
+/* Commands, application -> network thread. */
+enum cmd_type {
+	CMD_CONNECT,
+	CMD_LISTEN,
+	CMD_CLOSE_LISTENER,
+	CMD_CLOSE,
+	CMD_SHUTDOWN_WR,
+	CMD_ABORT,
+	CMD_SEND,       /* data was written */
+	CMD_WND_UPDATE, /* the application freed receive space */
+	CMD_RECLAIM,    /* zc/aa: nodes or records were freed */
+	CMD_FORWARD,    /* fwd: move n fragments to another socket */
+	CMD_SPLICE,
+	CMD_SETOPT,
+};
+
+struct cmd {
+	uint8_t type;
+	int sockid;
+	uint32_t gen;
+	struct tcb *tcb;
+	void *ptr;        /* listener, peer tcb, ... */
+	uint32_t addr;    /* CONNECT: remote address/port, local address/port */
+	uint16_t port;
+	uint32_t laddr;
+	uint16_t lport;
+	int arg;
+};
+
+/* Events, network thread -> application. */
+struct event {
+	int sockid;
+	uint32_t gen;
+	uint32_t bits;
+};
+
+/* A listening socket as the network thread sees it. */
+struct listener {
+	uint32_t ip;          /* 0: any of our addresses */
+	uint16_t port;
+	int backlog;
+	int sockid;
+	uint32_t gen;
+	_Atomic int syn_count;    /* half-open connections (net) */
+	struct spsc accepts;      /* struct tcb *: net produces, app consumes */
+	_Atomic int queued;       /* established, not yet accepted */
+	bool zc;                  /* accepted sockets inherit zero-copy receive */
+	const struct aa_module *aa_mod;
+	const void *aa_params;
+	uint32_t rcvbuf, sndbuf;
+	struct listener *next;    /* net: listener table chain */
+	bool closing;
+	bool ev_pending;           /* net: an IN event still to push */
+};
+
+struct epoll;
+
+/* Application-side socket slot. */
+struct socket {
+	int id;
+	enum socket_type type;
+	uint32_t gen;
+	bool nonblock;
+	bool bound;
+	bool connecting;
+	bool zc;                     /* mtcp_zc_enable() called */
+	const struct aa_module *aa_mod;
+	const void *aa_params;
+	bool nodelay;
+	uint32_t rcvbuf, sndbuf;
+	uint32_t laddr, raddr;       /* network byte order */
+	uint16_t lport, rport;
+	_Atomic(struct tcb *) tcb;   /* writer: net (connect) or app (accept) */
+	struct listener *lst;        /* MTCP_SOCK_LISTENER */
+	struct epoll *ep;            /* MTCP_SOCK_EPOLL */
+	int zc_out;                  /* fragments handed out, not freed */
+	int aa_out;                  /* records handed out, not freed */
+	/* epoll membership */
+	int epid;                    /* -1: none */
+	uint32_t ep_events;
+	mtcp_epoll_data_t ep_data;
+	bool ep_queued;              /* on its epoll's candidate queue */
+	bool ep_disabled;            /* ONESHOT fired */
+	uint32_t ev_pending;         /* edges drained from the event ring, for ET */
+	int free_next;
+};
+
+struct epoll {
+	int *queue;                  /* candidate socket ids */
+	int qhead, qlen, qcap;
+};
+
+struct core {
+	int id;
+	int cpu;
+	struct aatcp_global *g;
+
+	/* ---- network thread state ---- */
+	struct rte_mempool *pool;
+	struct zc_pool *zc_pool;
+	struct {
+		struct rte_mbuf *pkts[TX_BURST];
+		uint16_t n;
+	} tx[CONFIG_MAX_PORTS];
+	struct fault *fault_rx[CONFIG_MAX_PORTS], *fault_tx[CONFIG_MAX_PORTS];
+	struct flow_table *flows;
+	struct listener *listeners;
+	struct arp_table *arp;
+	struct timer_wheel *timers;
+	struct tcb *tcbs;            /* pool */
+	struct tcb *tcb_free;
+	uint32_t n_tcbs, tcbs_used;
+	struct tcb *out_list;        /* tcbs that may have something to send */
+	struct tcb *ev_list;         /* tcbs with events to push */
+	struct tcb *arp_wait;        /* tcbs waiting for ARP */
+	bool lst_ev_pending;         /* some listener has an event to push */
+	uint64_t now_us;
+	uint32_t iss_secret;
+	uint16_t next_ephemeral;
+	struct counters cnt;
+	uint64_t last_stat_us;
+
+	/* ---- between the threads ---- */
+	struct spsc cmdq;            /* struct cmd: app -> net */
+	struct spsc evq;             /* struct event: net -> app */
+	_Atomic uint32_t wake_word;  /* futex: bumped by net when it pushed events */
+	_Atomic bool app_sleeping;
+	_Atomic bool stop;
+	_Atomic bool running;
+	pthread_t thread;
+
+	/* ---- application thread state ---- */
+	struct socket *socks;
+	int n_socks;
+	int sock_free;               /* free list head */
+	pthread_t app_thread;
+};
+
+struct aatcp_global {
+	struct aatcp_config conf;
+	int n_ports;
+	struct port ports[CONFIG_MAX_PORTS];
+	int n_cores;
+	struct core *cores[MAX_CORES];
+	struct rte_mempool *pools[MAX_CORES];
+	bool initialised;
+};
+
+extern struct aatcp_global aatcp_g;
+
+/* The calling thread's context (set by mtcp_create_context). */
+extern _Thread_local struct core *aatcp_tls_core;
+
+#endif /* AATCP_CORE_H */

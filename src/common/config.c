@@ -1,0 +1,510 @@
+/*
+ * config.c - parser for the `key = value` configuration file.
+ *
+ * Every error names the file, the line and the key, and says what is
+ * expected, because a typo in a lab's config is the most common way a run
+ * fails (mTCP's most reported setup failure was its kernel-module config).
+ */
+#include "common/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+struct parse {
+	struct aatcp_config *c;
+	const char *file;
+	int line;
+	char *err;
+	int errlen;
+};
+
+static int fail(struct parse *p, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct parse *p, const char *key, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, (size_t)p->errlen, "%s:%d: %s: %s", p->file, p->line, key, what);
+	return -1;
+}
+
+void config_defaults(struct aatcp_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->num_cores = 1;
+	c->max_concurrency = 10000;
+	c->max_num_buffers = 10000;
+	c->rcvbuf = 65536;
+	c->sndbuf = 65536;
+	c->tcp_timeout = 30;
+	c->tcp_timewait = 0;
+	snprintf(c->eal, sizeof(c->eal), "--no-huge -m 1024");
+	c->fault_seed = 1;
+	c->log_level = LOG_WARNING;
+	c->splice_b0 = 1 << 20;
+	c->fwd_wmax = 1 << 20;
+}
+
+static int parse_long(struct parse *p, const char *key, const char *v, long lo,
+		      long hi, long *out)
+{
+	char *end;
+	long x = 0;
+
+	errno = 0;
+	x = strtol(v, &end, 0);
+	if (errno || end == v || *end)
+		return fail(p, key, "'%s' is not an integer", v);
+	if (x < lo || x > hi)
+		return fail(p, key, "%ld is out of range [%ld, %ld]", x, lo, hi);
+	*out = x;
+	return 0;
+}
+
+static int set_int(struct parse *p, const char *key, const char *v, long lo,
+		   long hi, int *dst)
+{
+	long x = 0;
+
+	if (parse_long(p, key, v, lo, hi, &x))
+		return -1;
+	*dst = (int)x;
+	return 0;
+}
+
+static int parse_ip(struct parse *p, const char *key, const char *v, uint32_t *ip)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, v, &a) != 1)
+		return fail(p, key, "'%s' is not an IPv4 address", v);
+	*ip = a.s_addr;
+	return 0;
+}
+
+static int parse_ip_prefix(struct parse *p, const char *key, const char *v,
+			   uint32_t *ip, uint8_t *prefix)
+{
+	char buf[64];
+	char *slash;
+	long pl;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(p, key, "value too long");
+	strcpy(buf, v);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return fail(p, key, "'%s' needs a prefix length, e.g. 10.0.1.2/24", v);
+	*slash = '\0';
+	if (parse_ip(p, key, buf, ip))
+		return -1;
+	if (parse_long(p, key, slash + 1, 1, 32, &pl))
+		return fail(p, key, "'%s' is not an IPv4 address/prefix", v);
+	*prefix = (uint8_t)pl;
+	return 0;
+}
+
+static int parse_mac(const char *v, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(v, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (b[i] > 0xff)
+			return -1;
+		mac[i] = (uint8_t)b[i];
+	}
+	return 0;
+}
+
+/* "200mbit", "1gbit", "500kbit", "1000000" (bit/s) */
+static int parse_rate(const char *v, uint64_t *bps)
+{
+	char *end;
+	double x = strtod(v, &end);
+
+	if (end == v || x <= 0)
+		return -1;
+	if (!strcasecmp(end, "") || !strcasecmp(end, "bit"))
+		*bps = (uint64_t)x;
+	else if (!strcasecmp(end, "kbit"))
+		*bps = (uint64_t)(x * 1e3);
+	else if (!strcasecmp(end, "mbit"))
+		*bps = (uint64_t)(x * 1e6);
+	else if (!strcasecmp(end, "gbit"))
+		*bps = (uint64_t)(x * 1e9);
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_prob(struct parse *p, const char *key, const char *name,
+		      const char *v, double *out)
+{
+	char *end;
+	double x = strtod(v, &end);
+
+	if (end == v || *end || x < 0 || x > 1)
+		return fail(p, key, "%s=%s is not a probability in [0, 1]", name, v);
+	*out = x;
+	return 0;
+}
+
+/* drop=0.01,dup=0.01,reorder=0.1,depth=3,corrupt=0.001,rate=200mbit,dir=rx */
+static int parse_fault(struct parse *p, const char *key, const char *v,
+		       struct fault_conf *f)
+{
+	char buf[256];
+	char *save = NULL;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(p, key, "value too long");
+	strcpy(buf, v);
+	memset(f, 0, sizeof(*f));
+	f->rx = f->tx = true;
+	f->depth = 3;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		long x = 0;
+
+		if (!eq)
+			return fail(p, key, "'%s' should be name=value", tok);
+		*eq = '\0';
+		const char *name = tok, *val = eq + 1;
+		if (!strcmp(name, "drop")) {
+			if (parse_prob(p, key, name, val, &f->drop))
+				return -1;
+		} else if (!strcmp(name, "dup")) {
+			if (parse_prob(p, key, name, val, &f->dup))
+				return -1;
+		} else if (!strcmp(name, "reorder")) {
+			if (parse_prob(p, key, name, val, &f->reorder))
+				return -1;
+		} else if (!strcmp(name, "corrupt")) {
+			if (parse_prob(p, key, name, val, &f->corrupt))
+				return -1;
+		} else if (!strcmp(name, "depth")) {
+			if (parse_long(p, key, val, 1, 1024, &x))
+				return -1;
+			f->depth = (uint32_t)x;
+		} else if (!strcmp(name, "rate")) {
+			if (parse_rate(val, &f->rate_bps))
+				return fail(p, key, "rate=%s: expected e.g. 200mbit", val);
+		} else if (!strcmp(name, "dir")) {
+			f->rx = !strcmp(val, "rx") || !strcmp(val, "both");
+			f->tx = !strcmp(val, "tx") || !strcmp(val, "both");
+			if (!f->rx && !f->tx)
+				return fail(p, key, "dir=%s: expected rx, tx or both", val);
+		} else {
+			return fail(p, key, "unknown fault '%s' (drop, dup, reorder, depth, "
+				    "corrupt, rate, dir)", name);
+		}
+	}
+	f->enabled = true;
+	return 0;
+}
+
+static struct port_conf *port_by_name(struct parse *p, const char *key,
+				      const char *name, size_t len)
+{
+	struct aatcp_config *c = p->c;
+
+	if (len == 0 || len >= CONFIG_NAME_LEN) {
+		fail(p, key, "port name must be 1..%d characters", CONFIG_NAME_LEN - 1);
+		return NULL;
+	}
+	for (int i = 0; i < c->n_ports; i++)
+		if (strlen(c->ports[i].name) == len && !strncmp(c->ports[i].name, name, len))
+			return &c->ports[i];
+	if (c->n_ports == CONFIG_MAX_PORTS) {
+		fail(p, key, "more than %d ports", CONFIG_MAX_PORTS);
+		return NULL;
+	}
+	struct port_conf *pc = &c->ports[c->n_ports++];
+	memset(pc, 0, sizeof(*pc));
+	memcpy(pc->name, name, len);
+	pc->mtu = 1500;
+	pc->line = p->line;
+	return pc;
+}
+
+static int set_port_key(struct parse *p, const char *key, const char *v)
+{
+	const char *name = key + strlen("port.");
+	const char *dot = strrchr(name, '.');
+	struct port_conf *pc;
+	long x = 0;
+
+	if (!dot || dot == name)
+		return fail(p, key, "expected port.<name>.<device|ip|gateway|mtu|fault>");
+	pc = port_by_name(p, key, name, (size_t)(dot - name));
+	if (!pc)
+		return -1;
+	const char *field = dot + 1;
+	if (!strcmp(field, "device")) {
+		if (strlen(v) >= CONFIG_DEV_LEN)
+			return fail(p, key, "device string too long");
+		strcpy(pc->device, v);
+	} else if (!strcmp(field, "ip")) {
+		return parse_ip_prefix(p, key, v, &pc->ip, &pc->prefix);
+	} else if (!strcmp(field, "gateway")) {
+		return parse_ip(p, key, v, &pc->gateway);
+	} else if (!strcmp(field, "mtu")) {
+		if (parse_long(p, key, v, 576, 9000, &x))
+			return -1;
+		pc->mtu = (uint16_t)x;
+	} else if (!strcmp(field, "fault")) {
+		return parse_fault(p, key, v, &pc->fault);
+	} else {
+		return fail(p, key, "unknown port key '%s' (device, ip, gateway, mtu, fault)",
+			    field);
+	}
+	return 0;
+}
+
+static int set_arp_key(struct parse *p, const char *key, const char *v)
+{
+	struct aatcp_config *c = p->c;
+	struct arp_conf *a;
+
+	if (c->n_arp == CONFIG_MAX_ARP)
+		return fail(p, key, "more than %d static ARP entries", CONFIG_MAX_ARP);
+	a = &c->arp[c->n_arp];
+	if (parse_ip(p, key, key + strlen("arp."), &a->ip))
+		return -1;
+	if (parse_mac(v, a->mac))
+		return fail(p, key, "'%s' is not a MAC address like 02:00:00:00:01:01", v);
+	c->n_arp++;
+	return 0;
+}
+
+static int set_stat_print(struct parse *p, const char *v)
+{
+	char buf[256];
+	char *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *t = strtok_r(buf, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
+		struct port_conf *pc = port_by_name(p, "stat_print", t, strlen(t));
+		if (!pc)
+			return -1;
+		pc->stat_print = true;
+	}
+	return 0;
+}
+
+static int set_log_level(struct parse *p, const char *key, const char *v)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(v, names[i])) {
+			p->c->log_level = i;
+			return 0;
+		}
+	return fail(p, key, "'%s': expected error, warning, info or debug", v);
+}
+
+static int set_string(struct parse *p, const char *key, const char *v, char *dst,
+		      size_t len)
+{
+	if (strlen(v) >= len)
+		return fail(p, key, "value longer than %zu characters", len - 1);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_key(struct parse *p, const char *key, const char *v)
+{
+	struct aatcp_config *c = p->c;
+	long x = 0;
+
+	if (!strcmp(key, "num_cores"))
+		return set_int(p, key, v, 1, 64, &c->num_cores);
+	if (!strcmp(key, "max_concurrency"))
+		return set_int(p, key, v, 1, 1 << 22, &c->max_concurrency);
+	if (!strcmp(key, "max_num_buffers"))
+		return set_int(p, key, v, 1, 1 << 22, &c->max_num_buffers);
+	if (!strcmp(key, "rcvbuf"))
+		return set_int(p, key, v, 1024, 1 << 30, &c->rcvbuf);
+	if (!strcmp(key, "sndbuf"))
+		return set_int(p, key, v, 1024, 1 << 30, &c->sndbuf);
+	if (!strcmp(key, "tcp_timeout"))
+		return set_int(p, key, v, -1, 1 << 20, &c->tcp_timeout);
+	if (!strcmp(key, "tcp_timewait"))
+		return set_int(p, key, v, 0, 3600, &c->tcp_timewait);
+	if (!strcmp(key, "stat_print"))
+		return set_stat_print(p, v);
+	if (!strcmp(key, "io") || !strcmp(key, "num_mem_ch") || !strcmp(key, "port")) {
+		LOG_WARN("%s:%d: mTCP key '%s' ignored: aatcp reads its ports from "
+			 "port.<name>.* keys", p->file, p->line, key);
+		return 0;
+	}
+	if (!strncmp(key, "port.", 5))
+		return set_port_key(p, key, v);
+	if (!strncmp(key, "arp.", 4))
+		return set_arp_key(p, key, v);
+	if (!strcmp(key, "mbufs")) {
+		if (parse_long(p, key, v, 1024, 1 << 24, &x))
+			return -1;
+		c->mbufs = (uint32_t)x;
+		return 0;
+	}
+	if (!strcmp(key, "eal"))
+		return set_string(p, key, v, c->eal, sizeof(c->eal));
+	if (!strcmp(key, "idle_sleep_us")) {
+		if (parse_long(p, key, v, 0, 100000, &x))
+			return -1;
+		c->idle_sleep_us = (uint32_t)x;
+		return 0;
+	}
+	if (!strcmp(key, "stats_file"))
+		return set_string(p, key, v, c->stats_file, sizeof(c->stats_file));
+	if (!strcmp(key, "fault_seed")) {
+		if (parse_long(p, key, v, 0, 0x7fffffff, &x))
+			return -1;
+		c->fault_seed = (uint64_t)x;
+		return 0;
+	}
+	if (!strcmp(key, "log_level"))
+		return set_log_level(p, key, v);
+	if (!strcmp(key, "splice_b0")) {
+		if (parse_long(p, key, v, 4096, 1 << 30, &x))
+			return -1;
+		c->splice_b0 = (uint32_t)x;
+		return 0;
+	}
+	if (!strcmp(key, "fwd_wmax")) {
+		if (parse_long(p, key, v, 4096, 1 << 30, &x))
+			return -1;
+		c->fwd_wmax = (uint32_t)x;
+		return 0;
+	}
+	return fail(p, key, "unknown key (see docs/config.md)");
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int check_ports(struct parse *p)
+{
+	struct aatcp_config *c = p->c;
+
+	if (c->n_ports == 0) {
+		p->line = 0;
+		return fail(p, "port.<name>.device", "no port configured");
+	}
+	for (int i = 0; i < c->n_ports; i++) {
+		struct port_conf *pc = &c->ports[i];
+		char key[80];
+
+		p->line = pc->line;
+		if (!pc->device[0]) {
+			snprintf(key, sizeof(key), "port.%s.device", pc->name);
+			return fail(p, key, "missing (PCI address or DPDK vdev)");
+		}
+		if (!pc->ip) {
+			snprintf(key, sizeof(key), "port.%s.ip", pc->name);
+			return fail(p, key, "missing (address/prefix the stack owns)");
+		}
+	}
+	return 0;
+}
+
+int config_parse_text(struct aatcp_config *c, const char *name, const char *text,
+		      char *err, int errlen)
+{
+	struct parse p = {.c = c, .file = name, .line = 0, .err = err, .errlen = errlen};
+	const char *s = text;
+
+	while (*s) {
+		char line[1024];
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+
+		p.line++;
+		if (len >= sizeof(line))
+			return fail(&p, "(line)", "longer than %zu characters", sizeof(line) - 1);
+		memcpy(line, s, len);
+		line[len] = '\0';
+		s += len + (nl ? 1 : 0);
+
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		char *l = trim(line);
+		if (!*l)
+			continue;
+		char *eq = strchr(l, '=');
+		if (!eq)
+			return fail(&p, trim(l), "expected 'key = value'");
+		*eq = '\0';
+		char *key = trim(l), *val = trim(eq + 1);
+		if (!*key)
+			return fail(&p, "(key)", "empty key before '='");
+		if (!*val)
+			return fail(&p, key, "empty value");
+		if (set_key(&p, key, val))
+			return -1;
+	}
+	if (check_ports(&p))
+		return -1;
+	snprintf(c->path, sizeof(c->path), "%s", name);
+	return 0;
+}
+
+int config_load(struct aatcp_config *c, const char *path, char *err, int errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long n;
+
+	if (!f) {
+		snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	if (n < 0 || n > (1 << 20)) {
+		fclose(f);
+		snprintf(err, (size_t)errlen, "%s: not a config file (size)", path);
+		return -1;
+	}
+	text = malloc((size_t)n + 1);
+	if (!text) {
+		fclose(f);
+		snprintf(err, (size_t)errlen, "%s: out of memory", path);
+		return -1;
+	}
+	size_t got = fread(text, 1, (size_t)n, f);
+	text[got] = '\0';
+	fclose(f);
+	int rc = config_parse_text(c, path, text, err, errlen);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/*
+ * counters.h - per-core counters. Every dropped frame or segment is counted
+ * under a reason, so "bad input gets a counted drop" can be checked from the
+ * stats file and the per-second `stat_print` lines.
+ *
+ * Written by the network thread only; read by anyone (stats printing) with
+ * relaxed, possibly slightly stale, loads.
+ */
+#ifndef AATCP_COUNTERS_H
+#define AATCP_COUNTERS_H
+
+#include <stdint.h>
+
+#define DROP_REASONS(X)                                                         \
+	X(eth_short) X(eth_not_for_us) X(eth_own_frame) X(eth_type)             \
+	X(arp_bad) X(ip_short) X(ip_version) X(ip_hdr_len) X(ip_len)            \
+	X(ip_csum) X(ip_frag) X(ip_not_for_us) X(ip_proto) X(icmp_bad)          \
+	X(tcp_short) X(tcp_hdr_len) X(tcp_csum) X(tcp_bad_flags)                \
+	X(tcp_no_flow) X(tcp_out_of_window) X(tcp_bad_ack) X(tcp_rst_ignored)   \
+	X(tcp_syn_challenged) X(tcp_syn_backlog) X(tcp_no_tcb) X(tcp_rcv_full)  \
+	X(tcp_old_dup) X(tcp_no_node) X(arp_pending_full) X(fault_injected)     \
+	X(tx_full) X(mbuf_alloc)
+
+enum drop_reason {
+#define X(name) DROP_##name,
+	DROP_REASONS(X)
+#undef X
+	DROP_MAX
+};
+
+extern const char *const drop_reason_names[DROP_MAX];
+
+struct counters {
+	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
+	uint64_t drops[DROP_MAX];
+	uint64_t tcp_rx_segs, tcp_tx_segs, tcp_tx_data_segs;
+	uint64_t retransmits, fast_retransmits, rto_expired, tlp_unused;
+	uint64_t dupacks_sent, dupacks_rcvd, ooo_segs, sack_blocks_sent;
+	uint64_t conn_active, conn_passive, conn_closed, conn_reset_rcvd;
+	uint64_t rst_sent, challenge_acks, zero_window_probes, window_updates;
+	uint64_t arp_requests, arp_replies, icmp_echo;
+	uint64_t fault_dropped, fault_duped, fault_reordered, fault_corrupted,
+		fault_delayed;
+	uint64_t fwd_segs, splice_segs;
+};
+
+static inline void count_drop(struct counters *c, enum drop_reason r)
+{
+	c->drops[r]++;
+}
+
+#endif /* AATCP_COUNTERS_H */

@@ -1,0 +1,262 @@
+/*
+ * port.c - DPDK EAL arguments, mempools and port configuration.
+ */
+#include "io/port.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "common/log.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+static bool is_pci(const char *dev)
+{
+	unsigned int d, b, s, f;
+	char tail;
+
+	/* domain:bus:slot.func or bus:slot.func */
+	return sscanf(dev, "%x:%x:%x.%x%c", &d, &b, &s, &f, &tail) == 4 ||
+	       sscanf(dev, "%x:%x.%x%c", &b, &s, &f, &tail) == 3;
+}
+
+int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
+		  char **argv, int max_args)
+{
+	size_t used = 0;
+	int argc = 0;
+	bool any_pci = false;
+
+#define PUSH(...)                                                            \
+	do {                                                                 \
+		int n_ = snprintf(store + used, store_len - used, __VA_ARGS__); \
+		if (n_ < 0 || (size_t)n_ >= store_len - used || argc >= max_args - 1) \
+			return -1;                                           \
+		argv[argc++] = store + used;                                 \
+		used += (size_t)n_ + 1;                                      \
+	} while (0)
+
+	PUSH("aatcp");
+	/* The application thread that calls mtcp_init() is EAL's main lcore;
+	 * network threads register themselves (rte_thread_register). */
+	PUSH("-l");
+	PUSH("0");
+	PUSH("--file-prefix=aatcp%d", (int)getpid());
+	/* One process, no secondary processes: no shared config files and no
+	 * telemetry socket left behind in /var/run/dpdk. */
+	PUSH("--no-shconf");
+	PUSH("--no-telemetry");
+	for (int i = 0; i < c->n_ports; i++) {
+		if (is_pci(c->ports[i].device)) {
+			PUSH("-a");
+			PUSH("%s", c->ports[i].device);
+			any_pci = true;
+		} else {
+			PUSH("--vdev=%s", c->ports[i].device);
+		}
+	}
+	if (!any_pci)
+		PUSH("--no-pci");
+	PUSH("--log-level=%s", c->log_level >= 3 ? "debug" : "error");
+	/* extra arguments, split on spaces */
+	char extra[sizeof(c->eal)];
+	char *save = NULL;
+	snprintf(extra, sizeof(extra), "%s", c->eal);
+	for (char *t = strtok_r(extra, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+		PUSH("%s", t);
+	argv[argc] = NULL;
+	return argc;
+#undef PUSH
+}
+
+/* The ethdev name of a configured device: the vdev name before the first
+ * comma, or the PCI address. */
+static void dev_name(const char *device, char *out, size_t len)
+{
+	size_t n = strcspn(device, ",");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, device, n);
+	out[n] = '\0';
+}
+
+static uint32_t pool_size(const struct aatcp_config *c)
+{
+	uint32_t n = c->mbufs;
+
+	if (!n) {
+		/* RX and TX rings of every port, plus room for every socket's
+		 * receive window held as packets (zero-copy keeps them). */
+		n = (uint32_t)c->n_ports * (RX_DESC + TX_DESC) * 2 + 32768;
+	}
+	return n;
+}
+
+static int create_pools(struct aatcp_global *g, char *err, int errlen)
+{
+	uint32_t n = pool_size(&g->conf);
+
+	for (int i = 0; i < g->conf.num_cores; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "aatcp_mbuf_%d", i);
+		g->pools[i] = rte_pktmbuf_pool_create(name, n, 256, 0,
+						      RTE_MBUF_DEFAULT_BUF_SIZE,
+						      (int)rte_socket_id());
+		if (!g->pools[i]) {
+			snprintf(err, (size_t)errlen,
+				 "%s: cannot allocate %u mbufs for core %d (%s); lower "
+				 "'mbufs' or give EAL more memory with 'eal = -m ...'",
+				 g->conf.path, n, i, rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void pick_offloads(struct port *p, const struct rte_eth_dev_info *di,
+			  struct rte_eth_conf *ec)
+{
+	uint64_t tx = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+
+	if ((di->tx_offload_capa & tx) == tx) {
+		ec->txmode.offloads |= tx;
+		p->tx_ip_csum = p->tx_tcp_csum = true;
+	}
+	if ((di->rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM) == RTE_ETH_RX_OFFLOAD_CHECKSUM) {
+		ec->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_CHECKSUM;
+		p->rx_csum = true;
+	}
+	if (di->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		ec->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+}
+
+static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
+{
+	const struct port_conf *pc = &g->conf.ports[idx];
+	struct port *p = &g->ports[idx];
+	struct rte_eth_dev_info di;
+	struct rte_eth_conf ec;
+	char name[CONFIG_DEV_LEN];
+	uint16_t nq = (uint16_t)g->conf.num_cores;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->index = idx;
+	p->conf = pc;
+	memcpy(p->name, pc->name, sizeof(p->name));
+	p->ip = pc->ip;
+	p->mask = pc->prefix ? htonl(~0u << (32 - pc->prefix)) : 0;
+	p->gateway = pc->gateway;
+	p->mtu = pc->mtu;
+	dev_name(pc->device, name, sizeof(name));
+	if (rte_eth_dev_get_port_by_name(name, &p->dpdk_id)) {
+		snprintf(err, (size_t)errlen,
+			 "%s: port.%s.device: DPDK has no device '%s' (is the interface "
+			 "there, the PCI device bound to vfio-pci, the vdev string right?)",
+			 g->conf.path, pc->name, name);
+		return -1;
+	}
+	rte_eth_dev_info_get(p->dpdk_id, &di);
+	if (di.max_rx_queues < nq || di.max_tx_queues < nq) {
+		snprintf(err, (size_t)errlen,
+			 "%s: port.%s.device: '%s' offers %u queue pairs but num_cores "
+			 "is %u (for net_af_packet add qpairs=%u)", g->conf.path, pc->name,
+			 name, di.max_rx_queues, nq, nq);
+		return -1;
+	}
+	memset(&ec, 0, sizeof(ec));
+	pick_offloads(p, &di, &ec);
+	if (nq > 1 && di.flow_type_rss_offloads) {
+		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		ec.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP;
+		ec.rx_adv_conf.rss_conf.rss_hf &= di.flow_type_rss_offloads;
+	}
+	rc = rte_eth_dev_configure(p->dpdk_id, nq, nq, &ec);
+	if (rc) {
+		snprintf(err, (size_t)errlen, "%s: port.%s: configure failed: %s",
+			 g->conf.path, pc->name, rte_strerror(-rc));
+		return -1;
+	}
+	rte_eth_dev_set_mtu(p->dpdk_id, p->mtu); /* best effort: not every PMD can */
+	for (uint16_t q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(p->dpdk_id, q, RX_DESC,
+					    rte_eth_dev_socket_id(p->dpdk_id), NULL, g->pools[q]);
+		if (!rc)
+			rc = rte_eth_tx_queue_setup(p->dpdk_id, q, TX_DESC,
+						    rte_eth_dev_socket_id(p->dpdk_id), NULL);
+		if (rc) {
+			snprintf(err, (size_t)errlen, "%s: port.%s: queue %u setup failed: %s",
+				 g->conf.path, pc->name, q, rte_strerror(-rc));
+			return -1;
+		}
+	}
+	rc = rte_eth_dev_start(p->dpdk_id);
+	if (rc) {
+		snprintf(err, (size_t)errlen, "%s: port.%s: start failed: %s",
+			 g->conf.path, pc->name, rte_strerror(-rc));
+		return -1;
+	}
+	rte_eth_macaddr_get(p->dpdk_id, &p->mac);
+	LOG_INFO("port %s: dpdk port %u (%s), mac %02x:%02x:%02x:%02x:%02x:%02x, "
+		 "csum offload tx=%d rx=%d", p->name, p->dpdk_id, di.driver_name,
+		 p->mac.addr_bytes[0], p->mac.addr_bytes[1], p->mac.addr_bytes[2],
+		 p->mac.addr_bytes[3], p->mac.addr_bytes[4], p->mac.addr_bytes[5],
+		 p->tx_tcp_csum, p->rx_csum);
+	return 0;
+}
+
+int port_setup_all(struct aatcp_global *g, char *err, int errlen)
+{
+	if (create_pools(g, err, errlen))
+		return -1;
+	g->n_ports = g->conf.n_ports;
+	for (int i = 0; i < g->n_ports; i++)
+		if (setup_port(g, i, err, errlen))
+			return -1;
+	return 0;
+}
+
+void port_stop_all(struct aatcp_global *g)
+{
+	for (int i = 0; i < g->n_ports; i++) {
+		rte_eth_dev_stop(g->ports[i].dpdk_id);
+		rte_eth_dev_close(g->ports[i].dpdk_id);
+	}
+}
+
+struct port *port_by_ip(struct aatcp_global *g, uint32_t ip)
+{
+	for (int i = 0; i < g->n_ports; i++)
+		if (g->ports[i].ip == ip)
+			return &g->ports[i];
+	return NULL;
+}
+
+struct port *port_for_dest(struct aatcp_global *g, uint32_t ip, uint32_t *next_hop)
+{
+	for (int i = 0; i < g->n_ports; i++) {
+		struct port *p = &g->ports[i];
+		if ((ip & p->mask) == (p->ip & p->mask)) {
+			*next_hop = ip;
+			return p;
+		}
+	}
+	for (int i = 0; i < g->n_ports; i++) {
+		struct port *p = &g->ports[i];
+		if (p->gateway) {
+			*next_hop = p->gateway;
+			return p;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,25 @@
+/*
+ * port.h - DPDK port setup: one RX/TX queue pair per core on every port,
+ * any PMD (PCI NICs, net_af_packet, net_af_xdp, net_memif, net_tap), with
+ * checksum offloads used when the port offers them.
+ */
+#ifndef AATCP_PORT_H
+#define AATCP_PORT_H
+
+#include "api/core.h"
+
+/* Builds the EAL argument vector from the config (vdevs, PCI allowlist,
+ * cores, extra `eal` args). argv points into `store`. Returns argc. */
+int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
+		  char **argv, int max_args);
+
+/* Creates per-core mempools, configures and starts every port. Returns 0 or
+ * -1 with a message naming the port and the problem in err. */
+int port_setup_all(struct aatcp_global *g, char *err, int errlen);
+void port_stop_all(struct aatcp_global *g);
+
+/* The port whose prefix contains ip (network order), or NULL. */
+struct port *port_for_dest(struct aatcp_global *g, uint32_t ip, uint32_t *next_hop);
+struct port *port_by_ip(struct aatcp_global *g, uint32_t ip);
+
+#endif /* AATCP_PORT_H */

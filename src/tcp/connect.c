@@ -1,0 +1,123 @@
+/*
+ * connect.c - active open: source port choice, next hop, SYN (RFC 9293
+ * 3.10.1), and the wait for ARP when the next hop is not known yet.
+ */
+#include <errno.h>
+
+#include "common/seq.h"
+#include "io/port.h"
+#include "net/arp.h"
+#include "tcp/cc.h"
+#include "tcp/flow.h"
+#include "tcp/rtt.h"
+#include "tcp/sndbuf.h"
+#include "tcp/tcp.h"
+#include "tcp/timer.h"
+
+#include <rte_byteorder.h>
+
+#define EPHEMERAL_LO 32768
+#define EPHEMERAL_HI 60999
+
+/* A free source port whose flow this core owns (flows are spread over the
+ * cores by flow_hash; see api/netloop.c). */
+static uint16_t pick_port(struct core *c, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+	int n = c->g->n_cores;
+
+	for (int tries = 0; tries < EPHEMERAL_HI - EPHEMERAL_LO; tries++) {
+		uint16_t p = c->next_ephemeral;
+		c->next_ephemeral = p >= EPHEMERAL_HI ? EPHEMERAL_LO : (uint16_t)(p + 1);
+		uint16_t np = rte_cpu_to_be_16(p);
+		if (n > 1 && (int)(flow_hash(laddr, np, raddr, rport) % (uint32_t)n) != c->id)
+			continue;
+		if (!flow_lookup(c->flows, laddr, np, raddr, rport))
+			return np;
+	}
+	return 0;
+}
+
+static void wait_arp(struct core *c, struct tcb *t, uint32_t next_hop)
+{
+	arp_request(c, t->port, next_hop);
+	if (!t->on_arp_list) {
+		t->on_arp_list = true;
+		t->arp_next = c->arp_wait;
+		c->arp_wait = t;
+	}
+}
+
+static uint32_t next_hop_of(struct core *c, const struct tcb *t)
+{
+	uint32_t nh = t->raddr;
+
+	port_for_dest(c->g, t->raddr, &nh);
+	return nh;
+}
+
+int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport)
+{
+	uint32_t nh;
+	struct port *p = port_for_dest(c->g, raddr, &nh);
+
+	if (!p)
+		return -ENETUNREACH;
+	t->port = p;
+	t->raddr = raddr;
+	t->rport = rport;
+	if (!t->laddr)
+		t->laddr = p->ip;
+	if (!t->lport) {
+		t->lport = pick_port(c, t->laddr, raddr, rport);
+		if (!t->lport)
+			return -EADDRNOTAVAIL;
+	} else if (flow_lookup(c->flows, t->laddr, t->lport, raddr, rport)) {
+		return -EADDRINUSE;
+	}
+	t->iss = tcp_iss(c, t);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	sndbuf_set_seq(t->sb, t->iss + 1);
+	tcp_set_state(c, t, TCP_SYN_SENT);
+	flow_insert(c->flows, t);
+	c->cnt.conn_active++;
+	t->peer_mac_ok = arp_lookup(nh, &t->peer_mac);
+	if (t->peer_mac_ok)
+		tcp_send_syn(c, t);
+	else {
+		wait_arp(c, t, nh);
+		timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
+	}
+	return 0;
+}
+
+void tcp_arp_poll(struct core *c)
+{
+	struct tcb **pp = &c->arp_wait;
+
+	while (*pp) {
+		struct tcb *t = *pp;
+		bool done = !t->core || tcb_state(t) != TCP_SYN_SENT;
+
+		if (!done && arp_lookup(next_hop_of(c, t), &t->peer_mac)) {
+			t->peer_mac_ok = true;
+			tcp_send_syn(c, t);
+			done = true;
+		}
+		if (!done) {
+			arp_request(c, t->port, next_hop_of(c, t));
+			pp = &t->arp_next;
+			continue;
+		}
+		*pp = t->arp_next;
+		t->on_arp_list = false;
+		tcb_release_if_dead(c, t);
+	}
+}
+
+void tcp_syn_retry(struct core *c, struct tcb *t)
+{
+	if (t->peer_mac_ok)
+		tcp_send_syn(c, t);
+	else
+		wait_arp(c, t, next_hop_of(c, t));
+}

@@ -1,0 +1,628 @@
+/*
+ * input.c - see input.h. The order of checks follows RFC 9293 3.10.7.4:
+ * sequence number, RST, SYN, ACK, segment text, FIN.
+ */
+#include "tcp/input.h"
+
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_tcp.h>
+
+#include "common/seq.h"
+#include "net/csum.h"
+#include "tcp/cc.h"
+#include "tcp/flow.h"
+#include "tcp/options.h"
+#include "tcp/rtt.h"
+#include "tcp/sndbuf.h"
+#include "tcp/tcp.h"
+#include "tcp/timer.h"
+
+struct seg {
+	uint32_t seq, ack, wnd; /* wnd as sent (unscaled) */
+	uint8_t flags;
+	char *payload;
+	uint32_t len;           /* payload bytes */
+	struct tcp_opts o;
+	const struct rte_tcp_hdr *th;
+};
+
+static void drop(struct core *c, enum drop_reason r)
+{
+	count_drop(&c->cnt, r);
+}
+
+static bool checksum_ok(const struct port *p, const struct rte_mbuf *m,
+			const struct rte_ipv4_hdr *ih, const void *th, uint16_t tcplen)
+{
+	if (p->rx_csum) {
+		uint64_t f = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+		if (f == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+			return true;
+		if (f == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+			return false;
+	}
+	uint64_t s = csum_pseudo(ih->src_addr, ih->dst_addr, IPPROTO_TCP, tcplen);
+	return csum_fold(csum_add(th, tcplen, s)) == 0xffff;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connection setup                                                       */
+
+/* Options of the peer's SYN decide what this connection uses. */
+static void apply_syn_options(struct tcb *t, const struct seg *s)
+{
+	uint16_t peer_mss = s->o.mss_ok ? s->o.mss : 536; /* RFC 9293 3.7.1 */
+
+	t->mss = peer_mss < t->our_mss ? peer_mss : t->our_mss;
+	if (t->mss < 64)
+		t->mss = 64; /* a peer announcing a tiny MSS must not stall us */
+	t->ws_ok = s->o.ws_ok;
+	if (t->ws_ok)
+		t->snd_wscale = s->o.ws;
+	else
+		t->rcv_wscale = 0; /* RFC 7323 2.2: both sides or neither */
+	t->ts_ok = s->o.ts_ok;
+	if (t->ts_ok) {
+		t->ts_recent = s->o.tsval;
+		t->mss -= 12; /* the timestamp option rides in every segment */
+	}
+	t->sack_ok = s->o.sack_ok;
+}
+
+static void arm_idle(struct core *c, struct tcb *t)
+{
+	int to = c->g->conf.tcp_timeout;
+
+	if (to > 0)
+		timer_arm(c, t, TT_IDLE, c->now_us + (uint64_t)to * 1000000u);
+}
+
+static void passive_open(struct core *c, struct port *p, struct listener *l,
+			 const struct rte_ipv4_hdr *ih, const struct seg *s,
+			 const struct rte_ether_addr *src_mac)
+{
+	struct tcb *t;
+
+	if (atomic_load(&l->syn_count) + atomic_load(&l->queued) >= l->backlog) {
+		/* bounded backlog: a SYN flood costs us nothing but this */
+		drop(c, DROP_tcp_syn_backlog);
+		return;
+	}
+	t = tcb_alloc(c);
+	if (!t) {
+		drop(c, DROP_tcp_no_tcb);
+		return;
+	}
+	t->laddr = ih->dst_addr;
+	t->raddr = ih->src_addr;
+	t->lport = s->th->dst_port;
+	t->rport = s->th->src_port;
+	t->port = p;
+	t->peer_mac = *src_mac;
+	t->peer_mac_ok = true;
+	t->rcv_mode = l->zc ? RCV_ZC : RCV_RING;
+	if (tcb_setup(c, t, l->rcvbuf, l->sndbuf)) {
+		tcb_free(c, t);
+		drop(c, DROP_tcp_no_tcb);
+		return;
+	}
+	t->irs = s->seq;
+	t->rcv_nxt = s->seq + 1;
+	apply_syn_options(t, s);
+	t->iss = tcp_iss(c, t);
+	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+	sndbuf_set_seq(t->sb, t->iss + 1); /* first data byte follows the SYN */
+	t->snd_wnd = s->wnd; /* RFC 7323 2.2: never scaled in a SYN */
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = t->iss;
+	cc_init(t);
+	t->listener = l;
+	atomic_fetch_add(&l->syn_count, 1);
+	tcp_set_state(c, t, TCP_SYN_RCVD);
+	flow_insert(c->flows, t);
+	c->cnt.conn_passive++;
+	tcp_send_syn(c, t);
+}
+
+static void no_connection(struct core *c, struct port *p, const struct rte_ipv4_hdr *ih,
+			  const struct seg *s, const struct rte_ether_addr *src_mac)
+{
+	struct listener *l = listener_lookup(c, ih->dst_addr, s->th->dst_port);
+	uint32_t seg_len = s->len + !!(s->flags & TCP_FLAG_SYN) + !!(s->flags & TCP_FLAG_FIN);
+
+	if (s->flags & TCP_FLAG_RST) {
+		drop(c, DROP_tcp_no_flow); /* never answer a RST */
+		return;
+	}
+	if (l && !l->closing && (s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
+		passive_open(c, p, l, ih, s, src_mac);
+		return;
+	}
+	/* RFC 9293 3.10.7.1 (CLOSED) and 3.10.7.2 (LISTEN, an ACK): RST. */
+	drop(c, DROP_tcp_no_flow);
+	tcp_send_rst_reply(c, p, src_mac, ih->dst_addr, ih->src_addr, s->th, seg_len);
+}
+
+/* RFC 9293 3.10.7.3 */
+static void syn_sent(struct core *c, struct tcb *t, const struct seg *s)
+{
+	bool ack = s->flags & TCP_FLAG_ACK;
+
+	if (ack && (seq_leq(s->ack, t->iss) || seq_gt(s->ack, t->snd_max))) {
+		if (!(s->flags & TCP_FLAG_RST))
+			tcp_send_rst_reply(c, t->port, &t->peer_mac, t->laddr, t->raddr, s->th,
+					   s->len);
+		drop(c, DROP_tcp_bad_ack);
+		return;
+	}
+	if (s->flags & TCP_FLAG_RST) {
+		if (ack)
+			tcp_done(c, t, ECONNREFUSED);
+		else
+			drop(c, DROP_tcp_rst_ignored);
+		return;
+	}
+	if (!(s->flags & TCP_FLAG_SYN)) {
+		drop(c, DROP_tcp_bad_flags);
+		return;
+	}
+	t->irs = s->seq;
+	t->rcv_nxt = s->seq + 1;
+	apply_syn_options(t, s);
+	t->snd_wnd = s->wnd;
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = s->seq;
+	t->snd_wl2 = s->ack;
+	cc_init(t);
+	if (ack) {
+		t->snd_una = s->ack;
+		rtt_ack(t, s->ack, c->now_us);
+		timer_cancel(t, TT_RTO);
+		t->syn_retries = 0;
+		tcp_set_state(c, t, TCP_ESTABLISHED);
+		arm_idle(c, t);
+		tcb_raise(c, t, TEV_OUT);
+		t->ack_now = true;
+	} else {
+		/* simultaneous open (RFC 9293 figure 7) */
+		tcp_set_state(c, t, TCP_SYN_RCVD);
+		t->ack_now = true;
+		tcp_send_syn(c, t);
+	}
+	tcp_want_output(c, t);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Synchronized states                                                    */
+
+/* RFC 9293 3.10.7.4, first check: is any part of the segment in window? */
+static bool acceptable(const struct tcb *t, const struct seg *s)
+{
+	uint32_t wnd = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	uint32_t len = s->len + !!(s->flags & TCP_FLAG_SYN) + !!(s->flags & TCP_FLAG_FIN);
+	uint32_t end = t->rcv_nxt + wnd;
+
+	if (len == 0) {
+		if (wnd == 0)
+			return s->seq == t->rcv_nxt;
+		return seq_in(s->seq, t->rcv_nxt, end);
+	}
+	if (wnd == 0)
+		return false;
+	return seq_in(s->seq, t->rcv_nxt, end) || seq_in(s->seq + len - 1, t->rcv_nxt, end);
+}
+
+static void challenge_ack(struct core *c, struct tcb *t)
+{
+	c->cnt.challenge_acks++;
+	t->ack_now = true;
+	tcp_want_output(c, t);
+}
+
+/* RFC 5961 3.2: only an exact RST resets; one in window gets a challenge. */
+static bool handle_rst(struct core *c, struct tcb *t, const struct seg *s)
+{
+	if (s->seq == t->rcv_nxt) {
+		c->cnt.conn_reset_rcvd++;
+		tcp_done(c, t, tcb_state(t) == TCP_SYN_RCVD ? ECONNREFUSED : ECONNRESET);
+		return true;
+	}
+	if (acceptable(t, s))
+		challenge_ack(c, t);
+	else
+		drop(c, DROP_tcp_rst_ignored);
+	return true;
+}
+
+static void enter_time_wait(struct core *c, struct tcb *t)
+{
+	int tw = c->g->conf.tcp_timewait;
+
+	tcp_set_state(c, t, TCP_TIME_WAIT);
+	timer_cancel(t, TT_RTO);
+	timer_cancel(t, TT_PERSIST);
+	tcp_send_ack(c, t); /* the ACK of the peer's FIN goes out before we go */
+	if (tw <= 0) {
+		tcp_done(c, t, 0);
+		return;
+	}
+	timer_arm(c, t, TT_TIMEWAIT, c->now_us + (uint64_t)tw * 1000000u);
+}
+
+static void update_window(struct core *c, struct tcb *t, const struct seg *s)
+{
+	/* RFC 9293 3.10.7.4: only from a segment newer than the last update */
+	if (seq_lt(t->snd_wl1, s->seq) ||
+	    (t->snd_wl1 == s->seq && seq_leq(t->snd_wl2, s->ack))) {
+		uint32_t old = t->snd_wnd;
+		t->snd_wnd = s->wnd << t->snd_wscale;
+		t->snd_wl1 = s->seq;
+		t->snd_wl2 = s->ack;
+		if (t->snd_wnd > t->max_snd_wnd)
+			t->max_snd_wnd = t->snd_wnd;
+		if (old == 0 && t->snd_wnd) {
+			timer_cancel(t, TT_PERSIST);
+			tcp_want_output(c, t);
+		}
+	}
+}
+
+static bool is_dupack(const struct tcb *t, const struct seg *s)
+{
+	/* RFC 5681 section 2, "DUPLICATE ACKNOWLEDGMENT" */
+	return s->ack == t->snd_una && s->len == 0 &&
+	       !(s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
+	       (s->wnd << t->snd_wscale) == t->snd_wnd && t->snd_max != t->snd_una;
+}
+
+static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
+{
+	uint32_t acked = s->ack - t->snd_una;
+	uint32_t freed = snd_acked(c, t, s->ack);
+
+	t->snd_una = s->ack;
+	if (seq_lt(t->snd_nxt, t->snd_una))
+		t->snd_nxt = t->snd_una;
+	rtt_ack(t, s->ack, c->now_us);
+	if (cc_on_ack(t, s->ack, acked))
+		tcp_retransmit(c, t); /* RFC 6582: partial ACK, next hole */
+	if (t->snd_una == t->snd_max)
+		timer_cancel(t, TT_RTO);
+	else
+		timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t)); /* RFC 6298 5.3 */
+	if (freed)
+		tcb_raise(c, t, TEV_OUT);
+	tcp_want_output(c, t);
+}
+
+/* RFC 9293 3.10.7.4, fifth check. Returns false when processing stops. */
+static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
+{
+	int st = tcb_state(t);
+
+	if (!(s->flags & TCP_FLAG_ACK)) {
+		drop(c, DROP_tcp_bad_flags);
+		return false;
+	}
+	if (st == TCP_SYN_RCVD) {
+		if (!(seq_lt(t->snd_una, s->ack) && seq_leq(s->ack, t->snd_max))) {
+			tcp_send_rst_reply(c, t->port, &t->peer_mac, t->laddr, t->raddr, s->th,
+					   s->len);
+			drop(c, DROP_tcp_bad_ack);
+			return false;
+		}
+		t->snd_una = s->ack;
+		t->snd_wnd = s->wnd << t->snd_wscale;
+		t->max_snd_wnd = t->snd_wnd;
+		t->snd_wl1 = s->seq;
+		t->snd_wl2 = s->ack;
+		rtt_ack(t, s->ack, c->now_us);
+		timer_cancel(t, TT_RTO);
+		t->syn_retries = 0;
+		tcp_set_state(c, t, TCP_ESTABLISHED);
+		arm_idle(c, t);
+		if (t->listener)
+			listener_established(c, t);
+		else
+			tcb_raise(c, t, TEV_OUT); /* simultaneous open */
+		return true;
+	}
+	if (seq_gt(s->ack, t->snd_max)) {
+		/* acknowledges something never sent: ACK and drop */
+		t->ack_now = true;
+		tcp_want_output(c, t);
+		drop(c, DROP_tcp_bad_ack);
+		return false;
+	}
+	/* RFC 5961 5.2: an ACK older than the last window is suspicious */
+	if (seq_lt(s->ack, t->snd_una - (t->max_snd_wnd > 65535 ? t->max_snd_wnd : 65535))) {
+		challenge_ack(c, t);
+		drop(c, DROP_tcp_bad_ack);
+		return false;
+	}
+	if (seq_gt(s->ack, t->snd_una)) {
+		new_ack(c, t, s);
+	} else if (is_dupack(t, s)) {
+		c->cnt.dupacks_rcvd++;
+		if (cc_on_dupack(t)) {
+			c->cnt.fast_retransmits++;
+			tcp_retransmit(c, t);
+		} else if (t->in_recovery) {
+			tcp_want_output(c, t); /* the inflated window may allow more */
+		}
+	}
+	update_window(c, t, s);
+	bool fin_acked = t->fin_sent && seq_geq(t->snd_una, t->fin_seq + 1);
+	switch (st) {
+	case TCP_FIN_WAIT_1:
+		if (fin_acked) {
+			tcp_set_state(c, t, TCP_FIN_WAIT_2);
+			arm_idle(c, t); /* an orphan does not wait forever */
+		}
+		break;
+	case TCP_CLOSING:
+		if (fin_acked)
+			enter_time_wait(c, t);
+		return fin_acked ? false : true;
+	case TCP_LAST_ACK:
+		if (fin_acked) {
+			tcp_done(c, t, 0);
+			return false;
+		}
+		break;
+	case TCP_TIME_WAIT:
+		if (s->flags & TCP_FLAG_FIN) {
+			/* the peer did not get our ACK: again, and restart 2MSL */
+			t->ack_now = true;
+			tcp_want_output(c, t);
+		}
+		return false;
+	default:
+		break;
+	}
+	return true;
+}
+
+static void consume_fin(struct core *c, struct tcb *t)
+{
+	int st = tcb_state(t);
+
+	t->rcv_nxt++;
+	atomic_store_explicit(&t->rd_closed, true, memory_order_release);
+	t->ack_now = true;
+	rcv_fin(c, t);
+	tcb_raise(c, t, TEV_IN | TEV_RDHUP);
+	switch (st) {
+	case TCP_SYN_RCVD:
+	case TCP_ESTABLISHED:
+		tcp_set_state(c, t, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT_1:
+		if (t->fin_sent && seq_geq(t->snd_una, t->fin_seq + 1))
+			enter_time_wait(c, t);
+		else
+			tcp_set_state(c, t, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT_2:
+		enter_time_wait(c, t);
+		break;
+	default:
+		break;
+	}
+}
+
+static void handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s)
+{
+	int st = tcb_state(t);
+	uint32_t seq = s->seq, len = s->len;
+	char *payload = s->payload;
+
+	if (st != TCP_ESTABLISHED && st != TCP_FIN_WAIT_1 && st != TCP_FIN_WAIT_2)
+		return;
+	if (seq_lt(seq, t->rcv_nxt)) {
+		uint32_t old = t->rcv_nxt - seq;
+		if (old >= len) {
+			if (len) {
+				drop(c, DROP_tcp_old_dup);
+				t->ack_now = true; /* RFC 5681 4.2: ACK duplicates now */
+			}
+			return;
+		}
+		payload += old;
+		len -= old;
+		seq = t->rcv_nxt;
+	}
+	/* Right edge: the window offered, and never past the real space. */
+	uint32_t space = rcv_space(c, t);
+	uint32_t limit = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+	if (limit > space)
+		limit = space;
+	uint32_t off = seq - t->rcv_nxt;
+	if (off >= limit) {
+		if (len)
+			drop(c, DROP_tcp_rcv_full);
+		t->ack_now = true;
+		return;
+	}
+	if (len > limit - off) {
+		len = limit - off;
+		t->ack_now = true;
+	}
+	if (!len)
+		return;
+	bool in_order = seq == t->rcv_nxt;
+	int64_t n = rcv_data(c, t, m, payload, seq, len);
+	if (n < 0) {
+		t->ack_now = true;
+		return;
+	}
+	if (!in_order) {
+		/* RFC 5681 4.2 / thesis 3.1.2: a duplicate ACK for each
+		 * out-of-order segment drives the sender's fast retransmit */
+		c->cnt.ooo_segs++;
+		c->cnt.dupacks_sent++;
+		t->ack_now = true;
+	} else if ((uint64_t)n > len) {
+		t->ack_now = true; /* a hole was filled: ACK at once (RFC 5681 4.2) */
+	}
+	if (n > 0) {
+		t->unacked_segs++;
+		tcb_raise(c, t, TEV_IN);
+	}
+}
+
+static void handle_fin(struct core *c, struct tcb *t, const struct seg *s)
+{
+	int st = tcb_state(t);
+
+	if (st == TCP_CLOSED || st == TCP_LISTEN || st == TCP_SYN_SENT)
+		return;
+	if ((s->flags & TCP_FLAG_FIN) && !t->fin_rcvd) {
+		t->fin_rcvd = true;
+		t->peer_fin_seq = s->seq + s->len;
+	}
+	if (t->fin_rcvd && !atomic_load(&t->rd_closed) && t->rcv_nxt == t->peer_fin_seq)
+		consume_fin(c, t);
+	else if (s->flags & TCP_FLAG_FIN)
+		t->ack_now = true;
+}
+
+/* RFC 7323 5.3: PAWS. Returns true when the segment is an old duplicate. */
+static bool paws_rejects(struct core *c, struct tcb *t, const struct seg *s)
+{
+	if (!t->ts_ok || !s->o.ts_ok || (s->flags & TCP_FLAG_RST))
+		return false;
+	if (seq_lt(s->o.tsval, t->ts_recent) &&
+	    c->now_us - t->ts_recent_us < 24ull * 24 * 3600 * 1000000) {
+		t->ack_now = true;
+		tcp_want_output(c, t);
+		drop(c, DROP_tcp_old_dup);
+		return true;
+	}
+	return false;
+}
+
+static void record_ts(struct core *c, struct tcb *t, const struct seg *s)
+{
+	/* RFC 7323 4.3: TS.Recent from the segment that covers Last.ACK.sent */
+	if (t->ts_ok && s->o.ts_ok && seq_leq(s->seq, t->rcv_nxt) &&
+	    seq_geq(s->o.tsval, t->ts_recent)) {
+		t->ts_recent = s->o.tsval;
+		t->ts_recent_us = c->now_us;
+	}
+}
+
+static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s)
+{
+	if (paws_rejects(c, t, s))
+		return;
+	if (!acceptable(t, s)) {
+		bool zero_wnd_probe = s->seq == t->rcv_nxt && s->len > 0;
+		if (!zero_wnd_probe) {
+			if (!(s->flags & TCP_FLAG_RST)) {
+				t->ack_now = true;
+				tcp_want_output(c, t);
+			}
+			drop(c, DROP_tcp_out_of_window);
+			return;
+		}
+		/* RCV.WND is zero: still take the ACK (RFC 9293 3.10.7.4);
+		 * handle_text drops the bytes and ACKs with our window. */
+	}
+	if (s->flags & TCP_FLAG_RST) {
+		handle_rst(c, t, s);
+		return;
+	}
+	if (s->flags & TCP_FLAG_SYN) {
+		if (tcb_state(t) == TCP_SYN_RCVD && s->seq == t->irs) {
+			t->ack_now = true; /* our SYN-ACK was lost: send it again */
+			tcp_want_output(c, t);
+			return;
+		}
+		challenge_ack(c, t); /* RFC 5961 4.2 */
+		drop(c, DROP_tcp_syn_challenged);
+		return;
+	}
+	record_ts(c, t, s);
+	if (!handle_ack(c, t, s))
+		return;
+	handle_text(c, t, m, s);
+	handle_fin(c, t, s);
+	tcp_want_output(c, t);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static int parse(struct core *c, const struct rte_ipv4_hdr *ih, uint16_t iphl,
+		 struct rte_mbuf *m, const struct port *p, struct seg *s)
+{
+	uint16_t tcplen = (uint16_t)(rte_pktmbuf_data_len(m) - iphl);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)((char *)ih + iphl);
+	uint16_t hlen;
+
+	if (tcplen < sizeof(*th)) {
+		drop(c, DROP_tcp_short);
+		return -1;
+	}
+	hlen = (uint16_t)((th->data_off >> 4) * 4);
+	if (hlen < sizeof(*th) || hlen > tcplen) {
+		drop(c, DROP_tcp_hdr_len);
+		return -1;
+	}
+	if (!checksum_ok(p, m, ih, th, tcplen)) {
+		drop(c, DROP_tcp_csum);
+		return -1;
+	}
+	s->th = th;
+	s->flags = th->tcp_flags & 0x3f;
+	/* SYN with RST or FIN is nonsense (and a scanner's trick): drop. */
+	if ((s->flags & TCP_FLAG_SYN) && (s->flags & (TCP_FLAG_RST | TCP_FLAG_FIN))) {
+		drop(c, DROP_tcp_bad_flags);
+		return -1;
+	}
+	s->seq = rte_be_to_cpu_32(th->sent_seq);
+	s->ack = rte_be_to_cpu_32(th->recv_ack);
+	s->wnd = rte_be_to_cpu_16(th->rx_win);
+	s->payload = (char *)th + hlen;
+	s->len = tcplen - hlen;
+	if (opts_parse((const uint8_t *)(th + 1), hlen - (int)sizeof(*th),
+		       s->flags & TCP_FLAG_SYN, &s->o)) {
+		drop(c, DROP_tcp_hdr_len);
+		return -1;
+	}
+	return 0;
+}
+
+void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
+	       struct rte_ipv4_hdr *ih, uint16_t iphl,
+	       const struct rte_ether_addr *src_mac)
+{
+	struct seg s;
+	struct tcb *t;
+
+	c->cnt.tcp_rx_segs++;
+	if (parse(c, ih, iphl, m, p, &s))
+		goto out;
+	t = flow_lookup(c->flows, ih->dst_addr, s.th->dst_port, ih->src_addr, s.th->src_port);
+	if (t && tcb_state(t) == TCP_TIME_WAIT && (s.flags & TCP_FLAG_SYN) &&
+	    !(s.flags & TCP_FLAG_ACK) && seq_gt(s.seq, t->rcv_nxt) && t->app_closed) {
+		/* RFC 9293 3.10.7.4 note / RFC 6191: a new SYN may reuse a
+		 * 4-tuple in TIME_WAIT when its sequence number is higher. */
+		tcp_done(c, t, 0);
+		t = NULL;
+	}
+	if (!t) {
+		no_connection(c, p, ih, &s, src_mac);
+		goto out;
+	}
+	t->last_rx_us = c->now_us;
+	if (tcb_state(t) == TCP_SYN_SENT)
+		syn_sent(c, t, &s);
+	else
+		synchronized(c, t, m, &s);
+out:
+	rte_pktmbuf_free(m);
+}

@@ -1,0 +1,176 @@
+/*
+ * tcb.c - TCB pool, setup and teardown, state changes and the per-iteration
+ * work lists (output, events).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "tcp/cc.h"
+#include "tcp/flow.h"
+#include "tcp/rcvbuf.h"
+#include "tcp/rtt.h"
+#include "tcp/sndbuf.h"
+#include "tcp/tcp.h"
+#include "tcp/timer.h"
+
+static const char *const state_names[] = {
+	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
+	"FIN_WAIT_2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT",
+};
+
+const char *tcp_state_name(int s)
+{
+	return s >= 0 && s <= TCP_TIME_WAIT ? state_names[s] : "?";
+}
+
+struct tcb *tcb_alloc(struct core *c)
+{
+	struct tcb *t = c->tcb_free;
+
+	if (!t)
+		return NULL;
+	c->tcb_free = t->pool_next;
+	uint32_t id = t->id;
+	/* memset below also clears in_pool and the list flags */
+	memset(t, 0, sizeof(*t));
+	t->id = id;
+	t->core = c;
+	atomic_init(&t->sockid, -1);
+	atomic_init(&t->state, TCP_CLOSED);
+	c->tcbs_used++;
+	return t;
+}
+
+static uint8_t wscale_for(uint32_t rcvbuf)
+{
+	uint8_t s = 0;
+
+	/* RFC 7323 2.3: the smallest shift that lets the 16-bit field span
+	 * the whole receive buffer. */
+	while (s < 14 && (rcvbuf >> s) > 65535u)
+		s++;
+	return s;
+}
+
+int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf)
+{
+	t->rcvbuf_size = rcvbuf;
+	t->sndbuf_size = sndbuf;
+	if (t->rcv_mode == RCV_ZC) {
+		if (zc_stream_init(&t->zc, c->zc_pool))
+			return -1;
+	} else {
+		t->rb = rcvbuf_create(rcvbuf);
+		if (!t->rb)
+			return -1;
+	}
+	t->sb = sndbuf_create(sndbuf);
+	if (!t->sb)
+		return -1;
+	t->rcv_wscale = wscale_for(rcvbuf);
+	t->our_mss = (uint16_t)(t->port->mtu - 40);
+	t->mss = 536; /* RFC 9293 3.7.1 default until the peer says more */
+	rtt_init(t);
+	t->last_rx_us = c->now_us;
+	return 0;
+}
+
+void tcp_set_state(struct core *c, struct tcb *t, int state)
+{
+	(void)c;
+	LOG_DBG("tcb %u: %s -> %s", t->id, tcp_state_name(tcb_state(t)),
+		tcp_state_name(state));
+	atomic_store_explicit(&t->state, state, memory_order_release);
+}
+
+void tcb_raise(struct core *c, struct tcb *t, uint32_t bits)
+{
+	t->ev_bits |= bits;
+	if (!t->on_ev_list) {
+		t->on_ev_list = true;
+		t->ev_next = c->ev_list;
+		c->ev_list = t;
+	}
+}
+
+void tcp_want_output(struct core *c, struct tcb *t)
+{
+	if (!t->on_out_list) {
+		t->on_out_list = true;
+		t->out_next = c->out_list;
+		c->out_list = t;
+	}
+}
+
+uint32_t tcp_iss(struct core *c, const struct tcb *t)
+{
+	/* RFC 6528: a clock (4 us ticks) plus a keyed hash of the 4-tuple, so
+	 * ISNs are hard to guess and differ between connections. */
+	uint32_t h = flow_hash(t->laddr ^ c->iss_secret, t->lport, t->raddr,
+			       (uint16_t)(t->rport ^ (c->iss_secret >> 16)));
+	return (uint32_t)(c->now_us / 4) + h;
+}
+
+uint32_t tcp_ts_now(const struct core *c)
+{
+	return (uint32_t)(c->now_us / 1000); /* RFC 7323 5.4: 1 ms ticks */
+}
+
+static void release_buffers(struct core *c, struct tcb *t)
+{
+	rcv_destroy(c, t);
+	snd_destroy(c, t);
+}
+
+void tcp_done(struct core *c, struct tcb *t, int err)
+{
+	int was = tcb_state(t);
+
+	if (err)
+		atomic_store_explicit(&t->error, err, memory_order_release);
+	if (was != TCP_CLOSED) {
+		flow_remove(c->flows, t);
+		c->cnt.conn_closed++;
+	}
+	timer_unfile(c, t);
+	memset(t->timer_at, 0, sizeof(t->timer_at));
+	tcp_set_state(c, t, TCP_CLOSED);
+	tcb_raise(c, t, TEV_IN | TEV_HUP | TEV_RDHUP | (err ? TEV_ERR : 0));
+	/* A half-open passive connection was never handed to the application:
+	 * nobody else will release it. */
+	if (was == TCP_SYN_RCVD && t->listener) {
+		atomic_fetch_sub(&t->listener->syn_count, 1);
+		t->listener = NULL;
+		t->app_closed = true;
+	}
+	if (t->app_closed)
+		tcb_free(c, t);
+}
+
+void tcb_free(struct core *c, struct tcb *t)
+{
+	if (!t->core)
+		return; /* already free */
+	if (tcb_state(t) != TCP_CLOSED) {
+		flow_remove(c->flows, t);
+		c->cnt.conn_closed++;
+		tcp_set_state(c, t, TCP_CLOSED);
+	}
+	timer_unfile(c, t);
+	release_buffers(c, t);
+	/* Still on a work list: the list walker returns it to the pool. */
+	t->core = NULL;
+	tcb_release_if_dead(c, t);
+}
+
+void tcb_release_if_dead(struct core *c, struct tcb *t)
+{
+	if (t->core || t->on_out_list || t->on_ev_list || t->on_arp_list || t->in_pool)
+		return;
+	t->in_pool = true;
+	t->pool_next = c->tcb_free;
+	c->tcb_free = t;
+	c->tcbs_used--;
+}

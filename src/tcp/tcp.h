@@ -1,0 +1,104 @@
+/*
+ * tcp.h - functions shared by the files of tcp/ (and called by api/).
+ * Everything here runs in the network thread.
+ */
+#ifndef AATCP_TCP_H
+#define AATCP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "api/core.h"
+
+#define TCP_FLAG_FIN RTE_TCP_FIN_FLAG
+#define TCP_FLAG_SYN RTE_TCP_SYN_FLAG
+#define TCP_FLAG_RST RTE_TCP_RST_FLAG
+#define TCP_FLAG_PSH RTE_TCP_PSH_FLAG
+#define TCP_FLAG_ACK RTE_TCP_ACK_FLAG
+#define TCP_FLAG_URG RTE_TCP_URG_FLAG
+
+#define DELACK_US 5000u          /* delayed ACK (RFC 9293 3.8.6.3: < 0.5 s) */
+#define SYN_RETRIES 5
+#define DATA_RETRIES 12          /* RTO expiries before ETIMEDOUT */
+#define HDR_ROOM (14 + 20 + 60)  /* Ethernet + IPv4 + TCP with options */
+
+/* ---- TCB lifecycle (tcb.c) ---- */
+struct tcb *tcb_alloc(struct core *c);
+/* Initialises buffers and sequence state for a new connection. */
+int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf);
+void tcb_free(struct core *c, struct tcb *t);
+/* A work list let go of t: if t was freed meanwhile, return it to the pool. */
+void tcb_release_if_dead(struct core *c, struct tcb *t);
+void tcp_set_state(struct core *c, struct tcb *t, int state);
+/* Connection is over (RST, timeout, normal close): report err (0 for a
+ * clean close) and free it once the application let go of it. */
+void tcp_done(struct core *c, struct tcb *t, int err);
+void tcb_raise(struct core *c, struct tcb *t, uint32_t bits);
+void tcp_want_output(struct core *c, struct tcb *t);
+uint32_t tcp_iss(struct core *c, const struct tcb *t);
+uint32_t tcp_ts_now(const struct core *c);
+
+/* ---- receive side (rcv.c): ring buffer or zero-copy stream ---- */
+/* Offers payload [seq, seq+len), already trimmed to the window and to
+ * seq >= rcv_nxt. Returns bytes that became in-order, -1 when dropped for
+ * lack of buffers. */
+int64_t rcv_data(struct core *c, struct tcb *t, struct rte_mbuf *m,
+		 const char *payload, uint32_t seq, uint32_t len);
+/* Room the receive side has for new bytes (before scaling and SWS rules). */
+uint32_t rcv_space(struct core *c, struct tcb *t);
+int rcv_sack_blocks(const struct tcb *t, uint32_t *l, uint32_t *r, int max);
+/* Network thread: give back what the application freed (zc/aa). */
+void rcv_reclaim(struct core *c, struct tcb *t);
+void rcv_destroy(struct core *c, struct tcb *t);
+/* The peer's FIN has been consumed in order. */
+void rcv_fin(struct core *c, struct tcb *t);
+
+/* ---- send side (snd.c): copying buffer or zero-copy outbound list ---- */
+uint32_t snd_end(const struct tcb *t);
+/* A frame holding payload [seq, seq + *len) (len <= max), with headroom for
+ * the headers; NULL when no buffer is available. */
+struct rte_mbuf *snd_segment(struct core *c, struct tcb *t, uint32_t seq,
+			     uint32_t max, uint32_t *len);
+/* Releases what ack covers; returns bytes released. */
+uint32_t snd_acked(struct core *c, struct tcb *t, uint32_t ack);
+void snd_destroy(struct core *c, struct tcb *t);
+
+/* ---- output (output.c) ---- */
+/* Sends whatever the windows allow: data, FIN, and a pending ACK. */
+void tcp_output(struct core *c, struct tcb *t);
+void tcp_send_ack(struct core *c, struct tcb *t);
+void tcp_send_syn(struct core *c, struct tcb *t);
+/* RST for a connection we abort. */
+void tcp_send_rst(struct core *c, struct tcb *t);
+/* RST answering a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_send_rst_reply(struct core *c, struct port *p, const struct rte_ether_addr *dst,
+			uint32_t laddr, uint32_t raddr, const struct rte_tcp_hdr *th,
+			uint32_t seg_len);
+/* Retransmit the first unacknowledged segment (fast retransmit, RTO). */
+void tcp_retransmit(struct core *c, struct tcb *t);
+/* Zero-window probe (RFC 9293 3.8.6.1). */
+void tcp_send_probe(struct core *c, struct tcb *t);
+/* Window to advertise now (bytes, before scaling), never shrinking the
+ * right edge already offered. */
+uint32_t tcp_rcv_window(struct core *c, struct tcb *t);
+
+/* ---- listeners (listen.c) ---- */
+struct listener *listener_lookup(struct core *c, uint32_t ip, uint16_t port);
+void listener_add(struct core *c, struct listener *l);
+void listener_remove(struct core *c, struct listener *l);
+/* A connection from l's backlog is established: queue it for accept(). */
+void listener_established(struct core *c, struct tcb *t);
+/* Flush listener events that could not be queued earlier. */
+void listener_events(struct core *c);
+
+/* ---- active open (connect.c) ---- */
+int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport);
+/* TCBs waiting for ARP: send their SYN when the next hop is known. */
+void tcp_arp_poll(struct core *c);
+/* SYN retransmission (or another ARP request while the next hop is unknown). */
+void tcp_syn_retry(struct core *c, struct tcb *t);
+
+#endif /* AATCP_TCP_H */

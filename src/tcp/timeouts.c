@@ -1,0 +1,106 @@
+/*
+ * timeouts.c - what each TCB timer does when it expires.
+ */
+#include <errno.h>
+
+#include "common/seq.h"
+#include "tcp/cc.h"
+#include "tcp/rtt.h"
+#include "tcp/tcp.h"
+#include "tcp/timer.h"
+
+#define PERSIST_MAX_US 60000000u
+
+static void rto_syn(struct core *c, struct tcb *t)
+{
+	if (++t->syn_retries > SYN_RETRIES) {
+		tcp_done(c, t, ETIMEDOUT);
+		return;
+	}
+	t->rto_backoff++;
+	c->cnt.rto_expired++;
+	timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
+	if (tcb_state(t) == TCP_SYN_SENT)
+		tcp_syn_retry(c, t);
+	else
+		tcp_send_syn(c, t);
+}
+
+/* RFC 6298 5.4-5.6 and RFC 5681 3.1: back off, collapse cwnd, go back to
+ * the first unacknowledged byte. */
+static void rto_data(struct core *c, struct tcb *t)
+{
+	if (t->snd_una == t->snd_max)
+		return; /* everything acknowledged meanwhile */
+	if (t->rto_backoff >= DATA_RETRIES) {
+		tcp_send_rst(c, t);
+		tcp_done(c, t, ETIMEDOUT);
+		return;
+	}
+	c->cnt.rto_expired++;
+	t->rto_backoff++;
+	cc_on_rto(t);
+	rtt_cancel(t);
+	t->snd_nxt = t->snd_una;
+	tcp_output(c, t);
+	if (!t->timer_at[TT_RTO])
+		timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
+}
+
+static void persist(struct core *c, struct tcb *t)
+{
+	uint64_t next;
+
+	if (t->snd_wnd || !seq_lt(t->snd_una, snd_end(t)))
+		return;
+	tcp_send_probe(c, t);
+	if (t->rto_backoff < 16)
+		t->rto_backoff++;
+	next = rtt_rto(t);
+	timer_arm(c, t, TT_PERSIST, c->now_us + (next > PERSIST_MAX_US ? PERSIST_MAX_US : next));
+}
+
+static void idle(struct core *c, struct tcb *t)
+{
+	uint64_t limit = (uint64_t)c->g->conf.tcp_timeout * 1000000u;
+
+	if (c->g->conf.tcp_timeout <= 0)
+		return;
+	if (c->now_us - t->last_rx_us >= limit) {
+		tcp_send_rst(c, t);
+		tcp_done(c, t, ETIMEDOUT);
+		return;
+	}
+	timer_arm(c, t, TT_IDLE, t->last_rx_us + limit);
+}
+
+void tcp_timer_fire(struct core *c, struct tcb *t, enum tcb_timer which)
+{
+	int st = tcb_state(t);
+
+	if (st == TCP_CLOSED)
+		return;
+	switch (which) {
+	case TT_RTO:
+		if (st == TCP_SYN_SENT || st == TCP_SYN_RCVD)
+			rto_syn(c, t);
+		else
+			rto_data(c, t);
+		break;
+	case TT_DELACK:
+		if (t->unacked_segs)
+			tcp_send_ack(c, t);
+		break;
+	case TT_PERSIST:
+		persist(c, t);
+		break;
+	case TT_TIMEWAIT:
+		tcp_done(c, t, 0);
+		break;
+	case TT_IDLE:
+		idle(c, t);
+		break;
+	default:
+		break;
+	}
+}

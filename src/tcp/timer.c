@@ -1,0 +1,129 @@
+/* timer.c - see timer.h. */
+#include "tcp/timer.h"
+
+#include <stdlib.h>
+
+#include "api/core.h"
+
+#define SLOT_US 1000u
+#define N_SLOTS 4096u /* 4 s per turn; later deadlines wait for their round */
+
+struct timer_wheel {
+	struct tcb *slots[N_SLOTS];
+	uint64_t done_ms; /* every slot up to this millisecond has been run */
+};
+
+struct timer_wheel *timer_create_wheel(uint64_t now_us)
+{
+	struct timer_wheel *w = calloc(1, sizeof(*w));
+
+	if (w)
+		w->done_ms = now_us / SLOT_US;
+	return w;
+}
+
+void timer_destroy_wheel(struct timer_wheel *w)
+{
+	free(w);
+}
+
+static uint64_t earliest(const struct tcb *t)
+{
+	uint64_t e = 0;
+
+	for (int i = 0; i < TT_MAX; i++)
+		if (t->timer_at[i] && (!e || t->timer_at[i] < e))
+			e = t->timer_at[i];
+	return e;
+}
+
+void timer_unfile(struct core *c, struct tcb *t)
+{
+	struct timer_wheel *w = c->timers;
+
+	if (!t->timer_slot_at)
+		return;
+	if (t->timer_prev)
+		t->timer_prev->timer_next = t->timer_next;
+	else
+		w->slots[(t->timer_slot_at / SLOT_US) % N_SLOTS] = t->timer_next;
+	if (t->timer_next)
+		t->timer_next->timer_prev = t->timer_prev;
+	t->timer_next = t->timer_prev = NULL;
+	t->timer_slot_at = 0;
+}
+
+static void file(struct core *c, struct tcb *t, uint64_t at)
+{
+	struct timer_wheel *w = c->timers;
+	uint64_t ms = at / SLOT_US;
+
+	/* Never file into a slot the wheel has already passed. */
+	if (ms <= w->done_ms)
+		ms = w->done_ms + 1;
+	struct tcb **head = &w->slots[ms % N_SLOTS];
+	t->timer_slot_at = ms * SLOT_US;
+	t->timer_prev = NULL;
+	t->timer_next = *head;
+	if (*head)
+		(*head)->timer_prev = t;
+	*head = t;
+}
+
+void timer_arm(struct core *c, struct tcb *t, enum tcb_timer which, uint64_t at_us)
+{
+	t->timer_at[which] = at_us;
+	if (t->timer_slot_at && t->timer_slot_at <= at_us)
+		return; /* an earlier deadline is filed: checked then */
+	timer_unfile(c, t);
+	file(c, t, at_us);
+}
+
+void timer_cancel(struct tcb *t, enum tcb_timer which)
+{
+	t->timer_at[which] = 0; /* lazily: the filed entry finds nothing due */
+}
+
+static void run_slot(struct core *c, uint64_t ms)
+{
+	struct timer_wheel *w = c->timers;
+	struct tcb *t = w->slots[ms % N_SLOTS];
+
+	while (t) {
+		struct tcb *next = t->timer_next;
+
+		if (t->timer_slot_at / SLOT_US == ms) {
+			timer_unfile(c, t);
+			for (int i = 0; i < TT_MAX; i++) {
+				if (t->timer_at[i] && t->timer_at[i] <= c->now_us) {
+					t->timer_at[i] = 0;
+					tcp_timer_fire(c, t, (enum tcb_timer)i);
+					/* the TCB may be gone (freed) after a fire */
+					if (!t->core)
+						break;
+				}
+			}
+			if (t->core && !t->timer_slot_at) {
+				uint64_t e = earliest(t);
+				if (e)
+					file(c, t, e);
+			}
+			/* next may have been unfiled by the fire: restart */
+			next = w->slots[ms % N_SLOTS];
+			while (next && next->timer_slot_at / SLOT_US != ms)
+				next = next->timer_next;
+		}
+		t = next;
+	}
+}
+
+void timer_run(struct core *c)
+{
+	struct timer_wheel *w = c->timers;
+	uint64_t now_ms = c->now_us / SLOT_US;
+
+	while (w->done_ms < now_ms) {
+		w->done_ms++;
+		run_slot(c, w->done_ms);
+	}
+}
