@@ -1,0 +1,1 @@
+"""One module per thesis figure or table; each defines EXPERIMENT (see aatcp.runner)."""

@@ -1,0 +1,93 @@
+"""Figure 4.1 (thesis 4.1.1): parse in the network thread or in the application thread?
+
+Runs benchmarks/fig4_1 (a standalone C model: two threads pinned to one core,
+a bounded buffer, pthread condition variables) on the lab's dut host over SSH,
+for both placements of a dummy parsing loop and a sweep of loop lengths. The
+thesis measured the network-thread placement ahead by about 1.6x.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aatcp.errors import ToolkitError
+from aatcp.plot import errorbar_line, plt, save, summarize
+from aatcp.runner import Experiment, Point, Quick, RunContext
+
+THESIS_RATIO = 1.6
+
+
+def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
+    dut = ctx.host("dut")
+    cmd = (f"fig4_1 --placement {p.variant} --loop {p['loop']} --duration {p['duration']} "
+           f"--burst {p['burst']} --capacity {p['capacity']} --size {p['size']} "
+           f"--cpu {p['cpu']}")
+    r = dut.run(cmd, timeout=float(p["duration"]) + 30)
+    try:
+        out = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise ToolkitError(f"{dut.name}: fig4_1 printed no JSON: {r.stdout[-200:]!r}") from None
+    return {"pps": out["pps"], "packets": out["packets"], "elapsed_s": out["duration_s"],
+            "cpu": out["cpu"], "csw_network": out["csw_network"],
+            "csw_application": out["csw_application"]}
+
+
+def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
+    summ = summarize(df, "loop", "pps")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True,
+                                      gridspec_kw={"height_ratios": [2, 1]})
+    labels = {"network": "parsing in the network thread",
+              "application": "parsing in the application thread"}
+    for variant in exp.variants:
+        part = summ[summ["variant"] == variant]
+        if not part.empty:
+            errorbar_line(top, part, "loop", labels.get(variant, variant))
+    top.set_yscale("log")
+    top.set_ylabel("packets processed per second\n(median, min-max bars)")
+    top.set_title(exp.title)
+    top.grid(True, which="both", alpha=0.3)
+    if not summ.empty:
+        top.legend()
+
+    med = summ.pivot(index="loop", columns="variant", values="median") if not summ.empty \
+        else pd.DataFrame()
+    if {"network", "application"} <= set(med.columns):
+        ratio = (med["network"] / med["application"]).dropna()
+        bottom.plot(ratio.index, ratio.values, marker="o", color="C2",
+                    label="network / application (medians)")
+        for x, y in ratio.items():
+            bottom.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6),
+                            ha="center", fontsize=8)
+    bottom.axhline(1.0, color="grey", lw=1)
+    bottom.axhline(THESIS_RATIO, color="C3", ls="--", lw=1, label=f"thesis: {THESIS_RATIO}x")
+    bottom.set_xscale("symlog", linthresh=1)
+    bottom.set_xlabel("parsing loop iterations per packet")
+    bottom.set_ylabel("speed-up")
+    bottom.grid(True, which="both", alpha=0.3)
+    bottom.legend(fontsize=8)
+    save(fig, path)
+
+
+EXPERIMENT = Experiment(
+    name="fig4_1",
+    title="Fig. 4.1: network thread vs application thread parsing (2 threads, 1 core)",
+    description=__doc__ or "",
+    roles=("dut",),
+    variants=("network", "application"),
+    sweep={"loop": [0, 16, 64, 256, 1024, 4096]},
+    fixed={"duration": 1.0, "burst": 32, "capacity": 512, "size": 1500, "cpu": -1},
+    metrics=("pps",),
+    repetitions=5,
+    warmup=1,
+    quick=Quick(sweep={"loop": [0, 256]}, repetitions=1, warmup=0, fixed={"duration": 0.2}),
+    run=run,
+    plot=plot,
+    logx=True,
+    xlabel="parsing loop iterations per packet",
+    ylabel="packets/s",
+)
