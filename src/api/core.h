@@ -58,10 +58,13 @@ enum cmd_type {
 	CMD_SETOPT,
 };
 
+struct socket;
+
 struct cmd {
 	uint8_t type;
 	int sockid;
 	uint32_t gen;
+	struct socket *sock;
 	struct tcb *tcb;
 	void *ptr;        /* listener, peer tcb, ... */
 	uint32_t addr;    /* CONNECT: remote address/port, local address/port */
@@ -89,6 +92,7 @@ struct listener {
 	struct spsc accepts;      /* struct tcb *: net produces, app consumes */
 	_Atomic int queued;       /* established, not yet accepted */
 	bool zc;                  /* accepted sockets inherit zero-copy receive */
+	bool nodelay;
 	const struct aa_module *aa_mod;
 	const void *aa_params;
 	uint32_t rcvbuf, sndbuf;
@@ -111,6 +115,7 @@ struct socket {
 	const struct aa_module *aa_mod;
 	const void *aa_params;
 	bool nodelay;
+	bool closing;                /* closed, id not yet released by net */
 	uint32_t rcvbuf, sndbuf;
 	uint32_t laddr, raddr;       /* network byte order */
 	uint16_t lport, rport;
@@ -158,6 +163,7 @@ struct core {
 	struct tcb *ev_list;         /* tcbs with events to push */
 	struct tcb *arp_wait;        /* tcbs waiting for ARP */
 	bool lst_ev_pending;         /* some listener has an event to push */
+	bool lst_ev_pending_pushed;  /* a listener event was pushed: wake the app */
 	uint64_t now_us;
 	uint32_t iss_secret;
 	uint16_t next_ephemeral;
@@ -167,6 +173,7 @@ struct core {
 	/* ---- between the threads ---- */
 	struct spsc cmdq;            /* struct cmd: app -> net */
 	struct spsc evq;             /* struct event: net -> app */
+	struct spsc released;        /* int socket ids the net thread let go of: net -> app */
 	_Atomic uint32_t wake_word;  /* futex: bumped by net when it pushed events */
 	_Atomic bool app_sleeping;
 	_Atomic bool stop;
@@ -187,6 +194,9 @@ struct aatcp_global {
 	int n_cores;
 	struct core *cores[MAX_CORES];
 	struct rte_mempool *pools[MAX_CORES];
+	bool any_stat_print;
+	struct core *finished[MAX_CORES]; /* counters of destroyed contexts */
+	uint64_t start_us;
 	bool initialised;
 };
 

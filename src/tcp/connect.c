@@ -77,7 +77,7 @@ int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport)
 	t->iss = tcp_iss(c, t);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	sndbuf_set_seq(t->sb, t->iss + 1);
-	tcp_set_state(c, t, TCP_SYN_SENT);
+	tcp_set_state(c, t, TCPS_SYN_SENT);
 	flow_insert(c->flows, t);
 	c->cnt.conn_active++;
 	t->peer_mac_ok = arp_lookup(nh, &t->peer_mac);
@@ -96,7 +96,7 @@ void tcp_arp_poll(struct core *c)
 
 	while (*pp) {
 		struct tcb *t = *pp;
-		bool done = !t->core || tcb_state(t) != TCP_SYN_SENT;
+		bool done = !t->core || tcb_state(t) != TCPS_SYN_SENT;
 
 		if (!done && arp_lookup(next_hop_of(c, t), &t->peer_mac)) {
 			t->peer_mac_ok = true;

@@ -121,7 +121,7 @@ static void passive_open(struct core *c, struct port *p, struct listener *l,
 	cc_init(t);
 	t->listener = l;
 	atomic_fetch_add(&l->syn_count, 1);
-	tcp_set_state(c, t, TCP_SYN_RCVD);
+	tcp_set_state(c, t, TCPS_SYN_RCVD);
 	flow_insert(c->flows, t);
 	c->cnt.conn_passive++;
 	tcp_send_syn(c, t);
@@ -182,13 +182,13 @@ static void syn_sent(struct core *c, struct tcb *t, const struct seg *s)
 		rtt_ack(t, s->ack, c->now_us);
 		timer_cancel(t, TT_RTO);
 		t->syn_retries = 0;
-		tcp_set_state(c, t, TCP_ESTABLISHED);
+		tcp_set_state(c, t, TCPS_ESTABLISHED);
 		arm_idle(c, t);
 		tcb_raise(c, t, TEV_OUT);
 		t->ack_now = true;
 	} else {
 		/* simultaneous open (RFC 9293 figure 7) */
-		tcp_set_state(c, t, TCP_SYN_RCVD);
+		tcp_set_state(c, t, TCPS_SYN_RCVD);
 		t->ack_now = true;
 		tcp_send_syn(c, t);
 	}
@@ -227,7 +227,7 @@ static bool handle_rst(struct core *c, struct tcb *t, const struct seg *s)
 {
 	if (s->seq == t->rcv_nxt) {
 		c->cnt.conn_reset_rcvd++;
-		tcp_done(c, t, tcb_state(t) == TCP_SYN_RCVD ? ECONNREFUSED : ECONNRESET);
+		tcp_done(c, t, tcb_state(t) == TCPS_SYN_RCVD ? ECONNREFUSED : ECONNRESET);
 		return true;
 	}
 	if (acceptable(t, s))
@@ -241,7 +241,7 @@ static void enter_time_wait(struct core *c, struct tcb *t)
 {
 	int tw = c->g->conf.tcp_timewait;
 
-	tcp_set_state(c, t, TCP_TIME_WAIT);
+	tcp_set_state(c, t, TCPS_TIME_WAIT);
 	timer_cancel(t, TT_RTO);
 	timer_cancel(t, TT_PERSIST);
 	tcp_send_ack(c, t); /* the ACK of the peer's FIN goes out before we go */
@@ -307,7 +307,7 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		drop(c, DROP_tcp_bad_flags);
 		return false;
 	}
-	if (st == TCP_SYN_RCVD) {
+	if (st == TCPS_SYN_RCVD) {
 		if (!(seq_lt(t->snd_una, s->ack) && seq_leq(s->ack, t->snd_max))) {
 			tcp_send_rst_reply(c, t->port, &t->peer_mac, t->laddr, t->raddr, s->th,
 					   s->len);
@@ -322,7 +322,7 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		rtt_ack(t, s->ack, c->now_us);
 		timer_cancel(t, TT_RTO);
 		t->syn_retries = 0;
-		tcp_set_state(c, t, TCP_ESTABLISHED);
+		tcp_set_state(c, t, TCPS_ESTABLISHED);
 		arm_idle(c, t);
 		if (t->listener)
 			listener_established(c, t);
@@ -357,23 +357,23 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 	update_window(c, t, s);
 	bool fin_acked = t->fin_sent && seq_geq(t->snd_una, t->fin_seq + 1);
 	switch (st) {
-	case TCP_FIN_WAIT_1:
+	case TCPS_FIN_WAIT_1:
 		if (fin_acked) {
-			tcp_set_state(c, t, TCP_FIN_WAIT_2);
+			tcp_set_state(c, t, TCPS_FIN_WAIT_2);
 			arm_idle(c, t); /* an orphan does not wait forever */
 		}
 		break;
-	case TCP_CLOSING:
+	case TCPS_CLOSING:
 		if (fin_acked)
 			enter_time_wait(c, t);
 		return fin_acked ? false : true;
-	case TCP_LAST_ACK:
+	case TCPS_LAST_ACK:
 		if (fin_acked) {
 			tcp_done(c, t, 0);
 			return false;
 		}
 		break;
-	case TCP_TIME_WAIT:
+	case TCPS_TIME_WAIT:
 		if (s->flags & TCP_FLAG_FIN) {
 			/* the peer did not get our ACK: again, and restart 2MSL */
 			t->ack_now = true;
@@ -396,17 +396,17 @@ static void consume_fin(struct core *c, struct tcb *t)
 	rcv_fin(c, t);
 	tcb_raise(c, t, TEV_IN | TEV_RDHUP);
 	switch (st) {
-	case TCP_SYN_RCVD:
-	case TCP_ESTABLISHED:
-		tcp_set_state(c, t, TCP_CLOSE_WAIT);
+	case TCPS_SYN_RCVD:
+	case TCPS_ESTABLISHED:
+		tcp_set_state(c, t, TCPS_CLOSE_WAIT);
 		break;
-	case TCP_FIN_WAIT_1:
+	case TCPS_FIN_WAIT_1:
 		if (t->fin_sent && seq_geq(t->snd_una, t->fin_seq + 1))
 			enter_time_wait(c, t);
 		else
-			tcp_set_state(c, t, TCP_CLOSING);
+			tcp_set_state(c, t, TCPS_CLOSING);
 		break;
-	case TCP_FIN_WAIT_2:
+	case TCPS_FIN_WAIT_2:
 		enter_time_wait(c, t);
 		break;
 	default:
@@ -420,7 +420,7 @@ static void handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 	uint32_t seq = s->seq, len = s->len;
 	char *payload = s->payload;
 
-	if (st != TCP_ESTABLISHED && st != TCP_FIN_WAIT_1 && st != TCP_FIN_WAIT_2)
+	if (st != TCPS_ESTABLISHED && st != TCPS_FIN_WAIT_1 && st != TCPS_FIN_WAIT_2)
 		return;
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t old = t->rcv_nxt - seq;
@@ -478,7 +478,7 @@ static void handle_fin(struct core *c, struct tcb *t, const struct seg *s)
 {
 	int st = tcb_state(t);
 
-	if (st == TCP_CLOSED || st == TCP_LISTEN || st == TCP_SYN_SENT)
+	if (st == TCPS_CLOSED || st == TCPS_LISTEN || st == TCPS_SYN_SENT)
 		return;
 	if ((s->flags & TCP_FLAG_FIN) && !t->fin_rcvd) {
 		t->fin_rcvd = true;
@@ -537,7 +537,7 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 		return;
 	}
 	if (s->flags & TCP_FLAG_SYN) {
-		if (tcb_state(t) == TCP_SYN_RCVD && s->seq == t->irs) {
+		if (tcb_state(t) == TCPS_SYN_RCVD && s->seq == t->irs) {
 			t->ack_now = true; /* our SYN-ACK was lost: send it again */
 			tcp_want_output(c, t);
 			return;
@@ -607,7 +607,7 @@ void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
 	if (parse(c, ih, iphl, m, p, &s))
 		goto out;
 	t = flow_lookup(c->flows, ih->dst_addr, s.th->dst_port, ih->src_addr, s.th->src_port);
-	if (t && tcb_state(t) == TCP_TIME_WAIT && (s.flags & TCP_FLAG_SYN) &&
+	if (t && tcb_state(t) == TCPS_TIME_WAIT && (s.flags & TCP_FLAG_SYN) &&
 	    !(s.flags & TCP_FLAG_ACK) && seq_gt(s.seq, t->rcv_nxt) && t->app_closed) {
 		/* RFC 9293 3.10.7.4 note / RFC 6191: a new SYN may reuse a
 		 * 4-tuple in TIME_WAIT when its sequence number is higher. */
@@ -619,7 +619,7 @@ void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
 		goto out;
 	}
 	t->last_rx_us = c->now_us;
-	if (tcb_state(t) == TCP_SYN_SENT)
+	if (tcb_state(t) == TCPS_SYN_SENT)
 		syn_sent(c, t, &s);
 	else
 		synchronized(c, t, m, &s);

@@ -57,9 +57,12 @@ void listener_established(struct core *c, struct tcb *t)
 	atomic_fetch_add(&l->queued, 1);
 	/* the accept queue is the application's now; if the event ring is
 	 * full, listener_events() retries */
-	if (!push_listener_event(c, l))
+	if (!push_listener_event(c, l)) {
 		l->ev_pending = true;
-	c->lst_ev_pending = true;
+		c->lst_ev_pending = true;
+	} else {
+		c->lst_ev_pending_pushed = true;
+	}
 }
 
 void listener_events(struct core *c)
@@ -69,9 +72,10 @@ void listener_events(struct core *c)
 	for (struct listener *l = c->listeners; l; l = l->next) {
 		if (!l->ev_pending)
 			continue;
-		if (push_listener_event(c, l))
+		if (push_listener_event(c, l)) {
 			l->ev_pending = false;
-		else
+			c->lst_ev_pending_pushed = true;
+		} else
 			pending = true;
 	}
 	c->lst_ev_pending = pending;

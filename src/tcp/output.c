@@ -150,7 +150,7 @@ void tcp_send_syn(struct core *c, struct tcb *t)
 	struct opts_out o = {0};
 	struct rte_mbuf *m = alloc_empty(c);
 	int st = tcb_state(t);
-	bool synack = st == TCP_SYN_RCVD;
+	bool synack = st == TCPS_SYN_RCVD;
 
 	if (!m)
 		return;
@@ -305,8 +305,8 @@ static bool nagle_holds(const struct tcb *t, uint32_t len, uint32_t avail)
 
 static bool can_send_data(int st)
 {
-	return st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_FIN_WAIT_1 ||
-	       st == TCP_CLOSING || st == TCP_LAST_ACK;
+	return st == TCPS_ESTABLISHED || st == TCPS_CLOSE_WAIT || st == TCPS_FIN_WAIT_1 ||
+	       st == TCPS_CLOSING || st == TCPS_LAST_ACK;
 }
 
 static void output_data(struct core *c, struct tcb *t)
@@ -364,9 +364,9 @@ void tcp_output(struct core *c, struct tcb *t)
 {
 	int st = tcb_state(t);
 
-	if (st == TCP_CLOSED || st == TCP_LISTEN || st == TCP_SYN_SENT)
+	if (st == TCPS_CLOSED || st == TCPS_LISTEN || st == TCPS_SYN_SENT)
 		return;
-	if (st == TCP_SYN_RCVD) {
+	if (st == TCPS_SYN_RCVD) {
 		if (t->ack_now)
 			tcp_send_syn(c, t);
 		return;

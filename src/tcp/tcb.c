@@ -22,7 +22,7 @@ static const char *const state_names[] = {
 
 const char *tcp_state_name(int s)
 {
-	return s >= 0 && s <= TCP_TIME_WAIT ? state_names[s] : "?";
+	return s >= 0 && s <= TCPS_TIME_WAIT ? state_names[s] : "?";
 }
 
 struct tcb *tcb_alloc(struct core *c)
@@ -38,7 +38,7 @@ struct tcb *tcb_alloc(struct core *c)
 	t->id = id;
 	t->core = c;
 	atomic_init(&t->sockid, -1);
-	atomic_init(&t->state, TCP_CLOSED);
+	atomic_init(&t->state, TCPS_CLOSED);
 	c->tcbs_used++;
 	return t;
 }
@@ -130,17 +130,17 @@ void tcp_done(struct core *c, struct tcb *t, int err)
 
 	if (err)
 		atomic_store_explicit(&t->error, err, memory_order_release);
-	if (was != TCP_CLOSED) {
+	if (was != TCPS_CLOSED) {
 		flow_remove(c->flows, t);
 		c->cnt.conn_closed++;
 	}
 	timer_unfile(c, t);
 	memset(t->timer_at, 0, sizeof(t->timer_at));
-	tcp_set_state(c, t, TCP_CLOSED);
+	tcp_set_state(c, t, TCPS_CLOSED);
 	tcb_raise(c, t, TEV_IN | TEV_HUP | TEV_RDHUP | (err ? TEV_ERR : 0));
 	/* A half-open passive connection was never handed to the application:
 	 * nobody else will release it. */
-	if (was == TCP_SYN_RCVD && t->listener) {
+	if (was == TCPS_SYN_RCVD && t->listener) {
 		atomic_fetch_sub(&t->listener->syn_count, 1);
 		t->listener = NULL;
 		t->app_closed = true;
@@ -153,10 +153,10 @@ void tcb_free(struct core *c, struct tcb *t)
 {
 	if (!t->core)
 		return; /* already free */
-	if (tcb_state(t) != TCP_CLOSED) {
+	if (tcb_state(t) != TCPS_CLOSED) {
 		flow_remove(c->flows, t);
 		c->cnt.conn_closed++;
-		tcp_set_state(c, t, TCP_CLOSED);
+		tcp_set_state(c, t, TCPS_CLOSED);
 	}
 	timer_unfile(c, t);
 	release_buffers(c, t);

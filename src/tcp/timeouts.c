@@ -20,7 +20,7 @@ static void rto_syn(struct core *c, struct tcb *t)
 	t->rto_backoff++;
 	c->cnt.rto_expired++;
 	timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
-	if (tcb_state(t) == TCP_SYN_SENT)
+	if (tcb_state(t) == TCPS_SYN_SENT)
 		tcp_syn_retry(c, t);
 	else
 		tcp_send_syn(c, t);
@@ -78,11 +78,11 @@ void tcp_timer_fire(struct core *c, struct tcb *t, enum tcb_timer which)
 {
 	int st = tcb_state(t);
 
-	if (st == TCP_CLOSED)
+	if (st == TCPS_CLOSED)
 		return;
 	switch (which) {
 	case TT_RTO:
-		if (st == TCP_SYN_SENT || st == TCP_SYN_RCVD)
+		if (st == TCPS_SYN_SENT || st == TCPS_SYN_RCVD)
 			rto_syn(c, t);
 		else
 			rto_data(c, t);

@@ -1,0 +1,269 @@
+/*
+ * sink - receive byte streams and report how many bytes, how fast, and the
+ * SHA-256 of each stream (netcat-like; for throughput and integrity runs).
+ *
+ *   sink -f stack.conf -l PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE]
+ *   sink -f stack.conf -c IP:PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE]
+ *
+ * -l accepts CONNS connections (default 1), -c opens CONNS connections; each
+ * is read to its end. -z reads with the zero-copy API (thesis 3.2.2) instead
+ * of mtcp_read. -o writes the first stream's bytes to FILE. Prints one JSON
+ * object: {"bytes", "conns", "seconds", "gbps", "sha256": [...per stream]}.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app_common.h"
+#include "mtcp_api.h"
+#include "mtcp_epoll.h"
+#include "mtcp_zc.h"
+#include "sha256.h"
+
+#define MAX_EVENTS 256
+#define READ_CHUNK (64 * 1024)
+
+struct conn {
+	int sock;
+	bool done;
+	uint64_t bytes;
+	struct sha256 hash;
+	char hex[65];
+};
+
+struct sink {
+	mctx_t mctx;
+	int ep;
+	bool zc;
+	int target;
+	int finished, opened;
+	struct conn *conns;
+	int *by_sock; /* socket id -> conn index */
+	FILE *out;
+	double t0, t1;
+	char buf[READ_CHUNK];
+};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: sink -f CONF (-l PORT | -c IP:PORT) [-k CONNS] [-z] "
+			"[-b RCVBUF] [-o FILE]\n");
+	exit(2);
+}
+
+static void finish(struct sink *k, struct conn *c)
+{
+	c->done = true;
+	sha256_hex(&c->hash, c->hex);
+	mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_DEL, c->sock, NULL);
+	mtcp_close(k->mctx, c->sock);
+	k->finished++;
+	k->t1 = app_now();
+}
+
+static void consume(struct sink *k, struct conn *c, const char *p, size_t n)
+{
+	if (!k->t0)
+		k->t0 = app_now();
+	sha256_update(&c->hash, p, n);
+	c->bytes += n;
+	if (k->out && c == &k->conns[0] && fwrite(p, 1, n, k->out) != n)
+		app_die("sink", "cannot write the output file");
+}
+
+/* Returns false once the stream ended. */
+static bool drain_copy(struct sink *k, struct conn *c)
+{
+	for (;;) {
+		ssize_t n = mtcp_read(k->mctx, c->sock, k->buf, sizeof(k->buf));
+		if (n > 0) {
+			consume(k, c, k->buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		if (n < 0)
+			fprintf(stderr, "sink: read on socket %d: %s\n", c->sock, strerror(errno));
+		return false;
+	}
+}
+
+static bool drain_zc(struct sink *k, struct conn *c)
+{
+	struct stream_fragment_content frags[64];
+
+	for (;;) {
+		int n = mtcp_zc_read_fragments(k->mctx, c->sock, frags, 64);
+		if (n > 0) {
+			for (int i = 0; i < n; i++)
+				consume(k, c, frags[i].start, (size_t)(frags[i].end - frags[i].start));
+			if (mtcp_zc_free_fragments(k->mctx, c->sock, n))
+				app_die("sink", "free_fragments: %s", strerror(errno));
+			continue;
+		}
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		if (n < 0)
+			fprintf(stderr, "sink: zc read on socket %d: %s\n", c->sock, strerror(errno));
+		return false;
+	}
+}
+
+static void add_conn(struct sink *k, int sock, uint32_t events)
+{
+	struct conn *c = &k->conns[k->opened];
+	struct mtcp_epoll_event ev = {.events = events, .data.sockid = sock};
+
+	c->sock = sock;
+	sha256_init(&c->hash);
+	k->by_sock[sock] = k->opened++;
+	if (mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_ADD, sock, &ev))
+		app_die("sink", "epoll_ctl: %s", strerror(errno));
+}
+
+static int new_socket(struct sink *k, int rcvbuf)
+{
+	int s = mtcp_socket(k->mctx, AF_INET, SOCK_STREAM, 0);
+
+	if (s < 0)
+		app_die("sink", "socket: %s", strerror(errno));
+	mtcp_setsock_nonblock(k->mctx, s);
+	if (rcvbuf && mtcp_setsockopt(k->mctx, s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		app_die("sink", "SO_RCVBUF %d: %s", rcvbuf, strerror(errno));
+	if (k->zc && mtcp_zc_enable(k->mctx, s))
+		app_die("sink", "zc_enable: %s", strerror(errno));
+	return s;
+}
+
+static int listen_on(struct sink *k, int port, int rcvbuf)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct mtcp_epoll_event ev = {.events = MTCP_EPOLLIN};
+	int s = new_socket(k, rcvbuf);
+
+	if (mtcp_bind(k->mctx, s, (struct sockaddr *)&a, sizeof(a)) ||
+	    mtcp_listen(k->mctx, s, 4096))
+		app_die("sink", "listen on %d: %s", port, strerror(errno));
+	ev.data.sockid = s;
+	mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_ADD, s, &ev);
+	return s;
+}
+
+static void accept_all(struct sink *k, int ls)
+{
+	for (;;) {
+		int s = mtcp_accept(k->mctx, ls, NULL, NULL);
+		if (s < 0)
+			return;
+		mtcp_setsock_nonblock(k->mctx, s);
+		if (k->opened == k->target) {
+			mtcp_close(k->mctx, s);
+			continue;
+		}
+		add_conn(k, s, MTCP_EPOLLIN | MTCP_EPOLLRDHUP);
+	}
+}
+
+static void handle(struct sink *k, int sock, uint32_t events)
+{
+	struct conn *c = &k->conns[k->by_sock[sock]];
+	bool alive;
+
+	if (c->done)
+		return;
+	if (events & MTCP_EPOLLOUT) {
+		/* connected: from now on only reading matters */
+		struct mtcp_epoll_event ev = {.events = MTCP_EPOLLIN | MTCP_EPOLLRDHUP,
+					      .data.sockid = sock};
+		mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_MOD, sock, &ev);
+	}
+	alive = k->zc ? drain_zc(k, c) : drain_copy(k, c);
+	if (!alive || (events & (MTCP_EPOLLERR | MTCP_EPOLLHUP)))
+		finish(k, c);
+}
+
+static void report(struct sink *k)
+{
+	uint64_t total = 0;
+	double secs = k->t1 > k->t0 ? k->t1 - k->t0 : 0;
+
+	for (int i = 0; i < k->opened; i++)
+		total += k->conns[i].bytes;
+	printf("{\"bytes\": %lu, \"conns\": %d, \"seconds\": %.6f, \"gbps\": %.4f, \"sha256\": [",
+	       (unsigned long)total, k->opened, secs, secs > 0 ? (double)total * 8 / secs / 1e9 : 0);
+	for (int i = 0; i < k->opened; i++)
+		printf("%s\"%s\"", i ? ", " : "", k->conns[i].hex);
+	printf("]}\n");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	struct sink k = {0};
+	const char *conf = NULL, *connect_to = NULL, *outfile = NULL;
+	int port = 0, rcvbuf = 0, opt, ls = -1;
+	struct sockaddr_in dst;
+
+	k.target = 1;
+	while ((opt = getopt(argc, argv, "f:l:c:k:zb:o:")) != -1) {
+		switch (opt) {
+		case 'f': conf = optarg; break;
+		case 'l': port = atoi(optarg); break;
+		case 'c': connect_to = optarg; break;
+		case 'k': k.target = atoi(optarg); break;
+		case 'z': k.zc = true; break;
+		case 'b': rcvbuf = atoi(optarg); break;
+		case 'o': outfile = optarg; break;
+		default: usage();
+		}
+	}
+	if (!conf || (!port == !connect_to) || k.target <= 0)
+		usage();
+	if (connect_to && !app_parse_addr(connect_to, &dst))
+		app_die("sink", "-c %s: expected IP:PORT", connect_to);
+	if (outfile && !(k.out = fopen(outfile, "wb")))
+		app_die("sink", "cannot open %s", outfile);
+	if (mtcp_init(conf))
+		app_die("sink", "mtcp_init(%s) failed", conf);
+	mtcp_core_affinitize(0);
+	k.mctx = mtcp_create_context(0);
+	if (!k.mctx)
+		app_die("sink", "mtcp_create_context: %s", strerror(errno));
+	k.ep = mtcp_epoll_create(k.mctx, MAX_EVENTS);
+	k.conns = calloc((size_t)k.target, sizeof(*k.conns));
+	struct mtcp_conf mc;
+	mtcp_getconf(&mc);
+	k.by_sock = calloc((size_t)mc.max_concurrency + 64, sizeof(int));
+	if (port) {
+		ls = listen_on(&k, port, rcvbuf);
+	} else {
+		for (int i = 0; i < k.target; i++) {
+			int s = new_socket(&k, rcvbuf);
+			if (mtcp_connect(k.mctx, s, (struct sockaddr *)&dst, sizeof(dst)) &&
+			    errno != EINPROGRESS)
+				app_die("sink", "connect %s: %s", connect_to, strerror(errno));
+			add_conn(&k, s, MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLRDHUP);
+		}
+	}
+	while (k.finished < k.target) {
+		struct mtcp_epoll_event ev[MAX_EVENTS];
+		int n = mtcp_epoll_wait(k.mctx, k.ep, ev, MAX_EVENTS, -1);
+		if (n < 0)
+			app_die("sink", "epoll_wait: %s", strerror(errno));
+		for (int i = 0; i < n; i++) {
+			if (ev[i].data.sockid == ls)
+				accept_all(&k, ls);
+			else
+				handle(&k, ev[i].data.sockid, ev[i].events);
+		}
+	}
+	report(&k);
+	if (ls >= 0)
+		mtcp_close(k.mctx, ls);
+	if (k.out)
+		fclose(k.out);
+	mtcp_destroy();
+	return 0;
+}

@@ -1,0 +1,251 @@
+/*
+ * cmd.c - commands from the application thread, run by the network thread.
+ * Commands are processed in the order they were queued, so a CLOSE always
+ * finds the TCB its CONNECT created.
+ */
+#include <sched.h>
+#include <stdlib.h>
+
+#include "api/internal.h"
+#include "common/log.h"
+#include "common/seq.h"
+#include "io/port.h"
+#include "tcp/flow.h"
+#include "tcp/rcvbuf.h"
+#include "tcp/tcp.h"
+#include "tcp/timer.h"
+
+void cmd_push(struct core *c, const struct cmd *cmd)
+{
+	while (!spsc_push(&c->cmdq, cmd))
+		sched_yield(); /* the network thread empties it every iteration */
+}
+
+void cmd_simple(struct core *c, enum cmd_type type, struct socket *s, struct tcb *t)
+{
+	struct cmd cmd = {.type = (uint8_t)type, .sock = s, .sockid = s ? s->id : -1,
+			  .gen = s ? s->gen : 0, .tcb = t};
+
+	cmd_push(c, &cmd);
+}
+
+static void release_id(struct core *c, int id)
+{
+	/* sized for every socket: cannot be full */
+	spsc_push(&c->released, &id);
+}
+
+static void do_connect(struct core *c, struct cmd *cmd)
+{
+	struct socket *s = cmd->sock;
+	struct tcb *t = tcb_alloc(c);
+	int rc;
+
+	if (!t) {
+		LOG_WARN("core %d: no TCB left for a connect (max_concurrency)", c->id);
+		return; /* the socket never gets a TCB: connect reports ENOMEM */
+	}
+	t->laddr = cmd->laddr;
+	t->lport = cmd->lport;
+	t->rcv_mode = s->zc ? RCV_ZC : RCV_RING;
+	t->nodelay = s->nodelay;
+	atomic_store_explicit(&t->gen, cmd->gen, memory_order_relaxed);
+	atomic_store_explicit(&t->sockid, cmd->sockid, memory_order_relaxed);
+	/* tcb_setup needs the egress port for the MSS */
+	uint32_t nh;
+	t->port = port_for_dest(c->g, cmd->addr, &nh);
+	rc = t->port ? tcb_setup(c, t, s->rcvbuf, s->sndbuf) : -1;
+	if (!rc)
+		rc = tcp_connect(c, t, cmd->addr, cmd->port);
+	else
+		rc = t->port ? -ENOMEM : -ENETUNREACH;
+	atomic_store_explicit(&s->tcb, t, memory_order_release);
+	if (rc) {
+		atomic_store(&t->error, -rc);
+		tcb_raise(c, t, TEV_ERR | TEV_HUP | TEV_IN | TEV_OUT);
+	}
+}
+
+static bool unread_data(const struct tcb *t)
+{
+	if (t->rcv_mode == RCV_ZC)
+		return zc_stream_pending_bytes(&t->zc) > 0;
+	return t->rb && rcvbuf_held(t->rb) > 0;
+}
+
+/* mtcp_close(): the application lets go of the connection. */
+static void close_tcb(struct core *c, struct tcb *t)
+{
+	int st = tcb_state(t);
+
+	t->app_closed = true;
+	atomic_store(&t->sockid, -1);
+	switch (st) {
+	case TCPS_CLOSED:
+		tcb_free(c, t);
+		return;
+	case TCPS_SYN_SENT:
+		tcp_done(c, t, 0);
+		return;
+	default:
+		break;
+	}
+	if (unread_data(t) && st != TCPS_TIME_WAIT) {
+		/* RFC 2525 2.17: closing with unread data resets, so the
+		 * peer learns its data was not consumed */
+		tcp_send_rst(c, t);
+		tcp_done(c, t, 0);
+		return;
+	}
+	if (st == TCPS_SYN_RCVD || st == TCPS_ESTABLISHED || st == TCPS_CLOSE_WAIT) {
+		t->fin_queued = true;
+		atomic_store(&t->wr_closed, true);
+		tcp_set_state(c, t, st == TCPS_CLOSE_WAIT ? TCPS_LAST_ACK : TCPS_FIN_WAIT_1);
+		tcp_want_output(c, t);
+	}
+	/* FIN_WAIT_x, CLOSING, LAST_ACK, TIME_WAIT: already closing; the
+	 * timers finish it (an orphan in FIN_WAIT_2 ends with tcp_timeout). */
+	if (c->g->conf.tcp_timeout > 0 && !t->timer_at[TT_IDLE])
+		timer_arm(c, t, TT_IDLE, c->now_us + (uint64_t)c->g->conf.tcp_timeout * 1000000u);
+}
+
+static void shutdown_wr(struct core *c, struct tcb *t)
+{
+	int st = tcb_state(t);
+
+	if (st != TCPS_ESTABLISHED && st != TCPS_CLOSE_WAIT && st != TCPS_SYN_RCVD)
+		return;
+	t->fin_queued = true;
+	tcp_set_state(c, t, st == TCPS_CLOSE_WAIT ? TCPS_LAST_ACK : TCPS_FIN_WAIT_1);
+	tcp_want_output(c, t);
+}
+
+static void abort_tcb(struct core *c, struct tcb *t)
+{
+	int st = tcb_state(t);
+
+	t->app_closed = true;
+	atomic_store(&t->sockid, -1);
+	if (st != TCPS_CLOSED && st != TCPS_SYN_SENT && st != TCPS_TIME_WAIT)
+		tcp_send_rst(c, t);
+	if (st == TCPS_CLOSED)
+		tcb_free(c, t);
+	else
+		tcp_done(c, t, ECONNABORTED);
+}
+
+static void abort_listener_tcb(struct tcb *t, void *arg)
+{
+	struct listener *l = arg;
+
+	if (t->listener == l) {
+		t->listener = NULL;
+		t->app_closed = true;
+		tcp_send_rst(t->core, t);
+		tcp_done(t->core, t, ECONNRESET);
+	}
+}
+
+static void close_listener(struct core *c, struct listener *l)
+{
+	struct tcb *t;
+
+	l->closing = true;
+	listener_remove(c, l);
+	/* half-open connections pointing at it */
+	flow_foreach(c->flows, abort_listener_tcb, l);
+	/* established ones nobody accepted: the queue is ours now */
+	while (spsc_pop(&l->accepts, &t)) {
+		t->app_closed = true;
+		if (tcb_state(t) != TCPS_CLOSED)
+			tcp_send_rst(c, t);
+		tcp_done(c, t, ECONNRESET);
+	}
+	spsc_free(&l->accepts);
+	free(l);
+}
+
+/* The application freed receive space: advertise it if it matters. */
+static void window_update(struct core *c, struct tcb *t)
+{
+	int st = tcb_state(t);
+	uint32_t offered = t->rcv_adv - t->rcv_nxt;
+
+	if (st == TCPS_CLOSED || st == TCPS_SYN_SENT || st == TCPS_LISTEN)
+		return;
+	if (seq_lt(t->rcv_adv, t->rcv_nxt))
+		offered = 0;
+	if (tcp_rcv_window(c, t) > offered) {
+		c->cnt.window_updates++;
+		t->ack_now = true;
+		tcp_want_output(c, t);
+	}
+}
+
+static void run_one(struct core *c, struct cmd *cmd)
+{
+	struct tcb *t = cmd->tcb;
+
+	switch (cmd->type) {
+	case CMD_CONNECT:
+		do_connect(c, cmd);
+		break;
+	case CMD_LISTEN:
+		listener_add(c, cmd->ptr);
+		break;
+	case CMD_CLOSE_LISTENER:
+		close_listener(c, cmd->ptr);
+		release_id(c, cmd->sockid);
+		break;
+	case CMD_CLOSE:
+		t = atomic_load_explicit(&cmd->sock->tcb, memory_order_acquire);
+		if (t)
+			close_tcb(c, t);
+		atomic_store(&cmd->sock->tcb, NULL);
+		release_id(c, cmd->sockid);
+		break;
+	case CMD_ABORT:
+		if (cmd->sock)
+			t = atomic_load_explicit(&cmd->sock->tcb, memory_order_acquire);
+		if (t)
+			abort_tcb(c, t);
+		if (cmd->sock) {
+			atomic_store(&cmd->sock->tcb, NULL);
+			release_id(c, cmd->sockid);
+		}
+		break;
+	case CMD_SHUTDOWN_WR:
+		shutdown_wr(c, t);
+		break;
+	case CMD_SEND:
+		atomic_store(&t->snd_cmd_pending, false);
+		tcp_want_output(c, t);
+		break;
+	case CMD_RECLAIM:
+		rcv_reclaim(c, t);
+		/* fall through */
+	case CMD_WND_UPDATE:
+		atomic_store(&t->wnd_cmd_pending, false);
+		window_update(c, t);
+		break;
+	case CMD_SETOPT:
+		t->nodelay = cmd->arg != 0;
+		tcp_want_output(c, t);
+		break;
+	default:
+		break;
+	}
+}
+
+int cmd_run(struct core *c)
+{
+	struct cmd cmd;
+	int n = 0;
+
+	/* bounded, so a flood of commands cannot starve packet processing */
+	while (n < 256 && spsc_pop(&c->cmdq, &cmd)) {
+		run_one(c, &cmd);
+		n++;
+	}
+	return n;
+}

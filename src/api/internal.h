@@ -1,0 +1,51 @@
+/*
+ * internal.h - what the files of api/ share: socket table access, commands,
+ * application-side waiting, readiness.
+ */
+#ifndef AATCP_API_INTERNAL_H
+#define AATCP_API_INTERNAL_H
+
+#include <errno.h>
+
+#include "api/core.h"
+
+/* The context of mctx, checked: NULL (errno EINVAL/EPERM) when misused. */
+struct core *api_core(mctx_t mctx);
+/* The live socket sockid of c, of one of the given types (0: any), or NULL
+ * with errno EBADF / ENOTSOCK. */
+struct socket *api_sock(struct core *c, int sockid, int type);
+struct socket *sock_alloc(struct core *c, enum socket_type type);
+/* Application thread: the id goes back to the free list at once (epoll). */
+void sock_free_now(struct core *c, struct socket *s);
+
+/* Application thread: queue a command for the network thread (waits while
+ * the ring is full; the network thread drains it every iteration). */
+void cmd_push(struct core *c, const struct cmd *cmd);
+void cmd_simple(struct core *c, enum cmd_type type, struct socket *s, struct tcb *t);
+/* Network thread: run the queued commands; returns how many. */
+int cmd_run(struct core *c);
+
+/* Application thread: move events from the ring to the sockets (and their
+ * epolls). Returns how many were drained. */
+int app_drain_events(struct core *c);
+/* Application thread: sleep until the network thread pushes an event or
+ * timeout_ms passes (-1: 100 ms slices forever is the caller's loop). */
+void app_wait(struct core *c, int timeout_ms);
+/* Network thread: wake the application thread if it sleeps. */
+void net_wake_app(struct core *c);
+
+/* Current readiness of a socket (MTCP_EPOLL* bits). */
+uint32_t sock_readiness(struct core *c, struct socket *s);
+/* epoll bookkeeping when a socket is closed. */
+void epoll_forget(struct core *c, struct socket *s);
+void epoll_notify(struct core *c, struct socket *s);
+
+/* After the application consumed receive data: ask the network thread for
+ * a window update when the window grew enough to matter. */
+void api_maybe_window_update(struct core *c, struct socket *s, struct tcb *t);
+
+/* Stats (stats.c) */
+void stats_print(struct core *c);
+int stats_write(const char *path);
+
+#endif /* AATCP_API_INTERNAL_H */

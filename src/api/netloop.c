@@ -1,0 +1,146 @@
+/*
+ * netloop.c - the network thread's main loop (thesis section 2.3, mTCP's
+ * design): receive a burst on every port and run TCP on it, run the
+ * application's commands and the timers, send what became sendable (one
+ * ACK for a whole burst), flush the TX queues, and push events to the
+ * application thread.
+ */
+#include <sched.h>
+#include <time.h>
+
+#include <rte_lcore.h>
+
+#include "api/internal.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "io/io.h"
+#include "net/eth.h"
+#include "tcp/tcp.h"
+#include "tcp/timer.h"
+
+#define IDLE_POLLS 64
+
+static int rx_all(struct core *c)
+{
+	struct rte_mbuf *pkts[RX_BURST];
+	int total = 0;
+
+	for (int i = 0; i < c->g->n_ports; i++) {
+		struct port *p = &c->g->ports[i];
+		uint16_t n = io_rx(c, p, pkts, RX_BURST);
+		for (uint16_t k = 0; k < n; k++) {
+			if (k + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
+			eth_input(c, p, pkts[k]);
+		}
+		total += n;
+	}
+	return total;
+}
+
+static int run_output(struct core *c)
+{
+	struct tcb *list = c->out_list;
+	int n = 0;
+
+	c->out_list = NULL;
+	while (list) {
+		struct tcb *t = list;
+		list = t->out_next;
+		t->on_out_list = false;
+		if (t->core)
+			tcp_output(c, t);
+		else
+			tcb_release_if_dead(c, t);
+		n++;
+	}
+	return n;
+}
+
+static int push_events(struct core *c)
+{
+	struct tcb *keep = NULL, *list = c->ev_list;
+	int pushed = 0;
+
+	c->ev_list = NULL;
+	while (list) {
+		struct tcb *t = list;
+		list = t->ev_next;
+		int sockid = atomic_load_explicit(&t->sockid, memory_order_acquire);
+		if (!t->core || sockid < 0) {
+			/* nobody to tell (not accepted yet, or closed) */
+			t->on_ev_list = false;
+			t->ev_bits = 0;
+			tcb_release_if_dead(c, t);
+			continue;
+		}
+		struct event e = {.sockid = sockid,
+				  .gen = atomic_load_explicit(&t->gen, memory_order_relaxed),
+				  .bits = t->ev_bits};
+		if (!spsc_push(&c->evq, &e)) {
+			t->ev_next = keep; /* ring full: next iteration */
+			keep = t;
+			continue;
+		}
+		t->on_ev_list = false;
+		t->ev_bits = 0;
+		pushed++;
+	}
+	c->ev_list = keep;
+	if (c->lst_ev_pending)
+		listener_events(c);
+	return pushed;
+}
+
+static void idle_sleep(struct core *c, uint32_t us)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+
+	(void)c;
+	nanosleep(&ts, NULL);
+}
+
+void *net_main(void *arg)
+{
+	struct core *c = arg;
+	uint32_t idle_us = c->g->conf.idle_sleep_us;
+	uint64_t last_arp = 0;
+	int idle = 0;
+
+	if (rte_thread_register() < 0)
+		LOG_WARN("core %d: rte_thread_register failed: mempool caches off", c->id);
+	atomic_store(&c->running, true);
+	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
+		int work;
+
+		c->now_us = clock_now_us();
+		work = rx_all(c);
+		work += cmd_run(c);
+		timer_run(c);
+		if (c->arp_wait && c->now_us - last_arp > 1000) {
+			tcp_arp_poll(c);
+			last_arp = c->now_us;
+		}
+		work += run_output(c);
+		io_flush(c);
+		if (push_events(c) || c->lst_ev_pending_pushed) {
+			c->lst_ev_pending_pushed = false;
+			net_wake_app(c);
+		}
+		if (c->g->any_stat_print && c->now_us - c->last_stat_us >= 1000000) {
+			stats_print(c);
+			c->last_stat_us = c->now_us;
+		}
+		if (work) {
+			idle = 0;
+		} else if (++idle >= IDLE_POLLS) {
+			idle = 0;
+			if (idle_us)
+				idle_sleep(c, idle_us);
+			else
+				sched_yield();
+		}
+	}
+	rte_thread_unregister();
+	return NULL;
+}

@@ -1,0 +1,548 @@
+/*
+ * sock.c - the socket table (application thread) and the socket calls of
+ * mtcp_api.h that set up, connect and tear down connections.
+ *
+ * A socket id is not reused until the network thread has processed the
+ * close (it hands the id back through the `released` ring): commands and
+ * events that still name the old socket can never reach a new one.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "api/internal.h"
+#include "common/log.h"
+#include "io/port.h"
+#include "tcp/rcvbuf.h"
+#include "tcp/sndbuf.h"
+#include "tcp/tcp.h"
+
+_Thread_local struct core *aatcp_tls_core;
+
+struct core *api_core(mctx_t mctx)
+{
+	struct core *c = (struct core *)mctx;
+
+	if (!c) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return c;
+}
+
+struct socket *api_sock(struct core *c, int sockid, int type)
+{
+	struct socket *s;
+
+	if (sockid < 0 || sockid >= c->n_socks) {
+		errno = EBADF;
+		return NULL;
+	}
+	s = &c->socks[sockid];
+	if (s->type == MTCP_SOCK_UNUSED || s->closing) {
+		errno = EBADF;
+		return NULL;
+	}
+	if (type && (int)s->type != type) {
+		errno = ENOTSOCK;
+		return NULL;
+	}
+	return s;
+}
+
+static void refill_free_list(struct core *c)
+{
+	int id;
+
+	while (spsc_pop(&c->released, &id)) {
+		struct socket *s = &c->socks[id];
+		s->type = MTCP_SOCK_UNUSED;
+		s->closing = false;
+		s->free_next = c->sock_free;
+		c->sock_free = id;
+	}
+}
+
+struct socket *sock_alloc(struct core *c, enum socket_type type)
+{
+	struct socket *s;
+	uint32_t gen;
+	int id;
+
+	if (c->sock_free < 0)
+		refill_free_list(c);
+	if (c->sock_free < 0) {
+		errno = ENFILE;
+		return NULL;
+	}
+	id = c->sock_free;
+	s = &c->socks[id];
+	c->sock_free = s->free_next;
+	gen = s->gen + 1;
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->gen = gen;
+	s->type = type;
+	s->epid = -1;
+	s->rcvbuf = (uint32_t)c->g->conf.rcvbuf;
+	s->sndbuf = (uint32_t)c->g->conf.sndbuf;
+	atomic_init(&s->tcb, NULL);
+	return s;
+}
+
+void sock_free_now(struct core *c, struct socket *s)
+{
+	s->type = MTCP_SOCK_UNUSED;
+	s->free_next = c->sock_free;
+	c->sock_free = s->id;
+}
+
+int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s;
+
+	if (!c)
+		return -1;
+	if (domain != AF_INET || (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM ||
+	    (protocol != 0 && protocol != IPPROTO_TCP)) {
+		errno = EINVAL;
+		return -1;
+	}
+	s = sock_alloc(c, MTCP_SOCK_STREAM);
+	if (!s)
+		return -1;
+	s->nonblock = type & SOCK_NONBLOCK;
+	return s->id;
+}
+
+static int sockaddr_in_of(const struct sockaddr *addr, socklen_t len, struct sockaddr_in *out)
+{
+	if (!addr || len < (socklen_t)sizeof(*out)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(out, addr, sizeof(*out));
+	if (out->sin_family != AF_INET) {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	return 0;
+}
+
+int mtcp_bind(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, MTCP_SOCK_STREAM) : NULL;
+	struct sockaddr_in in;
+
+	if (!s || sockaddr_in_of(addr, addrlen, &in))
+		return -1;
+	if (s->bound || atomic_load(&s->tcb) || s->connecting) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (in.sin_addr.s_addr != INADDR_ANY && !port_by_ip(c->g, in.sin_addr.s_addr)) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	s->laddr = in.sin_addr.s_addr;
+	s->lport = in.sin_port;
+	s->bound = true;
+	return 0;
+}
+
+int mtcp_listen(mctx_t mctx, int sockid, int backlog)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, MTCP_SOCK_STREAM) : NULL;
+	struct listener *l;
+	uint32_t cap = 16;
+
+	if (!s)
+		return -1;
+	if (!s->bound || !s->lport) {
+		errno = EDESTADDRREQ;
+		return -1;
+	}
+	if (backlog <= 0 || backlog > c->g->conf.max_concurrency)
+		backlog = backlog <= 0 ? 128 : c->g->conf.max_concurrency;
+	l = calloc(1, sizeof(*l));
+	while (cap < (uint32_t)backlog * 2)
+		cap <<= 1;
+	if (!l || spsc_init(&l->accepts, cap, sizeof(struct tcb *))) {
+		free(l);
+		errno = ENOMEM;
+		return -1;
+	}
+	l->ip = s->laddr;
+	l->port = s->lport;
+	l->backlog = backlog;
+	l->sockid = s->id;
+	l->gen = s->gen;
+	l->zc = s->zc;
+	l->aa_mod = s->aa_mod;
+	l->aa_params = s->aa_params;
+	l->rcvbuf = s->rcvbuf;
+	l->sndbuf = s->sndbuf;
+	l->nodelay = s->nodelay;
+	s->type = MTCP_SOCK_LISTENER;
+	s->lst = l;
+	struct cmd cmd = {.type = CMD_LISTEN, .sockid = s->id, .gen = s->gen, .ptr = l};
+	cmd_push(c, &cmd);
+	return 0;
+}
+
+static void fill_sockaddr(struct sockaddr *addr, socklen_t *addrlen, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = port,
+				 .sin_addr = {.s_addr = ip}};
+
+	if (!addr || !addrlen)
+		return;
+	memcpy(addr, &in, *addrlen < (socklen_t)sizeof(in) ? (size_t)*addrlen : sizeof(in));
+	*addrlen = sizeof(in);
+}
+
+int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct core *c = api_core(mctx);
+	struct socket *ls = c ? api_sock(c, sockid, MTCP_SOCK_LISTENER) : NULL;
+	struct tcb *t;
+	struct socket *s;
+
+	if (!ls)
+		return -1;
+	while (!spsc_pop(&ls->lst->accepts, &t)) {
+		if (ls->nonblock) {
+			errno = EAGAIN;
+			return -1;
+		}
+		app_drain_events(c);
+		if (spsc_empty(&ls->lst->accepts))
+			app_wait(c, 100);
+	}
+	atomic_fetch_sub(&ls->lst->queued, 1);
+	s = sock_alloc(c, MTCP_SOCK_STREAM);
+	if (!s) {
+		/* no socket for it: let the network thread reset it */
+		struct cmd cmd = {.type = CMD_ABORT, .tcb = t, .sockid = -1};
+		cmd_push(c, &cmd);
+		errno = ENFILE;
+		return -1;
+	}
+	s->zc = ls->zc;
+	s->aa_mod = ls->aa_mod;
+	s->aa_params = ls->aa_params;
+	s->nodelay = ls->nodelay;
+	s->laddr = t->laddr;
+	s->lport = t->lport;
+	s->raddr = t->raddr;
+	s->rport = t->rport;
+	atomic_store_explicit(&t->gen, s->gen, memory_order_relaxed);
+	atomic_store_explicit(&t->sockid, s->id, memory_order_release);
+	atomic_store_explicit(&s->tcb, t, memory_order_release);
+	fill_sockaddr(addr, addrlen, t->raddr, t->rport);
+	return s->id;
+}
+
+int mtcp_init_rss(mctx_t mctx, in_addr_t saddr_base, int num_addr, in_addr_t daddr,
+		  in_addr_t dport)
+{
+	(void)saddr_base;
+	(void)num_addr;
+	(void)daddr;
+	(void)dport;
+	/* Source ports are always chosen so that this core owns the flow
+	 * (tcp/connect.c): nothing to precompute. */
+	return api_core(mctx) ? 0 : -1;
+}
+
+static bool wait_connected(struct core *c, struct socket *s)
+{
+	for (;;) {
+		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+		if (t) {
+			int st = tcb_state(t);
+			if (st == TCPS_ESTABLISHED || st == TCPS_CLOSE_WAIT)
+				return true;
+			if (st == TCPS_CLOSED || atomic_load(&t->error)) {
+				errno = atomic_load(&t->error) ? atomic_load(&t->error) : ECONNREFUSED;
+				return false;
+			}
+		}
+		app_drain_events(c);
+		app_wait(c, 100);
+	}
+}
+
+int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, MTCP_SOCK_STREAM) : NULL;
+	struct sockaddr_in in;
+
+	if (!s || sockaddr_in_of(addr, addrlen, &in))
+		return -1;
+	if (atomic_load(&s->tcb) || s->connecting) {
+		errno = s->connecting && !atomic_load(&s->tcb) ? EALREADY : EISCONN;
+		return -1;
+	}
+	s->connecting = true;
+	s->raddr = in.sin_addr.s_addr;
+	s->rport = in.sin_port;
+	struct cmd cmd = {.type = CMD_CONNECT, .sock = s, .sockid = s->id, .gen = s->gen,
+			  .addr = in.sin_addr.s_addr, .port = in.sin_port,
+			  .laddr = s->laddr, .lport = s->lport};
+	cmd_push(c, &cmd);
+	if (s->nonblock) {
+		errno = EINPROGRESS;
+		return -1;
+	}
+	return wait_connected(c, s) ? 0 : -1;
+}
+
+static void release(struct core *c, struct socket *s, enum cmd_type type)
+{
+	struct cmd cmd = {.type = (uint8_t)type, .sock = s, .sockid = s->id, .gen = s->gen,
+			  .tcb = atomic_load_explicit(&s->tcb, memory_order_acquire),
+			  .ptr = s->lst};
+
+	epoll_forget(c, s);
+	s->closing = true;
+	cmd_push(c, &cmd);
+}
+
+int mtcp_close(mctx_t mctx, int sockid)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
+
+	if (!s)
+		return -1;
+	switch (s->type) {
+	case MTCP_SOCK_EPOLL:
+		epoll_forget(c, s);
+		free(s->ep->queue);
+		free(s->ep);
+		s->ep = NULL;
+		sock_free_now(c, s);
+		return 0;
+	case MTCP_SOCK_LISTENER:
+		release(c, s, CMD_CLOSE_LISTENER);
+		return 0;
+	default:
+		release(c, s, CMD_CLOSE);
+		return 0;
+	}
+}
+
+int mtcp_abort(mctx_t mctx, int sockid)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, MTCP_SOCK_STREAM) : NULL;
+
+	if (!s)
+		return -1;
+	release(c, s, CMD_ABORT);
+	return 0;
+}
+
+int mtcp_shutdown(mctx_t mctx, int sockid, int how)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, MTCP_SOCK_STREAM) : NULL;
+	struct tcb *t;
+
+	if (!s)
+		return -1;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) {
+		errno = EINVAL;
+		return -1;
+	}
+	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	if (!t || tcb_state(t) == TCPS_SYN_SENT) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (how != SHUT_RD && !atomic_exchange(&t->wr_closed, true))
+		cmd_simple(c, CMD_SHUTDOWN_WR, s, t);
+	return 0;
+}
+
+int mtcp_getsockname(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
+	struct tcb *t;
+
+	if (!s)
+		return -1;
+	if (!addr || !addrlen || *addrlen <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	/* a connected socket's address is only known once the SYN went out */
+	if (t && tcb_state(t) != TCPS_CLOSED)
+		fill_sockaddr(addr, addrlen, t->laddr, t->lport);
+	else
+		fill_sockaddr(addr, addrlen, s->laddr, s->lport);
+	return 0;
+}
+
+int mtcp_getpeername(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, MTCP_SOCK_STREAM) : NULL;
+	struct tcb *t;
+
+	if (!s)
+		return -1;
+	if (!addr || !addrlen || *addrlen <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	if (!t || tcb_state(t) == TCPS_SYN_SENT) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	fill_sockaddr(addr, addrlen, t->raddr, t->rport);
+	return 0;
+}
+
+int mtcp_setsock_nonblock(mctx_t mctx, int sockid)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
+
+	if (!s)
+		return -1;
+	s->nonblock = true;
+	return 0;
+}
+
+int mtcp_socket_ioctl(mctx_t mctx, int sockid, int request, void *argp)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
+	struct tcb *t;
+
+	if (!s)
+		return -1;
+	if (!argp) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (request == FIONBIO) {
+		s->nonblock = *(int *)argp != 0;
+		return 0;
+	}
+	if (request != FIONREAD) {
+		errno = EINVAL;
+		return -1;
+	}
+	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	if (s->type != MTCP_SOCK_STREAM || !t) {
+		errno = s->type != MTCP_SOCK_STREAM ? EINVAL : ENOTCONN;
+		return -1;
+	}
+	if (t->rcv_mode == RCV_ZC)
+		*(int *)argp = (int)zc_stream_pending_bytes(&t->zc);
+	else
+		*(int *)argp = (int)rcvbuf_held(t->rb);
+	return 0;
+}
+
+static int opt_int(const void *optval, socklen_t optlen, int *out)
+{
+	if (!optval || optlen < (socklen_t)sizeof(int)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(out, optval, sizeof(int));
+	return 0;
+}
+
+int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void *optval,
+		    socklen_t optlen)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
+	int v;
+
+	if (!s || opt_int(optval, optlen, &v))
+		return -1;
+	if (level == SOL_SOCKET && (optname == SO_RCVBUF || optname == SO_SNDBUF)) {
+		if (atomic_load(&s->tcb) || s->type == MTCP_SOCK_LISTENER) {
+			errno = EISCONN; /* buffers are sized when the connection starts */
+			return -1;
+		}
+		if (v < 1024 || v > (1 << 30)) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (optname == SO_RCVBUF)
+			s->rcvbuf = (uint32_t)v;
+		else
+			s->sndbuf = (uint32_t)v;
+		return 0;
+	}
+	if (level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_REUSEPORT ||
+				    optname == SO_KEEPALIVE))
+		return 0; /* nothing to do: no kernel port table to share */
+	if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
+		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+		s->nodelay = v != 0;
+		if (t) {
+			struct cmd cmd = {.type = CMD_SETOPT, .tcb = t, .sock = s,
+					  .sockid = s->id, .gen = s->gen, .arg = s->nodelay};
+			cmd_push(c, &cmd);
+		}
+		return 0;
+	}
+	errno = ENOPROTOOPT;
+	return -1;
+}
+
+int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optval,
+		    socklen_t *optlen)
+{
+	struct core *c = api_core(mctx);
+	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
+	struct tcb *t;
+	int v;
+
+	if (!s)
+		return -1;
+	if (!optval || !optlen || *optlen < (socklen_t)sizeof(int)) {
+		errno = EINVAL;
+		return -1;
+	}
+	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	if (level == SOL_SOCKET && optname == SO_ERROR) {
+		/* as Linux: reading the pending error clears it */
+		v = t ? atomic_exchange(&t->error, 0) : 0;
+	} else if (level == SOL_SOCKET && optname == SO_RCVBUF) {
+		v = (int)(t ? t->rcvbuf_size : s->rcvbuf);
+	} else if (level == SOL_SOCKET && optname == SO_SNDBUF) {
+		v = (int)(t ? t->sndbuf_size : s->sndbuf);
+	} else if (level == SOL_SOCKET && optname == SO_TYPE) {
+		v = SOCK_STREAM;
+	} else if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
+		v = s->nodelay;
+	} else if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
+		v = t ? t->mss : 536;
+	} else {
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	memcpy(optval, &v, sizeof(v));
+	*optlen = sizeof(v);
+	return 0;
+}

@@ -1,0 +1,69 @@
+/*
+ * wait.c - how the application thread sleeps and the network thread wakes
+ * it: a futex on a counter the network thread bumps after pushing events.
+ *
+ * No lost wake-up: the application announces it sleeps (app_sleeping), then
+ * re-checks the event ring, then waits only if the counter is unchanged;
+ * the network thread pushes events, then reads app_sleeping. The seq_cst
+ * fences on both sides order "write mine, read theirs", so at least one of
+ * the two sees the other.
+ */
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/internal.h"
+
+static void futex_wait(_Atomic uint32_t *addr, uint32_t val, int timeout_ms)
+{
+	struct timespec ts = {.tv_sec = timeout_ms / 1000,
+			      .tv_nsec = (long)(timeout_ms % 1000) * 1000000L};
+
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val,
+		timeout_ms >= 0 ? &ts : NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *addr)
+{
+	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+void app_wait(struct core *c, int timeout_ms)
+{
+	uint32_t seen = atomic_load_explicit(&c->wake_word, memory_order_acquire);
+
+	atomic_store_explicit(&c->app_sleeping, true, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (spsc_empty(&c->evq) && atomic_load(&c->running))
+		futex_wait(&c->wake_word, seen, timeout_ms);
+	atomic_store_explicit(&c->app_sleeping, false, memory_order_relaxed);
+}
+
+void net_wake_app(struct core *c)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&c->app_sleeping, memory_order_relaxed)) {
+		atomic_fetch_add_explicit(&c->wake_word, 1, memory_order_release);
+		futex_wake(&c->wake_word);
+	}
+}
+
+int app_drain_events(struct core *c)
+{
+	struct event e;
+	int n = 0;
+
+	while (spsc_pop(&c->evq, &e)) {
+		n++;
+		if (e.sockid < 0 || e.sockid >= c->n_socks)
+			continue;
+		struct socket *s = &c->socks[e.sockid];
+		if (s->type == MTCP_SOCK_UNUSED || s->closing || s->gen != e.gen)
+			continue; /* stale: the socket it was for is gone */
+		s->ev_pending |= e.bits;
+		epoll_notify(c, s);
+	}
+	return n;
+}
