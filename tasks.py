@@ -148,6 +148,8 @@ def experiment(c, name=None, list_=False, hosts=None, quick=False, no_deploy=Fal
             print(f"{n:<10} {runner.load_experiment(n).title}")
         return
     names = runner.list_experiments() if name == "all" else [name]
+    for n in names:
+        runner.load_experiment(n)  # unknown or broken modules fail here, before any run
     summaries = runner.run_many(names, lab=lab_path(hosts), quick=quick,
                                 do_deploy=not no_deploy,
                                 build_dir=Path(build_dir) if build_dir else None,

@@ -344,7 +344,19 @@ def _parse_port(ctx: _Ctx, node: Node, key: str) -> Port:
                 iface=iface, mtu=mtu, mac=mac, line=node.start_mark.line + 1)
 
 
+def _peek_name(node: Node) -> str | None:
+    """The `name:` of a mapping node, if it has a plain one (to name it in errors)."""
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode):
+                return str(v.value)
+    return None
+
+
 def _parse_host(ctx: _Ctx, node: Node, key: str) -> HostSpec:
+    peeked = _peek_name(node)
+    if peeked:
+        key = f"hosts[{peeked}]"
     m = ctx.mapping(node, key, ("name", "role", "ssh", "workdir"),
                     ("interfaces", "ports", "dpdk"))
     name = ctx.string(m["name"], f"{key}.name", _NAME_RE,

@@ -24,6 +24,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -117,6 +118,11 @@ class State:
         return self.dir / "authorized_keys"
 
     @property
+    def lab_copy(self) -> Path:
+        """The lab file as brought up: `reap_stale_labs` brings it down from this."""
+        return self.dir / "lab.yml"
+
+    @property
     def made(self) -> Path:
         """What up() created, so down() can remove it even if the lab file changed."""
         return self.dir / "made.json"
@@ -204,13 +210,12 @@ def _sshd_config_text(h: HostSpec, st: State) -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Is `pid` a live process? A zombie is not (its parent may never reap it)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _read_pid(path: Path) -> int | None:
@@ -273,6 +278,7 @@ def up(spec: LabSpec) -> None:
             raise ToolkitError(f"`{tool}` is missing. Fix: `./inv setup` installs it")
     st = _state(spec)
     _ensure_keys(spec, st)
+    st.lab_copy.write_text(spec.text)
     _record_made(st, spec)
     _check_subnet_free(spec)
 
@@ -563,6 +569,50 @@ def free_mgmt_subnet(seed: int, base: str = "10.254.0.0/16") -> str:
         if not any(cand.overlaps(u) for u in used):
             return str(cand)
     raise ToolkitError(f"no free /24 management subnet in {base}")
+
+
+def write_test_lab(tmp_dir: Path, name: str, prefix: str, subnet_seed: int) -> Path:
+    """Write a private copy of labs/local.yml for tests or parallel runs into tmp_dir.
+
+    Own name (state in .lab/<name>/), own prefix, a management subnet no interface
+    of this machine uses (picked from subnet_seed, e.g. the pid), workdirs under
+    tmp_dir/hosts/. Returns the file's path.
+    """
+    from aatcp.labfile import derive_local_lab
+    from aatcp.paths import DEFAULT_LAB
+
+    text = derive_local_lab(DEFAULT_LAB, name=name, prefix=prefix,
+                            mgmt_subnet=free_mgmt_subnet(subnet_seed),
+                            workdir_root=tmp_dir / "hosts")
+    path = tmp_dir / f"{name}.yml"
+    path.write_text(text)
+    return path
+
+
+def reap_stale_labs(pattern: str = r"^t(\d+)$") -> list[str]:
+    """Bring down test labs whose creating process is dead (a killed test run).
+
+    Only labs named like `pattern` (test labs: `t<pid>`) under .lab/ are
+    considered, and only when no process with that pid exists any more.
+    """
+    from aatcp.labfile import parse_lab
+    from aatcp.paths import LAB_STATE_ROOT
+
+    reaped = []
+    if not LAB_STATE_ROOT.is_dir():
+        return reaped
+    for d in sorted(LAB_STATE_ROOT.iterdir()):
+        m = re.match(pattern, d.name)
+        if not m or _pid_alive(int(m.group(1))):
+            continue
+        copy = d / "lab.yml"
+        try:
+            spec = parse_lab(copy.read_text(), copy)
+        except (OSError, ToolkitError):
+            continue
+        down(spec)
+        reaped.append(d.name)
+    return reaped
 
 
 @contextlib.contextmanager

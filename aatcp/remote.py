@@ -151,6 +151,10 @@ class Host:
                                   connect_timeout=CONNECT_TIMEOUT, connect_kwargs=kwargs)
                 if self._known_hosts is not None:
                     # Local labs: we generated the host key, so we can check it.
+                    if not self._known_hosts.exists():
+                        raise ToolkitError(
+                            f"{self.name}: {self._known_hosts} does not exist: the local lab "
+                            "is not up. Fix: `invoke lab.up` (with the same --hosts)")
                     conn.client.load_host_keys(str(self._known_hosts))
                     conn.client.set_missing_host_key_policy(paramiko.RejectPolicy())
                 self._conn = conn

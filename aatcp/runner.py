@@ -390,14 +390,18 @@ def _one_run(ctx: RunContext, exp: Experiment, p: Point, errors: list[str]) -> d
 # --------------------------------------------------------------------------- plots
 
 
+def read_data(csv: Path) -> pd.DataFrame:
+    """data.csv as a DataFrame: error/stderr as text ("" when none), metrics numeric."""
+    df = pd.read_csv(csv, dtype={"error": str, "stderr": str, "variant": str})
+    return df.fillna({c: "" for c in ("error", "stderr") if c in df.columns})
+
+
 def make_figure(exp: Experiment, out: Path) -> Path:
     """Draw figure.png from out/data.csv (also what `invoke plot` does)."""
     csv = out / "data.csv"
     if not csv.exists():
         raise ToolkitError(f"{csv}: no data. Fix: run `invoke experiment {exp.name}` first")
-    df = pd.read_csv(csv, keep_default_na=True)
-    if "stderr" in df.columns:
-        df["stderr"] = df["stderr"].fillna("")
+    df = read_data(csv)
     path = out / "figure.png"
     if exp.plot is not None:
         exp.plot(df, path, exp)

@@ -44,10 +44,10 @@ def missing_packages(packages: list[str] | None = None) -> list[str]:
     return [p for p in pkgs if p not in installed]
 
 
-def install_debian_packages(log: Log = print) -> None:
-    missing = missing_packages()
+def install_debian_packages(log: Log = print, packages: list[str] | None = None) -> None:
+    missing = missing_packages(packages)
     if not missing:
-        log(f"setup: all {len(DEBIAN_PACKAGES)} Debian packages are installed")
+        log(f"setup: all {len(packages or DEBIAN_PACKAGES)} Debian packages are installed")
         return
     if os.geteuid() != 0:
         raise ToolkitError(f"setup: these Debian packages are missing: {' '.join(missing)}. "
@@ -60,7 +60,7 @@ def install_debian_packages(log: Log = print) -> None:
         r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL)
         if r.returncode != 0:
             raise ToolkitError(f"setup: `{' '.join(argv)}` exited {r.returncode}")
-    still = missing_packages()
+    still = missing_packages(packages)
     if still:
         raise ToolkitError(f"setup: still missing after apt-get install: {' '.join(still)}")
 

@@ -1,0 +1,101 @@
+"""The invoke tasks as a user runs them: wiring, messages, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from aatcp import netlab, system
+from aatcp.errors import ToolkitError
+from aatcp.lab import Lab
+from aatcp.paths import REPO_ROOT
+
+
+def inv(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT),
+                           *args], capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
+
+
+def test_list_shows_every_task_with_its_docstring() -> None:
+    r = inv("--list")
+    assert r.returncode == 0, r.stderr
+    for t in ("setup", "build", "test", "lab.up", "lab.down", "lab.status", "deploy",
+              "experiment", "plot", "clean"):
+        line = next((ln for ln in r.stdout.splitlines() if ln.strip().startswith(t + " ")), "")
+        assert len(line.split()) > 2, f"task {t} has no docstring in --list:\n{r.stdout}"
+
+
+def test_experiment_list() -> None:
+    r = inv("experiment", "--list")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("fig4_1")
+
+
+def test_bad_lab_file_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text((REPO_ROOT / "labs/local.yml").read_text().replace(
+        "[dut:cli, client:c-dut]", "[dut:cli, nohost:c-dut]"))
+    r = inv("lab.status", "--hosts", str(bad))
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert f"{bad}:" in r.stderr and "links[1][1]" in r.stderr and "unknown host 'nohost'" \
+        in r.stderr and "Fix:" in r.stderr
+
+
+def test_unknown_experiment_and_missing_results(tmp_path: Path) -> None:
+    r = inv("experiment", "nope")
+    assert r.returncode == 1 and "no experiment 'nope'" in r.stderr
+    r = inv("plot", "fig4_1", "--results", str(tmp_path))
+    assert r.returncode == 1 and "no data" in r.stderr and "invoke experiment fig4_1" in r.stderr
+
+
+def test_setup_needs_root_only_for_missing_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert system.missing_packages(["dpkg"]) == []
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    system.install_debian_packages(log=lambda _m: None, packages=["dpkg"])  # fast path
+    with pytest.raises(ToolkitError, match=r"needs root.*sudo \./inv setup"):
+        system.install_debian_packages(log=lambda _m: None,
+                                       packages=["aatcp-no-such-package"])
+
+
+@pytest.mark.lab
+def test_lab_tasks_up_status_down(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    name = f"t{os.getpid()}c"
+    path = netlab.write_test_lab(tmp_path, name, f"{name}-", os.getpid() + 193)
+    try:
+        r = inv("lab.up", "--hosts", str(path))
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.count("ssh: answers") == 3
+        r = inv("lab.status", "--hosts", str(path))
+        assert r.returncode == 0 and r.stdout.count("  up") == 3, r.stdout
+    finally:
+        r = inv("lab.down", "--hosts", str(path))
+    assert r.returncode == 0 and f"netns {name}-dut" in r.stdout
+    r = inv("lab.status", "--hosts", str(path))
+    assert r.stdout.count("NO ANSWER") == 3 and r.stdout.count("MISSING") >= 3
+
+
+@pytest.mark.lab
+@pytest.mark.build
+def test_deploy_experiment_plot_tasks(deployed_lab: Lab, tmp_path: Path) -> None:
+    lab = str(deployed_lab.path)
+    r = inv("deploy", "--hosts", lab)
+    assert r.returncode == 0, r.stderr
+    assert "build-ids verified" in r.stdout and "dut:" in r.stdout
+    r = inv("experiment", "fig4_1", "--quick", "--hosts", lab, "--results", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "fig4_1: 4/4 runs ok" in r.stdout
+    out = tmp_path / "fig4_1"
+    assert len(pd.read_csv(out / "data.csv")) == 4
+    (out / "figure.png").unlink()
+    r = inv("plot", "fig4_1", "--results", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert (out / "figure.png").stat().st_size > 1000
