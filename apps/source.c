@@ -6,7 +6,7 @@
  *   source -f stack.conf -l PORT -n BYTES [-k CONNS] [-s SEED] [-i FILE] [-b SNDBUF]
  *
  * Each stream carries BYTES of seeded pseudo-random data (or FILE's
- * contents); the source then half-closes (mtcp_shutdown SHUT_WR) and waits
+ * contents; -q: no SHA-256); the source then half-closes (mtcp_shutdown SHUT_WR) and waits
  * for the peer to close. Prints one JSON object like sink's.
  */
 #include <errno.h>
@@ -40,6 +40,7 @@ struct source {
 	int ep;
 	uint64_t bytes;
 	uint64_t seed;
+	bool nohash;
 	const char *infile;
 	int target, opened, finished;
 	struct conn *conns;
@@ -50,7 +51,7 @@ struct source {
 static void usage(void)
 {
 	fprintf(stderr, "usage: source -f CONF (-c IP:PORT | -l PORT) -n BYTES [-k CONNS] "
-			"[-s SEED] [-i FILE] [-b SNDBUF]\n");
+			"[-s SEED] [-i FILE] [-b SNDBUF] [-q]\n");
 	exit(2);
 }
 
@@ -64,7 +65,8 @@ static void refill(struct source *k, struct conn *c)
 	} else {
 		app_fill(&c->rng, c->buf, n);
 	}
-	sha256_update(&c->hash, c->buf, n);
+	if (!k->nohash)
+		sha256_update(&c->hash, c->buf, n);
 	c->off = 0;
 	c->len = n;
 }
@@ -171,7 +173,7 @@ int main(int argc, char **argv)
 
 	k.target = 1;
 	k.seed = 1;
-	while ((opt = getopt(argc, argv, "f:l:c:k:n:s:i:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:l:c:k:n:s:i:b:q")) != -1) {
 		switch (opt) {
 		case 'f': conf = optarg; break;
 		case 'l': port = atoi(optarg); break;
@@ -181,6 +183,7 @@ int main(int argc, char **argv)
 		case 's': k.seed = strtoull(optarg, NULL, 0); break;
 		case 'i': k.infile = optarg; break;
 		case 'b': sndbuf = atoi(optarg); break;
+		case 'q': k.nohash = true; break;
 		default: usage();
 		}
 	}
@@ -190,7 +193,8 @@ int main(int argc, char **argv)
 		app_die("source", "-c %s: expected IP:PORT", connect_to);
 	if (mtcp_init(conf))
 		app_die("source", "mtcp_init(%s) failed", conf);
-	mtcp_core_affinitize(0);
+	/* the application thread floats: pinning it to the network thread's
+	 * core makes the two fight for one CPU */
 	k.mctx = mtcp_create_context(0);
 	if (!k.mctx)
 		app_die("source", "mtcp_create_context: %s", strerror(errno));

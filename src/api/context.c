@@ -13,6 +13,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include "api/internal.h"
@@ -364,9 +365,11 @@ void mtcp_destroy(void)
 	for (int i = 0; i < MAX_CORES; i++)
 		if (g->cores[i])
 			mtcp_destroy_context((mctx_t)g->cores[i]);
-	port_stop_all(g);
+	for (int i = 0; i < g->n_ports; i++)
+		rte_eth_dev_stop(g->ports[i].dpdk_id);
 	if (g->conf.stats_file[0] && stats_write(g->conf.stats_file))
 		LOG_WARN("cannot write stats file %s", g->conf.stats_file);
+	port_stop_all(g);
 	for (int i = 0; i < g->n_cores; i++) {
 		if (!g->pools[i])
 			continue;

@@ -5,7 +5,9 @@
  * retransmissions, and packet buffers not returned to their pools).
  */
 #include <stdio.h>
+#include <string.h>
 
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 
 #include "api/internal.h"
@@ -73,6 +75,20 @@ int stats_write(const char *path)
 		fprintf(f, "%s{\"core\": %d, \"tcbs_in_use\": %u, ", i ? ", " : "", i, c->tcbs_used);
 		write_counters(f, &c->cnt);
 		fprintf(f, "}");
+	}
+	fprintf(f, "], \"ports\": [");
+	for (int i = 0; i < g->n_ports; i++) {
+		struct rte_eth_stats es;
+		memset(&es, 0, sizeof(es));
+		rte_eth_stats_get(g->ports[i].dpdk_id, &es);
+		/* imissed: frames the port (or the kernel ring under af_packet)
+		 * dropped before the stack saw them */
+		fprintf(f, "%s{\"name\": \"%s\", \"ipackets\": %lu, \"opackets\": %lu, "
+			"\"imissed\": %lu, \"ierrors\": %lu, \"oerrors\": %lu, \"rx_nombuf\": %lu}",
+			i ? ", " : "", g->ports[i].name, (unsigned long)es.ipackets,
+			(unsigned long)es.opackets, (unsigned long)es.imissed,
+			(unsigned long)es.ierrors, (unsigned long)es.oerrors,
+			(unsigned long)es.rx_nombuf);
 	}
 	fprintf(f, "]}\n");
 	return fclose(f);

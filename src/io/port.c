@@ -65,7 +65,7 @@ int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
 	}
 	if (!any_pci)
 		PUSH("--no-pci");
-	PUSH("--log-level=%s", c->log_level >= 3 ? "debug" : "error");
+	PUSH("--log-level=error"); /* DPDK's own messages: errors only */
 	/* extra arguments, split on spaces */
 	char extra[sizeof(c->eal)];
 	char *save = NULL;
@@ -229,7 +229,7 @@ int port_setup_all(struct aatcp_global *g, char *err, int errlen)
 void port_stop_all(struct aatcp_global *g)
 {
 	for (int i = 0; i < g->n_ports; i++) {
-		rte_eth_dev_stop(g->ports[i].dpdk_id);
+		rte_eth_dev_stop(g->ports[i].dpdk_id); /* harmless if stopped */
 		rte_eth_dev_close(g->ports[i].dpdk_id);
 	}
 }

@@ -9,6 +9,7 @@
 #include <rte_byteorder.h>
 #include <rte_tcp.h>
 
+#include "common/log.h"
 #include "common/seq.h"
 #include "net/csum.h"
 #include "tcp/cc.h"
@@ -460,6 +461,8 @@ static void handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 		return;
 	}
 	if (!in_order) {
+		LOG_DBG("tcb %u: out of order seq %u len %u rcv_nxt %u (+%u)", t->id, seq, len,
+			t->rcv_nxt, seq - t->rcv_nxt);
 		/* RFC 5681 4.2 / thesis 3.1.2: a duplicate ACK for each
 		 * out-of-order segment drives the sender's fast retransmit */
 		c->cnt.ooo_segs++;
@@ -527,6 +530,8 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 				tcp_want_output(c, t);
 			}
 			drop(c, DROP_tcp_out_of_window);
+			LOG_DBG("tcb %u: out of window seq %u len %u flags %x rcv_nxt %u adv %u",
+				t->id, s->seq, s->len, s->flags, t->rcv_nxt, t->rcv_adv);
 			return;
 		}
 		/* RCV.WND is zero: still take the ACK (RFC 9293 3.10.7.4);
