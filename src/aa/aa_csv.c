@@ -1,0 +1,319 @@
+/*
+ * aa_csv.c - the CSV module (thesis 4.2: records are lines, fields are
+ * columns, the number of fields fixed per socket), extended to RFC 4180:
+ * quoted fields with delimiters, CR, LF and doubled quotes inside; LF or
+ * CRLF line ends. See struct aa_csv_record in mtcp_aa.h for what the
+ * application gets.
+ *
+ * A byte-driven state machine, so a line or a field may be split anywhere
+ * across packets; the unquoted scan looks bytes up in a per-socket table
+ * of the four bytes that matter (delimiter, CR, LF, NUL).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "aa/aa_module.h"
+
+#define DEF_MAX_LINE (64u * 1024u)
+
+enum csv_st {
+	CSV_FIELD_START, /* before the first byte of a field */
+	CSV_UNQUOTED,
+	CSV_QUOTED,      /* inside quotes */
+	CSV_QUOTE,       /* a quote inside quotes: closing, or doubled */
+	CSV_CR,          /* after a CR that ended the last field */
+	CSV_CR_EMPTY,    /* after a CR at the start of a line (skipped) */
+};
+
+struct csv_state {
+	uint32_t n_fields;
+	uint32_t pflags;
+	uint32_t field;     /* index of the field being parsed */
+	uint8_t st;
+	uint8_t delim;
+	uint8_t quote;
+	bool quoted;        /* the line has a quoted field */
+	uint8_t special[256]; /* unquoted field ends at these */
+};
+
+static int csv_init(void *state, const void *params, struct aa_layout *l)
+{
+	const struct aa_csv_params *pp = params;
+	struct csv_state *s = state;
+
+	if (!pp || pp->n_fields == 0 || pp->n_fields > AA_CSV_MAX_FIELDS ||
+	    (pp->flags & ~AA_CSV_P_SKIP_EMPTY_LINES))
+		return -EINVAL;
+	s->n_fields = pp->n_fields;
+	s->pflags = pp->flags;
+	s->delim = (uint8_t)(pp->delimiter ? pp->delimiter : ',');
+	s->quote = (uint8_t)(pp->quote ? pp->quote : '"');
+	if (s->delim == s->quote || s->delim == '\r' || s->delim == '\n' ||
+	    s->quote == '\r' || s->quote == '\n')
+		return -EINVAL;
+	s->special[s->delim] = 1;
+	s->special['\r'] = 1;
+	s->special['\n'] = 1;
+	s->special[0] = 1;
+	s->st = CSV_FIELD_START;
+	l->record_size = sizeof(struct aa_csv_record) +
+			 s->n_fields * sizeof(struct stream_field *);
+	l->fields_offset = offsetof(struct aa_csv_record, fields);
+	l->field_slots = s->n_fields;
+	l->max_record_bytes = pp->max_line ? pp->max_line : DEF_MAX_LINE;
+	return 0;
+}
+
+/* The line ended (at: after its terminator, NULL at the end of stream). */
+static bool end_line(struct aa_parse *p, struct csv_state *s, const char *at)
+{
+	struct aa_csv_record *r = aa_record(p);
+
+	if (s->field + 1 != s->n_fields) {
+		aa_fail(p, AA_ERR_FIELD_COUNT, "too few fields in a line", at);
+		return false;
+	}
+	r->n_fields = s->n_fields;
+	r->flags = s->quoted ? AA_CSV_F_QUOTED : 0;
+	s->field = 0;
+	s->quoted = false;
+	s->st = CSV_FIELD_START;
+	return aa_record_end(p, AA_CSV_LINE, at);
+}
+
+/* A delimiter ended field s->field at c. */
+static bool next_field(struct aa_parse *p, struct csv_state *s, const char *c)
+{
+	if (++s->field >= s->n_fields) {
+		aa_fail(p, AA_ERR_FIELD_COUNT, "too many fields in a line", c);
+		return false;
+	}
+	s->st = CSV_FIELD_START;
+	return true;
+}
+
+static void empty_field(struct aa_parse *p, struct csv_state *s, const char *c)
+{
+	aa_field_begin(p, s->field, c);
+	aa_field_end(p, c);
+}
+
+/*
+ * The byte after a field (c: delimiter, CR or LF; the field is closed).
+ * Returns the next position, or NULL when parse() must return (*stop_at
+ * then says where).
+ */
+static const char *after_field(struct aa_parse *p, struct csv_state *s,
+			       const char *c, const char **stop_at)
+{
+	if (*c == (char)s->delim) {
+		if (!next_field(p, s, c))
+			goto stop;
+		return c + 1;
+	}
+	if (*c == '\r') {
+		s->st = CSV_CR;
+		return c + 1;
+	}
+	if (*c == '\n') {
+		if (!end_line(p, s, c + 1)) {
+			*stop_at = c + 1;
+			return NULL;
+		}
+		return c + 1;
+	}
+	aa_fail(p, AA_ERR_BINARY, "NUL byte in a field", c);
+stop:
+	*stop_at = c;
+	return NULL;
+}
+
+static const char *field_start(struct aa_parse *p, struct csv_state *s,
+			       const char *c, const char **stop_at)
+{
+	uint8_t ch = (uint8_t)*c;
+
+	if (ch == s->quote) {
+		aa_field_begin(p, s->field, c);
+		s->quoted = true;
+		s->st = CSV_QUOTED;
+		return c + 1;
+	}
+	if (s->field == 0 && (s->pflags & AA_CSV_P_SKIP_EMPTY_LINES) &&
+	    (ch == '\n' || ch == '\r')) {
+		if (ch == '\r')
+			s->st = CSV_CR_EMPTY;
+		return c + 1;
+	}
+	if (s->special[ch]) { /* an empty field */
+		empty_field(p, s, c);
+		return after_field(p, s, c, stop_at);
+	}
+	aa_field_begin(p, s->field, c);
+	s->st = CSV_UNQUOTED;
+	return c + 1;
+}
+
+static const char *unquoted(struct aa_parse *p, struct csv_state *s,
+			    const char *c, const char *end, const char **stop_at)
+{
+	while (c < end && !s->special[(uint8_t)*c])
+		c++;
+	if (c == end)
+		return c;
+	aa_field_end(p, c);
+	return after_field(p, s, c, stop_at);
+}
+
+static const char *quoted(struct aa_parse *p, struct csv_state *s,
+			  const char *c, const char *end, const char **stop_at)
+{
+	const char *q = memchr(c, s->quote, (size_t)(end - c));
+	const char *nul = memchr(c, 0, (size_t)((q ? q : end) - c));
+
+	if (nul) {
+		aa_fail(p, AA_ERR_BINARY, "NUL byte in a field", nul);
+		*stop_at = nul;
+		return NULL;
+	}
+	if (!q)
+		return end;
+	s->st = CSV_QUOTE;
+	return q + 1;
+}
+
+/* After a quote inside a quoted field: "" is a quote, else it closed. */
+static const char *after_quote(struct aa_parse *p, struct csv_state *s,
+			       const char *c, const char **stop_at)
+{
+	if ((uint8_t)*c == s->quote) {
+		s->st = CSV_QUOTED;
+		return c + 1;
+	}
+	if (*c != (char)s->delim && *c != '\r' && *c != '\n') {
+		aa_fail(p, AA_ERR_SYNTAX, "data after a closing quote", c);
+		*stop_at = c;
+		return NULL;
+	}
+	aa_field_end(p, c);
+	return after_field(p, s, c, stop_at);
+}
+
+static const char *after_cr(struct aa_parse *p, struct csv_state *s,
+			    const char *c, const char **stop_at)
+{
+	if (*c != '\n') {
+		aa_fail(p, AA_ERR_SYNTAX, "CR not followed by LF", c);
+		*stop_at = c;
+		return NULL;
+	}
+	if (s->st == CSV_CR_EMPTY) { /* a skipped empty CRLF line */
+		s->st = CSV_FIELD_START;
+		return c + 1;
+	}
+	if (!end_line(p, s, c + 1)) {
+		*stop_at = c + 1;
+		return NULL;
+	}
+	return c + 1;
+}
+
+static size_t csv_parse(struct aa_parse *p, void *state, const char *data,
+			size_t len)
+{
+	struct csv_state *s = state;
+	const char *c = data, *end = data + len, *stop_at = NULL;
+
+	while (c < end) {
+		switch (s->st) {
+		case CSV_FIELD_START:
+			c = field_start(p, s, c, &stop_at);
+			break;
+		case CSV_UNQUOTED:
+			c = unquoted(p, s, c, end, &stop_at);
+			break;
+		case CSV_QUOTED:
+			c = quoted(p, s, c, end, &stop_at);
+			break;
+		case CSV_QUOTE:
+			c = after_quote(p, s, c, &stop_at);
+			break;
+		default:
+			c = after_cr(p, s, c, &stop_at);
+			break;
+		}
+		if (!c)
+			return (size_t)(stop_at - data);
+	}
+	return len;
+}
+
+static void csv_finish(struct aa_parse *p, void *state)
+{
+	struct csv_state *s = state;
+
+	switch (s->st) {
+	case CSV_FIELD_START:
+		if (s->field == 0) /* at a line start: a clean end */
+			return;
+		empty_field(p, s, NULL); /* "a,b," then the close */
+		break;
+	case CSV_UNQUOTED:
+	case CSV_QUOTE:
+		aa_field_end(p, NULL);
+		break;
+	case CSV_QUOTED:
+		aa_fail(p, AA_ERR_TRUNCATED, "unterminated quoted field", NULL);
+		return;
+	case CSV_CR_EMPTY:
+		return;
+	default: /* CSV_CR: the LF of the last line is missing */
+		break;
+	}
+	end_line(p, s, NULL);
+}
+
+const struct aa_module aa_csv_module = {
+	.abi = AA_MODULE_ABI,
+	.name = "csv",
+	.state_size = sizeof(struct csv_state),
+	.params_size = sizeof(struct aa_csv_params),
+	.init = csv_init,
+	.parse = csv_parse,
+	.finish = csv_finish,
+};
+
+/* ---- unescaping (application side) ------------------------------------- */
+
+bool aa_csv_field_quoted(const struct stream_field *f, char quote)
+{
+	return aa_field_byte(f, 0) == (unsigned char)(quote ? quote : '"');
+}
+
+size_t aa_csv_field_copy(const struct stream_field *f, char quote, char *buf,
+			 size_t cap)
+{
+	size_t len = aa_field_len(f), out = 0;
+	bool prev_quote = false;
+	char q = quote ? quote : '"';
+
+	if (!aa_csv_field_quoted(f, q))
+		return aa_field_copy(f, buf, cap);
+	/* Between the outer quotes, "" stands for one quote (RFC 4180 2.7). */
+	for (size_t i = 1; i + 1 < len; i++) {
+		char ch = (char)aa_field_byte(f, i);
+
+		if (ch == q && !prev_quote) {
+			prev_quote = true;
+			continue;
+		}
+		prev_quote = false;
+		if (cap && out < cap - 1)
+			buf[out] = ch;
+		out++;
+	}
+	if (cap)
+		buf[out < cap - 1 ? out : cap - 1] = '\0';
+	return out;
+}

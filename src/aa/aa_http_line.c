@@ -1,0 +1,268 @@
+/*
+ * aa_http_line.c - start lines (RFC 9112 section 3 request-line, section 4
+ * status-line): the first fields of a head record (thesis table 4.1:
+ * "HTTP version" ending at " ", "status code" ending at "\r\n"; here the
+ * status code and the reason phrase are separate fields).
+ *
+ *   request:  method SP request-target SP HTTP-version CRLF
+ *   response: HTTP-version SP status-code SP [ reason-phrase ] CRLF
+ *
+ * A bare LF is accepted as a line end (RFC 9112 2.2 allows it), empty
+ * lines before a message are skipped (2.2), "HTTP/1.x" only.
+ */
+#include "aa/aa_http_internal.h"
+
+static bool is(uint8_t c, uint8_t cls) { return aa_http_cls[c] & cls; }
+
+void aa_http_line_done(struct http_state *s, uint8_t next)
+{
+	s->st = next;
+	s->begun = false;
+}
+
+/* Ends the line at c (CR or LF): the next state comes after the LF. */
+static const char *line_end(struct http_state *s, const char *c, uint8_t next)
+{
+	if (*c == '\r') {
+		s->after = next;
+		aa_http_line_done(s, HS_LINE_LF);
+	} else {
+		aa_http_line_done(s, next);
+	}
+	return c + 1;
+}
+
+/* One byte of "HTTP/1.x"; false on a mismatch. */
+static bool version_byte(struct http_state *s, uint8_t c)
+{
+	static const char prefix[] = "HTTP/1.";
+
+	if (s->vpos < 7) {
+		if (c != (uint8_t)prefix[s->vpos])
+			return false;
+	} else if (!is(c, HC_DIGIT)) {
+		return false;
+	} else {
+		s->version = (uint8_t)(10 + (c - '0'));
+	}
+	s->vpos++;
+	return true;
+}
+
+static const char *version(struct aa_parse *p, struct http_state *s,
+			   const char *c, const char *end)
+{
+	for (; c < end && s->vpos < 8; c++) {
+		if (!version_byte(s, (uint8_t)*c)) {
+			aa_http_fail(p, s, AA_ERR_SYNTAX,
+				     "not an HTTP/1.x version", c);
+			return end;
+		}
+	}
+	return c;
+}
+
+static const char *start(struct aa_parse *p, struct http_state *s,
+			 const char *c, const char *end)
+{
+	while (c < end && is((uint8_t)*c, HC_EOL))
+		c++;
+	if (c == end)
+		return c;
+	if (!s->response && !is((uint8_t)*c, HC_TCHAR)) {
+		aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid request method", c);
+		return end;
+	}
+	aa_field_begin(p, HTTP_SLOT_LINE0, c);
+	s->vpos = 0;
+	s->st = s->response ? HS_RES_VERSION : HS_REQ_METHOD;
+	return c;
+}
+
+/* ---- status-line -------------------------------------------------------- */
+
+static const char *res_version(struct aa_parse *p, struct http_state *s,
+			       const char *c, const char *end)
+{
+	c = version(p, s, c, end);
+	if (c == end || s->stop)
+		return c;
+	if (*c != ' ') {
+		aa_http_fail(p, s, AA_ERR_SYNTAX, "no space after the version", c);
+		return end;
+	}
+	aa_field_end(p, c);
+	s->st = HS_RES_STATUS;
+	s->ndig = 0;
+	s->status = 0;
+	return c + 1;
+}
+
+static const char *res_status(struct aa_parse *p, struct http_state *s,
+			      const char *c, const char *end)
+{
+	for (; c < end && s->ndig < 3; c++) {
+		if (!is((uint8_t)*c, HC_DIGIT)) {
+			aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid status code",
+				     c);
+			return end;
+		}
+		if (s->ndig++ == 0)
+			aa_field_begin(p, HTTP_SLOT_LINE0 + 1, c);
+		s->status = (uint16_t)(s->status * 10 + (*c - '0'));
+	}
+	if (c == end)
+		return c;
+	if (s->status < 100 || (*c != ' ' && !is((uint8_t)*c, HC_EOL))) {
+		aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid status code", c);
+		return end;
+	}
+	aa_field_end(p, c);
+	if (*c == ' ') {
+		aa_http_line_done(s, HS_RES_REASON);
+		return c + 1;
+	}
+	/* "HTTP/1.1 200" CRLF: an empty reason phrase */
+	aa_field_begin(p, HTTP_SLOT_LINE0 + 2, c);
+	aa_field_end(p, c);
+	return line_end(s, c, HS_HDR_START);
+}
+
+static const char *res_reason(struct aa_parse *p, struct http_state *s,
+			      const char *c, const char *end)
+{
+	if (!s->begun) {
+		aa_field_begin(p, HTTP_SLOT_LINE0 + 2, c);
+		s->begun = true;
+	}
+	while (c < end && is((uint8_t)*c, HC_VCHAR | HC_WS))
+		c++;
+	if (c == end)
+		return c;
+	if (!is((uint8_t)*c, HC_EOL)) {
+		aa_http_fail(p, s, AA_ERR_BINARY,
+			     "control character in the reason phrase", c);
+		return end;
+	}
+	aa_field_end(p, c);
+	return line_end(s, c, HS_HDR_START);
+}
+
+/* ---- request-line ------------------------------------------------------ */
+
+static uint8_t method_of(const struct stream_field *f)
+{
+	static const struct {
+		const char *name;
+		uint8_t m;
+	} known[] = {
+		{ "GET", AA_HTTP_M_GET },         { "HEAD", AA_HTTP_M_HEAD },
+		{ "POST", AA_HTTP_M_POST },       { "PUT", AA_HTTP_M_PUT },
+		{ "DELETE", AA_HTTP_M_DELETE },   { "CONNECT", AA_HTTP_M_CONNECT },
+		{ "OPTIONS", AA_HTTP_M_OPTIONS }, { "TRACE", AA_HTTP_M_TRACE },
+		{ "PATCH", AA_HTTP_M_PATCH },
+	};
+
+	/* Methods are case-sensitive (RFC 9110 9.1). */
+	for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (aa_field_cmp(f, known[i].name) == 0)
+			return known[i].m;
+	return AA_HTTP_M_OTHER;
+}
+
+static const char *req_method(struct aa_parse *p, struct http_state *s,
+			      const char *c, const char *end)
+{
+	while (c < end && is((uint8_t)*c, HC_TCHAR))
+		c++;
+	if (c == end)
+		return c;
+	if (*c != ' ') {
+		aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid request method", c);
+		return end;
+	}
+	aa_field_end(p, c);
+	s->method = method_of(aa_field_last(p));
+	aa_http_line_done(s, HS_REQ_TARGET);
+	return c + 1;
+}
+
+static const char *req_target(struct aa_parse *p, struct http_state *s,
+			      const char *c, const char *end)
+{
+	if (!s->begun) {
+		if (!is((uint8_t)*c, HC_VCHAR)) {
+			aa_http_fail(p, s, AA_ERR_SYNTAX,
+				     "invalid request target", c);
+			return end;
+		}
+		aa_field_begin(p, HTTP_SLOT_LINE0 + 1, c);
+		s->begun = true;
+	}
+	while (c < end && is((uint8_t)*c, HC_VCHAR))
+		c++;
+	if (c == end)
+		return c;
+	if (*c != ' ') {
+		aa_http_fail(p, s,
+			     is((uint8_t)*c, HC_EOL) ? AA_ERR_SYNTAX
+						     : AA_ERR_BINARY,
+			     "invalid request target", c);
+		return end;
+	}
+	aa_field_end(p, c);
+	aa_http_line_done(s, HS_REQ_VERSION);
+	s->vpos = 0;
+	return c + 1;
+}
+
+static const char *req_version(struct aa_parse *p, struct http_state *s,
+			       const char *c, const char *end)
+{
+	if (!s->begun) {
+		aa_field_begin(p, HTTP_SLOT_LINE0 + 2, c);
+		s->begun = true;
+	}
+	c = version(p, s, c, end);
+	if (c == end || s->stop)
+		return c;
+	if (!is((uint8_t)*c, HC_EOL)) {
+		aa_http_fail(p, s, AA_ERR_SYNTAX, "no line end after the version",
+			     c);
+		return end;
+	}
+	aa_field_end(p, c);
+	return line_end(s, c, HS_HDR_START);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+const char *aa_http_line_step(struct aa_parse *p, struct http_state *s,
+			      const char *c, const char *end)
+{
+	switch (s->st) {
+	case HS_START:
+		return start(p, s, c, end);
+	case HS_RES_VERSION:
+		return res_version(p, s, c, end);
+	case HS_RES_STATUS:
+		return res_status(p, s, c, end);
+	case HS_RES_REASON:
+		return res_reason(p, s, c, end);
+	case HS_REQ_METHOD:
+		return req_method(p, s, c, end);
+	case HS_REQ_TARGET:
+		return req_target(p, s, c, end);
+	case HS_REQ_VERSION:
+		return req_version(p, s, c, end);
+	case HS_LINE_LF:
+		if (*c != '\n') {
+			aa_http_fail(p, s, AA_ERR_SYNTAX, "CR without LF", c);
+			return end;
+		}
+		aa_http_line_done(s, s->after);
+		return c + 1;
+	default:
+		return end;
+	}
+}
