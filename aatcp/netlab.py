@@ -74,6 +74,12 @@ def _ns_exec(ns: str, argv: list[str], check: bool = True) -> subprocess.Complet
     return _run(["ip", "netns", "exec", ns, *argv], check=check)
 
 
+def _ns(name: str) -> NetNS:
+    """Netlink in an existing namespace. flags=0: pyroute2 would otherwise create a
+    missing namespace (O_CREAT), and a status check must never make one."""
+    return NetNS(name, flags=0)
+
+
 def _link_index(ipr: IPRoute | NetNS, name: str) -> int | None:
     found = ipr.link_lookup(ifname=name)
     return found[0] if found else None
@@ -306,7 +312,7 @@ def up(spec: LabSpec) -> None:
             veth = local.mgmt_veth(i)
             idx = _link_index(ipr, veth)
             if idx is None:
-                with NetNS(ns) as n:
+                with _ns(ns) as n:
                     stale = _link_index(n, MGMT_IF)
                     if stale is not None:
                         n.link("del", index=stale)
@@ -319,7 +325,7 @@ def up(spec: LabSpec) -> None:
 
     for h in spec.hosts:
         ns = local.namespace(h.name)
-        with NetNS(ns) as n:
+        with _ns(ns) as n:
             lo = _link_index(n, "lo")
             if lo is not None:
                 n.link("set", index=lo, state="up")
@@ -368,7 +374,7 @@ def _make_link(spec: LabSpec, ha: str, na: str, hb: str, nb: str) -> None:
     nsa, nsb = local.namespace(ha), local.namespace(hb)
     ifa, ipa = _if_of(spec, ha, na)
     ifb, ipb = _if_of(spec, hb, nb)
-    with NetNS(nsa) as a, NetNS(nsb) as b:
+    with _ns(nsa) as a, _ns(nsb) as b:
         ia, ib = _link_index(a, ifa), _link_index(b, ifb)
         if ia is None or ib is None:
             # A half-made pair (crash between steps): remove the half, remake both.
@@ -488,8 +494,10 @@ class LinkStatus:
 
 
 def _if_up(ns: str, ifname: str) -> bool:
+    if ns not in netns.listnetns():
+        return False
     try:
-        with NetNS(ns) as n:
+        with _ns(ns) as n:
             idx = _link_index(n, ifname)
             if idx is None:
                 return False

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pyroute2 import netns
 
 from aatcp import netlab, system
 from aatcp.errors import ToolkitError
@@ -81,6 +82,8 @@ def test_lab_tasks_up_status_down(tmp_path: Path) -> None:
     assert r.returncode == 0 and f"netns {name}-dut" in r.stdout
     r = inv("lab.status", "--hosts", str(path))
     assert r.stdout.count("NO ANSWER") == 3 and r.stdout.count("MISSING") >= 3
+    # Looking at a lab that is down must not create anything.
+    assert not [n for n in netns.listnetns() if n.startswith(f"{name}-")]
 
 
 @pytest.mark.lab
