@@ -19,6 +19,17 @@
  *   - out-of-order queue: sorted, node.seq + node.len <= node.next.seq
  *     (thesis 3.1.2), every node strictly after rcv_nxt;
  *   - every node holds exactly one mbuf reference, dropped exactly once.
+ *
+ * Who does what (see zc_stream.c for the memory-ordering argument):
+ *   producer (network thread): zc_stream_input, zc_stream_reclaim,
+ *     zc_stream_sack_blocks, zc_stream_destroy, zc_stream_check;
+ *   consumer (one thread: the application thread, or the network thread when
+ *     the application-aware layer consumes on the application's behalf):
+ *     zc_stream_peek, zc_stream_consume, zc_stream_pending_bytes.
+ *
+ * Once a node is linked into the in-order list its seq, len, mbuf and data
+ * never change until the network thread reclaims it (the consumer reads them
+ * without a lock). `refs` and `flags` are network-thread fields.
  */
 #ifndef AATCP_ZC_STREAM_H
 #define AATCP_ZC_STREAM_H
@@ -38,8 +49,20 @@ struct zc_node {
 	struct rte_mbuf *mbuf; /* one reference, owned by this node */
 	struct stream_fragment_content data;
 	uint32_t refs;         /* extra holders (aa fields, parser); net thread only */
-	uint32_t flags;
+	uint32_t flags;        /* ZC_NODE_F_* (bits 0-7), bits 8-31 free for aa/fwd */
 };
+
+#define ZC_NODE_F_OOO 0x1u /* in the out-of-order queue */
+
+/*
+ * refs: a node that the consumer has consumed is reclaimed only once refs is
+ * 0 (thesis 4.2.1: a record field keeps the packet it points into alive).
+ * zc_stream_reclaim() stops at the first consumed node with refs != 0 and
+ * resumes on a later call, so holders should release in stream order to
+ * keep memory bounded. Network thread only.
+ */
+static inline void zc_node_hold(struct zc_node *n) { n->refs++; }
+static inline void zc_node_release(struct zc_node *n) { n->refs--; }
 
 /* Fixed-size pool of nodes, owned by one network thread. */
 struct zc_pool;
@@ -47,6 +70,13 @@ struct zc_pool *zc_pool_create(uint32_t n_nodes);
 void zc_pool_destroy(struct zc_pool *p);
 uint32_t zc_pool_free_count(const struct zc_pool *p);
 uint32_t zc_pool_size(const struct zc_pool *p);
+/* O(1). NULL when empty. The node comes back zeroed. */
+struct zc_node *zc_pool_get(struct zc_pool *p);
+/* O(1). Does not touch n->mbuf. A node that is not from p or already free
+ * is refused and counted (zc_pool_errors), never put twice. */
+void zc_pool_put(struct zc_pool *p, struct zc_node *n);
+/* Refused puts (double free, foreign node); tests require 0. */
+uint64_t zc_pool_errors(const struct zc_pool *p);
 
 /* Called by the network thread for every node that becomes in-order, in
  * stream order, whether it arrived in order or left the out-of-order queue
@@ -70,8 +100,21 @@ struct zc_stream {
 	/* counters (network thread) */
 	uint64_t dup_bytes;       /* bytes trimmed as duplicates */
 	uint64_t ooo_inserts;
+	/* --- additions to the original contract --- */
+	struct zc_node *ooo_last; /* node of the latest OOO insert (SACK order) */
+	uint64_t in_bytes;        /* net: in-order bytes ever appended (atomic) */
+	uint64_t out_bytes;       /* consumer: bytes ever consumed */
+	uint64_t nomem_drops;     /* segments dropped: node pool empty */
+	uint64_t nomem_bytes;
+	uint64_t renege_bytes;    /* OOO bytes given up to let in-order data in */
+	/*
+	 * Accounting identity (checked by the tests): every byte offered to
+	 * zc_stream_input is in exactly one of
+	 *   in_bytes + ooo_bytes + dup_bytes + nomem_bytes + renege_bytes.
+	 */
 };
 
+/* Takes the first sentinel from the pool: 0, or -1 when the pool is empty. */
 int zc_stream_init(struct zc_stream *s, struct zc_pool *pool);
 
 /*
@@ -84,6 +127,21 @@ int zc_stream_init(struct zc_stream *s, struct zc_pool *pool);
  * its own). Advances *rcv_nxt. Returns the number of bytes that became
  * in-order, or -1 when no node could be allocated (the segment is dropped
  * and counted; TCP will get it again).
+ *
+ * Details beyond the original contract:
+ *  - defensive: bytes before *rcv_nxt are trimmed here too (counted in
+ *    dup_bytes), len == 0 returns 0; the window is NOT checked here.
+ *  - [payload, payload + len) must lie in one segment of m; a reference is
+ *    taken on every segment of a chained m (rte_pktmbuf_free drops one per
+ *    segment).
+ *  - an out-of-order segment that covers existing OOO nodes entirely
+ *    replaces them (one node per segment, never split); one that overlaps a
+ *    neighbour partially is trimmed to the gap.
+ *  - in-order data never waits for a node: when the pool is empty, the
+ *    highest OOO node is given up (RFC 2018 reneging, counted in
+ *    renege_bytes) and reused; -1 only when the OOO queue is empty too.
+ *  - deliver is called after the node is linked (the hook may take refs
+ *    and may consume; it must not call zc_stream_input).
  */
 int64_t zc_stream_input(struct zc_stream *s, struct rte_mbuf *m,
 			const char *payload, uint32_t seq, uint32_t len,
@@ -93,13 +151,17 @@ int64_t zc_stream_input(struct zc_stream *s, struct rte_mbuf *m,
  * not consume them. Returns the count (0 if empty). */
 int zc_stream_peek(const struct zc_stream *s,
 		   struct stream_fragment_content *frags, int n);
-/* Application thread: consumes n nodes at the head (n <= what is pending). */
-void zc_stream_consume(struct zc_stream *s, int n);
+/* Application thread: consumes n nodes at the head (n <= what is pending).
+ * Returns n. Misuse (n < 0, or more nodes than are pending) consumes
+ * nothing and returns -1; n == 0 returns 0. */
+int zc_stream_consume(struct zc_stream *s, int n);
 /* Bytes in nodes between head and tail (application thread). */
 uint64_t zc_stream_pending_bytes(const struct zc_stream *s);
 
 /* Network thread: gives consumed nodes (reclaim .. head) back to the pool and
- * drops their mbuf reference. Returns bytes released. */
+ * drops their mbuf reference. Returns bytes released. Stops at a consumed
+ * node whose refs is not 0 (see zc_node_hold). Call it before computing the
+ * advertised window (rcvbuf - held_bytes). */
 uint64_t zc_stream_reclaim(struct zc_stream *s);
 
 /* Network thread: SACK blocks (RFC 2018) describing the out-of-order queue,
@@ -107,7 +169,9 @@ uint64_t zc_stream_reclaim(struct zc_stream *s);
 int zc_stream_sack_blocks(const struct zc_stream *s, uint32_t *left,
 			  uint32_t *right, int max);
 
-/* Network thread, connection teardown: everything back to the pools. */
+/* Network thread, connection teardown: everything back to the pools,
+ * including nodes with refs != 0 (their holders must be gone already).
+ * Leaves *s zeroed. */
 void zc_stream_destroy(struct zc_stream *s);
 
 /* Tests: returns NULL if every invariant holds, else a description. */
