@@ -105,6 +105,10 @@ static void close_tcb(struct core *c, struct tcb *t)
 	}
 	/* FIN_WAIT_x, CLOSING, LAST_ACK, TIME_WAIT: already closing; the
 	 * timers finish it (an orphan in FIN_WAIT_2 ends with tcp_timeout). */
+	if (!t->orphan) {
+		t->orphan = true;
+		atomic_fetch_add(&c->orphans, 1);
+	}
 	if (c->g->conf.tcp_timeout > 0 && !t->timer_at[TT_IDLE])
 		timer_arm(c, t, TT_IDLE, c->now_us + (uint64_t)c->g->conf.tcp_timeout * 1000000u);
 }

@@ -227,14 +227,14 @@ int mtcp_core_affinitize(int cpu)
 	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) ? -1 : 0;
 }
 
-mctx_t mtcp_create_context(int cpu)
+struct core *core_create(int id, bool start_thread)
 {
 	struct aatcp_global *g = &aatcp_g;
 	struct core *c;
 	pthread_attr_t attr;
 	cpu_set_t set;
 
-	if (!g->initialised || cpu < 0 || cpu >= g->n_cores || g->cores[cpu]) {
+	if (!g->initialised || id < 0 || id >= g->n_cores || g->cores[id]) {
 		errno = !g->initialised ? EPERM : EINVAL;
 		return NULL;
 	}
@@ -243,8 +243,8 @@ mctx_t mtcp_create_context(int cpu)
 		errno = ENOMEM;
 		return NULL;
 	}
-	c->id = cpu;
-	c->cpu = cpu;
+	c->id = id;
+	c->cpu = id;
 	c->g = g;
 	c->now_us = clock_now_us();
 	if (alloc_core(c)) {
@@ -252,22 +252,35 @@ mctx_t mtcp_create_context(int cpu)
 		errno = ENOMEM;
 		return NULL;
 	}
-	pthread_attr_init(&attr);
-	CPU_ZERO(&set);
-	CPU_SET(cpu % CPU_SETSIZE, &set);
-	pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-	if (pthread_create(&c->thread, &attr, net_main, c)) {
+	if (start_thread) {
+		pthread_attr_init(&attr);
+		CPU_ZERO(&set);
+		CPU_SET(id % CPU_SETSIZE, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if (pthread_create(&c->thread, &attr, net_main, c)) {
+			pthread_attr_destroy(&attr);
+			free_core(c);
+			errno = EAGAIN;
+			return NULL;
+		}
 		pthread_attr_destroy(&attr);
-		free_core(c);
-		errno = EAGAIN;
-		return NULL;
+		c->has_thread = true;
+		while (!atomic_load(&c->running))
+			sched_yield();
+	} else {
+		atomic_store(&c->running, true);
 	}
-	pthread_attr_destroy(&attr);
-	while (!atomic_load(&c->running))
-		sched_yield();
 	c->app_thread = pthread_self();
-	g->cores[cpu] = c;
-	aatcp_tls_core = c;
+	g->cores[id] = c;
+	return c;
+}
+
+mctx_t mtcp_create_context(int cpu)
+{
+	struct core *c = core_create(cpu, true);
+
+	if (c)
+		aatcp_tls_core = c;
 	return (mctx_t)c;
 }
 
@@ -305,21 +318,12 @@ static void teardown(struct core *c)
 	io_faults_destroy(c);
 }
 
-void mtcp_destroy_context(mctx_t mctx)
+void core_destroy(struct core *c)
 {
-	struct core *c = (struct core *)mctx;
-
-	if (!c)
-		return;
-	/* Give closing connections a moment to finish their handshakes (our
-	 * FIN, the peer's last ACK) before the network thread stops. */
-	uint64_t until = clock_now_us() + 2000000u;
-	while (c->tcbs_used > 0 && clock_now_us() < until) {
-		app_drain_events(c);
-		app_wait(c, 10);
+	if (c->has_thread) {
+		atomic_store(&c->stop, true);
+		pthread_join(c->thread, NULL);
 	}
-	atomic_store(&c->stop, true);
-	pthread_join(c->thread, NULL);
 	atomic_store(&c->running, false);
 	c->now_us = clock_now_us();
 	teardown(c);
@@ -329,11 +333,29 @@ void mtcp_destroy_context(mctx_t mctx)
 	struct core *keep = malloc(sizeof(*keep));
 	if (keep) {
 		memcpy(keep, c, sizeof(*keep));
+		free(aatcp_g.finished[c->id]);
 		aatcp_g.finished[c->id] = keep;
 	}
 	if (aatcp_tls_core == c)
 		aatcp_tls_core = NULL;
 	free_core(c);
+}
+
+void mtcp_destroy_context(mctx_t mctx)
+{
+	struct core *c = (struct core *)mctx;
+
+	if (!c)
+		return;
+	/* Give connections the application closed a moment to finish their
+	 * handshakes (our FIN, the peer's last ACK) before the thread stops. */
+	uint64_t until = clock_now_us() + 2000000u;
+	while ((!spsc_empty(&c->cmdq) || atomic_load(&c->orphans) > 0) &&
+	       clock_now_us() < until) {
+		app_drain_events(c);
+		app_wait(c, 10);
+	}
+	core_destroy(c);
 }
 
 mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler)

@@ -159,6 +159,7 @@ struct core {
 	struct tcb *tcbs;            /* pool */
 	struct tcb *tcb_free;
 	uint32_t n_tcbs, tcbs_used;
+	_Atomic uint32_t orphans;    /* closed by the app, still finishing */
 	struct tcb *out_list;        /* tcbs that may have something to send */
 	struct tcb *ev_list;         /* tcbs with events to push */
 	struct tcb *arp_wait;        /* tcbs waiting for ARP */
@@ -169,6 +170,7 @@ struct core {
 	uint16_t next_ephemeral;
 	struct counters cnt;
 	uint64_t last_stat_us;
+	uint64_t last_arp_poll_us;
 
 	/* ---- between the threads ---- */
 	struct spsc cmdq;            /* struct cmd: app -> net */
@@ -179,6 +181,7 @@ struct core {
 	_Atomic bool stop;
 	_Atomic bool running;
 	pthread_t thread;
+	bool has_thread;
 
 	/* ---- application thread state ---- */
 	struct socket *socks;

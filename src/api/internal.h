@@ -44,6 +44,15 @@ void epoll_notify(struct core *c, struct socket *s);
  * a window update when the window grew enough to matter. */
 void api_maybe_window_update(struct core *c, struct socket *s, struct tcb *t);
 
+/* One iteration of the network thread's loop at time now_us (netloop.c);
+ * returns how much work it found. Tests drive a core with it directly. */
+int net_iteration(struct core *c, uint64_t now_us);
+/* Creates core `id` of the initialised library; starts its network thread
+ * unless start_thread is false (tests, fuzzers: net_iteration by hand). */
+struct core *core_create(int id, bool start_thread);
+/* Stops (if started), releases every buffer, frees the core. */
+void core_destroy(struct core *c);
+
 /* Stats (stats.c) */
 void stats_print(struct core *c);
 int stats_write(const char *path);

@@ -100,38 +100,42 @@ static void idle_sleep(struct core *c, uint32_t us)
 	nanosleep(&ts, NULL);
 }
 
+int net_iteration(struct core *c, uint64_t now_us)
+{
+	int work;
+
+	c->now_us = now_us;
+	work = rx_all(c);
+	work += cmd_run(c);
+	timer_run(c);
+	if (c->arp_wait && c->now_us - c->last_arp_poll_us > 1000) {
+		tcp_arp_poll(c);
+		c->last_arp_poll_us = c->now_us;
+	}
+	work += run_output(c);
+	io_flush(c);
+	if (push_events(c) || c->lst_ev_pending_pushed) {
+		c->lst_ev_pending_pushed = false;
+		net_wake_app(c);
+	}
+	if (c->g->any_stat_print && c->now_us - c->last_stat_us >= 1000000) {
+		stats_print(c);
+		c->last_stat_us = c->now_us;
+	}
+	return work;
+}
+
 void *net_main(void *arg)
 {
 	struct core *c = arg;
 	uint32_t idle_us = c->g->conf.idle_sleep_us;
-	uint64_t last_arp = 0;
 	int idle = 0;
 
 	if (rte_thread_register() < 0)
 		LOG_WARN("core %d: rte_thread_register failed: mempool caches off", c->id);
 	atomic_store(&c->running, true);
 	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
-		int work;
-
-		c->now_us = clock_now_us();
-		work = rx_all(c);
-		work += cmd_run(c);
-		timer_run(c);
-		if (c->arp_wait && c->now_us - last_arp > 1000) {
-			tcp_arp_poll(c);
-			last_arp = c->now_us;
-		}
-		work += run_output(c);
-		io_flush(c);
-		if (push_events(c) || c->lst_ev_pending_pushed) {
-			c->lst_ev_pending_pushed = false;
-			net_wake_app(c);
-		}
-		if (c->g->any_stat_print && c->now_us - c->last_stat_us >= 1000000) {
-			stats_print(c);
-			c->last_stat_us = c->now_us;
-		}
-		if (work) {
+		if (net_iteration(c, clock_now_us())) {
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS) {
 			idle = 0;

@@ -160,6 +160,10 @@ void tcb_free(struct core *c, struct tcb *t)
 	}
 	timer_unfile(c, t);
 	release_buffers(c, t);
+	if (t->orphan) {
+		t->orphan = false;
+		atomic_fetch_sub(&c->orphans, 1);
+	}
 	/* Still on a work list: the list walker returns it to the pool. */
 	t->core = NULL;
 	tcb_release_if_dead(c, t);

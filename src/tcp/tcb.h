@@ -130,6 +130,7 @@ struct tcb {
 	uint16_t unacked_segs;          /* full segments received since our last ACK */
 	bool ack_now;
 	bool app_closed;                /* socket released by the application */
+	bool orphan;                    /* counted in core->orphans */
 	bool rst_on_close;              /* abort: send RST instead of FIN */
 	bool nodelay;
 	bool zc_wanted;
