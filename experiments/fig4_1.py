@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from aatcp.errors import ToolkitError
-from aatcp.plot import errorbar_line, plt, save, summarize
+from aatcp.plot import errorbar_line, measured, plt, save, summarize
 from aatcp.runner import Experiment, Point, Quick, RunContext
 
 THESIS_RATIO = 1.6
@@ -39,8 +39,8 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     summ = summarize(df, "loop", "pps")
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True,
-                                      gridspec_kw={"height_ratios": [2, 1]})
+    fig, (top, mid, bottom) = plt.subplots(3, 1, figsize=(7, 9), sharex=True,
+                                           gridspec_kw={"height_ratios": [2, 1, 1]})
     labels = {"network": "parsing in the network thread",
               "application": "parsing in the application thread"}
     for variant in exp.variants:
@@ -49,27 +49,44 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
             errorbar_line(top, part, "loop", labels.get(variant, variant))
     top.set_yscale("log")
     top.set_ylabel("packets processed per second\n(median, min-max bars)")
-    top.set_title(exp.title)
+    top.set_title(exp.title, fontsize=10)
     top.grid(True, which="both", alpha=0.3)
     if not summ.empty:
-        top.legend()
+        top.legend(fontsize=8)
 
     med = summ.pivot(index="loop", columns="variant", values="median") if not summ.empty \
         else pd.DataFrame()
     if {"network", "application"} <= set(med.columns):
         ratio = (med["network"] / med["application"]).dropna()
-        bottom.plot(ratio.index, ratio.values, marker="o", color="C2",
-                    label="network / application (medians)")
+        mid.plot(ratio.index, ratio.values, marker="o", color="C2",
+                 label="network / application (medians)")
         for x, y in ratio.items():
-            bottom.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6),
-                            ha="center", fontsize=8)
-    bottom.axhline(1.0, color="grey", lw=1)
-    bottom.axhline(THESIS_RATIO, color="C3", ls="--", lw=1, label=f"thesis: {THESIS_RATIO}x")
-    bottom.set_xscale("symlog", linthresh=1)
-    bottom.set_xlabel("parsing loop iterations per packet")
-    bottom.set_ylabel("speed-up")
+            mid.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6),
+                         ha="center", fontsize=8)
+    mid.axhline(1.0, color="grey", lw=1)
+    mid.axhline(THESIS_RATIO, color="C3", ls="--", lw=1, label=f"thesis: {THESIS_RATIO}x")
+    mid.set_ylabel("speed-up")
+    mid.grid(True, which="both", alpha=0.3)
+    mid.legend(fontsize=8)
+
+    # Why: how often the core switched between the two threads.
+    d = measured(df)
+    if not d.empty and {"csw_network", "csw_application", "packets"} <= set(d.columns):
+        d = d.assign(csw_per_kpkt=(d["csw_network"] + d["csw_application"])
+                     / d["packets"].clip(lower=1) * 1000)
+        csw = summarize(d, "loop", "csw_per_kpkt")
+        for variant in exp.variants:
+            part = csw[csw["variant"] == variant]
+            if not part.empty:
+                errorbar_line(bottom, part, "loop", variant)
+        bottom.set_yscale("log")
+        bottom.legend(fontsize=8)
+    bottom.set_ylabel("context switches\nper 1000 packets")
     bottom.grid(True, which="both", alpha=0.3)
-    bottom.legend(fontsize=8)
+    bottom.set_xscale("symlog", linthresh=1)
+    loops = [x for x in exp.sweep["loop"]]
+    bottom.set_xlim(-0.5, max(loops) * 1.5 if loops else 10)
+    bottom.set_xlabel("parsing loop iterations per packet")
     save(fig, path)
 
 
