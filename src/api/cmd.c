@@ -55,6 +55,8 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	uint32_t nh;
 	t->port = port_for_dest(c->g, cmd->addr, &nh);
 	rc = t->port ? tcb_setup(c, t, s->rcvbuf, s->sndbuf) : -1;
+	if (!rc && s->aa_mod)
+		rc = rcv_attach_aa(c, t, s->aa_mod, s->aa_params);
 	if (!rc)
 		rc = tcp_connect(c, t, cmd->addr, cmd->port);
 	else

@@ -93,7 +93,7 @@ struct listener {
 	_Atomic int queued;       /* established, not yet accepted */
 	bool zc;                  /* accepted sockets inherit zero-copy receive */
 	bool nodelay;
-	const struct aa_module *aa_mod;
+	_Atomic(const struct aa_module *) aa_mod_pub; /* writer: app (register) */
 	const void *aa_params;
 	uint32_t rcvbuf, sndbuf;
 	struct listener *next;    /* net: listener table chain */
@@ -113,7 +113,7 @@ struct socket {
 	bool connecting;
 	bool zc;                     /* mtcp_zc_enable() called */
 	const struct aa_module *aa_mod;
-	const void *aa_params;
+	void *aa_params;             /* our copy */
 	bool nodelay;
 	bool closing;                /* closed, id not yet released by net */
 	uint32_t rcvbuf, sndbuf;

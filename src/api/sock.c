@@ -83,6 +83,7 @@ struct socket *sock_alloc(struct core *c, enum socket_type type)
 	s = &c->socks[id];
 	c->sock_free = s->free_next;
 	gen = s->gen + 1;
+	free(s->aa_params); /* the network thread is done with the old socket */
 	memset(s, 0, sizeof(*s));
 	s->id = id;
 	s->gen = gen;
@@ -185,8 +186,8 @@ int mtcp_listen(mctx_t mctx, int sockid, int backlog)
 	l->sockid = s->id;
 	l->gen = s->gen;
 	l->zc = s->zc;
-	l->aa_mod = s->aa_mod;
 	l->aa_params = s->aa_params;
+	atomic_init(&l->aa_mod_pub, s->aa_mod);
 	l->rcvbuf = s->rcvbuf;
 	l->sndbuf = s->sndbuf;
 	l->nodelay = s->nodelay;
@@ -236,8 +237,7 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 		return -1;
 	}
 	s->zc = ls->zc;
-	s->aa_mod = ls->aa_mod;
-	s->aa_params = ls->aa_params;
+	s->aa_mod = atomic_load(&ls->lst->aa_mod_pub);
 	s->nodelay = ls->nodelay;
 	s->laddr = t->laddr;
 	s->lport = t->lport;

@@ -104,7 +104,9 @@ static void passive_open(struct core *c, struct port *p, struct listener *l,
 	t->peer_mac = *src_mac;
 	t->peer_mac_ok = true;
 	t->rcv_mode = l->zc ? RCV_ZC : RCV_RING;
-	if (tcb_setup(c, t, l->rcvbuf, l->sndbuf)) {
+	const struct aa_module *mod = atomic_load_explicit(&l->aa_mod_pub, memory_order_acquire);
+	if (tcb_setup(c, t, l->rcvbuf, l->sndbuf) ||
+	    (mod && rcv_attach_aa(c, t, mod, l->aa_params))) {
 		tcb_free(c, t);
 		drop(c, DROP_tcp_no_tcb);
 		return;
@@ -228,6 +230,7 @@ static bool handle_rst(struct core *c, struct tcb *t, const struct seg *s)
 {
 	if (s->seq == t->rcv_nxt) {
 		c->cnt.conn_reset_rcvd++;
+		rcv_fin(c, t); /* record readers end too */
 		tcp_done(c, t, tcb_state(t) == TCPS_SYN_RCVD ? ECONNREFUSED : ECONNRESET);
 		return true;
 	}
@@ -471,10 +474,8 @@ static void handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 	} else if ((uint64_t)n > len) {
 		t->ack_now = true; /* a hole was filled: ACK at once (RFC 5681 4.2) */
 	}
-	if (n > 0) {
+	if (n > 0)
 		t->unacked_segs++;
-		tcb_raise(c, t, TEV_IN);
-	}
 }
 
 static void handle_fin(struct core *c, struct tcb *t, const struct seg *s)

@@ -1,34 +1,86 @@
 /*
  * rcv.c - the receive side of a TCB: the copying ring buffer (standard mTCP
- * path) or the zero-copy stream (thesis ch. 3), behind one interface so that
- * tcp/input.c does not care which.
+ * path), the zero-copy stream (thesis ch. 3), optionally with an
+ * application-aware record stream on top (thesis ch. 4), behind one
+ * interface so that tcp/input.c does not care which.
  */
+#include "aa/aa_stream.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/tcp.h"
 #include "zc/zc_stream.h"
 
+/* The zero-copy stream calls this for every node that becomes in-order:
+ * the application-aware parser sees it first, while the packet is still in
+ * the cache (thesis 4.1), then the splice, if any, forwards it. */
+static void deliver_node(void *arg, struct zc_node *n)
+{
+	struct tcb *t = arg;
+
+	if (t->aa)
+		aa_stream_deliver(t->aa, n);
+}
+
+int rcv_attach_aa(struct core *c, struct tcb *t, const struct aa_module *mod,
+		  const void *params)
+{
+	struct aa_stream_config cfg = {.rcvbuf = t->rcvbuf_size, .mss = t->our_mss};
+
+	(void)c;
+	if (t->rcv_mode != RCV_ZC)
+		return -1;
+	t->aa = aa_stream_create(mod, params, &t->zc, &cfg);
+	if (!t->aa)
+		return -1;
+	t->zc.deliver = deliver_node;
+	t->zc.deliver_arg = t;
+	return 0;
+}
+
+/* Events for the application after the stream moved: records, or bytes. */
+static void raise_aa(struct core *c, struct tcb *t)
+{
+	if (aa_stream_events(t->aa))
+		tcb_raise(c, t, TEV_IN); /* thesis 4.1: woken only for whole records */
+}
+
 int64_t rcv_data(struct core *c, struct tcb *t, struct rte_mbuf *m,
 		 const char *payload, uint32_t seq, uint32_t len)
 {
-	if (t->rcv_mode == RCV_ZC) {
-		int64_t n = zc_stream_input(&t->zc, m, payload, seq, len, &t->rcv_nxt);
-		if (n < 0)
-			count_drop(&c->cnt, DROP_tcp_no_node);
+	int64_t n;
+
+	if (t->rcv_mode != RCV_ZC) {
+		n = rcvbuf_input(t->rb, payload, seq, len, &t->rcv_nxt);
+		if (n > 0)
+			tcb_raise(c, t, TEV_IN);
 		return n;
 	}
-	return rcvbuf_input(t->rb, payload, seq, len, &t->rcv_nxt);
+	n = zc_stream_input(&t->zc, m, payload, seq, len, &t->rcv_nxt);
+	if (n < 0) {
+		count_drop(&c->cnt, DROP_tcp_no_node);
+		return n;
+	}
+	if (t->aa) {
+		if (n > 0)
+			aa_stream_reclaim(t->aa);
+		raise_aa(c, t);
+	} else if (n > 0) {
+		tcb_raise(c, t, TEV_IN);
+	}
+	return n;
 }
 
 uint32_t rcv_space(struct core *c, struct tcb *t)
 {
+	uint64_t held;
+
 	(void)c;
-	if (t->rcv_mode == RCV_ZC) {
-		/* DESIGN.md: advertised window = receive buffer minus the bytes
-		 * the application still holds (thesis figure 3.3's rcv_wnd). */
-		uint64_t held = t->zc.held_bytes;
-		return held >= t->rcvbuf_size ? 0 : t->rcvbuf_size - (uint32_t)held;
-	}
-	return rcvbuf_space(t->rb);
+	if (t->rcv_mode != RCV_ZC)
+		return rcvbuf_space(t->rb);
+	/* DESIGN.md: advertised window = receive buffer minus the bytes the
+	 * application still holds (thesis figure 3.3's rcv_wnd); with records,
+	 * the bytes of every packet a record or the parser still holds. */
+	held = t->aa ? aa_stream_held_bytes(t->aa) : t->zc.held_bytes;
+	return held >= t->rcvbuf_size ? 0 : t->rcvbuf_size - (uint32_t)held;
 }
 
 int rcv_sack_blocks(const struct tcb *t, uint32_t *l, uint32_t *r, int max)
@@ -40,21 +92,31 @@ int rcv_sack_blocks(const struct tcb *t, uint32_t *l, uint32_t *r, int max)
 
 void rcv_reclaim(struct core *c, struct tcb *t)
 {
-	(void)c;
-	if (t->rcv_mode == RCV_ZC)
+	if (t->rcv_mode != RCV_ZC)
+		return;
+	if (t->aa) {
+		aa_stream_reclaim(t->aa);
+		raise_aa(c, t);
+	} else {
 		zc_stream_reclaim(&t->zc);
+	}
 }
 
 void rcv_fin(struct core *c, struct tcb *t)
 {
-	(void)c;
-	(void)t;
+	if (t->aa) {
+		aa_stream_fin(t->aa);
+		raise_aa(c, t);
+	}
 }
 
 void rcv_destroy(struct core *c, struct tcb *t)
 {
 	(void)c;
 	if (t->rcv_mode == RCV_ZC) {
+		if (t->aa)
+			aa_stream_destroy(t->aa);
+		t->aa = NULL;
 		if (t->zc.pool)
 			zc_stream_destroy(&t->zc);
 		t->zc.pool = NULL;

@@ -130,6 +130,8 @@ void tcp_done(struct core *c, struct tcb *t, int err)
 
 	if (err)
 		atomic_store_explicit(&t->error, err, memory_order_release);
+	if (t->aa && !atomic_load(&t->rd_closed))
+		rcv_fin(c, t); /* record readers see the end of their stream */
 	if (was != TCPS_CLOSED) {
 		flow_remove(c->flows, t);
 		c->cnt.conn_closed++;

@@ -53,6 +53,10 @@ int rcv_sack_blocks(const struct tcb *t, uint32_t *l, uint32_t *r, int max);
 /* Network thread: give back what the application freed (zc/aa). */
 void rcv_reclaim(struct core *c, struct tcb *t);
 void rcv_destroy(struct core *c, struct tcb *t);
+/* Puts an application-aware module on a zero-copy TCB (network thread). */
+struct aa_module;
+int rcv_attach_aa(struct core *c, struct tcb *t, const struct aa_module *mod,
+		  const void *params);
 /* The peer's FIN has been consumed in order. */
 void rcv_fin(struct core *c, struct tcb *t);
 
