@@ -118,6 +118,37 @@ static int start_eal(struct aatcp_config *conf)
 	return 0;
 }
 
+/* The part of initialisation after the config is read: EAL (unless the
+ * caller started it), ports, ARP. */
+static int init_library(struct aatcp_global *g, bool eal)
+{
+	char err[512];
+
+	apply_override(&g->conf);
+	if (g->conf.num_cores > MAX_CORES) {
+		fprintf(stderr, "aatcp: %s: num_cores: at most %d\n", g->conf.path, MAX_CORES);
+		errno = EINVAL;
+		return -1;
+	}
+	aatcp_log_level = g->conf.log_level;
+	g->n_cores = g->conf.num_cores;
+	g->start_us = clock_now_us();
+	if (eal && start_eal(&g->conf))
+		return -1;
+	if (port_setup_all(g, err, sizeof(err))) {
+		fprintf(stderr, "aatcp: %s\n", err);
+		return -1;
+	}
+	for (int i = 0; i < g->n_ports; i++)
+		g->any_stat_print |= g->ports[i].conf->stat_print;
+	if (arp_init(g)) {
+		fprintf(stderr, "aatcp: %s: too many static ARP entries\n", g->conf.path);
+		return -1;
+	}
+	g->initialised = true;
+	return 0;
+}
+
 int mtcp_init(const char *config_file)
 {
 	struct aatcp_global *g = &aatcp_g;
@@ -134,29 +165,26 @@ int mtcp_init(const char *config_file)
 		errno = EINVAL;
 		return -1;
 	}
-	apply_override(&g->conf);
-	if (g->conf.num_cores > MAX_CORES) {
-		fprintf(stderr, "aatcp: %s: num_cores: at most %d\n", config_file, MAX_CORES);
+	return init_library(g, true);
+}
+
+int aatcp_init_with_ports(const char *config_text)
+{
+	struct aatcp_global *g = &aatcp_g;
+	char err[512];
+
+	if (g->initialised) {
+		errno = EBUSY;
+		return -1;
+	}
+	memset(g, 0, sizeof(*g));
+	config_defaults(&g->conf);
+	if (config_parse_text(&g->conf, "<text>", config_text, err, sizeof(err))) {
+		fprintf(stderr, "aatcp: %s\n", err);
 		errno = EINVAL;
 		return -1;
 	}
-	aatcp_log_level = g->conf.log_level;
-	g->n_cores = g->conf.num_cores;
-	g->start_us = clock_now_us();
-	if (start_eal(&g->conf))
-		return -1;
-	if (port_setup_all(g, err, sizeof(err))) {
-		fprintf(stderr, "aatcp: %s\n", err);
-		return -1;
-	}
-	for (int i = 0; i < g->n_ports; i++)
-		g->any_stat_print |= g->ports[i].conf->stat_print;
-	if (arp_init(g)) {
-		fprintf(stderr, "aatcp: %s: too many static ARP entries\n", config_file);
-		return -1;
-	}
-	g->initialised = true;
-	return 0;
+	return init_library(g, false);
 }
 
 static uint32_t pow2_at_least(uint32_t n)

@@ -52,6 +52,11 @@ int net_iteration(struct core *c, uint64_t now_us);
 struct core *core_create(int id, bool start_thread);
 /* Stops (if started), releases every buffer, frees the core. */
 void core_destroy(struct core *c);
+/* Tests and fuzzers: mtcp_init() for a process that started DPDK's EAL
+ * itself and created its ports (e.g. rte_eth_from_rings()); the config is
+ * text whose port.<name>.device keys name those ethdevs. mtcp_destroy()
+ * tears it down as usual. */
+int aatcp_init_with_ports(const char *config_text);
 
 /* Stats (stats.c) */
 void stats_print(struct core *c);
