@@ -277,9 +277,14 @@ int zc_stream_consume(struct zc_stream *s, int n)
 	return n;
 }
 
+/* Either thread: both counters are loaded atomically. The consumer can only
+ * consume bytes it saw published, so out_bytes <= in_bytes whoever reads
+ * (out first: a later in can only be larger). */
 uint64_t zc_stream_pending_bytes(const struct zc_stream *s)
 {
-	return zc_load_acquire_u64(&s->in_bytes) - s->out_bytes;
+	uint64_t out = zc_load_acquire_u64(&s->out_bytes);
+
+	return zc_load_acquire_u64(&s->in_bytes) - out;
 }
 
 /* ---- reclaim (network thread) ------------------------------------------- */

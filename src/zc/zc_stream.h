@@ -25,7 +25,8 @@
  *     zc_stream_sack_blocks, zc_stream_destroy, zc_stream_check;
  *   consumer (one thread: the application thread, or the network thread when
  *     the application-aware layer consumes on the application's behalf):
- *     zc_stream_peek, zc_stream_consume, zc_stream_pending_bytes.
+ *     zc_stream_peek, zc_stream_consume;
+ *   either: zc_stream_pending_bytes.
  *
  * Once a node is linked into the in-order list its seq, len, mbuf and data
  * never change until the network thread reclaims it (the consumer reads them
@@ -155,7 +156,7 @@ int zc_stream_peek(const struct zc_stream *s,
  * Returns n. Misuse (n < 0, or more nodes than are pending) consumes
  * nothing and returns -1; n == 0 returns 0. */
 int zc_stream_consume(struct zc_stream *s, int n);
-/* Bytes in nodes between head and tail (application thread). */
+/* Bytes in nodes between head and tail (either thread). */
 uint64_t zc_stream_pending_bytes(const struct zc_stream *s);
 
 /* Network thread: gives consumed nodes (reclaim .. head) back to the pool and
