@@ -23,7 +23,9 @@ struct zc_node;
  * Owned by the network thread of one stream: no atomics (DESIGN.md: only
  * the network thread gives memory back). Free elements are poisoned under
  * AddressSanitizer, except their link, so that a record used after
- * mtcp_zc_free_aa_records is reported.
+ * mtcp_zc_free_aa_records is reported. Elements are carved from the
+ * array only when first needed, so that attaching a stream costs O(1) and
+ * touches no memory it does not use.
  */
 struct aa_pool {
 	char *mem;
@@ -31,6 +33,7 @@ struct aa_pool {
 	size_t link_off;
 	uint32_t size;
 	uint32_t n_free;
+	uint32_t fresh;   /* elements [fresh, size) never handed out yet */
 	void *free_list;
 };
 

@@ -47,23 +47,19 @@ int aa_pool_init(struct aa_pool *p, uint32_t n, size_t esize, size_t link_off)
 	memset(p, 0, sizeof(*p));
 	if (n == 0 || link_off + sizeof(void *) > esize)
 		return -EINVAL;
-	/* Elements on cache-line boundaries: the application reads old
-	 * records while the network thread fills the next one. */
-	esize = (esize + 63) & ~(size_t)63;
-	p->mem = aligned_alloc(64, esize * n);
+	/* Records on cache-line boundaries: the application reads old
+	 * records while the network thread fills the next one. Views are
+	 * small and written before they are published: just aligned. */
+	esize = esize > 32 ? (esize + 63) & ~(size_t)63
+			   : (esize + 7) & ~(size_t)7;
+	/* C11: the size must be a multiple of the alignment. */
+	p->mem = aligned_alloc(64, (esize * n + 63) & ~(size_t)63);
 	if (!p->mem)
 		return -ENOMEM;
-	memset(p->mem, 0, esize * n);
+	AA_POISON(p->mem, esize * n);
 	p->esize = esize;
 	p->link_off = link_off;
 	p->size = n;
-	for (uint32_t i = n; i-- > 0;) {
-		void *e = p->mem + (size_t)i * esize;
-
-		*link_of(p, e) = p->free_list;
-		p->free_list = e;
-		poison(p, e);
-	}
 	p->n_free = n;
 	return 0;
 }
@@ -77,16 +73,22 @@ void aa_pool_fini(struct aa_pool *p)
 }
 
 /* The element comes back as it was put (records and views are cleared by
- * their users before they are put). */
+ * their users before they are put), or zeroed when it is new. */
 void *aa_pool_get(struct aa_pool *p)
 {
 	void *e = p->free_list;
 
-	if (!e)
+	if (e) {
+		p->free_list = *link_of(p, e);
+		AA_UNPOISON(e, p->esize);
+	} else if (p->fresh < p->size) {
+		e = p->mem + (size_t)p->fresh++ * p->esize;
+		AA_UNPOISON(e, p->esize);
+		memset(e, 0, p->esize);
+	} else {
 		return NULL;
-	p->free_list = *link_of(p, e);
+	}
 	p->n_free--;
-	AA_UNPOISON(e, p->esize);
 	*link_of(p, e) = NULL;
 	return e;
 }

@@ -359,7 +359,7 @@ struct sample {
 	int expect_error; /* -1: none */
 };
 
-static uint32_t segs[1 << 16];
+static uint32_t segs[1 << 18];
 static uint64_t n_runs, n_records;
 
 static struct aa_h_run make_run(const struct sample *s,
@@ -406,6 +406,20 @@ static int error_of(const struct aa_h_buf *b)
 	return sscanf(last, "E%u@", &code) == 1 ? (int)code : -1;
 }
 
+struct pair_arg {
+	const struct sample *s;
+	const struct aa_h_run *run;
+	const struct aa_h_buf *want;
+};
+
+static void cut_pair(size_t i, size_t j, void *arg)
+{
+	struct pair_arg *pa = arg;
+	size_t nsg = aa_h_cut3(pa->s->len, i, j, segs);
+
+	expect(pa->s, pa->run, segs, nsg, pa->want, "3 pieces");
+}
+
 static void run_sample(const struct sample *s)
 {
 	struct aa_csv_params pp;
@@ -442,11 +456,11 @@ static void run_sample(const struct sample *s)
 	/* one segment, then every pair of cuts (3 pieces) */
 	nsg = aa_h_cut3(s->len, 0, 0, segs);
 	expect(s, &run, segs, nsg, &want, "one segment");
-	for (size_t i = 1; i < s->len; i++)
-		for (size_t j = i; j < s->len; j++) {
-			nsg = aa_h_cut3(s->len, i, j, segs);
-			expect(s, &run, segs, nsg, &want, "3 pieces");
-		}
+	{
+		struct pair_arg pa = { s, &run, &want };
+
+		aa_h_for_pairs(s->len, cut_pair, &pa);
+	}
 	/* random segmentations, slow applications, tiny pools */
 	for (int k = 0; k < 60; k++) {
 		static const uint32_t maxseg[] = { 1, 3, 8, 40, 300, 1460 };
@@ -456,8 +470,8 @@ static void run_sample(const struct sample *s)
 		run.read_batch = (unsigned)test_rand_range(1, 32);
 		run.cfg.records = k % 2 ? (uint32_t)test_rand_range(2, 6) : 0;
 		run.cfg.views = k % 4 == 1 ? 1 : 0; /* the minimum */
-		run.cfg.max_extra_views = 4096; /* 1-byte segments */
-		run.check_every = k % 5 == 0 ? 1 : 0;
+		run.cfg.max_extra_views = k % 6 < 2 ? 4096 : 0; /* tiny segments */
+		run.check_every = k % 5 ? 0 : nsg <= 2000 ? 1 : 257;
 		expect(s, &run, segs, nsg, &want, "random segmentation");
 	}
 	aa_h_free(&want);

@@ -164,7 +164,13 @@ struct aa_h_run {
 	unsigned head_expect; /* aa_http_expect_head(n) before the data */
 	unsigned check_every; /* aa_stream_check() every k segments, 0: end */
 	bool no_fin;          /* stream ends without FIN: only destroy */
+	uint32_t window;      /* receive buffer, 0: AA_H_WINDOW */
 };
+
+/* The sender waits while the advertised window (rcvbuf - held bytes) is
+ * too small, or while this many nodes are held (zc pool / mbufs). */
+#define AA_H_WINDOW (128u * 1024u)
+#define AA_H_MAX_NODES 8192u
 
 struct aa_h_app {
 	const struct aa_h_run *run;
@@ -242,8 +248,13 @@ static inline uint64_t aa_h_feed(const struct aa_h_run *run, const char *data,
 	size_t off = 0;
 	unsigned zfree0 = zc_pool_free_count(aa_env.zp);
 
+	struct aa_stream_config cfg = run->cfg;
+	uint32_t window = run->window ? run->window : AA_H_WINDOW;
+
+	if (!cfg.rcvbuf)
+		cfg.rcvbuf = window;
 	CHECK(zc_stream_init(&zs, aa_env.zp) == 0);
-	as = aa_stream_create(run->mod, run->params, &zs, &run->cfg);
+	as = aa_stream_create(run->mod, run->params, &zs, &cfg);
 	CHECK_MSG(as, "aa_stream_create: %s", strerror(errno));
 	app.as = as;
 	if (run->head_expect)
@@ -255,6 +266,16 @@ static inline uint64_t aa_h_feed(const struct aa_h_run *run, const char *data,
 		uint32_t hdr = AA_H_HDR + (uint32_t)(test_rand() % 8);
 
 		CHECK(n > 0 && n <= AA_H_MAX_SEG && off + n <= len);
+		/* TCP flow control: wait for the window (never forever). */
+		for (int guard = 0;
+		     aa_stream_held_bytes(as) + n > window ||
+		     zc_pool_free_count(aa_env.zp) + AA_H_MAX_NODES < zfree0;
+		     guard++) {
+			CHECK_MSG(guard < 100000, "stall: the window never opens");
+			app.step++;
+			aa_h_app_step(&app, false);
+			aa_stream_reclaim(as);
+		}
 		m = rte_pktmbuf_alloc(aa_env.mp);
 		CHECK(m);
 		pl = rte_pktmbuf_append(m, (uint16_t)(hdr + n));
@@ -346,6 +367,64 @@ static inline size_t aa_h_cut3(size_t len, size_t i, size_t j, uint32_t *segs)
 			segs[n++] = (uint32_t)s;
 			prev = cuts[k];
 		}
+	}
+	return n;
+}
+
+/*
+ * Pairs of cuts. Every pair costs O(len^3) bytes parsed per sample, which
+ * is fine in plain builds (a few seconds) but not under ASan at -O0 (some
+ * 25 times slower). So: every pair in plain builds; under a sanitizer,
+ * every pair for streams up to AA_H_SAN_FULL bytes, and for longer ones
+ * every single cut, every pair less than AA_H_SAN_NEAR bytes apart (two
+ * cuts interact only through the record or field they share) and random
+ * far pairs. AA_TEST_EXHAUSTIVE=1 (0) forces every pair (the reduced set).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define AA_H_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AA_H_SANITIZED 1
+#endif
+#endif
+#ifndef AA_H_SANITIZED
+#define AA_H_SANITIZED 0
+#endif
+#define AA_H_SAN_FULL 200
+#define AA_H_SAN_NEAR 24
+#define AA_H_SAN_FAR 1000
+
+static inline bool aa_h_exhaustive(size_t len)
+{
+	const char *e = getenv("AA_TEST_EXHAUSTIVE");
+
+	if (e && *e)
+		return *e == '1';
+	return !AA_H_SANITIZED || len <= AA_H_SAN_FULL;
+}
+
+/* Calls fn(i, j, arg) for the pairs of cuts 0 < i <= j < len (i == j:
+ * two pieces) chosen as described above; returns how many. */
+static inline uint64_t aa_h_for_pairs(size_t len,
+				      void (*fn)(size_t, size_t, void *),
+				      void *arg)
+{
+	uint64_t n = 0;
+
+	if (aa_h_exhaustive(len)) {
+		for (size_t i = 1; i < len; i++)
+			for (size_t j = i; j < len; j++, n++)
+				fn(i, j, arg);
+		return n;
+	}
+	for (size_t i = 1; i < len; i++)
+		for (size_t j = i; j < len && j - i < AA_H_SAN_NEAR; j++, n++)
+			fn(i, j, arg);
+	for (int k = 0; k < AA_H_SAN_FAR && len > AA_H_SAN_NEAR + 1; k++, n++) {
+		size_t i = (size_t)test_rand_range(1, len - AA_H_SAN_NEAR - 1);
+		size_t j = (size_t)test_rand_range(i + AA_H_SAN_NEAR, len - 1);
+
+		fn(i, j, arg);
 	}
 	return n;
 }
