@@ -15,6 +15,8 @@
 #ifndef AATCP_MTCP_ZC_H
 #define AATCP_MTCP_ZC_H
 
+#include <stdint.h>
+
 #include "mtcp_api.h"
 
 #ifdef __cplusplus
@@ -68,6 +70,38 @@ int mtcp_zc_free_fragments(mctx_t mctx, int sockid, int n);
  */
 int mtcp_zc_forward(int sockid_from, int sockid_to, int n);
 int mtcp_zc_splice(int sockid_from, int sockid_to);
+
+/* mtcp_zc_splice() with flags. MTCP_SPLICE_READ: the application also reads
+ * sockid_from's fragments (mtcp_zc_read_fragments) and must free them; a
+ * packet buffer is released once both the splice and the reader are done.
+ * Without it (and without an application-aware module on sockid_from, which
+ * implies reading records) the splice alone consumes the stream. */
+#define MTCP_SPLICE_READ 0x1u
+int mtcp_zc_splice_flags(int sockid_from, int sockid_to, unsigned flags);
+
+/* The adaptive window of a splice, seen from its `from` socket. */
+struct mtcp_splice_stats {
+	double alpha;        /* 1 / (1 + 9 b / b0) */
+	uint32_t w_c;        /* window advertised by the `to` side's peer */
+	uint32_t w_s;        /* alpha * w_c, what `from` may advertise */
+	uint64_t b;          /* bytes on the `to` side's outbound list */
+	uint32_t b0;
+	uint64_t forwarded;  /* bytes spliced so far */
+	uint64_t n_samples;  /* alpha samples taken (one per ms at most) */
+	int active;          /* 0 once the splice ended */
+};
+int mtcp_zc_splice_stats(mctx_t mctx, int sockid_from, struct mtcp_splice_stats *st);
+
+/* alpha over time (thesis figure 5.4): copies the most recent samples,
+ * oldest first; returns how many (<= max). */
+struct mtcp_alpha_sample {
+	uint64_t t_us;       /* since mtcp_init() */
+	float alpha;
+	uint32_t w_c;
+	uint64_t b;
+};
+int mtcp_zc_splice_samples(mctx_t mctx, int sockid_from,
+			   struct mtcp_alpha_sample *out, int max);
 
 #ifdef __cplusplus
 }

@@ -7,8 +7,11 @@
 #include <stdlib.h>
 
 #include "api/internal.h"
+#include "mtcp_zc.h"
 #include "common/log.h"
 #include "common/seq.h"
+#include "fwd/forward.h"
+#include "fwd/splice.h"
 #include "io/port.h"
 #include "tcp/flow.h"
 #include "tcp/rcvbuf.h"
@@ -35,6 +38,23 @@ static void release_id(struct core *c, int id)
 	spsc_push(&c->released, &id);
 }
 
+/* Splices asked for before this socket connected (thesis 5.1.2: splice,
+ * then connect the backend). */
+static int link_pending_splices(struct core *c, struct socket *s, struct tcb *t)
+{
+	int rc = 0;
+
+	if (s->splice_from) {
+		struct tcb *from = atomic_load_explicit(&s->splice_from->tcb, memory_order_acquire);
+		rc = from ? splice_link(c, from, t, s->splice_flags & MTCP_SPLICE_READ) : -ENOTCONN;
+	}
+	if (!rc && s->splice_to) {
+		struct tcb *to = atomic_load_explicit(&s->splice_to->tcb, memory_order_acquire);
+		rc = to ? splice_link(c, t, to, s->splice_flags & MTCP_SPLICE_READ) : -ENOTCONN;
+	}
+	return rc;
+}
+
 static void do_connect(struct core *c, struct cmd *cmd)
 {
 	struct socket *s = cmd->sock;
@@ -55,8 +75,12 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	uint32_t nh;
 	t->port = port_for_dest(c->g, cmd->addr, &nh);
 	rc = t->port ? tcb_setup(c, t, s->rcvbuf, s->sndbuf) : -1;
+	if (!rc && s->maxseg && s->maxseg < t->our_mss)
+		t->our_mss = (uint16_t)s->maxseg;
 	if (!rc && s->aa_mod)
 		rc = rcv_attach_aa(c, t, s->aa_mod, s->aa_params);
+	if (!rc)
+		rc = link_pending_splices(c, s, t);
 	if (!rc)
 		rc = tcp_connect(c, t, cmd->addr, cmd->port);
 	else
@@ -171,23 +195,6 @@ static void close_listener(struct core *c, struct listener *l)
 	free(l);
 }
 
-/* The application freed receive space: advertise it if it matters. */
-static void window_update(struct core *c, struct tcb *t)
-{
-	int st = tcb_state(t);
-	uint32_t offered = t->rcv_adv - t->rcv_nxt;
-
-	if (st == TCPS_CLOSED || st == TCPS_SYN_SENT || st == TCPS_LISTEN)
-		return;
-	if (seq_lt(t->rcv_adv, t->rcv_nxt))
-		offered = 0;
-	if (tcp_rcv_window(c, t) > offered) {
-		c->cnt.window_updates++;
-		t->ack_now = true;
-		tcp_want_output(c, t);
-	}
-}
-
 static void run_one(struct core *c, struct cmd *cmd)
 {
 	struct tcb *t = cmd->tcb;
@@ -232,7 +239,17 @@ static void run_one(struct core *c, struct cmd *cmd)
 		/* fall through */
 	case CMD_WND_UPDATE:
 		atomic_store(&t->wnd_cmd_pending, false);
-		window_update(c, t);
+		tcp_window_update(c, t);
+		break;
+	case CMD_SPLICE:
+		if (tcb_state(t) == TCPS_CLOSED || tcb_state(cmd->tcb2) == TCPS_CLOSED ||
+		    splice_link(c, t, cmd->tcb2, cmd->arg & MTCP_SPLICE_READ)) {
+			tcp_send_rst(c, t);
+			tcp_done(c, t, ECONNRESET);
+		}
+		break;
+	case CMD_FORWARD:
+		fwd_run_batch(c, cmd->ptr);
 		break;
 	case CMD_SETOPT:
 		t->nodelay = cmd->arg != 0;

@@ -25,6 +25,7 @@
 #include "tcp/flow.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
+#include "fwd/outlist.h"
 #include "zc/zc_stream.h"
 
 struct aatcp_global aatcp_g;
@@ -208,7 +209,9 @@ static int alloc_core(struct core *c)
 	c->flows = flow_create(n_tcbs);
 	c->timers = timer_create_wheel(clock_now_us());
 	c->zc_pool = zc_pool_create(rte_mempool_avail_count(c->pool));
-	if (!c->tcbs || !c->socks || !c->flows || !c->timers || !c->zc_pool)
+	/* one outbound node per mbuf at most: appends cannot run dry */
+	c->out_pool = out_pool_create(rte_mempool_avail_count(c->pool));
+	if (!c->tcbs || !c->socks || !c->flows || !c->timers || !c->zc_pool || !c->out_pool)
 		return -1;
 	if (spsc_init(&c->cmdq, 4096, sizeof(struct cmd)) ||
 	    spsc_init(&c->evq, pow2_at_least(n_tcbs * 2 + 64), sizeof(struct event)) ||
@@ -239,6 +242,7 @@ static void free_core(struct core *c)
 	spsc_free(&c->evq);
 	spsc_free(&c->released);
 	zc_pool_destroy(c->zc_pool);
+	out_pool_destroy(c->out_pool);
 	timer_destroy_wheel(c->timers);
 	flow_destroy(c->flows);
 	free(c->socks);

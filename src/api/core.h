@@ -29,6 +29,7 @@ struct arp_table;
 struct flow_table;
 struct timer_wheel;
 struct zc_pool;
+struct out_pool;
 struct aa_module;
 
 struct port {
@@ -67,6 +68,7 @@ struct cmd {
 	struct socket *sock;
 	struct tcb *tcb;
 	void *ptr;        /* listener, peer tcb, ... */
+	struct tcb *tcb2; /* SPLICE: the `to` side */
 	uint32_t addr;    /* CONNECT: remote address/port, local address/port */
 	uint16_t port;
 	uint32_t laddr;
@@ -93,6 +95,7 @@ struct listener {
 	_Atomic int queued;       /* established, not yet accepted */
 	bool zc;                  /* accepted sockets inherit zero-copy receive */
 	bool nodelay;
+	uint32_t maxseg;
 	_Atomic(const struct aa_module *) aa_mod_pub; /* writer: app (register) */
 	const void *aa_params;
 	uint32_t rcvbuf, sndbuf;
@@ -123,6 +126,11 @@ struct socket {
 	struct listener *lst;        /* MTCP_SOCK_LISTENER */
 	struct epoll *ep;            /* MTCP_SOCK_EPOLL */
 	int zc_out;                  /* fragments handed out, not freed */
+	struct socket *splice_to;    /* splice asked before this socket connected */
+	struct socket *splice_from;
+	unsigned splice_flags;
+	bool fwd_target;             /* has an outbound list: mtcp_write refused */
+	uint32_t maxseg;             /* TCP_MAXSEG: MSS to advertise, 0: the port's */
 	int aa_out;                  /* records handed out, not freed */
 	/* epoll membership */
 	int epid;                    /* -1: none */
@@ -147,6 +155,7 @@ struct core {
 	/* ---- network thread state ---- */
 	struct rte_mempool *pool;
 	struct zc_pool *zc_pool;
+	struct out_pool *out_pool;    /* fwd/ outbound nodes */
 	struct {
 		struct rte_mbuf *pkts[TX_BURST];
 		uint16_t n;

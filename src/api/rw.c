@@ -152,6 +152,10 @@ ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len)
 
 	if (!t)
 		return -1;
+	if (s->fwd_target || t->out) {
+		errno = EINVAL; /* bytes would overtake the forwarded packets */
+		return -1;
+	}
 	for (;;) {
 		if (!writable_state(t)) {
 			if (done)

@@ -191,6 +191,7 @@ int mtcp_listen(mctx_t mctx, int sockid, int backlog)
 	l->rcvbuf = s->rcvbuf;
 	l->sndbuf = s->sndbuf;
 	l->nodelay = s->nodelay;
+	l->maxseg = s->maxseg;
 	s->type = MTCP_SOCK_LISTENER;
 	s->lst = l;
 	struct cmd cmd = {.type = CMD_LISTEN, .sockid = s->id, .gen = s->gen, .ptr = l};
@@ -496,6 +497,16 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void 
 	if (level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_REUSEPORT ||
 				    optname == SO_KEEPALIVE))
 		return 0; /* nothing to do: no kernel port table to share */
+	if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
+		/* the MSS we advertise (e.g. a proxy making both sides' segments
+		 * fit each other); only before the SYN goes out */
+		if (atomic_load(&s->tcb) || s->type == MTCP_SOCK_LISTENER || v < 88 || v > 65495) {
+			errno = atomic_load(&s->tcb) ? EISCONN : EINVAL;
+			return -1;
+		}
+		s->maxseg = (uint32_t)v;
+		return 0;
+	}
 	if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
 		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
 		s->nodelay = v != 0;

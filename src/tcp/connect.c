@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "common/seq.h"
+#include "fwd/outlist.h"
 #include "io/port.h"
 #include "net/arp.h"
 #include "tcp/cc.h"
@@ -77,6 +78,8 @@ int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport)
 	t->iss = tcp_iss(c, t);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	sndbuf_set_seq(t->sb, t->iss + 1);
+	if (t->out)
+		outlist_rebase(t->out, t->iss + 1); /* spliced before connecting */
 	tcp_set_state(c, t, TCPS_SYN_SENT);
 	flow_insert(c->flows, t);
 	c->cnt.conn_active++;

@@ -111,6 +111,8 @@ static void passive_open(struct core *c, struct port *p, struct listener *l,
 		drop(c, DROP_tcp_no_tcb);
 		return;
 	}
+	if (l->maxseg && l->maxseg < t->our_mss)
+		t->our_mss = (uint16_t)l->maxseg;
 	t->irs = s->seq;
 	t->rcv_nxt = s->seq + 1;
 	apply_syn_options(t, s);

@@ -35,6 +35,22 @@ uint32_t tcp_rcv_window(struct core *c, struct tcb *t)
 	return space;
 }
 
+void tcp_window_update(struct core *c, struct tcb *t)
+{
+	int st = tcb_state(t);
+	uint32_t offered = t->rcv_adv - t->rcv_nxt;
+
+	if (st == TCPS_CLOSED || st == TCPS_SYN_SENT || st == TCPS_LISTEN)
+		return;
+	if (seq_lt(t->rcv_adv, t->rcv_nxt))
+		offered = 0;
+	if (tcp_rcv_window(c, t) > offered) {
+		c->cnt.window_updates++;
+		t->ack_now = true;
+		tcp_want_output(c, t);
+	}
+}
+
 /* Window field for a non-SYN segment, and the right edge it promises. */
 static uint16_t window_field(struct core *c, struct tcb *t)
 {

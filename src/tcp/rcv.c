@@ -5,6 +5,7 @@
  * interface so that tcp/input.c does not care which.
  */
 #include "aa/aa_stream.h"
+#include "fwd/splice.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/tcp.h"
 #include "zc/zc_stream.h"
@@ -18,6 +19,14 @@ static void deliver_node(void *arg, struct zc_node *n)
 
 	if (t->aa)
 		aa_stream_deliver(t->aa, n);
+	if (t->splice)
+		splice_node(t->core, t, n);
+}
+
+void rcv_hook_deliver(struct tcb *t)
+{
+	t->zc.deliver = deliver_node;
+	t->zc.deliver_arg = t;
 }
 
 int rcv_attach_aa(struct core *c, struct tcb *t, const struct aa_module *mod,
@@ -31,8 +40,7 @@ int rcv_attach_aa(struct core *c, struct tcb *t, const struct aa_module *mod,
 	t->aa = aa_stream_create(mod, params, &t->zc, &cfg);
 	if (!t->aa)
 		return -1;
-	t->zc.deliver = deliver_node;
-	t->zc.deliver_arg = t;
+	rcv_hook_deliver(t);
 	return 0;
 }
 
@@ -63,9 +71,11 @@ int64_t rcv_data(struct core *c, struct tcb *t, struct rte_mbuf *m,
 		if (n > 0)
 			aa_stream_reclaim(t->aa);
 		raise_aa(c, t);
-	} else if (n > 0) {
+	} else if (n > 0 && (!t->splice || t->splice->app_reads)) {
 		tcb_raise(c, t, TEV_IN);
 	}
+	if (n > 0 && t->splice)
+		splice_after_input(c, t);
 	return n;
 }
 
@@ -73,14 +83,20 @@ uint32_t rcv_space(struct core *c, struct tcb *t)
 {
 	uint64_t held;
 
-	(void)c;
 	if (t->rcv_mode != RCV_ZC)
 		return rcvbuf_space(t->rb);
 	/* DESIGN.md: advertised window = receive buffer minus the bytes the
 	 * application still holds (thesis figure 3.3's rcv_wnd); with records,
 	 * the bytes of every packet a record or the parser still holds. */
 	held = t->aa ? aa_stream_held_bytes(t->aa) : t->zc.held_bytes;
-	return held >= t->rcvbuf_size ? 0 : t->rcvbuf_size - (uint32_t)held;
+	uint32_t space = held >= t->rcvbuf_size ? 0 : t->rcvbuf_size - (uint32_t)held;
+	if (t->splice) {
+		/* thesis 5.1.2: the spliced sender gets alpha * w_c */
+		uint32_t ws = splice_window(c, t);
+		if (ws < space)
+			space = ws;
+	}
+	return space;
 }
 
 int rcv_sack_blocks(const struct tcb *t, uint32_t *l, uint32_t *r, int max)
@@ -108,6 +124,8 @@ void rcv_fin(struct core *c, struct tcb *t)
 		aa_stream_fin(t->aa);
 		raise_aa(c, t);
 	}
+	if (t->splice)
+		splice_fin(c, t);
 }
 
 void rcv_destroy(struct core *c, struct tcb *t)

@@ -1,19 +1,26 @@
 /*
- * snd.c - the send side of a TCB: the copying send buffer (mTCP's path), or
- * the zero-copy outbound list of forwarded packets (thesis ch. 5, fwd/).
+ * snd.c - the send side of a TCB: the copying send buffer (mTCP's path),
+ * followed, once something was forwarded or spliced onto the socket, by the
+ * zero-copy outbound list (thesis ch. 5, fwd/). Sequence numbers below the
+ * list's start come from the buffer, the rest from the list.
  */
+#include "fwd/outlist.h"
+#include "fwd/splice.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
+#include "common/seq.h"
+
 uint32_t snd_end(const struct tcb *t)
 {
-	return sndbuf_end_seq(t->sb);
+	return t->out ? t->out->end_seq : sndbuf_end_seq(t->sb);
 }
 
-struct rte_mbuf *snd_segment(struct core *c, struct tcb *t, uint32_t seq,
-			     uint32_t max, uint32_t *len)
+static struct rte_mbuf *copy_segment(struct core *c, struct tcb *t, uint32_t seq,
+				     uint32_t max, uint32_t *len)
 {
-	uint32_t avail = snd_end(t) - seq;
+	uint32_t end = sndbuf_end_seq(t->sb);
+	uint32_t avail = end - seq;
 	struct rte_mbuf *m;
 
 	*len = avail < max ? avail : max;
@@ -31,10 +38,33 @@ struct rte_mbuf *snd_segment(struct core *c, struct tcb *t, uint32_t seq,
 	return m;
 }
 
+struct rte_mbuf *snd_segment(struct core *c, struct tcb *t, uint32_t seq,
+			     uint32_t max, uint32_t *len)
+{
+	if (!t->out || seq_lt(seq, t->out->start_seq)) {
+		/* a segment never straddles the boundary: stop at it */
+		if (t->out && seq_gt(seq + max, t->out->start_seq))
+			max = t->out->start_seq - seq;
+		return copy_segment(c, t, seq, max, len);
+	}
+	struct rte_mbuf *m = outlist_segment(t->out, seq, max, len, c->pool);
+	if (!m && *len)
+		count_drop(&c->cnt, DROP_mbuf_alloc);
+	return m;
+}
+
 uint32_t snd_acked(struct core *c, struct tcb *t, uint32_t ack)
 {
-	(void)c;
-	return sndbuf_ack(t->sb, ack);
+	uint32_t n = sndbuf_ack(t->sb, t->out && seq_gt(ack, t->out->start_seq) ?
+					     t->out->start_seq : ack);
+
+	if (t->out) {
+		uint32_t k = outlist_ack(t->out, ack);
+		n += k;
+		if (k)
+			splice_acked(c, t); /* b shrank: the spliced sender may open */
+	}
+	return n;
 }
 
 void snd_destroy(struct core *c, struct tcb *t)
@@ -42,4 +72,6 @@ void snd_destroy(struct core *c, struct tcb *t)
 	(void)c;
 	sndbuf_destroy(t->sb);
 	t->sb = NULL;
+	outlist_destroy(t->out);
+	t->out = NULL;
 }

@@ -7,6 +7,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "fwd/splice.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rcvbuf.h"
@@ -139,6 +140,7 @@ void tcp_done(struct core *c, struct tcb *t, int err)
 	timer_unfile(c, t);
 	memset(t->timer_at, 0, sizeof(t->timer_at));
 	tcp_set_state(c, t, TCPS_CLOSED);
+	splice_teardown(c, t, err); /* thesis ch. 5 proxy: carry a RST across */
 	tcb_raise(c, t, TEV_IN | TEV_HUP | TEV_RDHUP | (err ? TEV_ERR : 0));
 	/* A half-open passive connection was never handed to the application:
 	 * nobody else will release it. */
@@ -161,6 +163,8 @@ void tcb_free(struct core *c, struct tcb *t)
 		tcp_set_state(c, t, TCPS_CLOSED);
 	}
 	timer_unfile(c, t);
+	splice_teardown(c, t, 0);
+	splice_free(t);
 	release_buffers(c, t);
 	if (t->orphan) {
 		t->orphan = false;

@@ -87,7 +87,10 @@ struct tcb {
 	struct aa_stream *aa;           /* RCV_ZC with an application-aware module */
 	struct sndbuf *sb;              /* copying send buffer */
 	struct outlist *out;            /* zero-copy outbound list (fwd/) */
-	struct splice *splice;          /* this socket's spliced peer (fwd/) */
+	struct splice *splice;          /* fwd/: we splice into splice->to */
+	struct splice *splice_in;       /* fwd/: splice_in->from splices into us */
+	struct splice *splice_mem;      /* fwd/: our splice's memory, freed with the TCB
+					 * (the application may read its stats) */
 
 	/* ---- network thread only ---- */
 	/* send sequence space (RFC 9293 3.3.1) */

@@ -57,6 +57,8 @@ void rcv_destroy(struct core *c, struct tcb *t);
 struct aa_module;
 int rcv_attach_aa(struct core *c, struct tcb *t, const struct aa_module *mod,
 		  const void *params);
+/* Routes the zero-copy stream's in-order nodes through aa/ and fwd/. */
+void rcv_hook_deliver(struct tcb *t);
 /* The peer's FIN has been consumed in order. */
 void rcv_fin(struct core *c, struct tcb *t);
 
@@ -88,6 +90,9 @@ void tcp_send_probe(struct core *c, struct tcb *t);
 /* Window to advertise now (bytes, before scaling), never shrinking the
  * right edge already offered. */
 uint32_t tcp_rcv_window(struct core *c, struct tcb *t);
+/* The receive side freed space: send a window update if it matters
+ * (RFC 9293 3.8.6.2.2). */
+void tcp_window_update(struct core *c, struct tcb *t);
 
 /* ---- listeners (listen.c) ---- */
 struct listener *listener_lookup(struct core *c, uint32_t ip, uint16_t port);

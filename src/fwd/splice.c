@@ -1,0 +1,220 @@
+/* splice.c - see splice.h. */
+#include "fwd/splice.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "common/log.h"
+#include "common/seq.h"
+#include "fwd/outlist.h"
+#include "tcp/rcvbuf.h"
+#include "tcp/sndbuf.h"
+#include "tcp/tcp.h"
+#include "zc/zc_stream.h"
+
+struct outlist *fwd_outlist(struct core *c, struct tcb *t)
+{
+	if (!t->out)
+		t->out = outlist_create(c->out_pool, snd_end(t));
+	return t->out;
+}
+
+/* A socket that received into its ring buffer becomes zero-copy: the bytes
+ * already there go onto the list as copies (only at splice time). */
+static int ring_to_zc(struct core *c, struct tcb *from, struct outlist *o)
+{
+	char buf[1400];
+	size_t n;
+
+	while ((n = rcvbuf_read(from->rb, buf, sizeof(buf))) > 0) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(c->pool);
+		char *p = m ? rte_pktmbuf_append(m, (uint16_t)n) : NULL;
+		if (!p) {
+			rte_pktmbuf_free(m);
+			return -ENOMEM;
+		}
+		memcpy(p, buf, n);
+		int rc = outlist_append(o, m, p, (uint32_t)n);
+		rte_pktmbuf_free(m); /* the list took its own reference */
+		if (rc)
+			return -ENOMEM;
+	}
+	rcvbuf_destroy(from->rb);
+	from->rb = NULL;
+	from->rcv_mode = RCV_ZC;
+	return zc_stream_init(&from->zc, c->zc_pool) ? -ENOMEM : 0;
+}
+
+int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads)
+{
+	struct splice *sp;
+	struct outlist *o;
+
+	if (from->splice || from == to)
+		return -EALREADY;
+	o = fwd_outlist(c, to);
+	sp = calloc(1, sizeof(*sp));
+	if (!o || !sp) {
+		free(sp);
+		return -ENOMEM;
+	}
+	if (from->rcv_mode != RCV_ZC && ring_to_zc(c, from, o)) {
+		free(sp);
+		return -ENOMEM;
+	}
+	sp->from = from;
+	sp->to = to;
+	sp->app_reads = app_reads;
+	sp->b0 = c->g->conf.splice_b0;
+	sp->alpha = 1.0;
+	from->splice = sp;
+	free(from->splice_mem); /* an earlier, finished splice */
+	from->splice_mem = sp;
+	to->splice_in = sp;
+	/* Segments from `from`'s peer must fit `to`'s peer without a copy:
+	 * if `to` has not sent its SYN yet, ask its peer for segments no
+	 * larger than what `from`'s peer accepts (reverse direction). */
+	if (tcb_state(from) != TCPS_SYN_SENT && tcb_state(to) == TCPS_CLOSED &&
+	    from->mss && to->our_mss > from->mss)
+		to->our_mss = from->mss;
+	/* Data that arrived before the splice goes first, in order. */
+	for (struct zc_node *x = from->zc.head; x && x != from->zc.tail; x = x->next)
+		splice_node(c, from, x);
+	rcv_hook_deliver(from);
+	splice_after_input(c, from);
+	tcp_want_output(c, to);
+	return 0;
+}
+
+void splice_node(struct core *c, struct tcb *from, struct zc_node *n)
+{
+	struct splice *sp = from->splice;
+
+	/* the node pool is as large as the mbuf pool: append cannot run out
+	 * while the node's mbuf exists (each node holds one) */
+	if (outlist_append(sp->to->out, n->mbuf, n->data.start, n->len)) {
+		LOG_WARN("splice: outbound node pool empty, %u bytes lost", n->len);
+		return;
+	}
+	sp->forwarded += n->len;
+	c->cnt.splice_segs++;
+	tcp_want_output(c, sp->to);
+}
+
+void splice_after_input(struct core *c, struct tcb *from)
+{
+	struct splice *sp = from->splice;
+	struct zc_stream *z = &from->zc;
+	int n = 0;
+
+	(void)c;
+	if (!sp || sp->app_reads || !z->pool)
+		return;
+	/* Nobody reads `from`: the stream's consumer is the splice itself. */
+	for (struct zc_node *x = z->head; x && x != z->tail; x = x->next)
+		n++;
+	if (n) {
+		zc_stream_consume(z, n);
+		zc_stream_reclaim(z);
+	}
+}
+
+static void sample(struct core *c, struct splice *sp)
+{
+	if (c->now_us - sp->last_sample_us < 1000)
+		return;
+	sp->last_sample_us = c->now_us;
+	struct alpha_sample *s = &sp->samples[sp->n_samples % ALPHA_SAMPLES];
+	s->t_us = c->now_us - c->g->start_us;
+	s->alpha = (float)sp->alpha;
+	s->wc = sp->wc;
+	s->b = sp->to->out ? sp->to->out->bytes : 0;
+	sp->n_samples++;
+}
+
+uint32_t splice_window(struct core *c, struct tcb *from)
+{
+	struct splice *sp = from->splice;
+	struct tcb *to = sp->to;
+	uint64_t b = to->out ? to->out->bytes : 0;
+
+	/* thesis equation: alpha = f(b / b0), f(x) = 1 / (1 + 9x) */
+	sp->alpha = 1.0 / (1.0 + 9.0 * (double)b / (double)sp->b0);
+	sp->wc = to->snd_wnd;
+	sp->ws = (uint32_t)(sp->alpha * (double)sp->wc);
+	sample(c, sp);
+	return sp->ws;
+}
+
+void splice_acked(struct core *c, struct tcb *to)
+{
+	struct splice *sp = to->splice_in;
+
+	if (!sp || !sp->from->core)
+		return;
+	tcp_window_update(c, sp->from);
+}
+
+void splice_fin(struct core *c, struct tcb *from)
+{
+	struct splice *sp = from->splice;
+	struct tcb *to = sp ? sp->to : NULL;
+	int st;
+
+	if (!to || !to->core)
+		return;
+	st = tcb_state(to);
+	/* the peer's FIN goes on once everything before it was sent */
+	if (st == TCPS_ESTABLISHED || st == TCPS_CLOSE_WAIT || st == TCPS_SYN_SENT ||
+	    st == TCPS_SYN_RCVD) {
+		to->fin_queued = true;
+		atomic_store(&to->wr_closed, true);
+		if (st == TCPS_ESTABLISHED)
+			tcp_set_state(c, to, TCPS_FIN_WAIT_1);
+		else if (st == TCPS_CLOSE_WAIT)
+			tcp_set_state(c, to, TCPS_LAST_ACK);
+		tcp_want_output(c, to);
+	}
+}
+
+static void reset_peer(struct core *c, struct tcb *peer, int err)
+{
+	int st;
+
+	if (!peer || !peer->core)
+		return;
+	st = tcb_state(peer);
+	if (st == TCPS_CLOSED)
+		return;
+	if (st != TCPS_SYN_SENT && st != TCPS_TIME_WAIT)
+		tcp_send_rst(c, peer);
+	tcp_done(c, peer, err ? err : ECONNRESET);
+}
+
+void splice_free(struct tcb *t)
+{
+	free(t->splice_mem);
+	t->splice_mem = NULL;
+}
+
+void splice_teardown(struct core *c, struct tcb *t, int err)
+{
+	struct splice *out = t->splice, *in = t->splice_in;
+	struct tcb *peer_out = out ? out->to : NULL, *peer_in = in ? in->from : NULL;
+
+	/* Unlink everything first: resetting a peer tears its splices down
+	 * too, and must find nothing of ours left to free. */
+	t->splice = t->splice_in = NULL;
+	if (out)
+		out->to->splice_in = NULL;
+	if (in)
+		in->from->splice = NULL;
+	/* the memory stays with the `from` TCB (splice_mem) until it is freed */
+	if (!err)
+		return;
+	reset_peer(c, peer_out, err);
+	if (peer_in != peer_out)
+		reset_peer(c, peer_in, err);
+}
