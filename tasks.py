@@ -176,7 +176,7 @@ def plot(c, name, results=None):
 
 
 @task(help={"results": "also delete results/*/ (keeps results/README.md)",
-            "lab": "also bring the local lab down"})
+            "lab": "also bring the local lab down and delete its hosts' workdirs"})
 @friendly
 def clean(c, results=False, lab=False):
     """Delete build folders and caches (and optionally results and the local lab)."""
@@ -186,7 +186,13 @@ def clean(c, results=False, lab=False):
         from aatcp import netlab
         from aatcp.labfile import load_lab_spec
 
-        netlab.down(load_lab_spec(lab_path(None)))
+        spec = load_lab_spec(lab_path(None))
+        netlab.down(spec)
+        # The local lab's hosts share this filesystem: their workdirs are here.
+        for h in spec.hosts:
+            if Path(str(h.workdir)).is_dir():
+                shutil.rmtree(str(h.workdir))
+                print(f"clean: removed {h.workdir}")
     targets = [*BUILD_DIRS.values(), REPO_ROOT / ".pytest_cache", REPO_ROOT / ".ruff_cache"]
     if results:
         targets += [p for p in RESULTS_DIR.iterdir() if p.is_dir()]
