@@ -149,6 +149,7 @@ static int listen_on(struct sink *k, int port, int rcvbuf)
 	if (mtcp_bind(k->mctx, s, (struct sockaddr *)&a, sizeof(a)) ||
 	    mtcp_listen(k->mctx, s, 4096))
 		app_die("sink", "listen on %d: %s", port, strerror(errno));
+	fprintf(stderr, "sink: listening on port %d\n", port);
 	ev.data.sockid = s;
 	mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_ADD, s, &ev);
 	return s;

@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 		if (mtcp_bind(k.mctx, ls, (struct sockaddr *)&a, sizeof(a)) ||
 		    mtcp_listen(k.mctx, ls, 4096))
 			app_die("source", "listen on %d: %s", port, strerror(errno));
+		fprintf(stderr, "source: listening on port %d\n", port);
 		ev.data.sockid = ls;
 		mtcp_epoll_ctl(k.mctx, k.ep, MTCP_EPOLL_CTL_ADD, ls, &ev);
 	} else {
