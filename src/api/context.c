@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "io/io.h"
 #include "io/port.h"
+#include "io/steer.h"
 #include "net/arp.h"
 #include "tcp/flow.h"
 #include "tcp/tcp.h"
@@ -232,11 +233,14 @@ static int alloc_core(struct core *c)
 	c->sock_free = 0;
 	c->iss_secret = (uint32_t)(clock_now_us() * 2654435761u) ^ (uint32_t)c->id;
 	c->next_ephemeral = (uint16_t)(32768 + (c->iss_secret % 20000));
+	if (steer_init(c))
+		return -1;
 	return io_faults_init(c);
 }
 
 static void free_core(struct core *c)
 {
+	steer_fini(c);
 	io_faults_destroy(c);
 	spsc_free(&c->cmdq);
 	spsc_free(&c->evq);

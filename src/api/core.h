@@ -30,6 +30,7 @@ struct flow_table;
 struct timer_wheel;
 struct zc_pool;
 struct out_pool;
+struct rte_ring;
 struct aa_module;
 
 struct port {
@@ -156,6 +157,7 @@ struct core {
 	struct rte_mempool *pool;
 	struct zc_pool *zc_pool;
 	struct out_pool *out_pool;    /* fwd/ outbound nodes */
+	struct rte_ring *steer_in;    /* frames other cores passed to us (io/steer.c) */
 	struct {
 		struct rte_mbuf *pkts[TX_BURST];
 		uint16_t n;

@@ -44,7 +44,7 @@ static void write_counters(FILE *f, const struct counters *n)
 	F(rst_sent); F(challenge_acks); F(zero_window_probes); F(window_updates);
 	F(arp_requests); F(arp_replies); F(icmp_echo);
 	F(fault_dropped); F(fault_duped); F(fault_reordered); F(fault_corrupted);
-	F(fault_delayed); F(fwd_segs); F(splice_segs);
+	F(fault_delayed); F(fwd_segs); F(splice_segs); F(steered);
 #undef F
 	fprintf(f, "\"drops\": {");
 	for (int i = 0; i < DROP_MAX; i++)

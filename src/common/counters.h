@@ -19,7 +19,7 @@
 	X(tcp_no_flow) X(tcp_out_of_window) X(tcp_bad_ack) X(tcp_rst_ignored)   \
 	X(tcp_syn_challenged) X(tcp_syn_backlog) X(tcp_no_tcb) X(tcp_rcv_full)  \
 	X(tcp_old_dup) X(tcp_no_node) X(arp_pending_full) X(fault_injected)     \
-	X(tx_full) X(mbuf_alloc)
+	X(tx_full) X(mbuf_alloc) X(steer_full)
 
 enum drop_reason {
 #define X(name) DROP_##name,
@@ -42,6 +42,7 @@ struct counters {
 	uint64_t fault_dropped, fault_duped, fault_reordered, fault_corrupted,
 		fault_delayed;
 	uint64_t fwd_segs, splice_segs;
+	uint64_t steered;           /* segments passed to their owner core */
 };
 
 static inline void count_drop(struct counters *c, enum drop_reason r)

@@ -260,3 +260,11 @@ struct port *port_for_dest(struct aatcp_global *g, uint32_t ip, uint32_t *next_h
 	}
 	return NULL;
 }
+
+int port_index(const struct aatcp_global *g, uint16_t dpdk_id)
+{
+	for (int i = 0; i < g->n_ports; i++)
+		if (g->ports[i].dpdk_id == dpdk_id)
+			return i;
+	return 0;
+}

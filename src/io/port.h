@@ -21,5 +21,7 @@ void port_stop_all(struct aatcp_global *g);
 /* The port whose prefix contains ip (network order), or NULL. */
 struct port *port_for_dest(struct aatcp_global *g, uint32_t ip, uint32_t *next_hop);
 struct port *port_by_ip(struct aatcp_global *g, uint32_t ip);
+/* Index in g->ports of the DPDK port id (0 if unknown). */
+int port_index(const struct aatcp_global *g, uint16_t dpdk_id);
 
 #endif /* AATCP_PORT_H */
