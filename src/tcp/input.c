@@ -532,7 +532,10 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 				t->ack_now = true;
 				tcp_want_output(c, t);
 			}
-			drop(c, DROP_tcp_out_of_window);
+			/* an old duplicate (e.g. a retransmission we had) is
+			 * not an attack: count it apart */
+			uint32_t end = s->seq + s->len + !!(s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN));
+			drop(c, seq_leq(end, t->rcv_nxt) ? DROP_tcp_old_dup : DROP_tcp_out_of_window);
 			LOG_DBG("tcb %u: out of window seq %u len %u flags %x rcv_nxt %u adv %u",
 				t->id, s->seq, s->len, s->flags, t->rcv_nxt, t->rcv_adv);
 			return;
