@@ -505,8 +505,7 @@ static struct sample inline_sample(const char *name, const char *d, size_t len,
 
 int main(int argc, char **argv)
 {
-	if (argc > 1)
-		data_dir = argv[1];
+	data_dir = aa_h_data_dir(argc, argv, __FILE__);
 	struct sample files[] = {
 		file_sample("stocks.csv", 5, 0, true, -1),
 		file_sample("people_crlf.csv", 4, 0, true, -1),

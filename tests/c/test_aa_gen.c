@@ -462,8 +462,7 @@ static void gen_errors(void)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1)
-		data_dir = argv[1];
+	data_dir = aa_h_data_dir(argc, argv, __FILE__);
 	aa_h_init(argv[0], true);
 	const char *files[] = { "res_nginx_200.http", "res_keepalive.http",
 				"res_continue.http" };

@@ -429,6 +429,29 @@ static inline uint64_t aa_h_for_pairs(size_t len,
 	return n;
 }
 
+/*
+ * The sample files: argv[1], else $AA_TEST_DATA, else data/aa beside the
+ * test's source file (src_file: __FILE__, which meson gives relative to
+ * the build directory, where `meson test` runs the tests).
+ */
+static inline const char *aa_h_data_dir(int argc, char **argv,
+					const char *src_file)
+{
+	static char dir[1024];
+	const char *e = getenv("AA_TEST_DATA");
+	const char *slash = strrchr(src_file, '/');
+
+	if (argc > 1)
+		return argv[1];
+	if (e && *e)
+		return e;
+	if (!slash)
+		return "data/aa";
+	snprintf(dir, sizeof(dir), "%.*s/data/aa", (int)(slash - src_file),
+		 src_file);
+	return dir;
+}
+
 /* Reads a whole file (test data). */
 static inline char *aa_h_read_file(const char *dir, const char *name,
 				   size_t *len)

@@ -619,8 +619,7 @@ static void body_per_packet(void)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1)
-		data_dir = argv[1];
+	data_dir = aa_h_data_dir(argc, argv, __FILE__);
 	aa_h_init(argv[0], true);
 	struct sample files[] = {
 		file_sample("res_nginx_200.http", true, 0),
