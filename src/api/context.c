@@ -209,7 +209,8 @@ static int alloc_core(struct core *c)
 	c->socks = calloc(n_socks, sizeof(struct socket));
 	c->flows = flow_create(n_tcbs);
 	c->timers = timer_create_wheel(clock_now_us());
-	c->zc_pool = zc_pool_create(rte_mempool_avail_count(c->pool));
+	/* a node per mbuf, plus each zero-copy socket's empty tail node */
+	c->zc_pool = zc_pool_create(rte_mempool_avail_count(c->pool) + n_tcbs);
 	/* one outbound node per mbuf at most: appends cannot run dry */
 	c->out_pool = out_pool_create(rte_mempool_avail_count(c->pool));
 	if (!c->tcbs || !c->socks || !c->flows || !c->timers || !c->zc_pool || !c->out_pool)
