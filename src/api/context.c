@@ -239,6 +239,20 @@ static int alloc_core(struct core *c)
 	return io_faults_init(c);
 }
 
+/* Epoll instances the application did not close before destroying the
+ * context (mTCP's examples never do): their memory goes with the core. */
+static void free_epolls(struct core *c)
+{
+	for (int i = 0; c->socks && i < c->n_socks; i++) {
+		struct socket *s = &c->socks[i];
+		if (s->type == MTCP_SOCK_EPOLL && s->ep) {
+			free(s->ep->queue);
+			free(s->ep);
+			s->ep = NULL;
+		}
+	}
+}
+
 static void free_core(struct core *c)
 {
 	steer_fini(c);
@@ -250,6 +264,7 @@ static void free_core(struct core *c)
 	out_pool_destroy(c->out_pool);
 	timer_destroy_wheel(c->timers);
 	flow_destroy(c->flows);
+	free_epolls(c);
 	free(c->socks);
 	free(c->tcbs);
 	free(c);
