@@ -24,6 +24,7 @@
 #include "api/internal.h"
 #include "check.h"
 #include "common/log.h"
+#include "common/seq.h"
 #include "mtcp_epoll.h"
 #include "net/arp.h"
 #include "tcp/flow.h"
@@ -856,6 +857,52 @@ void h_peer_fin(struct h_stack *h, struct h_conn *k)
 
 	k->snd_nxt += 1;
 	h_send_seg(h, &s);
+}
+
+void h_check_invariants(struct h_stack *h)
+{
+	struct core *c = h->c;
+	uint32_t used = 0, in_flows = 0;
+
+	for (uint32_t i = 0; i < c->n_tcbs; i++) {
+		struct tcb *t = &c->tcbs[i];
+		if (t->in_pool)
+			continue;
+		used++;
+		if (!t->core)
+			continue; /* freed, waiting for a work list to let go */
+		int st = tcb_state(t);
+		if (st == TCPS_CLOSED)
+			continue;
+		in_flows++;
+		CHECK_MSG(flow_lookup(c->flows, t->laddr, t->lport, t->raddr, t->rport) == t,
+			  "tcb %u (%s) not in the flow table", t->id, tcp_state_name(st));
+		CHECK_MSG(seq_leq(t->snd_una, t->snd_nxt) && seq_leq(t->snd_nxt, t->snd_max),
+			  "tcb %u (%s): snd_una %u snd_nxt %u snd_max %u", t->id,
+			  tcp_state_name(st), t->snd_una, t->snd_nxt, t->snd_max);
+		if (st == TCPS_SYN_SENT)
+			continue;
+		CHECK_MSG(seq_leq(t->rcv_nxt, t->rcv_adv), "tcb %u (%s): rcv_nxt %u > rcv_adv %u",
+			  t->id, tcp_state_name(st), t->rcv_nxt, t->rcv_adv);
+		CHECK_MSG(t->cwnd > 0 && t->mss > 0, "tcb %u: cwnd %u mss %u", t->id, t->cwnd,
+			  t->mss);
+		CHECK_MSG(t->snd_wnd <= t->max_snd_wnd, "tcb %u: snd_wnd %u > max %u", t->id,
+			  t->snd_wnd, t->max_snd_wnd);
+	}
+	CHECK_MSG(used == c->tcbs_used, "%u TCBs out of the pool, tcbs_used %u", used,
+		  c->tcbs_used);
+	CHECK_MSG(in_flows == flow_count(c->flows), "%u live TCBs, %u flows", in_flows,
+		  flow_count(c->flows));
+}
+
+unsigned h_rx_queued(struct h_stack *h)
+{
+	unsigned n = 0;
+
+	(void)h;
+	for (int i = 0; i < G.n_ports; i++)
+		n += rte_ring_count(G.rx[i]);
+	return n;
 }
 
 uint64_t h_drops(struct h_stack *h, enum drop_reason r)

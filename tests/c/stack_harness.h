@@ -220,6 +220,13 @@ void h_conn_absorb(struct h_conn *k, const struct h_pkt *p);
 void h_check_seg(const struct h_pkt *p, const struct h_conn *k, uint8_t flags,
 		 uint32_t seq, uint32_t ack, uint32_t len);
 
+/* CHECKs what must hold between iterations for every live TCB: sequence
+ * variables ordered (snd_una <= snd_nxt <= snd_max, rcv_nxt <= rcv_adv),
+ * a congestion window, the pool and flow table counts agreeing. */
+void h_check_invariants(struct h_stack *h);
+/* Frames queued in the RX rings, not yet taken by the stack. */
+unsigned h_rx_queued(struct h_stack *h);
+
 const char *h_flags_str(uint8_t flags);
 uint64_t h_drops(struct h_stack *h, enum drop_reason r);
 

@@ -1,0 +1,390 @@
+/*
+ * fuzz_tcp_input.c - libFuzzer target for the receive path of the whole
+ * stack (eth -> ARP / IPv4 -> ICMP / TCP), through the test harness
+ * (tests/c/stack_harness.h): ring-backed port, fake clock, real mtcp_* API.
+ *
+ * Every input starts from the same deterministic stack: a listener on port
+ * 80 and three established connections (two accepted, one connected by the
+ * application; different options), one of them with data in flight and one
+ * with unread data. The input is then a program of operations:
+ *
+ *   op & 7 == 0  raw Ethernet frame (2-byte length, bytes)
+ *             1  IPv4 packet (length byte, bytes) behind a valid Ethernet
+ *                header, its header checksum fixed unless op & 0x80
+ *             2  TCP segment of connection op >> 3 near its windows: flags,
+ *                seq/ack offsets from rcv_nxt / snd_una, window, options
+ *                (MSS, WS, TS, SACK-permitted, SACK blocks, raw bytes),
+ *                payload length, a bad checksum on request
+ *             3  like 2 but the sequence number counts from the right edge
+ *                of the receive window and the ack from snd_max
+ *             4  segment from a new peer port to the listener (SYN floods,
+ *                stray ACKs, RSTs)
+ *             5  the clock moves (byte^2 ms), timers fire
+ *             6  an application call on a connection: read, write,
+ *                shutdown, close, abort, accept
+ *             7  run the network loop on what was queued (a burst)
+ *
+ * Frames queue in the RX ring and are processed in bursts, as a real port
+ * delivers them. Everything the stack sends is parsed and checked (lengths,
+ * checksums, options). After the program every socket is closed, the core
+ * is destroyed, and the mbuf pool must be full again.
+ *
+ *   CC=clang meson setup /tmp/fz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
+ *   /tmp/fz/fuzz/fuzz_tcp_input -max_total_time=600 fuzz/corpus/tcp_input
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <rte_ring.h>
+
+#include "check.h"
+#include "common/seq.h"
+#include "stack_harness.h"
+#include "tcp/flow.h"
+#include "tcp/tcp.h"
+
+#define N_CONNS 4       /* three established + the listener's new peers */
+#define MAX_SOCKS 16
+#define MAX_ADVANCE_US (300ull * 1000000) /* clock budget per input */
+
+struct in {
+	const uint8_t *p;
+	size_t n, i;
+};
+
+static uint8_t u8(struct in *in)
+{
+	return in->i < in->n ? in->p[in->i++] : 0;
+}
+
+static uint16_t u16(struct in *in)
+{
+	return (uint16_t)(u8(in) << 8 | u8(in));
+}
+
+static struct h_conn conns[N_CONNS];
+static int socks[MAX_SOCKS];
+static int n_socks;
+static int listener;
+static uint64_t advanced;
+static uint8_t payload[4096];
+
+static void add_sock(int s)
+{
+	if (s >= 0 && n_socks < MAX_SOCKS)
+		socks[n_socks++] = s;
+}
+
+/* Reads and checks everything the stack sent. */
+static void drain_tx(struct h_stack *h)
+{
+	struct h_pkt p;
+
+	while (h_recv(h, &p))
+		;
+}
+
+static void run(struct h_stack *h)
+{
+	h_run(h);
+	drain_tx(h);
+}
+
+/* Keeps bursts within what one rx_burst takes. */
+static void queue_frame(struct h_stack *h, int port, const void *f, uint32_t len)
+{
+	if (len < 1)
+		return;
+	h_inject_raw(h, port, f, len);
+	if (h_rx_queued(h) >= 48)
+		run(h);
+}
+
+static void setup(struct h_stack *h)
+{
+	static const char data[] = "data the application has not read yet";
+
+	n_socks = 0;
+	advanced = 0;
+	listener = h_listen(h, 80, 8);
+	/* 0: every option; data in flight from the stack */
+	conns[0] = h_conn_default(80);
+	add_sock(h_passive_open(h, listener, &conns[0]));
+	CHECK(mtcp_write(h->mctx, conns[0].sock, (const char *)payload, 3000) == 3000);
+	run(h);
+	/* 1: no options at all (MSS 536, no scaling); unread data */
+	conns[1] = h_conn_default(80);
+	conns[1].pport = 50001;
+	conns[1].mss = 0;
+	conns[1].offer_ws = conns[1].offer_ts = conns[1].offer_sack = false;
+	add_sock(h_passive_open(h, listener, &conns[1]));
+	h_peer_send(h, &conns[1], data, sizeof(data));
+	drain_tx(h);
+	/* 2: opened by the application */
+	conns[2] = h_conn_default(8080);
+	conns[2].pport = 8080;
+	conns[2].offer_sack = false;
+	add_sock(h_active_open(h, &conns[2]));
+	/* 3: a peer the listener has not seen */
+	conns[3] = h_conn_default(80);
+	conns[3].pport = 40000;
+}
+
+static struct tcb *live_tcb(struct h_stack *h, const struct h_conn *k)
+{
+	return flow_lookup(h->c->flows, rte_cpu_to_be_32(H_STACK_IP(k->port)),
+			   rte_cpu_to_be_16(k->lport), rte_cpu_to_be_32(H_PEER_IP(k->port)),
+			   rte_cpu_to_be_16(k->pport));
+}
+
+static int read_opts(struct in *in, struct h_seg *s, uint8_t *raw, const struct tcb *t)
+{
+	uint8_t mask = u8(in);
+
+	if (mask & 1) {
+		s->opts.mss_ok = true;
+		s->opts.mss = u16(in);
+	}
+	if (mask & 2) {
+		s->opts.ws_ok = true;
+		s->opts.ws = u8(in);
+	}
+	if (mask & 4) {
+		s->opts.ts_ok = true;
+		/* near the connection's TS.Recent, so PAWS both passes and fails */
+		s->opts.tsval = (t ? t->ts_recent : 5000) + (uint32_t)(int32_t)(int8_t)u8(in) * 100u;
+		s->opts.tsecr = u16(in);
+	}
+	if (mask & 8)
+		s->opts.sack_perm = true;
+	if (mask & 16) {
+		s->opts.n_sack = 1 + u8(in) % 3;
+		for (int i = 0; i < s->opts.n_sack; i++) {
+			uint32_t base = t ? t->snd_una : 0;
+			s->opts.sack_l[i] = base + (uint32_t)(int32_t)(int16_t)u16(in);
+			s->opts.sack_r[i] = s->opts.sack_l[i] + u16(in);
+		}
+	}
+	/* at most 40 bytes of options: drop SACK blocks that do not fit */
+	int used = 4 * s->opts.mss_ok + 4 * s->opts.ws_ok + 12 * s->opts.ts_ok +
+		   4 * s->opts.sack_perm;
+	while (s->opts.n_sack && used + 4 + 8 * s->opts.n_sack > 40)
+		s->opts.n_sack--;
+	if (mask & 32) {
+		int n = u8(in) % 41;
+		for (int i = 0; i < n; i++)
+			raw[i] = u8(in);
+		s->raw_opts = raw;
+		s->raw_opts_len = n;
+	}
+	return mask & 0x80; /* bad checksum */
+}
+
+static void op_segment(struct h_stack *h, struct in *in, uint8_t op)
+{
+	struct h_conn *k = &conns[(op >> 3) % N_CONNS];
+	struct tcb *t = live_tcb(h, k);
+	struct h_seg s = h_conn_seg(k, 0, NULL, 0);
+	uint8_t raw[48], frame[2200];
+	bool edge = (op & 7) == 3;
+
+	s.flags = u8(in);
+	int32_t dseq = (int16_t)u16(in), dack = (int16_t)u16(in);
+	if (t) {
+		uint32_t base = t->rcv_nxt;
+		if (edge)
+			base = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv : t->rcv_nxt;
+		s.seq = base + (uint32_t)dseq;
+		s.ack = (edge ? t->snd_max : t->snd_una) + (uint32_t)dack;
+	} else {
+		s.seq = k->snd_nxt + (uint32_t)dseq;
+		s.ack = k->rcv_nxt + (uint32_t)dack;
+	}
+	s.win = u16(in);
+	bool bad_csum = read_opts(in, &s, raw, t);
+	s.len = u16(in) % 1461;
+	s.payload = payload;
+	uint32_t len = h_build_tcp(&s, frame);
+	if (bad_csum)
+		frame[14 + 20 + 16] ^= 0x5a;
+	queue_frame(h, k->port, frame, len);
+}
+
+static void op_new_peer(struct h_stack *h, struct in *in)
+{
+	struct h_seg s = h_conn_seg(&conns[3], 0, NULL, 0);
+	uint8_t raw[48], frame[2200];
+
+	s.sport = (uint16_t)(40000 + u8(in));
+	s.flags = u8(in);
+	s.seq = 0x20000000u + u16(in);
+	s.ack = (uint32_t)u16(in) << 16 | u16(in);
+	s.win = u16(in);
+	read_opts(in, &s, raw, NULL);
+	s.len = u8(in);
+	s.payload = payload;
+	queue_frame(h, 0, frame, h_build_tcp(&s, frame));
+}
+
+static void op_raw(struct h_stack *h, struct in *in, uint8_t op)
+{
+	bool ip = op & 1;
+	uint8_t frame[2048];
+	uint32_t len = 0;
+
+	if (ip) {
+		memcpy(frame, aatcp_g.ports[0].mac.addr_bytes, 6);
+		memcpy(frame + 6, h_peer_mac.addr_bytes, 6);
+		frame[12] = 0x08;
+		frame[13] = 0x00;
+		len = 14;
+	}
+	uint32_t n = ip ? u8(in) : u16(in) % 1600u;
+	for (uint32_t i = 0; i < n && in->i < in->n; i++)
+		frame[len++] = u8(in);
+	if (ip && len >= 34 && !(op & 0x80)) {
+		/* a valid header checksum gets the packet past IPv4 */
+		size_t hl = (size_t)(frame[14] & 0xf) * 4;
+		if (hl < 20 || hl > len - 14)
+			hl = 20;
+		frame[24] = frame[25] = 0;
+		uint16_t c = h_csum(frame + 14, hl, 0);
+		frame[24] = (uint8_t)(c >> 8);
+		frame[25] = (uint8_t)c;
+	}
+	queue_frame(h, 0, frame, len);
+}
+
+static void op_app(struct h_stack *h, struct in *in, uint8_t op)
+{
+	int s = n_socks ? socks[(op >> 3) % n_socks] : -1;
+	uint8_t what = u8(in);
+	char buf[4096];
+
+	switch (what % 7) {
+	case 0:
+		if (s >= 0)
+			while (mtcp_read(h->mctx, s, buf, sizeof(buf)) > 0)
+				;
+		break;
+	case 1:
+		if (s >= 0)
+			mtcp_write(h->mctx, s, (const char *)payload, u16(in) % 2048u);
+		break;
+	case 2:
+		if (s >= 0)
+			mtcp_shutdown(h->mctx, s, SHUT_WR);
+		break;
+	case 3:
+	case 4:
+		if (s >= 0) {
+			if (what % 7 == 3)
+				mtcp_close(h->mctx, s);
+			else
+				mtcp_abort(h->mctx, s);
+			int idx = (op >> 3) % n_socks;
+			n_socks--;
+			socks[idx] = socks[n_socks];
+		}
+		break;
+	case 5: {
+		int a = mtcp_accept(h->mctx, listener, NULL, NULL);
+		if (a >= 0) {
+			mtcp_setsock_nonblock(h->mctx, a);
+			if (n_socks < MAX_SOCKS)
+				add_sock(a);
+			else
+				mtcp_close(h->mctx, a);
+		}
+		break;
+	}
+	default: {
+		int v = 1;
+		if (s >= 0)
+			mtcp_setsockopt(h->mctx, s, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+		break;
+	}
+	}
+	run(h);
+}
+
+static void op_time(struct h_stack *h, struct in *in)
+{
+	uint64_t b = u8(in), us = b * b * 1000u;
+
+	if (advanced + us > MAX_ADVANCE_US)
+		return;
+	advanced += us;
+	/* two steps: timers that the first firing armed get their turn */
+	h->now += us / 2;
+	run(h);
+	h->now += us - us / 2;
+	run(h);
+}
+
+static void teardown(struct h_stack *h)
+{
+	run(h);
+	for (int i = 0; i < n_socks; i++)
+		mtcp_close(h->mctx, socks[i]);
+	mtcp_close(h->mctx, listener);
+	while (mtcp_accept(h->mctx, listener, NULL, NULL) >= 0)
+		;
+	run(h);
+	h->now += 1000;
+	run(h);
+	h_close_any(h); /* CHECKs the mbuf pool is full */
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	h_quiet = true;
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 3);
+	/* a small pool: creating the core (zc and outbound node pools sized
+	 * from it) is most of the cost of an input */
+	h_global_init((*argv)[0], 1, "mbufs = 1024");
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct in in = {.p = data, .n = size};
+	struct h_stack *h = h_open();
+
+	setup(h);
+	while (in.i < in.n) {
+		uint8_t op = u8(&in);
+		switch (op & 7) {
+		case 0:
+		case 1:
+			op_raw(h, &in, op);
+			break;
+		case 2:
+		case 3:
+			op_segment(h, &in, op);
+			break;
+		case 4:
+			op_new_peer(h, &in);
+			break;
+		case 5:
+			op_time(h, &in);
+			break;
+		case 6:
+			op_app(h, &in, op);
+			break;
+		default:
+			run(h);
+			break;
+		}
+		h_check_invariants(h);
+	}
+	teardown(h);
+	return 0;
+}
