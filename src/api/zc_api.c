@@ -81,6 +81,16 @@ int mtcp_zc_read_fragments(mctx_t mctx, int sockid, struct stream_fragment_conte
 		}
 		if (atomic_load_explicit(&t->rd_closed, memory_order_acquire) ||
 		    tcb_state(t) == TCPS_CLOSED) {
+			/* The net thread may have appended the last segments and
+			 * then consumed the FIN (or closed) between our peek and
+			 * the load above: look again now that the acquire load
+			 * made everything published before the close visible,
+			 * or those bytes would be lost behind an early 0. */
+			got = zc_stream_peek(&t->zc, frags, n);
+			if (got > 0) {
+				s->zc_out = got;
+				return got;
+			}
 			/* everything was read: end of stream, or the error */
 			int err = atomic_load(&t->error);
 			if (err && err != ETIMEDOUT && !atomic_load(&t->rd_closed)) {
