@@ -83,6 +83,20 @@ static ssize_t recv_common(mctx_t mctx, int sockid, char *buf, size_t len, int f
 			return (ssize_t)n;
 		}
 		ssize_t r = read_nothing(t);
+		if (r == 0) {
+			/* The net thread may have appended the last bytes and
+			 * then consumed the FIN between the read above and
+			 * read_nothing()'s acquire load of rd_closed: read once
+			 * more, or those bytes would hide behind an early end
+			 * of stream. */
+			n = (flags & MSG_PEEK) ? rcvbuf_peek(t->rb, buf, len)
+					       : rcvbuf_read(t->rb, buf, len);
+			if (n > 0) {
+				if (!(flags & MSG_PEEK))
+					api_maybe_window_update(c, s, t);
+				return (ssize_t)n;
+			}
+		}
 		if (r == 0 || errno != EAGAIN || s->nonblock || (flags & MSG_DONTWAIT))
 			return r;
 		app_drain_events(c);
