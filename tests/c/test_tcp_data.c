@@ -1,0 +1,363 @@
+/*
+ * test_tcp_data.c - data transfer through the whole stack (stack_harness.h):
+ * bulk in both directions with byte-exact checks and the ACK clock
+ * (RFC 9293 3.8.6.3: an ACK for every second full segment, a delayed ACK
+ * otherwise), out-of-order arrival (an immediate duplicate ACK per segment
+ * with SACK blocks, RFC 5681 4.2 and RFC 2018; reassembly), old duplicates,
+ * the receive window closing to zero and reopening (window update), the
+ * peer's zero window and our persist probes (RFC 9293 3.8.6.1).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "stack_harness.h"
+#include "tcp/rcvbuf.h"
+#include "tcp/rtt.h"
+#include "tcp/tcp.h"
+
+#define A TCP_FLAG_ACK
+#define F TCP_FLAG_FIN
+#define P TCP_FLAG_PSH
+
+#define BULK (200 * 1024)
+
+static uint8_t pattern(uint32_t i)
+{
+	return (uint8_t)(i * 2654435761u >> 13);
+}
+
+static void fill(uint8_t *buf, uint32_t off, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		buf[i] = pattern(off + i);
+}
+
+/* An open connection with every option (MSS 1448 both ways, scale 7/1). */
+static struct h_stack *open_conn(struct h_conn *k, int *ls)
+{
+	struct h_stack *h = h_open();
+
+	*ls = h_listen(h, 80, 16);
+	*k = h_conn_default(80);
+	h_passive_open(h, *ls, k);
+	return h;
+}
+
+static void finish(struct h_stack *h, struct h_conn *k, int ls)
+{
+	struct h_pkt p;
+
+	/* the peer closes first: CLOSE_WAIT, then our FIN, LAST_ACK, done */
+	h_peer_fin(h, k);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, k, A, k->rcv_nxt, k->snd_nxt, 0);
+	CHECK(tcb_state(h_tcb(h, k->sock)) == TCPS_CLOSE_WAIT);
+	char eof[8];
+	CHECK(h_read(h, k->sock, eof, sizeof(eof)) == 0); /* end of stream */
+	CHECK(mtcp_close(h->mctx, k->sock) == 0);
+	h_run(h);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, k, F | A, k->rcv_nxt, k->snd_nxt, 0);
+	h_conn_absorb(k, &p);
+	h_peer_ack(h, k);
+	h_expect_none(h);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_close(h);
+}
+
+/* Peer -> application, BULK bytes in full segments within the window the
+ * stack advertises; the application reads after every segment. */
+static void test_bulk_to_app(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	static uint8_t seg[1448], got[BULK];
+	uint32_t sent = 0, rcvd = 0, acked = k.snd_nxt, segs = 0, acks = 0;
+	uint32_t wnd_edge = k.snd_nxt + 65535; /* from the SYN-ACK (unscaled) */
+	struct h_pkt p;
+
+	while (sent < BULK) {
+		uint32_t n = BULK - sent < 1448 ? BULK - sent : 1448;
+		CHECK_MSG((int32_t)(wnd_edge - (k.snd_nxt + n)) >= 0, "window closed at %u", sent);
+		fill(seg, sent, n);
+		h_peer_send(h, &k, seg, n);
+		sent += n;
+		segs++;
+		long r = h_read(h, k.sock, got + rcvd, sizeof(got) - rcvd);
+		CHECK(r >= 0);
+		rcvd += (uint32_t)r;
+		h_run(h);
+		while (h_recv(h, &p)) {
+			/* the ACK clock: one ACK per two full segments, at once */
+			h_check_seg(&p, &k, A, k.rcv_nxt, p.ack, 0);
+			CHECK(p.ack == k.snd_nxt && segs % 2 == 0);
+			acked = p.ack;
+			wnd_edge = p.ack + ((uint32_t)p.win << 1);
+			acks++;
+		}
+	}
+	CHECK_EQ_U64(rcvd, BULK);
+	for (uint32_t i = 0; i < BULK; i++)
+		CHECK_MSG(got[i] == pattern(i), "byte %u", i);
+	CHECK_EQ_U64(acks, segs / 2);
+	/* the odd last segment: ACKed by the delayed-ACK timer only */
+	if (acked != k.snd_nxt) {
+		h_advance(h, DELACK_US - 1000);
+		h_expect_none(h);
+		h_advance(h, 1000);
+		h_recv_tcp(h, &p);
+		h_check_seg(&p, &k, A, k.rcv_nxt, k.snd_nxt, 0);
+	}
+	finish(h, &k, ls);
+}
+
+/* Application -> peer, BULK bytes through a 64 KiB send buffer; the peer
+ * ACKs everything it got after each burst. */
+static void test_bulk_from_app(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	static uint8_t out[BULK], got[BULK];
+	uint32_t written = 0, rcvd = 0;
+	struct h_pkt p;
+
+	fill(out, 0, BULK);
+	while (rcvd < BULK) {
+		if (written < BULK) {
+			ssize_t n = mtcp_write(h->mctx, k.sock, (const char *)out + written,
+					       BULK - written);
+			CHECK(n > 0 || (n < 0 && errno == EAGAIN));
+			if (n > 0)
+				written += (uint32_t)n;
+		}
+		h_run(h);
+		int in_burst = 0;
+		while (h_recv(h, &p)) {
+			CHECK(p.ack == k.snd_nxt && (p.flags & ~P) == A);
+			CHECK_MSG(p.seq == k.rcv_nxt, "seq iss+%u, expected iss+%u",
+				  p.seq - k.stack_iss, k.rcv_nxt - k.stack_iss);
+			CHECK(p.len > 0 && p.len <= 1448 && rcvd + p.len <= BULK);
+			memcpy(got + rcvd, p.payload, p.len);
+			rcvd += p.len;
+			h_conn_absorb(&k, &p);
+			in_burst++;
+		}
+		CHECK_MSG(in_burst > 0 || rcvd == BULK, "stalled at %u of %u", rcvd, BULK);
+		h_advance(h, 1000);
+		h_peer_ack(h, &k);
+	}
+	CHECK(memcmp(out, got, BULK) == 0);
+	CHECK(h_tcb(h, k.sock)->snd_una == k.rcv_nxt);
+	h_expect_none(h);
+	finish(h, &k, ls);
+}
+
+/* Segments arriving out of order: each gets an immediate duplicate ACK
+ * carrying SACK blocks (newest first); filling the holes ACKs at once. */
+static void test_out_of_order(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	static uint8_t data[4000], got[4000];
+	uint32_t base = k.snd_nxt;
+	struct h_pkt p;
+	struct h_seg s;
+
+	fill(data, 0, sizeof(data));
+	/* [1000, 2000) first */
+	k.snd_nxt = base + 1000;
+	s = h_conn_seg(&k, A, data + 1000, 1000);
+	h_send_seg(h, &s);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, base, 0);
+	CHECK(p.opts.n_sack == 1 && p.opts.sack_l[0] == base + 1000 &&
+	      p.opts.sack_r[0] == base + 2000);
+	CHECK_EQ_U64(h->c->cnt.ooo_segs, 1);
+	CHECK_EQ_U64(h->c->cnt.dupacks_sent, 1);
+	CHECK(h_read(h, k.sock, got, sizeof(got)) == -EAGAIN);
+	/* [3000, 4000): two blocks, the newest first */
+	k.snd_nxt = base + 3000;
+	s = h_conn_seg(&k, A, data + 3000, 1000);
+	h_send_seg(h, &s);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, base, 0);
+	CHECK(p.opts.n_sack == 2);
+	CHECK(p.opts.sack_l[0] == base + 3000 && p.opts.sack_r[0] == base + 4000);
+	CHECK(p.opts.sack_l[1] == base + 1000 && p.opts.sack_r[1] == base + 2000);
+	/* a duplicate of an out-of-order segment: another duplicate ACK */
+	h_send_seg(h, &s);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, base, 0);
+	CHECK(p.opts.n_sack == 2);
+	/* [0, 1000) fills the first hole: ACK 2000 at once, one block left */
+	k.snd_nxt = base;
+	s = h_conn_seg(&k, A, data, 1000);
+	h_send_seg(h, &s);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, base + 2000, 0);
+	CHECK(p.opts.n_sack == 1 && p.opts.sack_l[0] == base + 3000 &&
+	      p.opts.sack_r[0] == base + 4000);
+	CHECK(h_read(h, k.sock, got, sizeof(got)) == 2000);
+	/* [2000, 3000): everything in order, no SACK block */
+	k.snd_nxt = base + 2000;
+	s = h_conn_seg(&k, A, data + 2000, 1000);
+	h_send_seg(h, &s);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, base + 4000, 0);
+	CHECK(p.opts.n_sack == 0);
+	CHECK(h_read(h, k.sock, got + 2000, sizeof(got) - 2000) == 2000);
+	CHECK(memcmp(got, data, sizeof(data)) == 0);
+	k.snd_nxt = base + 4000;
+	/* an old duplicate: dropped, counted, ACKed at once (RFC 5681 4.2) */
+	uint64_t old = h_drops(h, DROP_tcp_old_dup);
+	k.snd_nxt = base + 1000;
+	h_peer_send(h, &k, data + 1000, 500);
+	k.snd_nxt = base + 4000;
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, base + 4000, 0);
+	CHECK_EQ_U64(h_drops(h, DROP_tcp_old_dup), old + 1);
+	/* a segment overlapping old and new data: only the new part counts */
+	uint8_t more[600];
+	fill(more, 3500, sizeof(more));
+	k.snd_nxt = base + 3500;
+	h_peer_send(h, &k, more, sizeof(more));
+	CHECK(h_read(h, k.sock, got, sizeof(got)) == 100 && memcmp(got, more + 500, 100) == 0);
+	h_advance(h, DELACK_US);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, base + 4100, 0);
+	finish(h, &k, ls);
+}
+
+/* The application does not read: the window closes; a zero-window probe
+ * is answered with the zero window; reading opens it (window update). */
+static void test_receive_window_zero(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	static uint8_t seg[1448], got[65536];
+	uint32_t base = k.snd_nxt, right = base + 65536; /* the first ACK's edge */
+	struct h_pkt p;
+
+	while (k.snd_nxt != right) {
+		uint32_t n = right - k.snd_nxt < 1448 ? right - k.snd_nxt : 1448;
+		fill(seg, k.snd_nxt - base, n);
+		h_peer_send(h, &k, seg, n);
+		while (h_recv(h, &p)) {
+			CHECK(p.ack == k.snd_nxt);
+			/* the right edge never moves back (RFC 9293 3.8.6) */
+			CHECK_MSG(p.ack + ((uint32_t)p.win << 1) == right, "edge %u",
+				  p.ack + ((uint32_t)p.win << 1) - base);
+		}
+	}
+	h_advance(h, DELACK_US);
+	while (h_recv(h, &p))
+		CHECK(p.ack == right && p.win == 0);
+	CHECK(rcvbuf_held(h_tcb(h, k.sock)->rb) == 65536);
+	/* a probe (one byte at rcv_nxt): dropped, answered with window 0 */
+	uint64_t full = h_drops(h, DROP_tcp_rcv_full);
+	h_peer_send(h, &k, "x", 1);
+	k.snd_nxt -= 1;
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, right, 0);
+	CHECK(p.win == 0);
+	CHECK_EQ_U64(h_drops(h, DROP_tcp_rcv_full), full + 1);
+	/* a segment beyond the window: dropped, ACKed */
+	uint64_t oow = h_drops(h, DROP_tcp_out_of_window);
+	k.snd_nxt = right + 100;
+	h_peer_send(h, &k, "y", 1);
+	k.snd_nxt = right;
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, right, 0);
+	CHECK_EQ_U64(h_drops(h, DROP_tcp_out_of_window), oow + 1);
+	/* reading half opens the window: an unsolicited window update */
+	uint64_t wu = h->c->cnt.window_updates;
+	CHECK(h_read(h, k.sock, got, 32768) == 32768);
+	for (uint32_t i = 0; i < 32768; i++)
+		CHECK(got[i] == pattern(i));
+	h_run(h);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, right, 0);
+	CHECK_EQ_U64(p.win, 32768 >> 1);
+	CHECK_EQ_U64(h->c->cnt.window_updates, wu + 1);
+	CHECK(h_read(h, k.sock, got, sizeof(got)) == 32768);
+	h_run(h);
+	h_drain(h); /* a second update may follow: not part of this check */
+	finish(h, &k, ls);
+}
+
+/* The peer's window closes with our data waiting: persist probes at the
+ * RTO, backing off, each an ACK-only segment at snd_una - 1; a window
+ * update restarts the flow. */
+static void test_persist(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	static uint8_t out[5000];
+	struct h_pkt p;
+	struct h_seg s;
+
+	fill(out, 0, sizeof(out));
+	k.win = 0; /* the peer's window is closed before anything is sent */
+	h_peer_ack(h, &k);
+	CHECK(h_tcb(h, k.sock)->snd_wnd == 0);
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, sizeof(out)) == sizeof(out));
+	h_run(h);
+	h_expect_none(h);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint64_t at = t->timer_at[TT_PERSIST];
+	CHECK_EQ_U64(at, h->now + RTO_INITIAL_US);
+	for (int i = 0; i < 4; i++) {
+		CHECK_EQ_U64(h_run_timer(h, 100000000), at);
+		h_recv_tcp(h, &p);
+		h_check_seg(&p, &k, A, k.rcv_nxt - 1, k.snd_nxt, 0);
+		CHECK_EQ_U64(h->c->cnt.zero_window_probes, (uint64_t)i + 1);
+		/* the peer answers each probe with its (still zero) window */
+		h_peer_ack(h, &k);
+		h_expect_none(h);
+		CHECK_EQ_U64(t->timer_at[TT_PERSIST], at + ((uint64_t)RTO_INITIAL_US << (i + 1)));
+		at = t->timer_at[TT_PERSIST];
+	}
+	/* the window opens: data flows at once, no more probes */
+	k.win = 1000; /* << 7 */
+	s = h_conn_seg(&k, A, NULL, 0);
+	h_send_seg(h, &s);
+	uint32_t got = 0;
+	while (h_recv(h, &p)) {
+		CHECK(p.seq == k.rcv_nxt && p.len > 0);
+		got += p.len;
+		h_conn_absorb(&k, &p);
+	}
+	CHECK_EQ_U64(got, 1448 * 3); /* three full segments; Nagle holds the rest */
+	CHECK(t->timer_at[TT_PERSIST] == 0);
+	k.win = 65535;
+	while (got < sizeof(out)) {
+		h_peer_ack(h, &k);
+		while (h_recv(h, &p)) {
+			got += p.len;
+			h_conn_absorb(&k, &p);
+		}
+	}
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	finish(h, &k, ls);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	test_init(argv[0]);
+	h_global_init(argv[0], 1, NULL);
+	test_bulk_to_app();
+	test_bulk_from_app();
+	test_out_of_order();
+	test_receive_window_zero();
+	test_persist();
+	h_global_fini();
+	return test_done();
+}
