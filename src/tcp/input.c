@@ -496,13 +496,19 @@ static void handle_fin(struct core *c, struct tcb *t, const struct seg *s)
 		t->ack_now = true;
 }
 
+/* RFC 7323 5.5: TS.Recent left idle for more than 24 days is invalid (the
+ * peer's clock may have wrapped past it). */
+static bool ts_recent_stale(const struct core *c, const struct tcb *t)
+{
+	return c->now_us - t->ts_recent_us >= 24ull * 24 * 3600 * 1000000;
+}
+
 /* RFC 7323 5.3: PAWS. Returns true when the segment is an old duplicate. */
 static bool paws_rejects(struct core *c, struct tcb *t, const struct seg *s)
 {
 	if (!t->ts_ok || !s->o.ts_ok || (s->flags & TCP_FLAG_RST))
 		return false;
-	if (seq_lt(s->o.tsval, t->ts_recent) &&
-	    c->now_us - t->ts_recent_us < 24ull * 24 * 3600 * 1000000) {
+	if (seq_lt(s->o.tsval, t->ts_recent) && !ts_recent_stale(c, t)) {
 		t->ack_now = true;
 		tcp_want_output(c, t);
 		drop(c, DROP_tcp_old_dup);
@@ -513,9 +519,11 @@ static bool paws_rejects(struct core *c, struct tcb *t, const struct seg *s)
 
 static void record_ts(struct core *c, struct tcb *t, const struct seg *s)
 {
-	/* RFC 7323 4.3: TS.Recent from the segment that covers Last.ACK.sent */
+	/* RFC 7323 4.3: TS.Recent from the segment that covers Last.ACK.sent;
+	 * an invalid (stale, 5.5) TS.Recent is replaced even by a smaller
+	 * TSval, or we would echo a value from the peer's past forever */
 	if (t->ts_ok && s->o.ts_ok && seq_leq(s->seq, t->rcv_nxt) &&
-	    seq_geq(s->o.tsval, t->ts_recent)) {
+	    (seq_geq(s->o.tsval, t->ts_recent) || ts_recent_stale(c, t))) {
 		t->ts_recent = s->o.tsval;
 		t->ts_recent_us = c->now_us;
 	}
