@@ -1,0 +1,249 @@
+/*
+ * test_tcp_loss.c - loss recovery through the whole stack
+ * (stack_harness.h):
+ *   - RTO (RFC 6298): the initial 1 s, a sample setting it (floor 200 ms),
+ *     exponential backoff capped at 60 s, the same bytes retransmitted, and
+ *     ETIMEDOUT with a RST after the retry limit;
+ *   - fast retransmit on the third duplicate ACK and NewReno's fast
+ *     recovery (RFC 5681 3.2, RFC 6582): ssthresh, window inflation by
+ *     further duplicates, a partial ACK retransmitting the next hole at
+ *     once, the full ACK deflating the window.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "stack_harness.h"
+#include "tcp/rtt.h"
+#include "tcp/tcp.h"
+
+#define A TCP_FLAG_ACK
+#define R TCP_FLAG_RST
+#define P TCP_FLAG_PSH
+#define MSS 1448
+
+static uint8_t out[64 * 1024];
+
+static struct h_stack *open_conn(struct h_conn *k, int *ls)
+{
+	struct h_stack *h = h_open();
+
+	*ls = h_listen(h, 80, 16);
+	*k = h_conn_default(80);
+	h_passive_open(h, *ls, k);
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 31 + 7);
+	return h;
+}
+
+static void finish_abort(struct h_stack *h, struct h_conn *k, int ls)
+{
+	struct h_pkt p;
+
+	CHECK(mtcp_abort(h->mctx, k->sock) == 0);
+	h_run(h);
+	h_recv_tcp(h, &p);
+	CHECK(p.flags == (R | A));
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_expect_none(h);
+	h_close(h);
+}
+
+/* A data segment of k at offset off (from the stack's first data byte). */
+static void expect_data(struct h_stack *h, struct h_conn *k, uint32_t off, uint32_t len)
+{
+	struct h_pkt p;
+
+	h_recv_tcp(h, &p);
+	CHECK_MSG(p.seq == k->stack_iss + 1 + off && p.len == len,
+		  "segment at %u (%u bytes), expected at %u (%u bytes)",
+		  p.seq - k->stack_iss - 1, p.len, off, len);
+	CHECK((p.flags & ~P) == A && p.ack == k->snd_nxt);
+	CHECK(memcmp(p.payload, out + off, len) == 0);
+}
+
+static void test_rto_backoff_timeout(void)
+{
+	struct h_conn k;
+	int ls;
+	/* no idle timeout: the retries (282 s) outlast tcp_timeout's 30 s */
+	int idle = h_conf()->tcp_timeout;
+	h_conf()->tcp_timeout = -1;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	struct h_pkt p;
+
+	/* one RTT sample of 50 ms: RTO = 50 + 4 * 25 = 150 ms, floor 200 ms */
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, 100) == 100);
+	h_run(h);
+	expect_data(h, &k, 0, 100);
+	CHECK_EQ_U64(t->timer_at[TT_RTO], h->now + RTO_INITIAL_US);
+	h_advance(h, 50000);
+	k.rcv_nxt += 100;
+	h_peer_ack(h, &k);
+	CHECK_EQ_U64(t->srtt, 50000);
+	CHECK_EQ_U64(t->rttvar, 25000);
+	CHECK_EQ_U64(t->rto, RTO_MIN_US);
+	CHECK(t->timer_at[TT_RTO] == 0);
+
+	/* now 1000 bytes that are never acknowledged */
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out + 100, 1000) == 1000);
+	h_run(h);
+	uint64_t sent = h->now;
+	h_recv_tcp(h, &p);
+	CHECK(p.len == 1000);
+	uint64_t at = sent + RTO_MIN_US, gap = RTO_MIN_US;
+	for (int i = 1; i <= DATA_RETRIES; i++) {
+		CHECK_EQ_U64(h_run_timer(h, 100000000), at);
+		h_recv_tcp(h, &p);
+		h_check_seg(&p, &k, A | P, k.rcv_nxt, k.snd_nxt, 1000);
+		CHECK(memcmp(p.payload, out + 100, 1000) == 0);
+		h_expect_none(h);
+		CHECK_EQ_U64(h->c->cnt.retransmits, (uint64_t)i);
+		CHECK_EQ_U64(h->c->cnt.rto_expired, (uint64_t)i);
+		/* RFC 5681 (4): ssthresh = max(flight / 2, 2 MSS); cwnd = 1 MSS */
+		CHECK_EQ_U64(t->cwnd, MSS);
+		CHECK_EQ_U64(t->ssthresh, 2 * MSS);
+		gap = gap * 2 > RTO_MAX_US ? RTO_MAX_US : gap * 2;
+		at += gap;
+		CHECK_EQ_U64(t->timer_at[TT_RTO], at);
+	}
+	/* the next expiry gives up: RST, ETIMEDOUT */
+	CHECK_EQ_U64(h_run_timer(h, 100000000), at);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, R | A, k.rcv_nxt + 1000, k.snd_nxt, 0);
+	h_expect_none(h);
+	CHECK(tcb_state(t) == TCPS_CLOSED);
+	char buf[8];
+	CHECK(mtcp_read(h->mctx, k.sock, buf, sizeof(buf)) == -1 && errno == ETIMEDOUT);
+	CHECK(h_events(h, k.sock) & MTCP_EPOLLERR);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_expect_none(h);
+	h_close(h);
+	h_conf()->tcp_timeout = idle;
+}
+
+/* An ACK acknowledging new data ends the backoff (RFC 6298 5.7). */
+static void test_rto_ack_resets_backoff(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, 2 * MSS) == 2 * MSS);
+	h_run(h);
+	expect_data(h, &k, 0, MSS);
+	expect_data(h, &k, MSS, MSS);
+	uint64_t t0 = h->now;
+	CHECK_EQ_U64(h_run_timer(h, 10000000), t0 + RTO_INITIAL_US);
+	expect_data(h, &k, 0, MSS); /* cwnd is one segment now */
+	h_expect_none(h);
+	CHECK_EQ_U64(h_run_timer(h, 10000000), t0 + 3 * RTO_INITIAL_US);
+	expect_data(h, &k, 0, MSS);
+	CHECK(t->rto_backoff == 2);
+	/* the first segment is ACKed: no sample (Karn), backoff over, the
+	 * timer restarts with the plain RTO, the second segment goes again */
+	k.rcv_nxt += MSS;
+	h_peer_ack(h, &k);
+	CHECK(t->rto_backoff == 0 && t->srtt == 0);
+	CHECK_EQ_U64(t->timer_at[TT_RTO], h->now + RTO_INITIAL_US);
+	expect_data(h, &k, MSS, MSS);
+	h_expect_none(h);
+	k.rcv_nxt += MSS;
+	h_peer_ack(h, &k);
+	CHECK(t->timer_at[TT_RTO] == 0);
+	h_expect_none(h);
+	finish_abort(h, &k, ls);
+}
+
+static void dupack(struct h_stack *h, struct h_conn *k, uint32_t ack)
+{
+	struct h_seg s = h_conn_seg(k, A, NULL, 0);
+
+	s.ack = ack;
+	h_send_seg(h, &s);
+}
+
+static void test_fast_retransmit_newreno(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t base = k.rcv_nxt; /* first data byte */
+
+	/* 20 segments queued; the initial window sends ten */
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, 20 * MSS) == 20 * MSS);
+	h_run(h);
+	CHECK_EQ_U64(t->cwnd, 10 * MSS);
+	for (uint32_t i = 0; i < 10; i++)
+		expect_data(h, &k, i * MSS, MSS);
+	h_expect_none(h);
+	/* segments 0 and 2 are lost: the peer ACKs nothing, three times */
+	for (int i = 0; i < 2; i++) {
+		dupack(h, &k, base);
+		h_expect_none(h);
+	}
+	CHECK_EQ_U64(t->dupacks, 2);
+	dupack(h, &k, base);
+	/* third duplicate: segment 0 again at once */
+	expect_data(h, &k, 0, MSS);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
+	CHECK(t->in_recovery && t->recover == base + 10 * MSS);
+	CHECK_EQ_U64(t->ssthresh, 5 * MSS);           /* flight / 2 */
+	CHECK_EQ_U64(t->cwnd, 5 * MSS + 3 * MSS);     /* + 3 segments */
+	/* more duplicates inflate the window by one segment each (step 4);
+	 * once it exceeds the flight (10 segments), new data goes out */
+	for (uint32_t i = 0; i < 2; i++) {
+		dupack(h, &k, base);
+		h_expect_none(h);
+	}
+	CHECK_EQ_U64(t->cwnd, 10 * MSS);
+	dupack(h, &k, base);
+	expect_data(h, &k, 10 * MSS, MSS);
+	h_expect_none(h);
+	dupack(h, &k, base);
+	expect_data(h, &k, 11 * MSS, MSS);
+	h_expect_none(h);
+	CHECK_EQ_U64(t->cwnd, 12 * MSS);
+	/* partial ACK (segments 0, 1 arrived; 2 is the next hole, step 5):
+	 * segment 2 again at once; cwnd deflated by the 2 MSS acked, plus
+	 * one; 11 allowed, 10 in flight: one new segment too */
+	dupack(h, &k, base + 2 * MSS);
+	expect_data(h, &k, 2 * MSS, MSS);
+	expect_data(h, &k, 12 * MSS, MSS);
+	h_expect_none(h);
+	CHECK(t->in_recovery);
+	CHECK_EQ_U64(t->cwnd, 11 * MSS);
+	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
+	/* the full ACK (up to recover, segment 10): recovery ends with
+	 * cwnd = min(ssthresh, flight + MSS) = min(5, 3 + 1) segments */
+	dupack(h, &k, base + 10 * MSS);
+	CHECK(!t->in_recovery);
+	CHECK_EQ_U64(t->cwnd, 4 * MSS);
+	expect_data(h, &k, 13 * MSS, MSS);
+	h_expect_none(h);
+	/* congestion avoidance from here: ssthresh 5 segments */
+	dupack(h, &k, base + 14 * MSS);
+	CHECK(t->cwnd >= 4 * MSS && t->cwnd < t->ssthresh + 2 * MSS);
+	h_drain(h);
+	finish_abort(h, &k, ls);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	test_init(argv[0]);
+	h_global_init(argv[0], 1, NULL);
+	test_rto_backoff_timeout();
+	test_rto_ack_resets_backoff();
+	test_fast_retransmit_newreno();
+	h_global_fini();
+	return test_done();
+}
