@@ -1,0 +1,354 @@
+"""Chapter 5 (zero-copy forwarding) plumbing shared by the experiments
+`table5_*`/`fig5_*` and the end-to-end tests `tests/e2e/test_proxy_*.py`.
+
+The thesis' middlebox testbed on a lab: a Linux server (nginx, answer_server)
+on `server`, the stack's `proxy` on `dut`, Linux clients (curl, wget, lsink,
+nc) on `client`, plus the direct server<->client link for the baselines.
+
+    ch5 = Ch5Lab(lab)
+    with ch5.proxy(mode="splice", backend="10.0.1.1:80") as px:  # started, ready
+        ch5.client.run(f"curl -s -o f http://{ch5.proxy_ip}:{PROXY_PORT}/f")
+    px.result.check_clean()            # mbufs_in_use == 0, tcbs_in_use == 0
+
+CPU placement (2-core lab machines): `MIDDLEBOX_CPU` runs the middlebox (the
+stack's network thread is pinned to core 0 by mtcp_create_context(0), the
+proxy process is `taskset` to it as a whole; HAProxy likewise), `PEERS_CPU`
+runs the Linux endpoints (server and client programs). Kernel softirq work of
+the veths runs wherever the sending thread runs, so part of the peers'
+receive processing lands on the middlebox core; this is the same for every
+variant of a figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shlex
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from aatcp.errors import ToolkitError
+from aatcp.lab import Lab
+from aatcp.paths import BUILD_DIRS
+from aatcp.remote import Background, Host
+
+PROXY_PORT = 8080
+NGINX_PORT = 80
+ANSWER_PORT = 9000
+HASH_PORT = 8000
+HAPROXY_PORT = 8081
+MIDDLEBOX_CPU = 0
+PEERS_CPU = 1
+
+
+def taskset(cpu: int | None) -> str:
+    return f"taskset -c {cpu} " if cpu is not None else ""
+
+
+@dataclass
+class ProxyResult:
+    """What a stopped proxy left: its JSON line, the stack's stats file, alpha samples."""
+
+    rc: int | None
+    stdout: str
+    stderr: str
+    report: dict[str, Any]
+    stats: dict[str, Any]
+    alpha: list[dict[str, float]] = field(default_factory=list)
+
+    def check_clean(self) -> None:
+        """The stack gave every packet buffer and TCB back (DESIGN.md: tests require 0)."""
+        if not self.stats:
+            raise AssertionError(f"proxy wrote no stats file (rc {self.rc}); stderr:\n"
+                                 f"{self.stderr[-3000:]}")
+        bad = []
+        if self.stats.get("mbufs_in_use") != 0:
+            bad.append(f"mbufs_in_use={self.stats.get('mbufs_in_use')}")
+        for c in self.stats.get("cores", []):
+            if c.get("tcbs_in_use") != 0:
+                bad.append(f"core {c.get('core')}: tcbs_in_use={c.get('tcbs_in_use')}")
+        if bad:
+            raise AssertionError("proxy leaked: " + ", ".join(bad) + "\nstderr:\n"
+                                 + self.stderr[-3000:])
+
+    def counter(self, name: str) -> int:
+        return sum(int(c.get(name, 0)) for c in self.stats.get("cores", []))
+
+    def max_b(self) -> int:
+        return max((int(s["b"]) for s in self.alpha), default=0)
+
+
+class Proxy:
+    """One run of apps/proxy on the dut (see apps/proxy.c for the flags)."""
+
+    def __init__(self, ch5: Ch5Lab, name: str, mode: str = "splice", http: bool = False,
+                 backend: str | None = None, overrides: Mapping[str, Any] | None = None,
+                 alpha: bool = False, cpu: int | None = None, asan: bool = False,
+                 max_conns: int = 0) -> None:
+        self.ch5 = ch5
+        self.host = ch5.dut
+        self.name = name
+        self.conf = PurePosixPath("conf") / f"{name}.conf"
+        self.stats = PurePosixPath("run") / f"{name}.stats.json"
+        self.alpha = PurePosixPath("run") / f"{name}.alpha.csv" if alpha else None
+        self.asan = asan
+        ov: dict[str, Any] = {"stats_file": str(self.host.workdir / self.stats)}
+        ov.update(overrides or {})
+        self.conf_text = ch5.stack_conf(ov)
+        prog = "asan/bin/proxy" if asan else "proxy"
+        args = [prog, "-f", str(self.conf), "-l", str(PROXY_PORT), "-m", mode,
+                "-b", backend or f"{ch5.server_ip}:{NGINX_PORT}"]
+        if http:
+            args.append("-H")
+        if self.alpha:
+            args += ["-a", str(self.alpha)]
+        if max_conns:
+            args += ["-n", str(max_conns)]
+        self.command = taskset(cpu) + " ".join(shlex.quote(a) for a in args)
+        self.bg: Background | None = None
+        self.result: ProxyResult | None = None
+
+    def start(self, timeout: float = 30.0) -> Proxy:
+        self.host.write_file(self.conf, self.conf_text)
+        self.host.run(f"rm -f {self.stats} {self.alpha or ''}", timeout=10)
+        env = None
+        if self.asan:
+            env = {"LD_LIBRARY_PATH": str(self.host.workdir / "asan" / "lib"),
+                   "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=23",
+                   "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24"}
+        self.bg = self.host.start(self.command, name=self.name, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.host.run(f"cat {self.bg.err}", timeout=10, check=False)
+            if "listening on port" in r.stdout:
+                return self
+            if not self.bg.running():
+                res = self.bg.stop()
+                raise ToolkitError(f"proxy exited at start (rc {res.rc}): {res.stderr[-2000:]}")
+            time.sleep(0.1)
+        self.bg.stop()
+        raise ToolkitError(f"proxy not listening after {timeout:g} s")
+
+    def running(self) -> bool:
+        return self.bg is not None and self.bg.running()
+
+    def stop(self, grace: float = 20.0) -> ProxyResult:
+        """SIGTERM (or the proxy already exited after -n), then collect everything."""
+        if self.result is not None:
+            return self.result
+        assert self.bg is not None
+        res = self.bg.stop("TERM", grace=grace)
+        report: dict[str, Any] = {}
+        for line in reversed(res.stdout.splitlines()):
+            if line.startswith("{"):
+                with suppress(ValueError):
+                    report = json.loads(line)
+                break
+        stats: dict[str, Any] = {}
+        r = self.host.run(f"cat {self.stats}", timeout=10, check=False)
+        if r.ok and r.stdout.strip():
+            stats = json.loads(r.stdout)
+        alpha: list[dict[str, float]] = []
+        if self.alpha:
+            r = self.host.run(f"cat {self.alpha}", timeout=30, check=False)
+            if r.ok:
+                alpha = [{k: float(v) for k, v in row.items()}
+                         for row in csv.DictReader(io.StringIO(r.stdout))]
+        self.result = ProxyResult(res.rc, res.stdout, res.stderr, report, stats, alpha)
+        return self.result
+
+
+class Ch5Lab:
+    """A lab seen as the thesis' middlebox testbed (server, dut, client)."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.server = lab.by_role("server")
+        self.dut = lab.by_role("dut")
+        self.client = lab.by_role("client")
+        s, d, c = self.server.name, self.dut.name, self.client.name
+        sd = lab.link_between(s, d)
+        dc = lab.link_between(d, c)
+        sc = lab.link_between(s, c)
+        self.server_ip = str(sd.ip_of(s).ip)         # nginx etc. listen here
+        self.proxy_ip = str(dc.ip_of(d).ip)          # the stack, client side
+        self.direct_ip = str(sc.ip_of(s).ip)         # server on the direct link
+        self.dut_kernel_cli = str(dc.kernel_ip_of(d).ip)   # HAProxy listens here
+        self.dut_kernel_srv = str(sd.kernel_ip_of(d).ip)
+        self.client_ifaces = [ep.name for li in (dc, sc) for ep in (li.a, li.b)
+                              if ep.host == c]
+        self._base_conf: dict[str, str] | None = None
+        self._n = 0
+
+    # ------------------------------------------------------------------ stack config
+
+    def stack_conf(self, overrides: Mapping[str, Any] | None = None) -> str:
+        """The dut's stack config with overrides (the peers' MACs are read once)."""
+        if self._base_conf is None:
+            base: dict[str, str] = {}
+            for line in self.lab.stack_config(self.dut.name).splitlines():
+                if "=" in line and not line.lstrip().startswith("#"):
+                    k, v = line.split("=", 1)
+                    base[k.strip()] = v.strip()
+            self._base_conf = base
+        conf = dict(self._base_conf)
+        for k, v in (overrides or {}).items():
+            if v is None:
+                conf.pop(k, None)
+            else:
+                conf[k] = str(v).lower() if isinstance(v, bool) else str(v)
+        return "".join(f"{k} = {v}\n" for k, v in conf.items())
+
+    def port_names(self) -> tuple[str, str]:
+        """(server-side port, client-side port) names of the dut's stack ports."""
+        s, c = self.server.name, self.client.name
+        srv = cli = ""
+        for p in self.dut.spec.ports:
+            for peer, _ in self.lab.peers(self.dut.name, p.name):
+                if peer.name == s:
+                    srv = p.name
+                elif peer.name == c:
+                    cli = p.name
+        if not srv or not cli:
+            raise ToolkitError("the dut has no stack port towards the server and the client")
+        return srv, cli
+
+    # ------------------------------------------------------------------ proxy
+
+    def new_proxy(self, **kw: Any) -> Proxy:
+        self._n += 1
+        return Proxy(self, kw.pop("name", f"proxy{self._n}"), **kw)
+
+    @contextmanager
+    def proxy(self, **kw: Any) -> Iterator[Proxy]:
+        """A started proxy; stopped (and its result collected) on leaving the block."""
+        px = self.new_proxy(**kw).start()
+        try:
+            yield px
+        finally:
+            px.stop()
+
+    def deploy_asan(self, build_dir: Path | None = None) -> None:
+        """Ship the ASan/UBSan proxy and library (build-asan/) to the dut's asan/ folder."""
+        bdir = build_dir or BUILD_DIRS["sanitize"]
+        prog = bdir / "apps" / "proxy"
+        libs = sorted((bdir / "src").glob("libaatcp.so*"))
+        if not prog.exists() or not libs:
+            raise ToolkitError(f"{bdir}: no ASan build of apps/proxy. Fix: `./inv build "
+                               "--sanitize` (or `./inv test`)")
+        self.dut.run("mkdir -p asan/bin asan/lib", timeout=10)
+        self.dut.put(prog, "asan/bin/proxy", mode=0o755)
+        for lib in libs:
+            if lib.is_symlink():
+                self.dut.run(f"ln -sfn {lib.readlink().name} asan/lib/{lib.name}", timeout=10)
+            elif lib.is_file():
+                self.dut.put(lib, f"asan/lib/{lib.name}", mode=0o755)
+
+    # ------------------------------------------------------------------ servers
+
+    def start_nginx(self, files: Mapping[str, int] | None = None, name: str = "nginx",
+                    cpu: int | None = None, port: int = NGINX_PORT) -> Background:
+        """nginx on the server (both links), serving www/<name> of the given sizes
+        (pseudo-random bytes, made once) and logging every request with its status
+        and byte count to run/<name>.access.log."""
+        srv = self.server
+        wd = srv.workdir
+        files = files or {}
+        mk = "; ".join(f"[ -s www/{n} ] || head -c {size} /dev/urandom > www/{n}"
+                       for n, size in files.items())
+        srv.run(f"mkdir -p www {name}; {mk or 'true'}", timeout=300)
+        conf = f"""user root root;
+worker_processes 1;
+pid {wd}/{name}/nginx.pid;
+error_log {wd}/{name}/error.log;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+  log_format ch5 '$remote_addr "$request" $status $body_bytes_sent "$http_host" "$http_user_agent"';
+  access_log {wd}/run/{name}.access.log ch5;
+  client_body_temp_path {wd}/{name}/body;
+  proxy_temp_path {wd}/{name}/proxy;
+  fastcgi_temp_path {wd}/{name}/fcgi;
+  uwsgi_temp_path {wd}/{name}/uwsgi;
+  scgi_temp_path {wd}/{name}/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 65;
+  sendfile on;
+  server {{
+    listen {port};
+    root {wd}/www;
+    location / {{ }}
+  }}
+}}
+"""
+        srv.write_file(f"{name}/nginx.conf", conf)
+        srv.run(f"mkdir -p run; : > run/{name}.access.log", timeout=10)
+        bg = srv.start(f"{taskset(cpu)}nginx -c {wd}/{name}/nginx.conf", name=name)
+        self.wait_port(srv, port)
+        return bg
+
+    def access_log(self, name: str = "nginx") -> list[str]:
+        r = self.server.run(f"cat run/{name}.access.log", timeout=10)
+        return [ln for ln in r.stdout.splitlines() if ln.strip()]
+
+    def start_answer_server(self, args: str = "--raw", port: int = ANSWER_PORT,
+                            cpu: int | None = None, name: str = "answer") -> Background:
+        bg = self.server.start(f"{taskset(cpu)}answer_server -l {port} {args}", name=name)
+        self.wait_port(self.server, port)
+        return bg
+
+    def start_hash_server(self, port: int = HASH_PORT, name: str = "hashsrv") -> Background:
+        """tests/e2e/peers/hash_server.py on the server: answers each POST with the
+        SHA-256 and length of its body."""
+        here = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "peers"
+        self.server.put(here / "hash_server.py", "hash_server.py", mode=0o755)
+        bg = self.server.start(f"python3 hash_server.py {port}", name=name)
+        self.wait_port(self.server, port)
+        return bg
+
+    @staticmethod
+    def wait_port(host: Host, port: int, timeout: float = 15.0) -> None:
+        """Until something listens on TCP `port` on the host."""
+        r = host.run(f"for i in $(seq {int(timeout * 10)}); do "
+                     f"ss -Htln 'sport = :{port}' | grep -q . && exit 0; sleep 0.1; done; exit 1",
+                     timeout=timeout + 10, check=False)
+        if not r.ok:
+            raise ToolkitError(f"{host.name}: nothing listens on port {port} after {timeout} s")
+
+    # ------------------------------------------------------------------ shaping
+
+    def shape_client(self, rate: str | None) -> None:
+        """Limit what the client receives on both its links to `rate` (tc tbf on an
+        ifb device fed from the links' ingress), or remove the limit (None)."""
+        cmds = [f"tc qdisc del dev {i} ingress 2>/dev/null" for i in self.client_ifaces]
+        cmds.append("ip link del ifbc 2>/dev/null")
+        cmds.append("true")
+        self.client.run("; ".join(cmds), timeout=20, check=False)
+        if rate is None:
+            return
+        setup = ["ip link add ifbc type ifb", "ip link set ifbc up",
+                 f"tc qdisc add dev ifbc root tbf rate {rate} burst 64kb latency 20ms"]
+        for i in self.client_ifaces:
+            setup += [f"tc qdisc add dev {i} handle ffff: ingress",
+                      f"tc filter add dev {i} parent ffff: protocol all u32 match u32 0 0 "
+                      "action mirred egress redirect dev ifbc"]
+        self.client.run(" && ".join(setup), timeout=20)
+
+
+def parse_json_line(text: str) -> dict[str, Any]:
+    """The last line of `text` that parses as a JSON object."""
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(out, dict):
+                return out
+    raise ToolkitError(f"no JSON object in output: {text[-300:]!r}")

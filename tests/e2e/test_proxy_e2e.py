@@ -1,0 +1,385 @@
+"""End-to-end tests of the chapter 5 proxy (issue 6): Linux curl/wget/nc in the
+lab's `client` talk through apps/proxy on `dut` (the stack) to nginx and
+friends on `server`; every byte is checked with SHA-256, and after every
+proxy run the stack's stats file must show mbufs_in_use == 0 and
+tcbs_in_use == 0 (ProxyResult.check_clean).
+
+Sizes are kept modest (one 256 MB transfer) so the module runs in a few
+minutes on the 2-core lab machine. The proxy's network thread sleeps 50 us
+after 64 idle polls (idle_sleep_us) so that an idle proxy does not take a
+whole core from the other tests running beside these.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from aatcp.lab import Lab
+from experiments._ch5 import ANSWER_PORT, HASH_PORT, PROXY_PORT, Ch5Lab, parse_json_line
+
+pytestmark = [pytest.mark.lab, pytest.mark.build, pytest.mark.slow]
+
+WEB_PORT = 8880          # our nginx (not 80: other test modules may run theirs)
+FILES = {"f1k": 1000, "f64k": 65536, "f1m": 1 << 20, "f16m": 16 << 20}
+BIG = {"f256m": 256 << 20}
+BASE = {"idle_sleep_us": 50}
+FAULTS = "drop=0.01,dup=0.01,reorder=0.02,depth=3"
+MODES = ("splice", "forward", "copy")
+SHA: dict[str, str] = {}  # file name -> SHA-256 on the server
+
+
+@pytest.fixture(scope="module")
+def ch5(deployed_lab: Lab) -> Iterator[Ch5Lab]:
+    c = Ch5Lab(deployed_lab)
+    nginx = c.start_nginx({**FILES, **BIG}, name="pxnginx", port=WEB_PORT)
+    hashes = c.server.run("cd www && sha256sum " + " ".join([*FILES, *BIG]), timeout=120)
+    SHA.update({ln.split()[1]: ln.split()[0] for ln in hashes.stdout.splitlines()})
+    hs = c.start_hash_server()
+    c.client.run("mkdir -p dl up && (cd up && head -c 3000000 /dev/urandom > u3m && "
+                 "head -c 100 /dev/urandom > u100)", timeout=60)
+    try:
+        yield c
+    finally:
+        hs.stop()
+        nginx.stop()
+        c.shape_client(None)
+
+
+def backend(c: Ch5Lab, port: int = WEB_PORT) -> str:
+    return f"{c.server_ip}:{port}"
+
+
+def url(c: Ch5Lab, name: str) -> str:
+    return f"http://{c.proxy_ip}:{PROXY_PORT}/{name}"
+
+
+def fetch_and_check(c: Ch5Lab, names: list[str], tool: str = "curl", timeout: float = 120) -> None:
+    """Download `names` through the proxy on one keep-alive connection; compare hashes."""
+    c.client.run("rm -f dl/*", timeout=10)
+    if tool == "curl":
+        outs = " ".join(f"-o dl/{n} {url(c, n)}" for n in names)
+        c.client.run(f"curl -sS --fail --max-time {timeout:g} {outs}", timeout=timeout + 10)
+    else:
+        urls = " ".join(url(c, n) for n in names)
+        c.client.run(f"wget -q -P dl --timeout={timeout:g} --tries=1 {urls}",
+                     timeout=timeout + 10)
+    got = c.client.run("cd dl && sha256sum " + " ".join(names), timeout=120).stdout
+    sums = {ln.split()[1]: ln.split()[0] for ln in got.splitlines()}
+    for n in names:
+        assert sums.get(n) == SHA[n], f"{n}: SHA-256 differs after the proxy"
+
+
+def upload_and_check(c: Ch5Lab, name: str, timeout: float = 60) -> None:
+    """POST client's up/<name> through the proxy to the hash server; compare hashes."""
+    want = c.client.run(f"sha256sum up/{name}", timeout=30).stdout.split()[0]
+    r = c.client.run(f"curl -sS --fail --max-time {timeout:g} --data-binary @up/{name} "
+                     f"-H 'Content-Type: application/octet-stream' "
+                     f"http://{c.proxy_ip}:{PROXY_PORT}/", timeout=timeout + 10)
+    assert json.loads(r.stdout)["sha256"] == want, f"upload {name}: SHA-256 differs"
+
+
+# --------------------------------------------------------------------------- transfers
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_download_files_keepalive(ch5: Ch5Lab, mode: str) -> None:
+    """1 KB..16 MB over one keep-alive connection (curl), then each with wget."""
+    with ch5.proxy(mode=mode, backend=backend(ch5), overrides=BASE) as px:
+        fetch_and_check(ch5, list(FILES), "curl")
+        fetch_and_check(ch5, ["f1k", "f1m"], "wget")
+    res = px.result
+    assert res is not None
+    res.check_clean()
+    counter = {"splice": "splice_segs", "forward": "fwd_segs"}.get(mode)
+    if counter:
+        assert res.counter(counter) > 0, f"{mode}: the proxy moved no segment with its API"
+    assert res.report["connections"] == 2 and res.report["ended"] == 2  # curl + wget
+
+
+def test_download_256m_splice(ch5: Ch5Lab) -> None:
+    with ch5.proxy(mode="splice", backend=backend(ch5), overrides=BASE) as px:
+        fetch_and_check(ch5, ["f256m"], "wget", timeout=240)
+    assert px.result is not None
+    px.result.check_clean()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_uploads(ch5: Ch5Lab, mode: str) -> None:
+    """POST bodies to a hashing endpoint; then nc both ways at once (full duplex)."""
+    hs = f"{ch5.server_ip}:{HASH_PORT}"
+    with ch5.proxy(mode=mode, backend=hs, overrides=BASE) as px:
+        upload_and_check(ch5, "u100")
+        upload_and_check(ch5, "u3m")
+    assert px.result is not None
+    px.result.check_clean()
+
+
+def test_nc_both_ways(ch5: Ch5Lab) -> None:
+    """Full duplex through the splice: each side sends 3 MB while receiving 3 MB."""
+    port = ANSWER_PORT + 7
+    ch5.server.run("head -c 3000000 /dev/urandom > up_srv", timeout=30)
+    with ch5.proxy(mode="splice", backend=backend(ch5, port), overrides=BASE) as px:
+        srv = ch5.server.start(f"nc -N -l {port} < up_srv > got_srv", name="ncsrv")
+        ch5.wait_port(ch5.server, port)
+        ch5.client.run(f"nc -N {ch5.proxy_ip} {PROXY_PORT} < up/u3m > got_cli", timeout=60)
+        assert srv.wait(20), "server nc did not finish"
+        srv.stop()
+    assert px.result is not None
+    px.result.check_clean()
+    a = ch5.server.run("sha256sum up_srv got_srv", timeout=30).stdout.split()
+    b = ch5.client.run("sha256sum up/u3m got_cli", timeout=30).stdout.split()
+    assert a[0] == b[2], "server -> client bytes differ"
+    assert b[0] == a[2], "client -> server bytes differ"
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize("where,mode", [("cli", "splice"), ("srv", "splice"),
+                                        ("both", "splice"), ("both", "forward"),
+                                        ("both", "copy")])
+def test_faults(ch5: Ch5Lab, where: str, mode: str) -> None:
+    """Loss, reordering and duplication on the client-side port, the server-side
+    port or both: downloads and uploads still arrive intact."""
+    srv_port, cli_port = ch5.port_names()
+    ports = {"cli": [cli_port], "srv": [srv_port], "both": [srv_port, cli_port]}[where]
+    ov = {**BASE, "fault_seed": 7, **{f"port.{p}.fault": FAULTS for p in ports}}
+    with ch5.proxy(mode=mode, backend=backend(ch5), overrides=ov) as px:
+        fetch_and_check(ch5, ["f1k", "f1m", "f16m"], "curl")
+    with ch5.proxy(mode=mode, backend=f"{ch5.server_ip}:{HASH_PORT}", overrides=ov) as up:
+        upload_and_check(ch5, "u3m")
+    for r in (px.result, up.result):
+        assert r is not None
+        r.check_clean()
+    res = px.result
+    assert res is not None
+    assert res.counter("fault_dropped") > 0 and res.counter("fault_duped") > 0
+    assert res.counter("fault_reordered") > 0
+    assert res.counter("retransmits") > 0, "losses but no retransmission?"
+
+
+# --------------------------------------------------------------------------- slow client
+
+
+SLOW_RATE = "100mbit"   # a few % of what the server sends through the proxy unshaped
+SLOW_B0 = 1 << 20       # splice_b0 (the default)
+SLOW_RCVBUF = 65536     # rcvbuf (the default)
+
+
+def test_slow_client_bounded_outlist(ch5: Ch5Lab) -> None:
+    """A client whose link is shaped to 100 Mbit/s (tbf) downloads 24 MB through
+    the splice: the transfer completes intact and the outbound list stays bounded.
+
+    Bound: b <= 4 * b0 + rcvbuf. The splice advertises w_s = alpha * w_c with
+    alpha = 1 / (1 + 9 b / b0) (thesis 5.1.2), and never more than its receive
+    buffer; at b >= 4 * b0 it advertises nothing more (src/fwd/splice.c), so the
+    list can grow past 4 * b0 only by what the server may still send into a
+    window offered before (never shrunk, RFC 9293), at most rcvbuf. Memory is
+    bounded accordingly: every mbuf back at the end (check_clean)."""
+    ch5.server.run("[ -s www/f24m ] || head -c 25165824 /dev/urandom > www/f24m", timeout=60)
+    SHA["f24m"] = ch5.server.run(
+        "sha256sum www/f24m", timeout=30).stdout.split()[0]
+    ov = {**BASE, "splice_b0": SLOW_B0, "rcvbuf": SLOW_RCVBUF}
+    ch5.shape_client(SLOW_RATE)
+    try:
+        with ch5.proxy(mode="splice", backend=backend(ch5), overrides=ov, alpha=True) as px:
+            t0 = time.monotonic()
+            fetch_and_check(ch5, ["f24m"], "curl", timeout=120)
+            took = time.monotonic() - t0
+    finally:
+        ch5.shape_client(None)
+    res = px.result
+    assert res is not None
+    res.check_clean()
+    assert res.alpha, "no alpha samples (-a)"
+    bound = 4 * SLOW_B0 + SLOW_RCVBUF
+    assert res.max_b() <= bound, f"outbound list reached {res.max_b()} B > {bound} B"
+    assert min(s["alpha"] for s in res.alpha) < 0.5, "alpha never reacted to the slow client"
+    assert took > 1.5, f"24 MB in {took:.1f} s: the client was not slowed down"
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def test_100_concurrent_connections(ch5: Ch5Lab) -> None:
+    n = 100
+    ch5.client.run("rm -rf par && mkdir par", timeout=10)
+    with ch5.proxy(mode="splice", backend=backend(ch5), overrides=BASE, max_conns=n) as px:
+        ch5.client.run(f"seq {n} | xargs -P {n} -I@ curl -sS --fail --max-time 120 "
+                       f"-o par/@ {url(ch5, 'f1m')}", timeout=180)
+        sums = ch5.client.run("sha256sum par/*", timeout=60).stdout.split("\n")
+        assert px.bg is not None and px.bg.wait(20), "proxy did not see 100 connections end"
+    res = px.result
+    assert res is not None
+    res.check_clean()
+    got = Counter(ln.split()[0] for ln in sums if ln.strip())
+    assert got == Counter({SHA["f1m"]: n})
+    assert res.report["connections"] == n and res.report["ended"] == n
+
+
+def server_conns(ch5: Ch5Lab, port: int) -> int:
+    r = ch5.server.run(f"ss -Htn state established '( sport = :{port} )' | wc -l", timeout=10)
+    return int(r.stdout.strip() or 0)
+
+
+def test_client_rst_resets_server_side(ch5: Ch5Lab) -> None:
+    """The client resets mid-transfer: the proxy must reset the server side too."""
+    ch5.client.put(_peer("rst_peer.py"), "rst_peer.py")
+    ans = ch5.start_answer_server("--raw", name="answer_rst")
+    try:
+        with ch5.proxy(mode="splice", backend=backend(ch5, ANSWER_PORT), overrides=BASE) as px:
+            r = ch5.client.run(f"python3 rst_peer.py client {ch5.proxy_ip} {PROXY_PORT} "
+                               "3000000", timeout=60)
+            assert json.loads(r.stdout)["read"] == 3000000
+            for _ in range(50):
+                if server_conns(ch5, ANSWER_PORT) == 0:
+                    break
+                time.sleep(0.1)
+            assert server_conns(ch5, ANSWER_PORT) == 0, "server side still established"
+            assert px.running(), "proxy died"
+    finally:
+        ans.stop()
+    res = px.result
+    assert res is not None
+    res.check_clean()
+    assert res.counter("rst_sent") >= 1
+    assert res.report["ended"] == 1
+
+
+@pytest.mark.parametrize("how", ["fin", "rst"])
+def test_server_closes_early(ch5: Ch5Lab, how: str) -> None:
+    """The server sends 2 MB and closes (FIN: the client reads exactly 2 MB then
+    EOF; RST: the client is reset) while the client still expects more."""
+    port = ANSWER_PORT + 3
+    ch5.server.put(_peer("rst_peer.py"), "rst_peer.py")
+    ch5.client.put(_peer("rst_peer.py"), "rst_peer.py")
+    with ch5.proxy(mode="splice", backend=backend(ch5, port), overrides=BASE) as px:
+        srv = ch5.server.start(f"python3 rst_peer.py server {port} 2000000 "
+                               f"{'rst' if how == 'rst' else ''}", name=f"early_{how}")
+        ch5.wait_port(ch5.server, port)
+        r = ch5.client.run(f"python3 rst_peer.py probe {ch5.proxy_ip} {PROXY_PORT}", timeout=60)
+        out = json.loads(r.stdout)
+        srv.stop()
+        if how == "fin":
+            assert out == {"read": 2000000, "error": ""}
+        else:
+            assert out["error"] in ("ConnectionResetError", "") and out["read"] <= 2000000
+        assert px.running()
+    assert px.result is not None
+    px.result.check_clean()
+
+
+def test_backend_down(ch5: Ch5Lab) -> None:
+    """Nothing listens at the backend: the client is reset, the proxy survives and
+    serves the next client once the backend is up."""
+    port = WEB_PORT + 1
+    ch5.client.put(_peer("rst_peer.py"), "rst_peer.py")
+    with ch5.proxy(mode="splice", backend=backend(ch5, port), overrides=BASE) as px:
+        r = ch5.client.run(f"python3 rst_peer.py probe {ch5.proxy_ip} {PROXY_PORT}", timeout=30)
+        out = json.loads(r.stdout)
+        assert out["read"] == 0 and out["error"] == "ConnectionResetError", out
+        c = ch5.client.run(f"curl -sS --max-time 10 -o /dev/null {url(ch5, 'f1k')}",
+                           timeout=20, check=False)
+        assert c.rc in (52, 56), f"curl: rc {c.rc} {c.stderr}"
+        assert px.running(), "proxy died"
+        ng = ch5.start_nginx(name="pxnginx2", port=port)
+        try:
+            fetch_and_check(ch5, ["f1k", "f64k"], "curl")
+        finally:
+            ng.stop()
+    assert px.result is not None
+    px.result.check_clean()
+
+
+# --------------------------------------------------------------------------- HTTP inspection
+
+
+def test_http_inspection_matches_access_log(ch5: Ch5Lab) -> None:
+    """The HTTP-inspecting splice (-H) reports exactly the requests and responses
+    that nginx's access log shows: count, methods, hosts, user agents, statuses."""
+    ch5.server.run(": > run/pxnginx.access.log", timeout=10)
+    u = url(ch5, "")
+    with ch5.proxy(mode="splice", http=True, backend=backend(ch5), overrides=BASE) as px:
+        ch5.client.run(
+            f"curl -sS -o /dev/null -o /dev/null -o /dev/null -A agent-one {u}f1k {u}f64k "
+            f"{u}missing; "
+            f"curl -sS -o /dev/null -I -H 'Host: example.org' -A agent-two {u}f1m; "
+            f"curl -sS -o /dev/null -X POST -d x=1 -A agent-one {u}f1k; "
+            f"wget -q -O /dev/null -U agent-three {u}f16m {u}f1k", timeout=60, check=False)
+    res = px.result
+    assert res is not None
+    res.check_clean()
+    log = ch5.access_log("pxnginx")
+    methods: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    hosts: Counter[str] = Counter()
+    agents: Counter[str] = Counter()
+    for line in log:
+        parts = line.split('"')
+        methods[parts[1].split()[0]] += 1
+        statuses[parts[2].split()[0]] += 1
+        hosts[parts[3]] += 1
+        agents[parts[5]] += 1
+    rep = res.report
+    assert rep["requests"] == len(log) == 8
+    assert rep["responses"] == len(log)
+    assert Counter(rep["methods"]) == methods
+    assert Counter(rep["statuses"]) == statuses
+    assert Counter(rep["hosts"]) == hosts
+    assert Counter(rep["user_agents"]) == agents
+    assert rep["errors"] == 0
+
+
+# --------------------------------------------------------------------------- ASan/UBSan
+
+
+def test_asan_subset(ch5: Ch5Lab) -> None:
+    """The proxy built with ASan + UBSan (build-asan/): the three modes, an upload,
+    faults both sides and a client RST, with no sanitizer report and no leak."""
+    ch5.deploy_asan()
+    srv_port, cli_port = ch5.port_names()
+    faults = {f"port.{p}.fault": FAULTS for p in (srv_port, cli_port)}
+    ch5.client.put(_peer("rst_peer.py"), "rst_peer.py")
+    runs = []
+    for mode in MODES:
+        with ch5.proxy(mode=mode, backend=backend(ch5), overrides=BASE, asan=True) as px:
+            fetch_and_check(ch5, ["f1k", "f1m"], "curl")
+        runs.append(px)
+    with ch5.proxy(mode="splice", http=True, backend=backend(ch5), asan=True,
+                   overrides={**BASE, "fault_seed": 3, **faults}) as px:
+        fetch_and_check(ch5, ["f1m"], "curl")
+    runs.append(px)
+    with ch5.proxy(mode="splice", backend=f"{ch5.server_ip}:{HASH_PORT}", overrides=BASE,
+                   asan=True) as px:
+        upload_and_check(ch5, "u3m")
+        ans = ch5.start_answer_server("--raw", name="answer_asan")
+        px.stop()
+    runs.append(px)
+    with ch5.proxy(mode="splice", backend=backend(ch5, ANSWER_PORT), overrides=BASE,
+                   asan=True) as px:
+        ch5.client.run(f"python3 rst_peer.py client {ch5.proxy_ip} {PROXY_PORT} 1000000",
+                       timeout=60)
+        time.sleep(0.5)
+    ans.stop()
+    runs.append(px)
+    for p in runs:
+        r = p.result
+        assert r is not None
+        assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr \
+            and "LeakSanitizer" not in r.stderr, r.stderr[-4000:]
+        assert r.rc == 0, f"{p.command}: rc {r.rc}\n{r.stderr[-2000:]}"
+        r.check_clean()
+
+
+def _peer(name: str) -> str:
+    from pathlib import Path
+    return str(Path(__file__).resolve().parent / "peers" / name)
+
+
+def test_parse_json_line() -> None:
+    assert parse_json_line('x\n{"a": 1}\n') == {"a": 1}
