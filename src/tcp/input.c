@@ -176,6 +176,13 @@ static void syn_sent(struct core *c, struct tcb *t, const struct seg *s)
 	}
 	t->irs = s->seq;
 	t->rcv_nxt = s->seq + 1;
+	/* Our SYN offered rcv_wnd before rcv_nxt was known (rcv_adv was
+	 * rcv_wnd past a meaningless 0): anchor that offer at the real
+	 * rcv_nxt. Left as it was, rcv_adv - rcv_nxt is garbage, for half of
+	 * the peers' ISNs a huge "offered" window that tcp_rcv_window() will
+	 * not shrink: the first ACK then offered 65535 << wscale whatever the
+	 * receive buffer, and segments past the real space were dropped. */
+	t->rcv_adv = t->rcv_nxt + t->rcv_wnd;
 	apply_syn_options(t, s);
 	t->snd_wnd = s->wnd;
 	t->max_snd_wnd = t->snd_wnd;
