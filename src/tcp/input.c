@@ -250,6 +250,18 @@ static bool handle_rst(struct core *c, struct tcb *t, const struct seg *s)
 	return true;
 }
 
+/* RFC 9293 3.10.7.4, TIME-WAIT: a retransmission of the peer's FIN is
+ * acknowledged again and restarts the 2 MSL timeout. */
+static void time_wait_fin(struct core *c, struct tcb *t)
+{
+	int tw = c->g->conf.tcp_timewait;
+
+	t->ack_now = true;
+	tcp_want_output(c, t);
+	if (tw > 0)
+		timer_arm(c, t, TT_TIMEWAIT, c->now_us + (uint64_t)tw * 1000000u);
+}
+
 static void enter_time_wait(struct core *c, struct tcb *t)
 {
 	int tw = c->g->conf.tcp_timewait;
@@ -387,11 +399,8 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		}
 		break;
 	case TCPS_TIME_WAIT:
-		if (s->flags & TCP_FLAG_FIN) {
-			/* the peer did not get our ACK: again, and restart 2MSL */
-			t->ack_now = true;
-			tcp_want_output(c, t);
-		}
+		if (s->flags & TCP_FLAG_FIN)
+			time_wait_fin(c, t); /* the peer did not get our ACK */
 		return false;
 	default:
 		break;
@@ -546,6 +555,10 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 			if (!(s->flags & TCP_FLAG_RST)) {
 				t->ack_now = true;
 				tcp_want_output(c, t);
+				/* the peer's FIN again (it sits just below RCV.NXT,
+				 * so it never passes the window test) */
+				if (tcb_state(t) == TCPS_TIME_WAIT && (s->flags & TCP_FLAG_FIN))
+					time_wait_fin(c, t);
 			}
 			/* an old duplicate (e.g. a retransmission we had) is
 			 * not an attack: count it apart */

@@ -1,0 +1,414 @@
+/*
+ * test_tcp_close.c - the end of connections through the whole stack
+ * (stack_harness.h), RFC 9293 3.6 and 3.10.7.4's FIN handling in every
+ * state: passive close (CLOSE_WAIT, data still sent, LAST_ACK, our FIN
+ * retransmitted), active close (FIN_WAIT_1/2), FIN+ACK in FIN_WAIT_1,
+ * simultaneous close (CLOSING), half-close with mtcp_shutdown(SHUT_WR)
+ * while the peer keeps sending, a FIN that arrives out of order, a FIN in
+ * SYN_RCVD, TIME_WAIT (tcp_timewait: the FIN retransmission re-ACKed and
+ * 2MSL restarted, a new SYN reusing the 4-tuple), the idle timeout
+ * (tcp_timeout) for live and orphaned connections, and close with unread
+ * data (RST, RFC 2525 2.17).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "stack_harness.h"
+#include "tcp/rtt.h"
+#include "tcp/tcp.h"
+
+#define A TCP_FLAG_ACK
+#define F TCP_FLAG_FIN
+#define R TCP_FLAG_RST
+#define S TCP_FLAG_SYN
+#define P TCP_FLAG_PSH
+
+static struct h_stack *open_conn(struct h_conn *k, int *ls)
+{
+	struct h_stack *h = h_open();
+
+	*ls = h_listen(h, 80, 16);
+	*k = h_conn_default(80);
+	h_passive_open(h, *ls, k);
+	return h;
+}
+
+static void end(struct h_stack *h, int ls)
+{
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_expect_none(h);
+	h_close(h);
+}
+
+static int state(struct h_stack *h, struct h_conn *k)
+{
+	return tcb_state(h_tcb(h, k->sock));
+}
+
+/* The stack's next segment: an exact check. */
+static void expect(struct h_stack *h, struct h_conn *k, uint8_t flags, uint32_t len)
+{
+	struct h_pkt p;
+
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, k, flags, k->rcv_nxt, k->snd_nxt, len);
+	h_conn_absorb(k, &p);
+}
+
+static void test_passive_close(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	char buf[16];
+
+	h_peer_send(h, &k, "last", 4);
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0); /* the FIN is ACKed at once */
+	CHECK(state(h, &k) == TCPS_CLOSE_WAIT);
+	uint32_t ev = h_events(h, k.sock);
+	CHECK((ev & (MTCP_EPOLLIN | MTCP_EPOLLRDHUP | MTCP_EPOLLOUT)) ==
+	      (MTCP_EPOLLIN | MTCP_EPOLLRDHUP | MTCP_EPOLLOUT));
+	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == 4);
+	CHECK(mtcp_read(h->mctx, k.sock, buf, sizeof(buf)) == 0);
+	/* CLOSE_WAIT still sends */
+	CHECK(mtcp_write(h->mctx, k.sock, "reply", 5) == 5);
+	h_run(h);
+	expect(h, &k, A | P, 5);
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	struct tcb *t = h_tcb(h, k.sock);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	CHECK(tcb_state(t) == TCPS_LAST_ACK);
+	/* our FIN is lost: retransmitted on the RTO */
+	uint64_t t0 = h->now;
+	struct h_pkt p;
+	CHECK(h_run_timer(h, 10000000) > t0);
+	h_recv_tcp(h, &p);
+	CHECK(p.flags == (F | A) && p.seq == k.rcv_nxt - 1 && p.ack == k.snd_nxt);
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.conn_closed, 1);
+	end(h, ls);
+}
+
+static void test_active_close_fin_ack_together(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	/* the peer ACKs our FIN and sends its own in one segment */
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0);
+	CHECK_EQ_U64(h->c->cnt.conn_closed, 1); /* TIME_WAIT of 0 s */
+	end(h, ls);
+}
+
+static void test_simultaneous_close(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	int tw = h_conf()->tcp_timewait;
+
+	h_conf()->tcp_timewait = 1;
+	CHECK(mtcp_shutdown(h->mctx, k.sock, SHUT_WR) == 0);
+	h_run(h);
+	struct h_pkt ours;
+	h_recv_tcp(h, &ours);
+	CHECK(ours.flags == (F | A));
+	CHECK(tcb_state(t) == TCPS_FIN_WAIT_1);
+	/* the peer's FIN crosses ours: it does not ACK our FIN */
+	h_peer_fin(h, &k);
+	struct h_pkt p;
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, ours.seq + 1, k.snd_nxt, 0);
+	CHECK(tcb_state(t) == TCPS_CLOSING);
+	/* now it ACKs ours: TIME_WAIT */
+	h_conn_absorb(&k, &ours);
+	h_peer_ack(h, &k);
+	/* entering TIME_WAIT repeats the ACK of the peer's FIN (harmless) */
+	if (h_recv(h, &p))
+		h_check_seg(&p, &k, A, k.rcv_nxt, k.snd_nxt, 0);
+	h_expect_none(h);
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_advance(h, 999000);
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT);
+	h_advance(h, 1000);
+	h_expect_none(h);
+	h_conf()->tcp_timewait = tw;
+	end(h, ls);
+}
+
+/* TIME_WAIT: a retransmission of the peer's FIN is ACKed again and
+ * restarts the 2MSL timer (RFC 9293 3.10.7.4, TIME-WAIT). */
+static void test_time_wait_fin_retransmit(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	int tw = h_conf()->tcp_timewait;
+
+	h_conf()->tcp_timewait = 2;
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	h_peer_ack(h, &k);
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0);
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT);
+	uint64_t entered = h->now;
+	CHECK_EQ_U64(t->timer_at[TT_TIMEWAIT], entered + 2000000);
+	/* 1.5 s later our ACK is "lost": the FIN comes again */
+	h_advance(h, 1500000);
+	k.snd_nxt -= 1;
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0);
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT);
+	CHECK_EQ_U64(t->timer_at[TT_TIMEWAIT], entered + 1500000 + 2000000);
+	h_advance(h, 1000000); /* 2.5 s after entering: still waiting */
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT && !t->in_pool);
+	h_advance(h, 1000000);
+	CHECK(t->in_pool);
+	h_expect_none(h);
+	h_conf()->tcp_timewait = tw;
+	end(h, ls);
+}
+
+/* A new SYN with a higher sequence number may take over a TIME_WAIT
+ * 4-tuple (RFC 9293 3.10.7.4 note, RFC 6191). */
+static void test_time_wait_reuse(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	int tw = h_conf()->tcp_timewait;
+
+	h_conf()->tcp_timewait = 60;
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0);
+	struct tcb *old = h_tcb(h, k.sock);
+	(void)old;
+	CHECK_EQ_U64(h->c->tcbs_used, 1);
+	struct h_conn k2 = k;
+	k2.peer_iss = k.snd_nxt + 100000;
+	k2.snd_nxt = k2.peer_iss;
+	int s2 = h_passive_open(h, ls, &k2);
+	CHECK(s2 >= 0 && h->c->tcbs_used == 1);
+	CHECK(mtcp_abort(h->mctx, s2) == 0);
+	h_run(h);
+	struct h_pkt p;
+	h_recv_tcp(h, &p);
+	CHECK(p.flags == (R | A));
+	h_conf()->tcp_timewait = tw;
+	end(h, ls);
+}
+
+static void test_half_close(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	static char data[3000], got[3000];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i ^ 0x5a);
+	CHECK(mtcp_write(h->mctx, k.sock, "req", 3) == 3);
+	CHECK(mtcp_shutdown(h->mctx, k.sock, SHUT_WR) == 0);
+	h_run(h);
+	expect(h, &k, A | P, 3);
+	expect(h, &k, F | A, 0);
+	CHECK(mtcp_write(h->mctx, k.sock, "more", 4) == -1 && errno == EPIPE);
+	h_peer_ack(h, &k);
+	CHECK(state(h, &k) == TCPS_FIN_WAIT_2);
+	/* the peer keeps sending: delivered and ACKed as usual */
+	h_peer_send(h, &k, data, 1448);
+	h_peer_send(h, &k, data + 1448, 1448);
+	expect(h, &k, A, 0);
+	h_peer_send(h, &k, data + 2896, 104);
+	CHECK(h_read(h, k.sock, got, sizeof(got)) == 3000);
+	CHECK(memcmp(got, data, sizeof(data)) == 0);
+	CHECK(state(h, &k) == TCPS_FIN_WAIT_2);
+	h_advance(h, DELACK_US);
+	expect(h, &k, A, 0);
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0);
+	CHECK(mtcp_read(h->mctx, k.sock, got, sizeof(got)) == 0);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	end(h, ls);
+}
+
+/* The FIN arrives before the data in front of it. */
+static void test_fin_out_of_order(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	char got[300];
+	uint32_t base = k.snd_nxt;
+
+	k.snd_nxt = base + 100;
+	struct h_seg s = h_conn_seg(&k, A | F, "tail", 4);
+	h_send_seg(h, &s);
+	k.snd_nxt = base;
+	expect(h, &k, A, 0); /* duplicate ACK for the hole */
+	CHECK(state(h, &k) == TCPS_ESTABLISHED);
+	static char head[100];
+	memset(head, 'h', sizeof(head));
+	h_peer_send(h, &k, head, 100);
+	/* the hole is filled: ACK covers the data and the FIN */
+	k.snd_nxt = base + 105;
+	expect(h, &k, A, 0);
+	CHECK(state(h, &k) == TCPS_CLOSE_WAIT);
+	CHECK(h_read(h, k.sock, got, sizeof(got)) == 104);
+	CHECK(memcmp(got + 100, "tail", 4) == 0);
+	CHECK(mtcp_read(h->mctx, k.sock, got, sizeof(got)) == 0);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	h_peer_ack(h, &k);
+	end(h, ls);
+}
+
+/* ACK and FIN in the segment that completes the handshake. */
+static void test_fin_in_syn_rcvd(void)
+{
+	struct h_stack *h = h_open();
+	int ls = h_listen(h, 80, 16);
+	struct h_conn k = h_conn_default(80);
+	struct h_pkt p;
+
+	h_peer_syn(h, &k, &p);
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0);
+	int s = mtcp_accept(h->mctx, ls, NULL, NULL);
+	CHECK(s >= 0);
+	k.sock = s;
+	CHECK(state(h, &k) == TCPS_CLOSE_WAIT);
+	char buf[4];
+	CHECK(mtcp_read(h->mctx, s, buf, sizeof(buf)) == 0);
+	CHECK(mtcp_close(h->mctx, s) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	h_peer_ack(h, &k);
+	end(h, ls);
+}
+
+static void test_close_with_unread_data(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+
+	h_peer_send(h, &k, "unread", 6);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_run(h);
+	/* RST, not FIN: the peer learns its data was not consumed */
+	struct h_pkt p;
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, R | A, k.rcv_nxt, k.snd_nxt, 0);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.rst_sent, 1);
+	/* anything later gets a RST from CLOSED (RFC 9293 3.10.7.1) */
+	h_peer_send(h, &k, "more", 4);
+	h_recv_tcp(h, &p);
+	CHECK(p.flags == R && p.seq == k.rcv_nxt);
+	end(h, ls);
+}
+
+static void test_idle_timeout(void)
+{
+	struct h_conn k;
+	int ls;
+	int idle = h_conf()->tcp_timeout;
+
+	h_conf()->tcp_timeout = 5;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint64_t t0 = h->now;
+
+	/* traffic at 3 s moves the deadline to 8 s */
+	h_advance(h, 3000000);
+	h_peer_send(h, &k, "x", 1);
+	char c;
+	CHECK(h_read(h, k.sock, &c, 1) == 1);
+	h_advance(h, DELACK_US);
+	expect(h, &k, A, 0);
+	h->now = t0 + 7999000;
+	h_run(h);
+	CHECK(tcb_state(t) == TCPS_ESTABLISHED);
+	h_expect_none(h);
+	h->now = t0 + 8000000;
+	h_run(h);
+	/* silent for tcp_timeout: RST and ETIMEDOUT */
+	struct h_pkt p;
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, R | A, k.rcv_nxt, k.snd_nxt, 0);
+	CHECK(tcb_state(t) == TCPS_CLOSED);
+	CHECK(mtcp_read(h->mctx, k.sock, &c, 1) == -1 && errno == ETIMEDOUT);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_conf()->tcp_timeout = idle;
+	end(h, ls);
+}
+
+/* A closed connection stuck in FIN_WAIT_2 (the peer never closes) is
+ * reclaimed by the idle timeout. */
+static void test_orphan_fin_wait_2(void)
+{
+	struct h_conn k;
+	int ls;
+	int idle = h_conf()->tcp_timeout;
+
+	h_conf()->tcp_timeout = 5;
+	struct h_stack *h = open_conn(&k, &ls);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	CHECK_EQ_U64(atomic_load(&h->c->orphans), 1);
+	CHECK_EQ_U64(h->c->tcbs_used, 1);
+	uint64_t t0 = h->now;
+	while (h->c->tcbs_used && h->now < t0 + 10000000)
+		CHECK(h_run_timer(h, 10000000));
+	CHECK_EQ_U64(h->c->tcbs_used, 0);
+	CHECK(h->now <= t0 + 5000000);
+	CHECK_EQ_U64(atomic_load(&h->c->orphans), 0);
+	h_drain(h); /* its RST */
+	h_conf()->tcp_timeout = idle;
+	end(h, ls);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	test_init(argv[0]);
+	h_global_init(argv[0], 1, NULL);
+	test_passive_close();
+	test_active_close_fin_ack_together();
+	test_simultaneous_close();
+	test_time_wait_fin_retransmit();
+	test_time_wait_reuse();
+	test_half_close();
+	test_fin_out_of_order();
+	test_fin_in_syn_rcvd();
+	test_close_with_unread_data();
+	test_idle_timeout();
+	test_orphan_fin_wait_2();
+	h_global_fini();
+	return test_done();
+}
