@@ -87,6 +87,10 @@ void *aa_state(struct aa_parse *p) { return p->as->state; }
 void *aa_stream_state(struct aa_stream *as) { return as->state; }
 struct stream_field *aa_field_last(struct aa_parse *p) { return p->last_closed; }
 
+/* The empty view of a field that begins at the end of the stream: it has
+ * no packet to point into (and a view is never NULL). */
+static const char end_of_stream[1];
+
 /* Appends [start, end) of node to the open field (node NULL: the empty
  * view of a field that begins at the end of the stream). */
 static bool materialise(struct aa_parse *p, const char *start, const char *end,
@@ -172,7 +176,8 @@ void aa_field_end(struct aa_parse *p, const char *at)
 	if (p->failed || !p->open_slot)
 		return;
 	if (!p->node) { /* finish(): the stream's end */
-		if (!p->open_last && !materialise(p, NULL, NULL, NULL))
+		if (!p->open_last &&
+		    !materialise(p, end_of_stream, end_of_stream, NULL))
 			return;
 	} else if (at > p->open_start || !p->open_last) {
 		if (!materialise(p, p->open_start, at, p->node))

@@ -205,8 +205,9 @@ long aa_field_chr(const struct stream_field *f, int c, size_t from)
 	base = from - in;
 	for (; v; v = v->next, in = 0) {
 		size_t len = view_len(v);
-		const char *hit = memchr(v->data.start + in, (unsigned char)c,
-					 len - in);
+		const char *hit = len > in ? memchr(v->data.start + in,
+						    (unsigned char)c, len - in)
+					   : NULL;
 
 		if (hit)
 			return (long)(base + (size_t)(hit - v->data.start));
@@ -347,7 +348,8 @@ size_t aa_field_copy_range(const struct stream_field *f, size_t off, void *buf,
 
 		if (k > n - done)
 			k = n - done;
-		memcpy((char *)buf + done, v->data.start + in, k);
+		if (k)
+			memcpy((char *)buf + done, v->data.start + in, k);
 		done += k;
 	}
 	return done;

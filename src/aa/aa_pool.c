@@ -56,7 +56,6 @@ int aa_pool_init(struct aa_pool *p, uint32_t n, size_t esize, size_t link_off)
 	p->mem = aligned_alloc(64, (esize * n + 63) & ~(size_t)63);
 	if (!p->mem)
 		return -ENOMEM;
-	AA_POISON(p->mem, esize * n);
 	p->esize = esize;
 	p->link_off = link_off;
 	p->size = n;

@@ -281,7 +281,7 @@ static void parse_backlog(struct aa_stream *as)
 		/* The zc head is the oldest node not consumed: ours. */
 		struct zc_node *n = as->zc->head;
 
-		if (p->failed) {
+		if (p->failed || as->finished) { /* nothing may follow a FIN */
 			drop_node(as, n);
 			continue;
 		}

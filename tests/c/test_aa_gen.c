@@ -188,7 +188,7 @@ static void compare(const struct gen_sample *s, const uint32_t *sg, size_t n,
 	aa_h_feed(&hand, s->data, s->len, sg, n, &a);
 	aa_h_feed(&gen, s->data, s->len, sg, n, &b);
 	n_runs++;
-	if (a.len != b.len || memcmp(a.p, b.p, a.len)) {
+	if (!aa_h_same(&a, &b)) {
 		aa_h_diff(s->name, &a, &b);
 		CHECK_MSG(0, "%s: generated module differs", s->name);
 	}
@@ -378,7 +378,7 @@ static void more_formats(void)
 		n = aa_h_random_segs(data.len, k % 2 ? 3 : 200, segs);
 		kv.cfg.max_extra_views = 4096;
 		aa_h_feed(&kv, data.p, data.len, segs, n, &got);
-		if (got.len != want.len || memcmp(got.p, want.p, got.len)) {
+		if (!aa_h_same(&got, &want)) {
 			aa_h_diff("kv", &want, &got);
 			CHECK(0);
 		}
@@ -413,7 +413,7 @@ static void more_formats(void)
 		n = aa_h_random_segs(data.len, k % 3 ? 1460 : 7, segs);
 		lp.cfg.max_extra_views = 8192;
 		aa_h_feed(&lp, data.p, data.len, segs, n, &got);
-		if (got.len != want.len || memcmp(got.p, want.p, got.len)) {
+		if (!aa_h_same(&got, &want)) {
 			aa_h_diff("lp", &want, &got);
 			CHECK(0);
 		}

@@ -92,6 +92,12 @@ static inline void aa_h_field(struct aa_h_buf *b, const struct stream_field *f)
 		aa_h_put(b, v->data.start, (size_t)(v->data.end - v->data.start));
 }
 
+/* Same bytes (memcmp must not see NULL, even for 0 bytes). */
+static inline bool aa_h_same(const struct aa_h_buf *a, const struct aa_h_buf *b)
+{
+	return a->len == b->len && (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
+}
+
 static inline void aa_h_clear(struct aa_h_buf *b)
 {
 	b->len = 0;
@@ -475,6 +481,74 @@ static inline char *aa_h_read_file(const char *dir, const char *name,
 	fclose(f);
 	*len = (size_t)n;
 	return d;
+}
+
+/* ---- fuzzing (fuzz/fuzz_aa_*.c) ------------------------------------------ */
+
+/*
+ * libFuzzer saves the input on a crash (abort), not on exit(): CHECK()
+ * exits, so a failure inside a fuzzed run is turned into an abort.
+ */
+static bool aa_h_fuzz_running;
+
+static inline void aa_h_fuzz_exit(void)
+{
+	if (aa_h_fuzz_running)
+		abort();
+}
+
+static inline void aa_h_fuzz_init(const char *prog)
+{
+	aa_h_init(prog, true);
+	atexit(aa_h_fuzz_exit);
+}
+
+/*
+ * One fuzz input: 8 knob bytes, then the stream.
+ *   k[0]      for the target (module parameters)
+ *   k[1]      segment size bound: 1, 2, 7, 31, 200, 1460 ...
+ *   k[2]      application: hold records k[2] % 4 segments, batch size
+ *   k[3]      record pool (0: default, else 2 + k % 6), tiny view pool
+ *   k[4..7]   RNG seed of the segmentation
+ * The stream is parsed twice, cut in MSS-sized segments with a prompt
+ * application and cut as the knobs say with the knobs' application: the
+ * records must be the same (segmentation invariance), the pools full.
+ */
+static inline void aa_h_fuzz_one(struct aa_h_run *run, const uint8_t *d,
+				 size_t n)
+{
+	static uint32_t segs[1 << 16];
+	static const uint32_t bounds[] = { 1, 2, 7, 31, 200, 1460, 3, 536 };
+	struct aa_h_buf a = { 0 }, b = { 0 };
+	const char *data = (const char *)d + 8;
+	size_t len = n - 8, nsg;
+	uint64_t seed = 0;
+
+	if (n < 8 || len >= sizeof(segs) / sizeof(segs[0]))
+		return;
+	memcpy(&seed, d + 4, 4);
+	test_rng_seed(seed);
+	aa_h_fuzz_running = true;
+	/* 1: MSS segments, prompt application, default pools */
+	/* no AA_ERR_FRAGMENTED: a record may cross every byte boundary */
+	run->cfg.max_extra_views = (uint32_t)len + 16;
+	nsg = aa_h_fixed_segs(len, 1460, segs);
+	aa_h_feed(run, data, len, segs, nsg, &a);
+	/* 2: the knobs */
+	nsg = aa_h_random_segs(len, bounds[d[1] % 8], segs);
+	run->hold_steps = d[2] % 4;
+	run->read_batch = 1 + d[2] / 4 % 32;
+	run->cfg.records = d[3] % 8 ? 2 + d[3] % 6 : 0;
+	run->cfg.views = d[3] & 0x80 ? 1 : 0;
+	run->check_every = d[2] & 0x80 ? 1 : 0;
+	aa_h_feed(run, data, len, segs, nsg, &b);
+	if (!aa_h_same(&a, &b)) {
+		aa_h_diff("fuzz", &a, &b);
+		abort();
+	}
+	aa_h_free(&a);
+	aa_h_free(&b);
+	aa_h_fuzz_running = false;
 }
 
 #endif /* AATCP_TEST_AA_HARNESS_H */

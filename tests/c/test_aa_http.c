@@ -381,7 +381,7 @@ static void expect(const struct sample *s, const struct aa_h_run *run,
 
 	n_records += aa_h_feed(run, s->data, s->len, sg, nsg, &got);
 	n_runs++;
-	if (got.len != want->len || memcmp(got.p, want->p, got.len) != 0) {
+	if (!aa_h_same(&got, want)) {
 		aa_h_diff(s->name, want, &got);
 		CHECK_MSG(0, "%s: %s differs from the reference", s->name, how);
 	}

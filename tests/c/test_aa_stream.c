@@ -324,7 +324,7 @@ static void late_attach(void)
 
 /* ---- two threads --------------------------------------------------------- */
 
-#define MT_LINES 200000
+#define MT_LINES 50000
 
 struct mt {
 	struct conn c;
