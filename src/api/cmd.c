@@ -235,10 +235,18 @@ static void run_one(struct core *c, struct cmd *cmd)
 		tcp_want_output(c, t);
 		break;
 	case CMD_RECLAIM:
-		rcv_reclaim(c, t);
-		/* fall through */
 	case CMD_WND_UPDATE:
-		atomic_store(&t->wnd_cmd_pending, false);
+		/* Clear the flag before looking at what the application freed
+		 * or read: a free after this point sends its own command, one
+		 * before it is seen below. Cleared after the reclaim, nodes
+		 * freed in between stayed unreclaimed until the next command,
+		 * and a window they filled stayed shut (zero-window probes do
+		 * not reclaim). An exchange, not a store: reading the value
+		 * of the application's exchange synchronises with it, so the
+		 * head it moved before is visible to the reclaim. */
+		(void)atomic_exchange(&t->wnd_cmd_pending, false);
+		if (cmd->type == CMD_RECLAIM)
+			rcv_reclaim(c, t);
 		tcp_window_update(c, t);
 		break;
 	case CMD_SPLICE:
