@@ -76,7 +76,13 @@ void timer_arm(struct core *c, struct tcb *t, enum tcb_timer which, uint64_t at_
 	if (t->timer_slot_at && t->timer_slot_at <= at_us)
 		return; /* an earlier deadline is filed: checked then */
 	timer_unfile(c, t);
-	file(c, t, at_us);
+	/* File under the earliest pending deadline, not just this one: a TCB
+	 * that is not filed (run_slot() unfiles it before firing) may still
+	 * have an earlier timer armed, e.g. the idle timer re-arming itself
+	 * 30 s ahead while an RTO is pending would otherwise hide that RTO
+	 * until the idle slot, and RFC 6298 5.1 wants the retransmission
+	 * timer running whenever data is outstanding. */
+	file(c, t, earliest(t));
 }
 
 void timer_cancel(struct tcb *t, enum tcb_timer which)
