@@ -25,6 +25,9 @@
 #include "sha256.h"
 
 #define HDR_MAX 16384
+/* peak_gbps: (time, bytes) samples at least 1 ms apart, of which only the
+ * last second or so is kept: fewer than 1100 at any time */
+#define RATE_SAMPLES 2048
 
 struct dl {
 	mctx_t mctx;
@@ -43,8 +46,11 @@ struct dl {
 	unsigned long long bytes;
 	struct sha256 hash;
 	FILE *out;
-	double t0, win_start, peak;
-	unsigned long long win_bytes;
+	double t0, peak;
+	/* ring of rate samples for peak_gbps, oldest at s_first */
+	double s_t[RATE_SAMPLES];
+	unsigned long long s_b[RATE_SAMPLES];
+	unsigned s_first, s_count;
 };
 
 static void usage(void)
@@ -69,17 +75,44 @@ static bool parse_url(struct dl *d, const char *url)
 	return app_parse_addr(addr, &d->addr);
 }
 
-static void meter(struct dl *d, size_t n)
+/*
+ * peak_gbps, the thesis' metric (3.3: "the highest throughput achieved in a
+ * 1s time window"): a sliding window. Each sample is (time, body bytes so
+ * far); the rate is taken between the newest sample and the newest one at
+ * least 1 s older (the span is 1 s plus at most one gap between samples, so
+ * a stall inside it lowers it, as it should). Tumbling windows, as before,
+ * stretched over stalls and never counted the last, partial one, so
+ * peak_gbps could come out below the average ("gbps").
+ */
+static void meter(struct dl *d, bool force)
 {
 	double now = app_now();
+	unsigned last;
 
-	d->win_bytes += n;
-	if (now - d->win_start >= 1.0) {
-		double g = (double)d->win_bytes * 8 / (now - d->win_start) / 1e9;
+	if (d->s_count) {
+		last = (d->s_first + d->s_count - 1) % RATE_SAMPLES;
+		if (!force && now - d->s_t[last] < 1e-3)
+			return;
+	}
+	if (d->s_count == RATE_SAMPLES) { /* cannot happen (see RATE_SAMPLES) */
+		d->s_first = (d->s_first + 1) % RATE_SAMPLES;
+		d->s_count--;
+	}
+	last = (d->s_first + d->s_count) % RATE_SAMPLES;
+	d->s_t[last] = now;
+	d->s_b[last] = d->bytes;
+	d->s_count++;
+	/* drop the oldest while the next one is still >= 1 s old */
+	while (d->s_count >= 2 &&
+	       now - d->s_t[(d->s_first + 1) % RATE_SAMPLES] >= 1.0) {
+		d->s_first = (d->s_first + 1) % RATE_SAMPLES;
+		d->s_count--;
+	}
+	double span = now - d->s_t[d->s_first];
+	if (span >= 1.0) {
+		double g = (double)(d->bytes - d->s_b[d->s_first]) * 8 / span / 1e9;
 		if (g > d->peak)
 			d->peak = g;
-		d->win_start = now;
-		d->win_bytes = 0;
 	}
 }
 
@@ -91,7 +124,7 @@ static void body(struct dl *d, const char *p, size_t n)
 		app_die("zc_wget", "cannot write the output file");
 	d->got += (long long)n;
 	d->bytes += n;
-	meter(d, n);
+	meter(d, false);
 }
 
 /* Feeds received bytes; returns true when the current response is done. */
@@ -210,7 +243,8 @@ int main(int argc, char **argv)
 	if (mtcp_connect(d.mctx, d.sock, (struct sockaddr *)&d.addr, sizeof(d.addr)))
 		app_die("zc_wget", "connect %s: %s", d.host, strerror(errno));
 	sha256_init(&d.hash);
-	d.t0 = d.win_start = app_now();
+	d.t0 = app_now();
+	meter(&d, true);
 	for (int r = 0; r < requests; r++) {
 		bool done = false;
 		request(&d, r == requests - 1);
@@ -227,6 +261,7 @@ int main(int argc, char **argv)
 		if (d.status != 200)
 			app_die("zc_wget", "HTTP status %d", d.status);
 	}
+	meter(&d, true); /* the last window ends with the last byte */
 	double secs = app_now() - d.t0;
 	char hex[65] = "";
 	if (!d.nohash)
