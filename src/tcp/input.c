@@ -545,10 +545,27 @@ static void record_ts(struct core *c, struct tcb *t, const struct seg *s)
 	}
 }
 
+/* RFC 9293 figure 7, line 6 (simultaneous open): in SYN-RECEIVED the
+ * peer's SYN,ACK repeats the SYN we already took. Only that SYN is old
+ * ("only the new parts are processed", 3.10.7.4): drop it and let the ACK
+ * complete the handshake. Left whole, it failed the window test and got
+ * our SYN,ACK again; two such stacks bounced SYN,ACKs until the retries
+ * ran out. */
+static void trim_repeated_syn(struct tcb *t, struct seg *s)
+{
+	if (tcb_state(t) == TCPS_SYN_RCVD &&
+	    (s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == (TCP_FLAG_SYN | TCP_FLAG_ACK) &&
+	    s->seq == t->irs) {
+		s->flags &= (uint8_t)~TCP_FLAG_SYN;
+		s->seq++;
+	}
+}
+
 static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s)
 {
 	if (paws_rejects(c, t, s))
 		return;
+	trim_repeated_syn(t, s);
 	if (!acceptable(t, s)) {
 		bool zero_wnd_probe = s->seq == t->rcv_nxt && s->len > 0;
 		if (!zero_wnd_probe) {
