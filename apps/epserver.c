@@ -276,6 +276,8 @@ static void *run(void *arg)
 		}
 	}
 	mtcp_close(w->mctx, w->ls);
+	free(w->conns);
+	w->conns = NULL;
 	return NULL;
 }
 

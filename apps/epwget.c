@@ -306,6 +306,10 @@ static void *run(void *arg)
 		for (int i = 0; i < n; i++)
 			handle(w, evs[i].data.sockid, evs[i].events);
 	}
+	if (w->out)
+		fclose(w->out);
+	free(w->conns);
+	w->conns = NULL;
 	return NULL;
 }
 

@@ -271,5 +271,7 @@ int main(int argc, char **argv)
 	if (k.out)
 		fclose(k.out);
 	mtcp_destroy();
+	free(k.conns);
+	free(k.by_sock);
 	return 0;
 }

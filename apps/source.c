@@ -256,5 +256,10 @@ int main(int argc, char **argv)
 	if (ls >= 0)
 		mtcp_close(k.mctx, ls);
 	mtcp_destroy();
+	for (int i = 0; i < k.opened; i++)
+		if (k.conns[i].in)
+			fclose(k.conns[i].in);
+	free(k.conns);
+	free(k.by_sock);
 	return 0;
 }
