@@ -43,12 +43,13 @@
 #include <rte_ring.h>
 
 #include "check.h"
+#include "mtcp_zc.h"
 #include "common/seq.h"
 #include "stack_harness.h"
 #include "tcp/flow.h"
 #include "tcp/tcp.h"
 
-#define N_CONNS 4       /* three established + the listener's new peers */
+#define N_CONNS 6       /* see setup() */
 #define MAX_SOCKS 16
 #define MAX_ADVANCE_US (300ull * 1000000) /* clock budget per input */
 
@@ -70,7 +71,7 @@ static uint16_t u16(struct in *in)
 static struct h_conn conns[N_CONNS];
 static int socks[MAX_SOCKS];
 static int n_socks;
-static int listener;
+static int listener, zc_listener;
 static uint64_t advanced;
 static uint8_t payload[4096];
 
@@ -133,6 +134,59 @@ static void setup(struct h_stack *h)
 	/* 3: a peer the listener has not seen */
 	conns[3] = h_conn_default(80);
 	conns[3].pport = 40000;
+	/* 4: zero-copy receive (thesis ch. 3) on a second listener; unread */
+	zc_listener = h_listen(h, 81, 8);
+	CHECK(mtcp_zc_enable(h->mctx, zc_listener) == 0);
+	conns[4] = h_conn_default(81);
+	conns[4].pport = 50004;
+	add_sock(h_passive_open(h, zc_listener, &conns[4]));
+	h_peer_send(h, &conns[4], data, sizeof(data));
+	drain_tx(h);
+	/* 5: where the application connects to (op 6, what 9) */
+	conns[5] = h_conn_default(0);
+	conns[5].pport = 9000;
+}
+
+/* Reads zero-copy fragments and frees them, or forwards some of them to
+ * another connection first (thesis ch. 3 and 5). */
+static void zc_read(struct h_stack *h, struct in *in, int s, bool forward)
+{
+	struct stream_fragment_content frags[8];
+	int n = mtcp_zc_read_fragments(h->mctx, s, frags, 1 + u8(in) % 8);
+
+	if (n <= 0)
+		return;
+	if (forward && n_socks > 1) {
+		int to = socks[u8(in) % n_socks];
+		if (to != s)
+			mtcp_zc_forward(s, to, 1 + u8(in) % n);
+	}
+	int left = h->c->socks[s].zc_out;
+	if (left > 0)
+		CHECK(mtcp_zc_free_fragments(h->mctx, s, left) == 0);
+}
+
+static void app_connect(struct h_stack *h)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(conns[5].pport),
+				.sin_addr = {.s_addr = htonl(H_PEER_IP(0))}};
+	int s;
+
+	if (n_socks >= MAX_SOCKS)
+		return;
+	s = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (s < 0)
+		return;
+	if (mtcp_connect(h->mctx, s, (struct sockaddr *)&a, sizeof(a)) < 0 &&
+	    errno != EINPROGRESS) {
+		mtcp_close(h->mctx, s);
+		return;
+	}
+	add_sock(s);
+	h_run(h);
+	struct tcb *t = h_tcb(h, s);
+	if (t)
+		conns[5].lport = rte_be_to_cpu_16(t->lport);
 }
 
 static struct tcb *live_tcb(struct h_stack *h, const struct h_conn *k)
@@ -266,7 +320,7 @@ static void op_app(struct h_stack *h, struct in *in, uint8_t op)
 	uint8_t what = u8(in);
 	char buf[4096];
 
-	switch (what % 7) {
+	switch (what % 10) {
 	case 0:
 		if (s >= 0)
 			while (mtcp_read(h->mctx, s, buf, sizeof(buf)) > 0)
@@ -283,7 +337,7 @@ static void op_app(struct h_stack *h, struct in *in, uint8_t op)
 	case 3:
 	case 4:
 		if (s >= 0) {
-			if (what % 7 == 3)
+			if (what % 10 == 3)
 				mtcp_close(h->mctx, s);
 			else
 				mtcp_abort(h->mctx, s);
@@ -292,8 +346,16 @@ static void op_app(struct h_stack *h, struct in *in, uint8_t op)
 			socks[idx] = socks[n_socks];
 		}
 		break;
+	case 7:
+	case 8:
+		if (s >= 0)
+			zc_read(h, in, s, what % 10 == 8);
+		break;
+	case 9:
+		app_connect(h);
+		break;
 	case 5: {
-		int a = mtcp_accept(h->mctx, listener, NULL, NULL);
+		int a = mtcp_accept(h->mctx, (what & 0x80) ? zc_listener : listener, NULL, NULL);
 		if (a >= 0) {
 			mtcp_setsock_nonblock(h->mctx, a);
 			if (n_socks < MAX_SOCKS)
@@ -303,7 +365,7 @@ static void op_app(struct h_stack *h, struct in *in, uint8_t op)
 		}
 		break;
 	}
-	default: {
+	case 6: {
 		int v = 1;
 		if (s >= 0)
 			mtcp_setsockopt(h->mctx, s, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
@@ -333,8 +395,7 @@ static void teardown(struct h_stack *h)
 	for (int i = 0; i < n_socks; i++)
 		mtcp_close(h->mctx, socks[i]);
 	mtcp_close(h->mctx, listener);
-	while (mtcp_accept(h->mctx, listener, NULL, NULL) >= 0)
-		;
+	mtcp_close(h->mctx, zc_listener);
 	run(h);
 	h->now += 1000;
 	run(h);

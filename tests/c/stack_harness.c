@@ -157,6 +157,7 @@ struct h_stack *h_open(void)
 	h->c->next_ephemeral = EPHEMERAL_START;
 	arp_fini();
 	CHECK(arp_init(&aatcp_g) == 0);
+	aatcp_tls_core = h->c; /* the calls that take the thread's context */
 	h->epid = mtcp_epoll_create(h->mctx, 64);
 	CHECK(h->epid >= 0);
 	return h;
