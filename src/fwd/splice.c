@@ -79,9 +79,27 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
 	if (tcb_state(from) != TCPS_SYN_SENT && tcb_state(to) == TCPS_CLOSED &&
 	    from->mss && to->our_mss > from->mss)
 		to->our_mss = from->mss;
-	/* Data that arrived before the splice goes first, in order. */
-	for (struct zc_node *x = from->zc.head; x && x != from->zc.tail; x = x->next)
+	/* Data that arrived before the splice goes first, in order. From the
+	 * oldest node still kept (zc.reclaim), not from zc.head: with an
+	 * application-aware module the parser consumes nodes as it parses them
+	 * (aa_stream.c), so a request that arrived between accept and this
+	 * splice sits before the head, and starting at the head lost it (the
+	 * HTTP-inspecting proxy then never sent the request to the backend:
+	 * tests/e2e/test_proxy_e2e.py, test_http_inspection_*). Nothing was
+	 * forwarded before, so every byte the stream still has goes. */
+	uint64_t walked = 0;
+	for (struct zc_node *x = from->zc.reclaim; x && x != from->zc.tail; x = x->next) {
 		splice_node(c, from, x);
+		walked += x->len;
+	}
+	/* A node already given back to its pool (consumed and held by nobody)
+	 * cannot be forwarded any more: reset rather than forward a stream with
+	 * a hole in it. */
+	if (from->rcv_mode == RCV_ZC && walked < from->zc.in_bytes) {
+		LOG_WARN("splice: %llu bytes received before the splice are gone",
+			 (unsigned long long)(from->zc.in_bytes - walked));
+		return -EIO;
+	}
 	rcv_hook_deliver(from);
 	splice_after_input(c, from);
 	tcp_want_output(c, to);
