@@ -356,6 +356,26 @@ static void output_data(struct core *c, struct tcb *t)
 	}
 }
 
+void tcp_send_override(struct core *c, struct tcb *t)
+{
+	uint32_t end = snd_end(t);
+	uint32_t avail = seq_lt(t->snd_nxt, end) ? end - t->snd_nxt : 0;
+	uint32_t len = send_window(t);
+
+	if (!can_send_data(tcb_state(t)))
+		return;
+	len = len < avail ? len : avail;
+	len = len < t->mss ? len : t->mss;
+	if (!len)
+		return;
+	uint32_t sent = send_data(c, t, t->snd_nxt, len, seq_lt(t->snd_nxt, t->snd_max));
+	t->snd_nxt += sent;
+	if (seq_gt(t->snd_nxt, t->snd_max))
+		t->snd_max = t->snd_nxt;
+	if (sent && !t->timer_at[TT_RTO])
+		timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
+}
+
 static void output_fin(struct core *c, struct tcb *t)
 {
 	uint32_t end = snd_end(t);
@@ -391,8 +411,11 @@ void tcp_output(struct core *c, struct tcb *t)
 		output_data(c, t);
 		output_fin(c, t);
 	}
-	/* Nothing in flight, data waiting, window closed: probe it open. */
-	if (t->snd_wnd == 0 && seq_lt(t->snd_una, snd_end(t)) && t->snd_nxt == t->snd_una &&
+	/* Nothing in flight, data waiting, nothing sent: the peer's window is
+	 * closed (probe it open) or too small for sender SWS avoidance (the
+	 * same timer is then the override timeout, RFC 9293 3.8.6.2.1).
+	 * Without it a small window that never changes stalls us for good. */
+	if (seq_lt(t->snd_una, snd_end(t)) && t->snd_nxt == t->snd_una &&
 	    !t->timer_at[TT_PERSIST])
 		timer_arm(c, t, TT_PERSIST, c->now_us + rtt_rto(t));
 	if (t->ack_now || t->unacked_segs >= 2)

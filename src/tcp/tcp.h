@@ -87,6 +87,10 @@ void tcp_send_rst_reply(struct core *c, struct port *p, const struct rte_ether_a
 void tcp_retransmit(struct core *c, struct tcb *t);
 /* Zero-window probe (RFC 9293 3.8.6.1). */
 void tcp_send_probe(struct core *c, struct tcb *t);
+/* The override timeout of sender SWS avoidance (RFC 9293 3.8.6.2.1): the
+ * peer's window is open but too small to be worth a segment by the usual
+ * rule; send what fits anyway. */
+void tcp_send_override(struct core *c, struct tcb *t);
 /* Window to advertise now (bytes, before scaling), never shrinking the
  * right edge already offered. */
 uint32_t tcp_rcv_window(struct core *c, struct tcb *t);

@@ -51,8 +51,12 @@ static void persist(struct core *c, struct tcb *t)
 {
 	uint64_t next;
 
-	if (t->snd_wnd || !seq_lt(t->snd_una, snd_end(t)))
+	if (!seq_lt(t->snd_una, snd_end(t)) || t->snd_nxt != t->snd_una)
 		return;
+	if (t->snd_wnd) {
+		tcp_send_override(c, t); /* open, but below the SWS threshold */
+		return;
+	}
 	tcp_send_probe(c, t);
 	if (t->rto_backoff < 16)
 		t->rto_backoff++;

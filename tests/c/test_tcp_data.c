@@ -348,6 +348,45 @@ static void test_persist(void)
 	finish(h, &k, ls);
 }
 
+/* The peer's window shrinks to less than a segment (and less than half
+ * the largest it offered) with nothing in flight: sender SWS avoidance
+ * holds the data, but not forever: the override timeout (RFC 9293
+ * 3.8.6.2.1, RFC 1122 4.2.3.4) sends what fits when the persist timer
+ * fires. */
+static void test_small_window_override(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	static uint8_t out[1000];
+	struct h_pkt p;
+
+	fill(out, 0, sizeof(out));
+	k.win = 1; /* << 7: 128 bytes, the largest offered was 8 MiB */
+	h_peer_ack(h, &k);
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, sizeof(out)) == sizeof(out));
+	h_run(h);
+	h_expect_none(h); /* SWS avoidance: no 128-byte runt at once */
+	struct tcb *t = h_tcb(h, k.sock);
+	CHECK_MSG(t->timer_at[TT_PERSIST] != 0, "nothing in flight, nothing sent, no timer");
+	uint64_t at = t->timer_at[TT_PERSIST];
+	CHECK_EQ_U64(h_run_timer(h, 10000000), at);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, k.snd_nxt, 128);
+	CHECK(memcmp(p.payload, out, 128) == 0);
+	h_conn_absorb(&k, &p);
+	/* the window opens: the rest goes */
+	k.win = 65535;
+	h_peer_ack(h, &k);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A | P, k.rcv_nxt, k.snd_nxt, 1000 - 128);
+	CHECK(memcmp(p.payload, out + 128, 1000 - 128) == 0);
+	h_conn_absorb(&k, &p);
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	finish(h, &k, ls);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -358,6 +397,7 @@ int main(int argc, char **argv)
 	test_out_of_order();
 	test_receive_window_zero();
 	test_persist();
+	test_small_window_override();
 	h_global_fini();
 	return test_done();
 }
