@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "check.h"
 #include "stack_harness.h"
 #include "tcp/rcvbuf.h"
@@ -387,6 +389,67 @@ static void test_small_window_override(void)
 	finish(h, &k, ls);
 }
 
+/* SO_RCVBUF of 256 KiB: window scale 3 offered (RFC 7323 2.3: the
+ * smallest shift that spans the buffer), the SYN's window unscaled, then
+ * the whole buffer opened and usable without the application reading;
+ * for a passive and an active open. */
+static void big_window(bool active)
+{
+	struct h_stack *h = h_open();
+	struct h_conn k = h_conn_default(80);
+	int v = 256 * 1024, ls = -1;
+	static uint8_t seg[1448];
+	struct h_pkt p;
+
+	if (active) {
+		/* h_active_open makes its own socket: set the default instead */
+		int old = h_conf()->rcvbuf;
+		h_conf()->rcvbuf = v;
+		k.pport = 8080;
+		h_active_open(h, &k);
+		h_conf()->rcvbuf = old;
+	} else {
+		ls = h_listen(h, 80, 4);
+		/* the listener's buffer sizes pass to what it accepts */
+		CHECK(mtcp_close(h->mctx, ls) == 0);
+		h_run(h);
+		ls = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		CHECK(mtcp_setsockopt(h->mctx, ls, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) == 0);
+		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
+		CHECK(mtcp_bind(h->mctx, ls, (struct sockaddr *)&a, sizeof(a)) == 0);
+		CHECK(mtcp_listen(h->mctx, ls, 4) == 0);
+		h_run(h);
+		h_passive_open(h, ls, &k);
+	}
+	CHECK_EQ_U64(k.stack_ws, 3);
+	CHECK_EQ_U64(h_tcb(h, k.sock)->rcv_wscale, 3);
+	/* the first ACK opens the whole buffer */
+	h_peer_send(h, &k, seg, 1448);
+	h_peer_send(h, &k, seg, 1448);
+	h_recv_tcp(h, &p);
+	CHECK_MSG(((uint32_t)p.win << 3) >= (uint32_t)v - 2 * 1448, "window %u", p.win << 3);
+	uint32_t edge = p.ack + ((uint32_t)p.win << 3);
+	uint64_t full = h_drops(h, DROP_tcp_rcv_full) + h_drops(h, DROP_tcp_out_of_window);
+	while (k.snd_nxt + 1448 <= edge) {
+		h_peer_send(h, &k, seg, 1448);
+		h_drain(h);
+	}
+	CHECK_EQ_U64(h_drops(h, DROP_tcp_rcv_full) + h_drops(h, DROP_tcp_out_of_window), full);
+	CHECK(rcvbuf_held(h_tcb(h, k.sock)->rb) > 200 * 1024);
+	CHECK(mtcp_abort(h->mctx, k.sock) == 0);
+	if (ls >= 0)
+		CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_drain(h);
+	h_close(h);
+}
+
+static void test_big_window(void)
+{
+	big_window(false);
+	big_window(true);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -398,6 +461,7 @@ int main(int argc, char **argv)
 	test_receive_window_zero();
 	test_persist();
 	test_small_window_override();
+	test_big_window();
 	h_global_fini();
 	return test_done();
 }
