@@ -454,5 +454,10 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	mtcp_close(px.mctx, px.ls);
 	mtcp_destroy();
+	/* every connection ended (or mtcp_destroy reset it): nothing else
+	 * holds a buffer (LeakSanitizer, tests/e2e/test_proxy_e2e.py) */
+	for (int i = 0; i < px.n_sides; i++)
+		free(px.sides[i].buf);
+	free(px.sides);
 	return 0;
 }
