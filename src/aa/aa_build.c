@@ -135,18 +135,23 @@ void aa_open_field_node_end(struct aa_parse *p, const char *node_end)
 		materialise(p, p->open_start, node_end, p->node);
 }
 
-void aa_field_begin(struct aa_parse *p, unsigned slot, const char *at)
+static void close_field(struct aa_parse *p);
+
+/* Prepares slot for a new field starting at `at`; NULL if the stream
+ * failed (or the module misbehaved and made it fail). */
+static struct stream_field **slot_for(struct aa_parse *p, unsigned slot,
+				      const char *at)
 {
 	struct aa_stream *as = p->as;
 	struct stream_field **slots;
 
 	if (p->failed || p->paused) /* paused: the module must return */
-		return;
+		return NULL;
 	if (p->open_slot) /* module bug: fields do not nest */
 		aa_field_end(p, at);
 	if (slot >= as->layout.field_slots) {
 		aa_fail(p, AA_ERR_MODULE, "field slot out of range", at);
-		return;
+		return NULL;
 	}
 	slots = aa_slots(as, p->rec);
 	if (slots[slot]) /* a module may overwrite a field */
@@ -154,13 +159,38 @@ void aa_field_begin(struct aa_parse *p, unsigned slot, const char *at)
 	slots[slot] = NULL;
 	if (slot + 1 > p->rec->nfields)
 		p->rec->nfields = (uint16_t)(slot + 1);
-	p->open_slot = &slots[slot];
-	p->open_last = NULL;
-	p->open_start = at;
 	if (!p->rec_offset_set) {
 		p->rec->offset = aa_offset(p, at);
 		p->rec_offset_set = true;
 	}
+	return &slots[slot];
+}
+
+void aa_field_begin(struct aa_parse *p, unsigned slot, const char *at)
+{
+	struct stream_field **s = slot_for(p, slot, at);
+
+	if (!s)
+		return;
+	p->open_slot = s;
+	p->open_last = NULL;
+	p->open_start = at;
+}
+
+void aa_field_set(struct aa_parse *p, unsigned slot, const char *start,
+		  const char *end)
+{
+	struct stream_field **s = slot_for(p, slot, start);
+
+	if (!s)
+		return;
+	p->open_slot = s;
+	p->open_last = NULL;
+	if (!p->node) { /* finish(): an empty field at the end */
+		start = end = end_of_stream;
+	}
+	if (materialise(p, start, end, p->node))
+		close_field(p);
 }
 
 static void close_field(struct aa_parse *p)

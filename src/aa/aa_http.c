@@ -106,6 +106,7 @@ static size_t http_parse(struct aa_parse *p, void *state, const char *data,
 			return (size_t)(c - data);
 		}
 	}
+	http_field_flush(p, s);
 	return len;
 }
 

@@ -311,7 +311,7 @@ static const char *hdr_start(struct aa_parse *p, struct http_state *s,
 			     "more header fields than configured", c);
 		return c;
 	}
-	aa_field_begin(p, HTTP_SLOT_NAME(s->nhdr), c);
+	http_field_start(s, HTTP_SLOT_NAME(s->nhdr), c);
 	s->st = HS_HDR_NAME;
 	return c + 1;
 }
@@ -327,7 +327,7 @@ static const char *hdr_name(struct aa_parse *p, struct http_state *s,
 		aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid header name", c);
 		return c;
 	}
-	aa_field_end(p, c);
+	http_field_stop(p, s, c, 0);
 	s->st = HS_HDR_OWS;
 	return c + 1;
 }
@@ -356,8 +356,7 @@ static const char *hdr_ows(struct aa_parse *p, struct http_state *s,
 	if (c == end)
 		return c;
 	if (is((uint8_t)*c, HC_EOL)) { /* empty value */
-		aa_field_begin(p, HTTP_SLOT_VALUE(s->nhdr), c);
-		aa_field_end(p, c);
+		aa_field_set(p, HTTP_SLOT_VALUE(s->nhdr), c, c);
 		return value_end(p, s, c);
 	}
 	if (!is((uint8_t)*c, HC_VCHAR)) {
@@ -365,7 +364,7 @@ static const char *hdr_ows(struct aa_parse *p, struct http_state *s,
 			     "control character in a header value", c);
 		return c;
 	}
-	aa_field_begin(p, HTTP_SLOT_VALUE(s->nhdr), c);
+	http_field_start(s, HTTP_SLOT_VALUE(s->nhdr), c);
 	s->ws_run = 0;
 	s->st = HS_HDR_VALUE;
 	return c + 1;
@@ -376,15 +375,24 @@ static const char *hdr_value(struct aa_parse *p, struct http_state *s,
 {
 	uint32_t ws = s->ws_run;
 
-	for (; c < end; c++) {
-		uint8_t k = aa_http_cls[(uint8_t)*c];
+	while (c < end) {
+		const char *n = aa_http_scan_vchar(c, end); /* 16 at a time */
+		uint8_t k;
 
-		if (k & HC_VCHAR)
+		if (n != c) {
+			ws = 0;
+			c = n;
+			if (c == end)
+				break;
+		}
+		k = aa_http_cls[(uint8_t)*c];
+		if (k & HC_VCHAR) /* obs-text */
 			ws = 0;
 		else if (k & HC_WS)
 			ws++;
 		else
 			break;
+		c++;
 	}
 	s->ws_run = ws;
 	if (c == end)
@@ -395,12 +403,12 @@ static const char *hdr_value(struct aa_parse *p, struct http_state *s,
 		return c;
 	}
 	/* trailing OWS is not part of the value, wherever it lies */
-	aa_field_end_back(p, c, ws);
+	http_field_stop(p, s, c, ws);
 	return value_end(p, s, c);
 }
 
-const char *aa_http_fields_step(struct aa_parse *p, struct http_state *s,
-				const char *c, const char *end)
+static const char *fields_one(struct aa_parse *p, struct http_state *s,
+			      const char *c, const char *end)
 {
 	switch (s->st) {
 	case HS_HDR_START:
@@ -421,4 +429,16 @@ const char *aa_http_fields_step(struct aa_parse *p, struct http_state *s,
 	default:
 		return end;
 	}
+}
+
+/* Runs the header states back to back (a header line goes through four
+ * of them) until the chunk ends, the section ends, or parse() must stop. */
+const char *aa_http_fields_step(struct aa_parse *p, struct http_state *s,
+				const char *c, const char *end)
+{
+	do {
+		c = fields_one(p, s, c, end);
+	} while (c < end && !s->stop && s->st >= HS_HDR_START &&
+		 s->st <= HS_HDR_END_LF);
+	return c;
 }

@@ -98,7 +98,47 @@ struct http_state {
 	uint64_t content_length;
 	uint64_t remaining;           /* body or chunk bytes left */
 	uint64_t body_off;
+	/* a field that began in the current chunk and is not handed to the
+	 * runtime yet: most fields end in the packet they begin in, and then
+	 * one aa_field_set() does (http_field_start/stop) */
+	const char *fstart;
+	unsigned pslot;
+	bool pending;
 };
+
+static inline void http_field_start(struct http_state *s, unsigned slot,
+				    const char *at)
+{
+	s->fstart = at;
+	s->pslot = slot;
+	s->pending = true;
+}
+
+/* The field ends before at - back (back <= at - start when pending). */
+static inline void http_field_stop(struct aa_parse *p, struct http_state *s,
+				   const char *at, size_t back)
+{
+	if (s->pending) {
+		aa_field_set(p, s->pslot, s->fstart, at - back);
+		s->pending = false;
+	} else {
+		aa_field_end_back(p, at, back);
+	}
+}
+
+/* The chunk ends: a pending field continues in the next one. */
+static inline void http_field_flush(struct aa_parse *p, struct http_state *s)
+{
+	if (s->pending) {
+		aa_field_begin(p, s->pslot, s->fstart);
+		s->pending = false;
+	}
+}
+
+/* First byte in [c, end) that is not a VCHAR (SP, HT, CR, LF, CTL, DEL or
+ * obs-text), 16 bytes at a time where SSE2 is there (header values and
+ * request targets are long). */
+const char *aa_http_scan_vchar(const char *c, const char *end);
 
 /* Each step parses from c (< end) in its state group and returns the new
  * position; it sets s->stop when parse() must return that position now. */

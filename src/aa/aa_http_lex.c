@@ -5,6 +5,34 @@
  */
 #include "aa/aa_http_internal.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+const char *aa_http_scan_vchar(const char *c, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i lo = _mm_set1_epi8(0x21), del = _mm_set1_epi8(0x7f);
+
+	/* signed compare: bytes >= 0x80 count as "< 0x21" and stop the
+	 * vector loop; the scalar loop below accepts them (obs-text) */
+	while (end - c >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
+		__m128i bad = _mm_or_si128(_mm_cmplt_epi8(v, lo),
+					   _mm_cmpeq_epi8(v, del));
+		int m = _mm_movemask_epi8(bad);
+
+		if (m)
+			return c + __builtin_ctz((unsigned)m);
+		c += 16;
+	}
+#endif
+	while (c < end && (aa_http_cls[(uint8_t)*c] & HC_VCHAR) &&
+	       (uint8_t)*c < 0x80)
+		c++;
+	return c;
+}
+
 const uint8_t aa_http_cls[256] = {
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x08, 0x00, 0x00, 0x08, 0x00, 0x00, /* 0x00 */
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* 0x10 */

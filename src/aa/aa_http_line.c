@@ -73,7 +73,7 @@ static const char *start(struct aa_parse *p, struct http_state *s,
 		aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid request method", c);
 		return end;
 	}
-	aa_field_begin(p, HTTP_SLOT_LINE0, c);
+	http_field_start(s, HTTP_SLOT_LINE0, c);
 	s->vpos = 0;
 	s->st = s->response ? HS_RES_VERSION : HS_REQ_METHOD;
 	return c;
@@ -91,7 +91,7 @@ static const char *res_version(struct aa_parse *p, struct http_state *s,
 		aa_http_fail(p, s, AA_ERR_SYNTAX, "no space after the version", c);
 		return end;
 	}
-	aa_field_end(p, c);
+	http_field_stop(p, s, c, 0);
 	s->st = HS_RES_STATUS;
 	s->ndig = 0;
 	s->status = 0;
@@ -108,7 +108,7 @@ static const char *res_status(struct aa_parse *p, struct http_state *s,
 			return end;
 		}
 		if (s->ndig++ == 0)
-			aa_field_begin(p, HTTP_SLOT_LINE0 + 1, c);
+			http_field_start(s, HTTP_SLOT_LINE0 + 1, c);
 		s->status = (uint16_t)(s->status * 10 + (*c - '0'));
 	}
 	if (c == end)
@@ -117,14 +117,13 @@ static const char *res_status(struct aa_parse *p, struct http_state *s,
 		aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid status code", c);
 		return end;
 	}
-	aa_field_end(p, c);
+	http_field_stop(p, s, c, 0);
 	if (*c == ' ') {
 		aa_http_line_done(s, HS_RES_REASON);
 		return c + 1;
 	}
 	/* "HTTP/1.1 200" CRLF: an empty reason phrase */
-	aa_field_begin(p, HTTP_SLOT_LINE0 + 2, c);
-	aa_field_end(p, c);
+	aa_field_set(p, HTTP_SLOT_LINE0 + 2, c, c);
 	return line_end(s, c, HS_HDR_START);
 }
 
@@ -132,7 +131,7 @@ static const char *res_reason(struct aa_parse *p, struct http_state *s,
 			      const char *c, const char *end)
 {
 	if (!s->begun) {
-		aa_field_begin(p, HTTP_SLOT_LINE0 + 2, c);
+		http_field_start(s, HTTP_SLOT_LINE0 + 2, c);
 		s->begun = true;
 	}
 	while (c < end && is((uint8_t)*c, HC_VCHAR | HC_WS))
@@ -144,7 +143,7 @@ static const char *res_reason(struct aa_parse *p, struct http_state *s,
 			     "control character in the reason phrase", c);
 		return end;
 	}
-	aa_field_end(p, c);
+	http_field_stop(p, s, c, 0);
 	return line_end(s, c, HS_HDR_START);
 }
 
@@ -181,7 +180,7 @@ static const char *req_method(struct aa_parse *p, struct http_state *s,
 		aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid request method", c);
 		return end;
 	}
-	aa_field_end(p, c);
+	http_field_stop(p, s, c, 0);
 	s->method = method_of(aa_field_last(p));
 	aa_http_line_done(s, HS_REQ_TARGET);
 	return c + 1;
@@ -196,11 +195,15 @@ static const char *req_target(struct aa_parse *p, struct http_state *s,
 				     "invalid request target", c);
 			return end;
 		}
-		aa_field_begin(p, HTTP_SLOT_LINE0 + 1, c);
+		http_field_start(s, HTTP_SLOT_LINE0 + 1, c);
 		s->begun = true;
 	}
-	while (c < end && is((uint8_t)*c, HC_VCHAR))
-		c++;
+	for (;;) { /* URLs are long: 16 bytes at a time */
+		c = aa_http_scan_vchar(c, end);
+		if (c == end || !is((uint8_t)*c, HC_VCHAR))
+			break;
+		c++; /* obs-text */
+	}
 	if (c == end)
 		return c;
 	if (*c != ' ') {
@@ -210,7 +213,7 @@ static const char *req_target(struct aa_parse *p, struct http_state *s,
 			     "invalid request target", c);
 		return end;
 	}
-	aa_field_end(p, c);
+	http_field_stop(p, s, c, 0);
 	aa_http_line_done(s, HS_REQ_VERSION);
 	s->vpos = 0;
 	return c + 1;
@@ -220,7 +223,7 @@ static const char *req_version(struct aa_parse *p, struct http_state *s,
 			       const char *c, const char *end)
 {
 	if (!s->begun) {
-		aa_field_begin(p, HTTP_SLOT_LINE0 + 2, c);
+		http_field_start(s, HTTP_SLOT_LINE0 + 2, c);
 		s->begun = true;
 	}
 	c = version(p, s, c, end);
@@ -231,7 +234,7 @@ static const char *req_version(struct aa_parse *p, struct http_state *s,
 			     c);
 		return end;
 	}
-	aa_field_end(p, c);
+	http_field_stop(p, s, c, 0);
 	return line_end(s, c, HS_HDR_START);
 }
 

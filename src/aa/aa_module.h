@@ -23,6 +23,9 @@
  *   aa_field_end_back(p, at, k)   same, minus the last k bytes before at
  *                                 (which may lie in earlier chunks), e.g. a
  *                                 delimiter or trailing whitespace
+ *   aa_field_set(p, slot, s, e)   a whole field [s, e) of the current chunk
+ *                                 in one call (the common case: begin and
+ *                                 end in the same packet)
  *   aa_record_end(p, type, at)    the record in progress is complete; its
  *                                 last byte is before `at`; it becomes
  *                                 visible to the application
@@ -117,6 +120,8 @@ struct aa_module {
 void aa_field_begin(struct aa_parse *p, unsigned slot, const char *at);
 void aa_field_end(struct aa_parse *p, const char *at);
 void aa_field_end_back(struct aa_parse *p, const char *at, size_t back);
+void aa_field_set(struct aa_parse *p, unsigned slot, const char *start,
+		  const char *end);
 /* The field that aa_field_end() just closed (its full chain), or NULL. */
 struct stream_field *aa_field_last(struct aa_parse *p);
 bool aa_record_end(struct aa_parse *p, unsigned type, const char *at);
