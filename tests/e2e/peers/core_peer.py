@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Linux peers with behaviour nc cannot give, for tests/e2e/test_core_*.py.
+Runs with the system python3 on the lab's server/client hosts; every mode
+prints one JSON object on stdout when it is done, and "core_peer: listening"
+on stderr once a listening socket is ready.
+
+    core_peer.py send IP PORT BYTES [--seed S] [--rst-after N]
+        connect, send BYTES of seeded data (or only N bytes, then close with a
+        RST: SO_LINGER 0), then shut down writing and read to the end
+    core_peer.py timed-send IP PORT SECONDS
+        connect, send as fast as possible for SECONDS, logging bytes per 0.1 s
+        against time.monotonic() (system-wide: comparable across namespaces)
+    core_peer.py recv PORT [--rcvbuf B] [--pause S] [--rst-after N] [--send-back M]
+        accept one connection; optionally sleep S seconds before reading (the
+        window closes), read to the end (or RST after N bytes); with
+        --send-back, after the peer's FIN send M bytes back and wait until the
+        peer acknowledged all of them (SIOCOUTQ 0), then close
+    core_peer.py many IP PORT CONNS BYTES
+        open CONNS connections (all of them before any data), send BYTES of
+        distinct seeded data on each, shut each down, wait for each to close
+    core_peer.py synflood IP PORT SECONDS RATE SRC_NET
+        raw socket: SYNs at RATE per second to IP:PORT from random addresses
+        of SRC_NET and random ports (spoofed: nobody answers the SYN-ACKs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import ipaddress
+import json
+import random
+import resource
+import selectors
+import socket
+import struct
+import sys
+import termios
+import time
+
+CHUNK = 65536
+
+
+class Data:
+    """Seeded pseudo-random bytes, and the SHA-256 of what was produced."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.hash = hashlib.sha256()
+
+    def take(self, n: int) -> bytes:
+        b = self.rng.randbytes(n)
+        self.hash.update(b)
+        return b
+
+
+def out(obj: dict) -> None:
+    print(json.dumps(obj), flush=True)
+
+
+def rst_close(s: socket.socket) -> None:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+def read_all(s: socket.socket, h: hashlib._Hash, limit: int | None = None) -> tuple[int, str]:
+    """Read to EOF (or `limit` bytes); returns (bytes, error name or '')."""
+    n = 0
+    try:
+        while limit is None or n < limit:
+            b = s.recv(CHUNK if limit is None else min(CHUNK, limit - n))
+            if not b:
+                break
+            h.update(b)
+            n += len(b)
+    except OSError as e:
+        return n, type(e).__name__
+    return n, ""
+
+
+def listen(port: int, rcvbuf: int = 0) -> socket.socket:
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if rcvbuf:
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # inherited by accept
+    ls.bind(("0.0.0.0", port))
+    ls.listen(64)
+    print("core_peer: listening", file=sys.stderr, flush=True)
+    return ls
+
+
+def cmd_send(a: argparse.Namespace) -> None:
+    s = socket.create_connection((a.ip, a.port), timeout=120)
+    d = Data(a.seed)
+    want = a.bytes if a.rst_after is None else min(a.bytes, a.rst_after)
+    sent = 0
+    while sent < want:
+        sent += len(b := d.take(min(CHUNK, want - sent)))
+        s.sendall(b)
+    if a.rst_after is not None:
+        rst_close(s)
+        out({"sent": sent, "sha256": d.hash.hexdigest(), "rst": True})
+        return
+    s.shutdown(socket.SHUT_WR)
+    n, err = read_all(s, hashlib.sha256())
+    s.close()
+    out({"sent": sent, "sha256": d.hash.hexdigest(), "read": n, "error": err})
+
+
+def cmd_timed_send(a: argparse.Namespace) -> None:
+    s = socket.create_connection((a.ip, a.port), timeout=120)
+    buf = random.Random(7).randbytes(CHUNK)
+    h = hashlib.sha256()
+    t0 = time.monotonic()
+    print(f"core_peer: connected {t0:.6f}", file=sys.stderr, flush=True)
+    samples, sent, next_t = [[t0, 0]], 0, t0 + 0.1
+    while True:
+        now = time.monotonic()
+        if now >= next_t:
+            samples.append([now, sent])
+            next_t = now + 0.1
+            if now - t0 >= a.seconds:
+                break
+        s.sendall(buf)
+        h.update(buf)
+        sent += len(buf)
+    s.shutdown(socket.SHUT_WR)
+    _, err = read_all(s, hashlib.sha256())
+    s.close()
+    out({"sent": sent, "sha256": h.hexdigest(), "samples": samples, "error": err})
+
+
+def outq(s: socket.socket) -> int:
+    """Bytes sent but not acknowledged yet by the peer (plus unsent)."""
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
+def cmd_recv(a: argparse.Namespace) -> None:
+    ls = listen(a.port, a.rcvbuf)
+    s, _ = ls.accept()
+    s.settimeout(120)
+    if a.pause:
+        time.sleep(a.pause)  # the scenario itself: a reader that stops reading
+    h = hashlib.sha256()
+    n, err = read_all(s, h, a.rst_after)
+    res = {"received": n, "sha256": h.hexdigest(), "error": err}
+    if a.rst_after is not None:
+        rst_close(s)
+        res["rst"] = True
+    elif a.send_back:
+        d = Data(a.seed)
+        left = a.send_back
+        try:
+            while left:
+                b = d.take(min(CHUNK, left))
+                s.sendall(b)
+                left -= len(b)
+            deadline = time.monotonic() + 60
+            while outq(s) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            res.update(sent_back=a.send_back - left, unacked=outq(s),
+                       sent_back_sha256=d.hash.hexdigest())
+        except OSError as e:
+            res.update(sent_back=a.send_back - left, error=type(e).__name__)
+        s.close()
+    else:
+        s.close()
+    out(res)
+
+
+def cmd_many(a: argparse.Namespace) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, a.conns + 256)), hard))
+    socks = []
+    for _ in range(a.conns):
+        socks.append(socket.create_connection((a.ip, a.port), timeout=60))
+    hashes = []
+    for i, s in enumerate(socks):
+        d = Data(1000 + i)
+        s.sendall(d.take(a.bytes))
+        s.shutdown(socket.SHUT_WR)
+        hashes.append(d.hash.hexdigest())
+    # wait until the receiver closed each one (it read everything)
+    sel = selectors.DefaultSelector()
+    for s in socks:
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ)
+    left, errors, deadline = len(socks), 0, time.monotonic() + 120
+    while left and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=1):
+            s = key.fileobj
+            try:
+                if s.recv(CHUNK):
+                    continue
+            except OSError:
+                errors += 1
+            sel.unregister(s)
+            s.close()
+            left -= 1
+    out({"conns": len(socks), "sha256": hashes, "open_left": left, "errors": errors})
+
+
+def csum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def cmd_synflood(a: argparse.Namespace) -> None:
+    rng = random.Random(99)
+    net = ipaddress.IPv4Network(a.src_net)
+    dst = socket.inet_aton(a.ip)
+    avoid = {int(ipaddress.IPv4Address(x)) for x in a.avoid.split(",") if x}
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    t0 = time.monotonic()
+    print(f"core_peer: flooding {t0:.6f}", file=sys.stderr, flush=True)
+    sent, errors = 0, 0
+    lo, hi = int(net.network_address) + 1, int(net.broadcast_address) - 1
+    while True:
+        now = time.monotonic()
+        if now - t0 >= a.seconds:
+            break
+        due = int((now - t0) * a.rate)
+        if sent >= due:
+            time.sleep(0.001)
+            continue
+        for _ in range(min(64, due - sent)):
+            src_i = rng.randint(lo, hi)
+            if src_i in avoid:
+                continue
+            src = struct.pack("!I", src_i)
+            sport = rng.randint(1024, 65535)
+            seq = rng.getrandbits(32)
+            tcp = struct.pack("!HHIIBBHHH", sport, a.port, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
+            pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+            tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), rng.getrandbits(16), 0,
+                             64, socket.IPPROTO_TCP, 0, src, dst)
+            ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+            try:
+                s.sendto(ip + tcp, (a.ip, 0))
+                sent += 1
+            except OSError:
+                errors += 1
+                sent += 1
+    out({"syns": sent, "errors": errors, "start": t0, "end": time.monotonic()})
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="mode", required=True)
+    q = sub.add_parser("send")
+    q.add_argument("ip")
+    q.add_argument("port", type=int)
+    q.add_argument("bytes", type=int)
+    q.add_argument("--seed", type=int, default=1)
+    q.add_argument("--rst-after", type=int)
+    q.set_defaults(fn=cmd_send)
+    q = sub.add_parser("timed-send")
+    q.add_argument("ip")
+    q.add_argument("port", type=int)
+    q.add_argument("seconds", type=float)
+    q.set_defaults(fn=cmd_timed_send)
+    q = sub.add_parser("recv")
+    q.add_argument("port", type=int)
+    q.add_argument("--rcvbuf", type=int, default=0)
+    q.add_argument("--pause", type=float, default=0)
+    q.add_argument("--rst-after", type=int)
+    q.add_argument("--send-back", type=int, default=0)
+    q.add_argument("--seed", type=int, default=5)
+    q.set_defaults(fn=cmd_recv)
+    q = sub.add_parser("many")
+    q.add_argument("ip")
+    q.add_argument("port", type=int)
+    q.add_argument("conns", type=int)
+    q.add_argument("bytes", type=int)
+    q.set_defaults(fn=cmd_many)
+    q = sub.add_parser("synflood")
+    q.add_argument("ip")
+    q.add_argument("port", type=int)
+    q.add_argument("seconds", type=float)
+    q.add_argument("rate", type=float)
+    q.add_argument("src_net")
+    q.add_argument("--avoid", default="", help="addresses never used as sources")
+    q.set_defaults(fn=cmd_synflood)
+    a = p.parse_args()
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    main()
