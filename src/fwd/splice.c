@@ -162,6 +162,15 @@ uint32_t splice_window(struct core *c, struct tcb *from)
 	sp->alpha = 1.0 / (1.0 + 9.0 * (double)b / (double)sp->b0);
 	sp->wc = to->snd_wnd;
 	sp->ws = (uint32_t)(sp->alpha * (double)sp->wc);
+	/* Beyond the thesis: alpha only slows the sender down, it bounds b
+	 * only at an equilibrium that depends on w_c and the RTT (a slow
+	 * client with a large window let b reach ~5 b0 in the first 50 ms,
+	 * tests/e2e/test_proxy_e2e.py::test_slow_client_bounded_outlist).
+	 * Past SPLICE_BMAX_B0 * b0 nothing new is offered, so the list never
+	 * holds more than that plus one window already offered (<= rcvbuf;
+	 * the core never shrinks an offered window). */
+	if (b >= (uint64_t)SPLICE_BMAX_B0 * sp->b0)
+		sp->ws = 0;
 	sample(c, sp);
 	return sp->ws;
 }

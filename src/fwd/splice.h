@@ -8,7 +8,9 @@
  * where w_c is the window `to`'s peer advertises, b the bytes on `to`'s
  * outbound list and b0 the threshold (config `splice_b0`, ~1 MB): alpha is 1
  * with an empty list, 0.1 at b = b0, and tends to 0 beyond, so the sender
- * slows down before the list grows without bound (thesis equation 5.1).
+ * slows down before the list grows without bound (thesis equation 5.1);
+ * beyond the thesis, nothing new is offered while b >= SPLICE_BMAX_B0 * b0,
+ * so b <= SPLICE_BMAX_B0 * b0 + rcvbuf whatever w_c and the RTT are.
  *
  * Beyond the thesis (what a real proxy needs): a FIN on `from` becomes a
  * FIN on `to` once everything before it is sent; a RST or a failed
@@ -27,6 +29,8 @@
 struct zc_node;
 
 #define ALPHA_SAMPLES 4096
+/* Hard ceiling of the outbound list, in units of b0 (splice_window). */
+#define SPLICE_BMAX_B0 4
 
 struct alpha_sample {
 	uint64_t t_us;
