@@ -352,3 +352,154 @@ def parse_json_line(text: str) -> dict[str, Any]:
             if isinstance(out, dict):
                 return out
     raise ToolkitError(f"no JSON object in output: {text[-300:]!r}")
+
+
+# --------------------------------------------------------------------------- experiments
+
+#: the stack's settings in every chapter 5 experiment: pure polling (as mTCP)
+EXPERIMENT_STACK = {"idle_sleep_us": 0}
+
+
+def lsink(ch5: Ch5Lab, ip: str, port: int, seconds: float, warmup: float = 0.5,
+          conns: int = 1, read: int = 131072, extra: str = "") -> dict[str, Any]:
+    """apps/linux/lsink on the client (PEERS_CPU): throughput over a timed window."""
+    r = ch5.client.run(f"{taskset(PEERS_CPU)}lsink -c {ip}:{port} -k {conns} -r {read} "
+                       f"-t {seconds:g} -W {warmup:g} {extra}",
+                       timeout=seconds + warmup + 60)
+    return parse_json_line(r.stdout)
+
+
+def start_haproxy(ch5: Ch5Lab, mode: str, backend_port: int, name: str = "haproxy",
+                  cpu: int | None = MIDDLEBOX_CPU) -> Background:
+    """HAProxy on the dut's kernel stack (what a user would pick instead of this
+    proxy): `mode tcp` with `option splice-auto`, or `mode http` (keep-alive),
+    listening on the dut's kernel address of the client link."""
+    extra = "  option splice-auto\n" if mode == "tcp" else "  option http-keep-alive\n"
+    conf = f"""global
+  nbthread 1
+  maxconn 10000
+defaults
+  mode {mode}
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend fe
+  bind {ch5.dut_kernel_cli}:{HAPROXY_PORT}
+{extra}  default_backend be
+backend be
+{extra}  server s1 {ch5.server_ip}:{backend_port}
+"""
+    ch5.dut.write_file(f"conf/{name}.cfg", conf)
+    bg = ch5.dut.start(f"{taskset(cpu)}haproxy -db -f conf/{name}.cfg", name=name)
+    ch5.wait_port(ch5.dut, HAPROXY_PORT)
+    return bg
+
+
+def through(ch5: Ch5Lab, variant: str) -> tuple[str, int]:
+    """Where the client connects for a variant: direct, haproxy*, or the proxy."""
+    if variant == "direct":
+        return ch5.direct_ip, ANSWER_PORT
+    if variant.startswith("haproxy"):
+        return ch5.dut_kernel_cli, HAPROXY_PORT
+    return ch5.proxy_ip, PROXY_PORT
+
+
+@contextmanager
+def middlebox(ch5: Ch5Lab, variant: str, backend_port: int = ANSWER_PORT,
+              overrides: Mapping[str, Any] | None = None,
+              alpha: bool = False) -> Iterator[Proxy | None]:
+    """Run the middlebox of a variant around a measurement: nothing (direct),
+    HAProxy (haproxy_tcp / haproxy_http), or apps/proxy in the variant's mode
+    (splice, forward, copy; splice_http = splice with -H), on MIDDLEBOX_CPU."""
+    if variant == "direct":
+        yield None
+        return
+    if variant.startswith("haproxy"):
+        bg = start_haproxy(ch5, "http" if variant.endswith("http") else "tcp", backend_port)
+        try:
+            yield None
+        finally:
+            bg.stop()
+        return
+    mode, http = (variant.removesuffix("_http"), variant.endswith("_http"))
+    ov = {**EXPERIMENT_STACK, **(overrides or {})}
+    px = ch5.new_proxy(mode=mode, http=http, backend=f"{ch5.server_ip}:{backend_port}",
+                       overrides=ov, cpu=MIDDLEBOX_CPU, alpha=alpha).start()
+    try:
+        yield px
+    finally:
+        px.stop()
+
+
+def ratio_bars(df: Any, path: Path, title: str, metric: str, ref: str, order: list[str],
+               labels: Mapping[str, str], ylabel: str, by: str | None = None) -> None:
+    """A table as a bar chart: median (min-max bars) per variant, annotated with
+    the ratio of medians to the `ref` variant of the same run (the thesis'
+    'relative performance' column)."""
+    from aatcp.plot import measured, plt, save
+
+    d = measured(df)
+    groups = [None] if by is None else sorted(d[by].unique()) if not d.empty else [None]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    width = 0.8 / max(1, len(groups))
+    for gi, g in enumerate(groups):
+        part = d if g is None else d[d[by] == g]
+        med = part.groupby("variant")[metric].median() if not part.empty else {}
+        for i, v in enumerate(order):
+            if v not in med:
+                continue
+            vals = part[part["variant"] == v][metric]
+            x = i + (gi - (len(groups) - 1) / 2) * width
+            ax.bar(x, med[v], width=width * 0.9, color=f"C{gi}",
+                   yerr=[[med[v] - vals.min()], [vals.max() - med[v]]], capsize=3,
+                   label=(f"{by}={g}" if g is not None and i == 0 else None))
+            if ref in med and med[ref] > 0:
+                ax.annotate(f"{med[v]:.2f}\n{100 * med[v] / med[ref]:.0f}%", (x, med[v]),
+                            textcoords="offset points", xytext=(0, 4), ha="center",
+                            fontsize=7)
+    ax.set_xticks(range(len(order)), [labels.get(v, v) for v in order], fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, axis="y", alpha=0.3)
+    if by is not None and len(groups) > 1:
+        ax.legend(fontsize=8)
+    if d.empty:
+        ax.text(0.5, 0.5, "no successful runs", ha="center", transform=ax.transAxes)
+    save(fig, path)
+
+
+def lines_with_ratio(df: Any, path: Path, title: str, x: str, metric: str,
+                     variants: list[str], ref: str, labels: Mapping[str, str],
+                     xlabel: str, ylabel: str, logx: bool = True) -> None:
+    """Metric vs x per variant (medians, min-max bars) above the ratio of each
+    variant's median to the `ref` variant's median at the same x."""
+    from aatcp.plot import errorbar_line, plt, save, summarize
+
+    summ = summarize(df, x, metric)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True,
+                                      gridspec_kw={"height_ratios": [2, 1]})
+    for v in variants:
+        part = summ[summ["variant"] == v]
+        if not part.empty:
+            errorbar_line(top, part, x, labels.get(v, v))
+    top.set_ylabel(ylabel)
+    top.set_title(title, fontsize=10)
+    top.grid(True, alpha=0.3)
+    if not summ.empty:
+        top.legend(fontsize=8)
+        med = summ.pivot(index=x, columns="variant", values="median")
+        if ref in med.columns:
+            for v in variants:
+                if v != ref and v in med.columns:
+                    r = (med[v] / med[ref]).dropna()
+                    bottom.plot(r.index, r.values, marker="o",
+                                label=f"{labels.get(v, v)} / {labels.get(ref, ref)}")
+    bottom.axhline(1.0, color="grey", lw=1)
+    bottom.set_ylabel("ratio of medians")
+    bottom.set_xlabel(xlabel)
+    bottom.grid(True, alpha=0.3)
+    if bottom.get_legend_handles_labels()[0]:
+        bottom.legend(fontsize=8)
+    if logx:
+        bottom.set_xscale("log")
+    save(fig, path)

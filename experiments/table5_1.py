@@ -1,0 +1,79 @@
+"""Table 5.1 (thesis 5.1.3): throughput of one TCP connection, direct Linux <->
+Linux vs through a middlebox on the dut: this stack's proxy with the standard
+forward API, with the splice API, and the copying proxy (mtcp_read +
+mtcp_write); plus HAProxy in TCP mode with `option splice-auto` on the dut's
+kernel stack (what a user would pick instead).
+
+The server runs apps/linux/answer_server --raw (endless pseudo-random bytes
+from RAM), the client apps/linux/lsink (timed window after a warm-up). The
+middlebox runs on core 0 (MIDDLEBOX_CPU: the proxy's network and application
+threads, or HAProxy), the Linux endpoints on core 1 (PEERS_CPU). Thesis:
+direct 10.0, standard API 7.1 (71%), splice 10.0 Gbit/s (100%). Reported as
+ratios to the direct connection of the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aatcp.runner import Experiment, Point, Quick, RunContext
+from experiments._ch5 import Ch5Lab, lsink, middlebox, ratio_bars, through
+
+VARIANTS = ("direct", "forward", "splice", "copy", "haproxy_tcp")
+LABELS = {"direct": "direct\n(Linux-Linux)", "forward": "proxy\nstandard API",
+          "splice": "proxy\nsplice API", "copy": "proxy\ncopy (read/write)",
+          "haproxy_tcp": "HAProxy tcp\nsplice-auto"}
+
+
+def setup(ctx: RunContext) -> None:
+    ch5 = Ch5Lab(ctx.lab)
+    ctx.state["ch5"] = ch5
+    ctx.state["srv"] = ch5.start_answer_server("--raw -c 8388608 -w 1048576", cpu=1)
+
+
+def teardown(ctx: RunContext) -> None:
+    if "srv" in ctx.state:
+        ctx.state["srv"].stop()
+
+
+def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
+    ch5: Ch5Lab = ctx.state["ch5"]
+    ip, port = through(ch5, p.variant)
+    with middlebox(ch5, p.variant) as px:
+        out = lsink(ch5, ip, port, p["seconds"], p["warmup_s"], conns=p["conns"])
+    values: dict[str, Any] = {"gbps": out["gbps"], "bytes": out["bytes"]}
+    if px is not None and px.result is not None:
+        res = px.result
+        values.update(retransmits=res.counter("retransmits"),
+                      splice_segs=res.counter("splice_segs"), fwd_segs=res.counter("fwd_segs"),
+                      mbufs_in_use=res.stats.get("mbufs_in_use"))
+    return values
+
+
+def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
+    ratio_bars(df, path, exp.title, "gbps", "direct", list(exp.variants), LABELS,
+               "throughput (Gbit/s), median of runs\n(% of direct in the same run)")
+
+
+EXPERIMENT = Experiment(
+    name="table5_1",
+    title="Table 5.1: one connection, direct vs proxy (standard API, splice, copy) vs HAProxy",
+    description=__doc__ or "",
+    roles=("server", "dut", "client"),
+    variants=VARIANTS,
+    sweep={"conns": [1]},
+    fixed={"seconds": 5.0, "warmup_s": 1.0},
+    metrics=("gbps",),
+    repetitions=3,
+    warmup=1,
+    quick=Quick(repetitions=1, warmup=0, fixed={"seconds": 1.5, "warmup_s": 0.5}),
+    run=run,
+    plot=plot,
+    setup=setup,
+    teardown=teardown,
+    ylabel="Gbit/s",
+)

@@ -1,0 +1,74 @@
+"""Table 5.2 (thesis 5.1.3): the splice API with 1, 10 and 100 concurrent
+connections (aggregate throughput), next to the direct Linux <-> Linux link
+with the same number of connections.
+
+answer_server --raw on the server, lsink -k N on the client (one reading
+thread per connection), the proxy on core 0, the endpoints on core 1 (see
+experiments/_ch5.py). Thesis: 10.0 Gbit/s in every case (line rate).
+Reported as ratios to direct at the same N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aatcp.runner import Experiment, Point, Quick, RunContext
+from experiments._ch5 import Ch5Lab, lsink, middlebox, ratio_bars, through
+
+LABELS = {"direct": "direct (Linux-Linux)", "splice": "proxy, splice API"}
+
+
+def setup(ctx: RunContext) -> None:
+    ch5 = Ch5Lab(ctx.lab)
+    ctx.state["ch5"] = ch5
+    ctx.state["srv"] = ch5.start_answer_server("--raw -c 8388608 -w 262144", cpu=1)
+
+
+def teardown(ctx: RunContext) -> None:
+    if "srv" in ctx.state:
+        ctx.state["srv"].stop()
+
+
+def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
+    ch5: Ch5Lab = ctx.state["ch5"]
+    ip, port = through(ch5, p.variant)
+    n = int(p["conns"])
+    with middlebox(ch5, p.variant, overrides={"max_concurrency": max(1024, 4 * n)}) as px:
+        out = lsink(ch5, ip, port, p["seconds"], p["warmup_s"], conns=n, read=65536)
+    per = out.get("per_conn_bytes") or [0]
+    values: dict[str, Any] = {"gbps": out["gbps"], "min_conn_bytes": min(per),
+                              "max_conn_bytes": max(per)}
+    if px is not None and px.result is not None:
+        values.update(retransmits=px.result.counter("retransmits"),
+                      mbufs_in_use=px.result.stats.get("mbufs_in_use"))
+    return values
+
+
+def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
+    ratio_bars(df, path, exp.title, "gbps", "direct", list(exp.variants), LABELS,
+               "aggregate throughput (Gbit/s)\n(% of direct at the same N)", by="conns")
+
+
+EXPERIMENT = Experiment(
+    name="table5_2",
+    title="Table 5.2: splice API with 1, 10, 100 concurrent connections",
+    description=__doc__ or "",
+    roles=("server", "dut", "client"),
+    variants=("direct", "splice"),
+    sweep={"conns": [1, 10, 100]},
+    fixed={"seconds": 5.0, "warmup_s": 1.0},
+    metrics=("gbps",),
+    repetitions=3,
+    warmup=1,
+    quick=Quick(sweep={"conns": [1, 10, 100]}, repetitions=1, warmup=0,
+                fixed={"seconds": 1.5, "warmup_s": 0.5}),
+    run=run,
+    plot=plot,
+    setup=setup,
+    teardown=teardown,
+    ylabel="Gbit/s",
+)
