@@ -95,8 +95,7 @@ static bool next_field(struct aa_parse *p, struct csv_state *s, const char *c)
 
 static void empty_field(struct aa_parse *p, struct csv_state *s, const char *c)
 {
-	aa_field_begin(p, s->field, c);
-	aa_field_end(p, c);
+	aa_field_set(p, s->field, c, c);
 }
 
 /*
@@ -130,8 +129,11 @@ stop:
 }
 
 static const char *field_start(struct aa_parse *p, struct csv_state *s,
-			       const char *c, const char **stop_at)
+			       const char *c, const char *end,
+			       const char **stop_at)
 {
+	const char *e;
+
 	uint8_t ch = (uint8_t)*c;
 
 	if (ch == s->quote) {
@@ -150,9 +152,16 @@ static const char *field_start(struct aa_parse *p, struct csv_state *s,
 		empty_field(p, s, c);
 		return after_field(p, s, c, stop_at);
 	}
-	aa_field_begin(p, s->field, c);
-	s->st = CSV_UNQUOTED;
-	return c + 1;
+	/* unquoted: usually it ends in this packet, then one call does */
+	for (e = c + 1; e < end && !s->special[(uint8_t)*e]; e++)
+		;
+	if (e == end) {
+		aa_field_begin(p, s->field, c);
+		s->st = CSV_UNQUOTED;
+		return end;
+	}
+	aa_field_set(p, s->field, c, e);
+	return after_field(p, s, e, stop_at);
 }
 
 static const char *unquoted(struct aa_parse *p, struct csv_state *s,
@@ -228,7 +237,7 @@ static size_t csv_parse(struct aa_parse *p, void *state, const char *data,
 	while (c < end) {
 		switch (s->st) {
 		case CSV_FIELD_START:
-			c = field_start(p, s, c, &stop_at);
+			c = field_start(p, s, c, end, &stop_at);
 			break;
 		case CSV_UNQUOTED:
 			c = unquoted(p, s, c, end, &stop_at);

@@ -472,7 +472,7 @@ int main(int argc, char **argv)
 		struct gen_sample s = { .name = files[i] };
 
 		s.data = aa_h_read_file(data_dir, files[i], &s.len);
-		gen_vs_hand(&s, 30);
+		gen_vs_hand(&s, AA_H_SANITIZED ? 16 : 30);
 		free(s.data);
 	}
 	{

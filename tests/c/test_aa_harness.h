@@ -397,8 +397,8 @@ static inline size_t aa_h_cut3(size_t len, size_t i, size_t j, uint32_t *segs)
 #define AA_H_SANITIZED 0
 #endif
 #define AA_H_SAN_FULL 200
-#define AA_H_SAN_NEAR 24
-#define AA_H_SAN_FAR 1000
+#define AA_H_SAN_NEAR 16
+#define AA_H_SAN_FAR 600
 
 static inline bool aa_h_exhaustive(size_t len)
 {

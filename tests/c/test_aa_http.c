@@ -639,7 +639,7 @@ int main(int argc, char **argv)
 
 	body_per_packet();
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		run_sample(&files[i], 40);
+		run_sample(&files[i], AA_H_SANITIZED ? 24 : 40);
 	head_param.head_param = true;
 	head_param.exhaustive = false;
 	run_sample(&head_param, 20);
