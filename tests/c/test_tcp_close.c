@@ -73,6 +73,13 @@ static void test_passive_close(void)
 	      (MTCP_EPOLLIN | MTCP_EPOLLRDHUP | MTCP_EPOLLOUT));
 	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == 4);
 	CHECK(mtcp_read(h->mctx, k.sock, buf, sizeof(buf)) == 0);
+	/* the peer's FIN again (our ACK was lost): ACKed again, nothing else */
+	k.snd_nxt -= 1;
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0);
+	h_expect_none(h);
+	CHECK(state(h, &k) == TCPS_CLOSE_WAIT);
+	CHECK(mtcp_read(h->mctx, k.sock, buf, sizeof(buf)) == 0);
 	/* CLOSE_WAIT still sends */
 	CHECK(mtcp_write(h->mctx, k.sock, "reply", 5) == 5);
 	h_run(h);
