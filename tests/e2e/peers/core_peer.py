@@ -9,7 +9,8 @@ on stderr once a listening socket is ready.
         RST: SO_LINGER 0), then shut down writing and read to the end
     core_peer.py timed-send IP PORT SECONDS
         connect, send as fast as possible for SECONDS, logging bytes per 0.1 s
-        against time.monotonic() (system-wide: comparable across namespaces)
+        against time.monotonic() (system-wide: comparable across namespaces);
+        "core_peer: second N" on stderr after each second
     core_peer.py recv PORT [--rcvbuf B] [--pause S] [--rst-after N] [--send-back M]
         accept one connection; optionally sleep S seconds before reading (the
         window closes), read to the end (or RST after N bytes); with
@@ -114,12 +115,15 @@ def cmd_timed_send(a: argparse.Namespace) -> None:
     h = hashlib.sha256()
     t0 = time.monotonic()
     print(f"core_peer: connected {t0:.6f}", file=sys.stderr, flush=True)
-    samples, sent, next_t = [[t0, 0]], 0, t0 + 0.1
+    samples, sent, next_t, second = [[t0, 0]], 0, t0 + 0.1, 0
     while True:
         now = time.monotonic()
         if now >= next_t:
             samples.append([now, sent])
             next_t = now + 0.1
+            if now - t0 >= second + 1:
+                second += 1
+                print(f"core_peer: second {second}", file=sys.stderr, flush=True)
             if now - t0 >= a.seconds:
                 break
         s.sendall(buf)
