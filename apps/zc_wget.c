@@ -4,10 +4,13 @@
  * that no payload byte is copied. -S reads with mtcp_read() instead (the
  * standard mTCP path), so both receive paths are measured by one program.
  *
- *   zc_wget URL -f stack.conf [-n requests] [-b rcvbuf] [-o outfile] [-S] [-q]
+ *   zc_wget URL -f stack.conf [-n requests] [-t seconds] [-b rcvbuf] [-o outfile] [-S] [-q]
  *
  * -n sends that many requests one after another on the same connection
- * (keep-alive), e.g. to download a large file several times. Prints one JSON
+ * (keep-alive), e.g. to download a large file several times. -t stops
+ * starting new requests once that many seconds have passed (the response in
+ * progress is read to its end): with a large -n, a download lasts about that
+ * long whatever the throughput, as the experiments need. Prints one JSON
  * object: body bytes, time, throughput, the SHA-256 of the bodies, and the
  * best throughput over any one-second window ("peak_gbps", the thesis'
  * metric).
@@ -55,7 +58,8 @@ struct dl {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: zc_wget URL -f conf [-n requests] [-b rcvbuf] [-o outfile] [-S] [-q]\n");
+	fprintf(stderr, "usage: zc_wget URL -f conf [-n requests] [-t seconds] [-b rcvbuf] "
+			"[-o outfile] [-S] [-q]\n");
 	exit(2);
 }
 
@@ -210,11 +214,12 @@ int main(int argc, char **argv)
 	struct dl d = {0};
 	const char *conf = NULL, *outfile = NULL;
 	int requests = 1, rcvbuf = 0, opt;
+	double seconds = 0;
 
 	if (argc < 2 || !parse_url(&d, argv[1]))
 		usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "f:n:b:o:Sq")) != -1) {
+	while ((opt = getopt(argc, argv, "f:n:t:b:o:Sq")) != -1) {
 		switch (opt) {
 		case 'f': conf = optarg; break;
 		case 'n': requests = atoi(optarg); break;
@@ -222,6 +227,7 @@ int main(int argc, char **argv)
 		case 'o': outfile = optarg; break;
 		case 'S': d.standard = true; break;
 		case 'q': d.nohash = true; break;
+		case 't': seconds = atof(optarg); break;
 		default: usage();
 		}
 	}
@@ -246,6 +252,8 @@ int main(int argc, char **argv)
 	d.t0 = app_now();
 	meter(&d, true);
 	for (int r = 0; r < requests; r++) {
+		if (r > 0 && seconds > 0 && app_now() - d.t0 >= seconds)
+			break; /* -t: time is up; we close the connection */
 		bool done = false;
 		request(&d, r == requests - 1);
 		while (!done) {
