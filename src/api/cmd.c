@@ -168,12 +168,21 @@ static void abort_listener_tcb(struct tcb *t, void *arg)
 {
 	struct listener *l = arg;
 
-	if (t->listener == l) {
-		t->listener = NULL;
-		t->app_closed = true;
-		tcp_send_rst(t->core, t);
-		tcp_done(t->core, t, ECONNRESET);
-	}
+	if (t->listener != l)
+		return;
+	t->listener = NULL; /* l is freed by our caller */
+	/* Only half-open connections die with their listener (and, below,
+	 * the established ones nobody accepted). A connection the application
+	 * accepted is its own (RFC 9293 3.3.2: the TCB left LISTEN at the SYN;
+	 * BSD sockets: closing a listener discards its queues only): it keeps
+	 * running, and its TCB must not be freed under the socket that holds
+	 * it. Resetting those here broke connections a server was still
+	 * serving, or whose FIN was queued but not yet sent. */
+	if (tcb_state(t) != TCPS_SYN_RCVD)
+		return;
+	t->app_closed = true;
+	tcp_send_rst(t->core, t);
+	tcp_done(t->core, t, ECONNRESET);
 }
 
 static void close_listener(struct core *c, struct listener *l)
