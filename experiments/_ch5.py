@@ -397,7 +397,7 @@ def start_haproxy(ch5: Ch5Lab, mode: str, backend_port: int, name: str = "haprox
     extra = "  option splice-auto\n" if mode == "tcp" else "  option http-keep-alive\n"
     conf = f"""global
   nbthread 1
-  maxconn 10000
+  maxconn 4000
 defaults
   mode {mode}
   timeout connect 5s
@@ -477,6 +477,7 @@ def ratio_bars(df: Any, path: Path, title: str, metric: str, ref: str, order: li
                 ax.annotate(f"{med[v]:.2f}\n{100 * med[v] / med[ref]:.0f}%", (x, med[v]),
                             textcoords="offset points", xytext=(0, 4), ha="center",
                             fontsize=7)
+    ax.margins(y=0.12)
     ax.set_xticks(range(len(order)), [labels.get(v, v) for v in order], fontsize=8)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

@@ -298,6 +298,22 @@ def test_backend_down(ch5: Ch5Lab) -> None:
     px.result.check_clean()
 
 
+def test_keepalive_small_responses_not_delayed(ch5: Ch5Lab) -> None:
+    """200 keep-alive requests for a 2 KB file through the splice: each response
+    (a full segment and a short one) must go on at once. With Nagle on the
+    forwarded segments every request waited ~40 ms for the client's delayed ACK
+    (8 s here); the bound leaves a 20x margin for a loaded machine."""
+    ch5.server.run("[ -s www/f2k ] || head -c 2048 /dev/urandom > www/f2k", timeout=10)
+    ch5.client.run(f"yes {url(ch5, 'f2k')} | head -n 200 > urls2k", timeout=10)
+    with ch5.proxy(mode="splice", backend=backend(ch5), overrides=BASE) as px:
+        t0 = time.monotonic()
+        ch5.client.run("wget -q -O /dev/null -i urls2k", timeout=60)
+        took = time.monotonic() - t0
+    assert px.result is not None
+    px.result.check_clean()
+    assert took < 4.0, f"200 keep-alive requests took {took:.1f} s"
+
+
 # --------------------------------------------------------------------------- HTTP inspection
 
 
