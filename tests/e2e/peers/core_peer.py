@@ -19,6 +19,12 @@ on stderr once a listening socket is ready.
     core_peer.py many IP PORT CONNS BYTES
         open CONNS connections (all of them before any data), send BYTES of
         distinct seeded data on each, shut each down, wait for each to close
+    core_peer.py blast IP PORT BYTES
+        throughput sender: BYTES from one fixed buffer (no hashing), shut down,
+        wait for the receiver's close; seconds from connected to that close
+    core_peer.py drain PORT
+        throughput receiver: accept one connection, read to the end into one
+        buffer (no hashing), close; seconds from the first byte to the end
     core_peer.py synflood IP PORT SECONDS RATE SRC_NET
         raw socket: SYNs at RATE per second to IP:PORT from random addresses
         of SRC_NET and random ports (spoofed: nobody answers the SYN-ACKs)
@@ -205,6 +211,37 @@ def cmd_many(a: argparse.Namespace) -> None:
     out({"conns": len(socks), "sha256": hashes, "open_left": left, "errors": errors})
 
 
+def cmd_blast(a: argparse.Namespace) -> None:
+    buf = memoryview(bytes(1 << 20))
+    s = socket.create_connection((a.ip, a.port), timeout=120)
+    t0 = time.monotonic()
+    left = a.bytes
+    while left:
+        n = s.send(buf[: min(len(buf), left)])
+        left -= n
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(CHUNK):
+        pass
+    secs = time.monotonic() - t0
+    s.close()
+    out({"bytes": a.bytes, "seconds": secs, "gbps": a.bytes * 8 / secs / 1e9})
+
+
+def cmd_drain(a: argparse.Namespace) -> None:
+    ls = listen(a.port)
+    s, _ = ls.accept()
+    buf = bytearray(1 << 20)
+    n = s.recv_into(buf)
+    t0 = time.monotonic()
+    total = n
+    while n:
+        n = s.recv_into(buf)
+        total += n
+    secs = time.monotonic() - t0
+    s.close()
+    out({"bytes": total, "seconds": secs, "gbps": total * 8 / secs / 1e9 if secs else 0.0})
+
+
 def csum(data: bytes) -> int:
     if len(data) % 2:
         data += b"\0"
@@ -283,6 +320,14 @@ def main() -> None:
     q.add_argument("conns", type=int)
     q.add_argument("bytes", type=int)
     q.set_defaults(fn=cmd_many)
+    q = sub.add_parser("blast")
+    q.add_argument("ip")
+    q.add_argument("port", type=int)
+    q.add_argument("bytes", type=int)
+    q.set_defaults(fn=cmd_blast)
+    q = sub.add_parser("drain")
+    q.add_argument("port", type=int)
+    q.set_defaults(fn=cmd_drain)
     q = sub.add_parser("synflood")
     q.add_argument("ip")
     q.add_argument("port", type=int)

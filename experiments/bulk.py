@@ -1,0 +1,248 @@
+"""Bulk TCP throughput of the core stack vs Linux<->Linux (issue 3 benchmark).
+
+One connection moves `mbytes` MB over the dut<->client veth link:
+
+- rx-aatcp      Linux sender (client) -> our `sink -q` (mtcp_read, ring buffer)
+- rx-aatcp-zc   Linux sender (client) -> our `sink -q -z` (zero-copy read)
+- rx-linux      Linux sender (client) -> Linux receiver in the dut namespace,
+                on the same veth (the dut port's kernel_ip), same offloads
+- tx-aatcp      our `source -q` -> Linux receiver (client)
+- tx-linux      Linux sender in the dut namespace -> Linux receiver (client)
+
+The Linux endpoints are tests/e2e/peers/core_peer.py (`blast`: send from one
+fixed buffer; `drain`: read into one buffer; neither hashes), so within a
+direction every variant is measured by the same Linux program at the other
+end: `gbps` is what the client-side peer saw (rx: connected -> the receiver
+closed after the last byte; tx: first byte -> end of stream). The dut side's
+own figure is kept as `dut_gbps` (sink/source's JSON, or the Linux peer's).
+The lab's veths have checksum offload, TSO, GSO and GRO off on both ends
+(netlab.up), so Linux and the stack both move MTU-sized frames.
+
+CPU placement (2-core lab machines): everything on the dut side runs on
+core 0 (`taskset -c 0`: the stack's network thread is pinned to CPU 0 by
+mtcp_create_context(0) and EAL pins the application thread to its main
+lcore, CPU 0, so both stack threads share core 0, as in mTCP; the Linux
+baseline's dut-side process likewise), everything on the client side on
+core 1. Kernel softirq work of a veth runs on the core of the sending
+thread, so Linux's receive-side TCP processing lands on the sender's core,
+while the stack's receive processing (af_packet RX polling) runs on core 0.
+
+The stack runs with its defaults (pure polling network thread) plus
+rcvbuf/sndbuf = `buf_kb` KB; Linux with its defaults (autotuned buffers).
+Absolute numbers depend on the machine and on whatever else runs on it; the
+ratios printed at the end (and drawn) compare variants of the same run,
+interleaved repetition by repetition.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aatcp.errors import ToolkitError
+from aatcp.plot import measured, plt, save
+from aatcp.remote import Background, Host
+from aatcp.runner import Experiment, Point, Quick, RunContext
+
+PEER = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "peers" / "core_peer.py"
+PORT = 5400
+DUT_CPU = 0
+PEER_CPU = 1
+VARIANTS = ("rx-aatcp", "rx-aatcp-zc", "rx-linux", "tx-aatcp", "tx-linux")
+BASELINE = {"rx": "rx-linux", "tx": "tx-linux"}
+
+
+def _json(text: str) -> dict[str, Any]:
+    for line in reversed(text.strip().splitlines()):
+        with suppress(ValueError):
+            out = json.loads(line)
+            if isinstance(out, dict):
+                return out
+    raise ToolkitError(f"no JSON object in output: {text[-300:]!r}")
+
+
+def _wait_text(host: Host, bg: Background, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in host.run(f"cat {bg.err}", timeout=10, check=False).stdout:
+            return
+        if not bg.running():
+            res = bg.stop()
+            raise ToolkitError(f"{host.name}: `{bg.command}` exited (rc {res.rc}) before "
+                               f"{text!r}: {res.stderr[-1500:]}")
+        time.sleep(0.05)
+    res = bg.stop()
+    raise ToolkitError(f"{host.name}: no {text!r} from `{bg.command}` after {timeout:g} s: "
+                       f"{res.stderr[-1500:]}")
+
+
+def _finish(bg: Background, timeout: float) -> dict[str, Any]:
+    if not bg.wait(timeout):
+        res = bg.stop()
+        raise ToolkitError(f"{bg.host.name}: `{bg.command}` did not finish in {timeout:g} s: "
+                           f"{res.stderr[-1500:]}")
+    res = bg.stop()
+    if res.rc not in (0, None):
+        raise ToolkitError(f"{bg.host.name}: `{bg.command}` exited {res.rc}: "
+                           f"{res.stderr[-1500:]}")
+    return _json(res.stdout)
+
+
+def setup(ctx: RunContext) -> None:
+    lab = ctx.lab
+    dut, client = lab.by_role("dut"), lab.by_role("client")
+    link = lab.link_between(dut.name, client.name)
+    port = next(p for p in dut.spec.ports
+                if any(h.name == client.name for h, _ in lab.peers(dut.name, p.name)))
+    if port.kernel_ip is None:
+        raise ToolkitError(f"{lab.path}: dut port {port.name} has no kernel_ip. Fix: give it "
+                           "one (the Linux baseline receives and sends on the same link)")
+    for h in (dut, client):
+        h.run("mkdir -p peers conf run", timeout=10)
+        h.put(PEER, "peers/core_peer.py", mode=0o755)
+    # the stack drives only the port towards the client
+    conf: dict[str, str] = {}
+    for line in lab.stack_config(dut.name, ports=[port.name]).splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            k, v = line.split("=", 1)
+            conf[k.strip()] = v.strip()
+    buf = int(ctx.experiment.fixed["buf_kb"]) * 1024
+    conf.update({"rcvbuf": str(buf), "sndbuf": str(buf),
+                 "stats_file": str(dut.workdir / "run" / "bulk.stats.json")})
+    dut.write_file("conf/bulk.conf", "".join(f"{k} = {v}\n" for k, v in conf.items()))
+    ctx.state.update(dut=dut, client=client, stack_ip=str(link.ip_of(dut.name).ip),
+                     kernel_ip=str(link.kernel_ip_of(dut.name).ip),
+                     client_ip=str(link.ip_of(client.name).ip), port=PORT)
+
+
+def _peer(cpu: int, args: str) -> str:
+    return f"exec taskset -c {cpu} python3 peers/core_peer.py {args}"
+
+
+def _stats(dut: Host) -> dict[str, Any]:
+    r = dut.run("cat run/bulk.stats.json", timeout=10, check=False)
+    with suppress(ToolkitError):
+        return _json(r.stdout) if r.ok else {}
+    return {}
+
+
+def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
+    s = ctx.state
+    dut: Host = s["dut"]
+    client: Host = s["client"]
+    nbytes = int(p["mbytes"]) << 20
+    timeout = 60 + nbytes * 8 / 100e6  # at least 100 Mbit/s, or something is wrong
+    s["port"] += 1  # a fresh port per run: no TIME_WAIT leftovers in the way
+    port = s["port"]
+    direction, _, who = p.variant.partition("-")
+    extra: dict[str, Any] = {}
+    dut.run("rm -f run/bulk.stats.json", timeout=10)
+    if direction == "rx":
+        if who.startswith("aatcp"):
+            z = " -z" if who == "aatcp-zc" else ""
+            recv = dut.start(f"exec taskset -c {DUT_CPU} sink -f conf/bulk.conf -l {port} -q{z}",
+                             name="bulk_dut")
+            _wait_text(dut, recv, "listening on port")
+            dst = s["stack_ip"]
+        else:
+            recv = dut.start(_peer(DUT_CPU, f"drain {port}"), name="bulk_dut")
+            _wait_text(dut, recv, "core_peer: listening")
+            dst = s["kernel_ip"]
+        try:
+            r = client.run(_peer(PEER_CPU, f"blast {dst} {port} {nbytes}"), timeout=timeout)
+        finally:
+            dut_out = _finish(recv, 60)
+        peer = _json(r.stdout)
+    else:
+        recv = client.start(_peer(PEER_CPU, f"drain {port}"), name="bulk_client")
+        _wait_text(client, recv, "core_peer: listening")
+        try:
+            dst = f"{s['client_ip']}"
+            cmd = (f"taskset -c {DUT_CPU} source -f conf/bulk.conf -c {dst}:{port} -n {nbytes} -q"
+                   if who == "aatcp" else _peer(DUT_CPU, f"blast {dst} {port} {nbytes}"))
+            r = dut.run(cmd, timeout=timeout)
+            dut_out = _json(r.stdout)
+        finally:
+            peer = _finish(recv, 60)
+    if peer.get("bytes") != nbytes or dut_out.get("bytes") != nbytes:
+        raise ToolkitError(f"{p.variant}: moved {peer.get('bytes')} / {dut_out.get('bytes')} "
+                           f"bytes, expected {nbytes}")
+    if who.startswith("aatcp"):
+        st = _stats(dut)
+        cores = st.get("cores", [])
+        extra = {"mbufs_in_use": st.get("mbufs_in_use"),
+                 "retransmits": sum(int(c.get("retransmits", 0)) for c in cores),
+                 "imissed": sum(int(x.get("imissed", 0)) for x in st.get("ports", []))}
+    return {"gbps": peer["gbps"], "dut_gbps": dut_out["gbps"], "seconds": peer["seconds"],
+            **extra}
+
+
+def ratios(df: pd.DataFrame) -> pd.DataFrame:
+    """Median gbps per variant and its ratio to Linux<->Linux in the same direction."""
+    d = measured(df)
+    if d.empty:
+        return pd.DataFrame(columns=["variant", "runs", "median_gbps", "vs_linux"])
+    med = d.groupby("variant")["gbps"].agg(["median", "count"])
+    rows = []
+    for v in VARIANTS:
+        if v not in med.index:
+            continue
+        base = BASELINE[v.split("-")[0]]
+        b = med.loc[base, "median"] if base in med.index else float("nan")
+        rows.append({"variant": v, "runs": int(med.loc[v, "count"]),
+                     "median_gbps": float(med.loc[v, "median"]),
+                     "vs_linux": float(med.loc[v, "median"] / b) if b else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
+    table = ratios(df)
+    print(f"\n{exp.name}: bulk throughput, median Gbit/s over repetitions "
+          "(measured by the Linux peer at the client)")
+    for _, row in table.iterrows():
+        print(f"  {row['variant']:<12} {row['median_gbps']:7.3f} Gbit/s   "
+              f"{row['vs_linux']:5.2f} x Linux<->Linux   ({row['runs']} runs)")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    d = measured(df)
+    for i, v in enumerate(table["variant"] if not table.empty else []):
+        vals = d[d["variant"] == v]["gbps"]
+        ax.bar(i, vals.median(), color="C0" if v.endswith("linux") else "C1")
+        ax.plot([i] * len(vals), vals, "k.", ms=4)
+        r = table[table["variant"] == v]["vs_linux"].iloc[0]
+        ax.annotate(f"{vals.median():.2f}\n({r:.2f}x)", (i, vals.median()),
+                    textcoords="offset points", xytext=(0, 4), ha="center", fontsize=8)
+    if table.empty:
+        ax.text(0.5, 0.5, "no successful runs", ha="center", va="center",
+                transform=ax.transAxes)
+    ax.set_xticks(range(len(table)), list(table["variant"]), fontsize=8)
+    ax.set_ylabel("Gbit/s (median; dots: runs)")
+    ax.set_title(exp.title, fontsize=10)
+    ax.grid(True, axis="y", alpha=0.3)
+    save(fig, path)
+
+
+EXPERIMENT = Experiment(
+    name="bulk",
+    title="Bulk throughput over one veth: aatcp (copy / zero-copy) vs Linux<->Linux",
+    description=__doc__ or "",
+    roles=("dut", "client"),
+    variants=VARIANTS,
+    sweep={"mbytes": [512]},
+    fixed={"buf_kb": 256},
+    metrics=("gbps",),
+    repetitions=5,
+    warmup=1,
+    quick=Quick(sweep={"mbytes": [64]}, repetitions=1, warmup=0),
+    run=run,
+    plot=plot,
+    setup=setup,
+    xlabel="MB per run",
+    ylabel="Gbit/s",
+)
+
