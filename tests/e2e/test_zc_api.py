@@ -5,6 +5,8 @@ along the way reads twice without freeing (EBUSY), frees more than it read
 (EINVAL), frees in two steps, calls the API before connecting, on a standard
 socket and after mtcp_close() (see the program for the list). The stream must
 come out intact (SHA-256 of the fragments) and the stack clean (mbufs, TCBs).
+Run with the release build and with the ASan/UBSan build (build-asan/): a
+sanitizer report fails the test.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from stackrun import StackRunner, make_files, start_nginx
 
 from aatcp.lab import Lab
+from aatcp.paths import BUILD_DIRS
 
 pytestmark = [pytest.mark.lab, pytest.mark.build]
 
@@ -42,9 +45,16 @@ def web(deployed_lab: Lab, release_build: Path) -> Iterator[tuple[str, str]]:
         r.close()
 
 
-def test_misuse_returns_errors_and_never_corrupts(stack: StackRunner,
-                                                  web: tuple[str, str]) -> None:
+@pytest.mark.parametrize("build", ["release", "asan"])
+def test_misuse_returns_errors_and_never_corrupts(request: pytest.FixtureRequest,
+                                                  web: tuple[str, str], build: str) -> None:
     addr, sha = web
+    stack: StackRunner = request.getfixturevalue("stack_asan" if build == "asan" else "stack")
+    if build == "asan":
+        prog = BUILD_DIRS["sanitize"] / "tests" / "e2e" / "peers" / "zc_misuse"
+        if not prog.exists():
+            pytest.fail(f"{prog} is not built. Fix: `./inv build --sanitize`")
+        stack.dut.put(prog, "asan/bin/zc_misuse", mode=0o755)
     app = stack.start("zc_misuse", "-b", str(RCVBUF), addr, "/zc_1m")
     res = app.wait(60).check_clean()
     rep = res.report
