@@ -46,12 +46,6 @@ MIDDLEBOX_CPU = 0
 PEERS_CPU = 1
 
 
-#: Known leaks outside chapter 5's code, suppressed so that the ASan proxy runs
-#: still catch every other one. mtcp_zc_register_aa_module() copies the module's
-#: parameters into the socket (src/api/aa_api.c) and only frees the copy when the
-#: socket id is reused (src/api/sock.c), never at mtcp_destroy(): 12 bytes per
-#: socket that registered a module, at exit.
-LSAN_SUPPRESSIONS = "leak:mtcp_zc_register_aa_module\n"
 
 
 def taskset(cpu: int | None) -> str:
@@ -128,9 +122,7 @@ class Proxy:
         if self.asan:
             env = {"LD_LIBRARY_PATH": str(self.host.workdir / "asan" / "lib"),
                    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=23",
-                   "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24",
-                   "LSAN_OPTIONS": f"suppressions={self.host.workdir}/asan/lsan.supp:"
-                                   "print_suppressions=0"}
+                   "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24"}
         self.bg = self.host.start(self.command, name=self.name, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -261,7 +253,6 @@ class Ch5Lab:
             raise ToolkitError(f"{bdir}: no ASan build of apps/proxy. Fix: `./inv build "
                                "--sanitize` (or `./inv test`)")
         self.dut.run("mkdir -p asan/bin asan/lib", timeout=10)
-        self.dut.write_file("asan/lsan.supp", LSAN_SUPPRESSIONS)
         self.dut.put(prog, "asan/bin/proxy", mode=0o755)
         for lib in libs:
             if lib.is_symlink():

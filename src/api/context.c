@@ -112,7 +112,14 @@ static int start_eal(struct aatcp_config *conf)
 		fprintf(stderr, "aatcp: %s: too many EAL arguments\n", conf->path);
 		return -1;
 	}
-	if (rte_eal_init(argc, argv) < 0) {
+	/* EAL pins the calling thread to its main lcore; the application
+	 * thread must keep the placement it had (it is not a network thread). */
+	cpu_set_t saved;
+	bool have_saved = !pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved);
+	int rc = rte_eal_init(argc, argv);
+	if (have_saved)
+		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+	if (rc < 0) {
 		fprintf(stderr, "aatcp: %s: DPDK EAL init failed: %s (eal = %s)\n", conf->path,
 			rte_strerror(rte_errno), conf->eal);
 		return -1;
@@ -265,6 +272,8 @@ static void free_core(struct core *c)
 	timer_destroy_wheel(c->timers);
 	flow_destroy(c->flows);
 	free_epolls(c);
+	for (int i = 0; i < c->n_socks; i++)
+		free(c->socks[i].aa_params); /* module params copied at registration */
 	free(c->socks);
 	free(c->tcbs);
 	free(c);

@@ -602,6 +602,8 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 		drop(c, DROP_tcp_syn_challenged);
 		return;
 	}
+	/* only an acceptable segment proves the peer alive (tcp_timeout) */
+	t->last_rx_us = c->now_us;
 	record_ts(c, t, s);
 	if (!handle_ack(c, t, s))
 		return;
@@ -674,7 +676,6 @@ void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
 		no_connection(c, p, ih, &s, src_mac);
 		goto out;
 	}
-	t->last_rx_us = c->now_us;
 	if (tcb_state(t) == TCPS_SYN_SENT)
 		syn_sent(c, t, &s);
 	else

@@ -56,11 +56,13 @@ static uint16_t window_field(struct core *c, struct tcb *t)
 {
 	uint32_t w = tcp_rcv_window(c, t);
 	uint32_t f = w >> t->rcv_wscale;
+	uint32_t offered = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 
-	/* Round up so the scaled window never falls short of an edge we
-	 * already offered (the receive side checks its real space anyway). */
-	if ((f << t->rcv_wscale) < w)
-		f++;
+	/* Round a new window down, so we never offer more than the space we
+	 * have; round up only to keep an edge already offered (RFC 9293
+	 * 3.8.6: the right edge must not move back). */
+	if ((f << t->rcv_wscale) < offered)
+		f = (uint32_t)(((uint64_t)offered + (1u << t->rcv_wscale) - 1) >> t->rcv_wscale);
 	if (f > 0xffff)
 		f = 0xffff;
 	t->rcv_wnd = f << t->rcv_wscale;

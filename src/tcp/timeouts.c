@@ -70,6 +70,12 @@ static void idle(struct core *c, struct tcb *t)
 
 	if (c->g->conf.tcp_timeout <= 0)
 		return;
+	/* Data outstanding: the retransmission timer and its retry limit
+	 * decide (RFC 9293 3.8.3), not the idle timeout. */
+	if (t->snd_una != t->snd_max && tcb_state(t) != TCPS_FIN_WAIT_2) {
+		timer_arm(c, t, TT_IDLE, c->now_us + limit);
+		return;
+	}
 	if (c->now_us - t->last_rx_us >= limit) {
 		tcp_send_rst(c, t);
 		tcp_done(c, t, ETIMEDOUT);
