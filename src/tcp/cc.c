@@ -62,20 +62,27 @@ bool cc_on_ack(struct tcb *t, uint32_t ack, uint32_t acked)
 	return false;
 }
 
-bool cc_on_dupack(struct tcb *t)
+bool cc_on_dupack(struct tcb *t, bool unsent)
 {
+	uint32_t thresh = DUPACK_THRESHOLD;
+	uint32_t oseg = (cc_flight(t) + t->mss - 1) / t->mss;
+
 	if (t->in_recovery) {
 		t->cwnd += t->mss; /* RFC 6582 3.2 step 4: inflate */
 		return false;
 	}
-	if (++t->dupacks != DUPACK_THRESHOLD)
+	/* RFC 5827 early retransmit: with fewer than four segments out and
+	 * nothing new to send, three duplicates can never come */
+	if (!unsent && oseg < 4 && oseg >= 2)
+		thresh = oseg - 1;
+	if (++t->dupacks < thresh)
 		return false;
 	/* RFC 6582 3.2 step 2: only if the cumulative ACK covers more than
 	 * `recover`, i.e. this loss is not from the window already recovered */
 	if (!seq_gt(t->snd_una, t->recover))
 		return false;
 	t->ssthresh = half_flight(t);
-	t->cwnd = t->ssthresh + DUPACK_THRESHOLD * t->mss;
+	t->cwnd = t->ssthresh + t->dupacks * t->mss;
 	t->recover = t->snd_max;
 	t->in_recovery = true;
 	return true;
@@ -89,4 +96,13 @@ void cc_on_rto(struct tcb *t)
 	t->in_recovery = false;
 	t->recover = t->snd_max;      /* RFC 6582 section 4.1 */
 	t->bytes_acked = 0;
+}
+
+uint32_t cc_limited_transmit(const struct tcb *t)
+{
+	/* RFC 3042: one new segment for each of the first two duplicates,
+	 * so a small window still produces the third */
+	if (t->in_recovery || t->dupacks == 0 || t->dupacks >= DUPACK_THRESHOLD)
+		return 0;
+	return t->dupacks * t->mss;
 }

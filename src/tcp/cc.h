@@ -16,8 +16,12 @@ void cc_init(struct tcb *t);
 /* New data acknowledged (acked bytes). Returns true when a partial ACK in
  * recovery asks for the next hole to be retransmitted now. */
 bool cc_on_ack(struct tcb *t, uint32_t ack, uint32_t acked);
-/* A duplicate ACK. Returns true on the third: fast retransmit now. */
-bool cc_on_dupack(struct tcb *t);
+/* A duplicate ACK (unsent: the sender has data not yet sent). Returns true
+ * on the third (or earlier, RFC 5827): fast retransmit now. */
+bool cc_on_dupack(struct tcb *t, bool unsent);
+/* RFC 3042 limited transmit: extra bytes allowed past cwnd for the first
+ * two duplicate ACKs. */
+uint32_t cc_limited_transmit(const struct tcb *t);
 /* The retransmission timer expired. */
 void cc_on_rto(struct tcb *t);
 uint32_t cc_flight(const struct tcb *t);

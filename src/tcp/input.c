@@ -16,6 +16,7 @@
 #include "tcp/flow.h"
 #include "tcp/options.h"
 #include "tcp/rtt.h"
+#include "tcp/sack.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
@@ -295,12 +296,18 @@ static void update_window(struct core *c, struct tcb *t, const struct seg *s)
 	}
 }
 
-static bool is_dupack(const struct tcb *t, const struct seg *s)
+static bool is_dupack(const struct tcb *t, const struct seg *s, bool sack_news)
 {
+	if (s->ack != t->snd_una || s->len || (s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) ||
+	    t->snd_max == t->snd_una)
+		return false;
+	/* RFC 6675 2: with SACK, an ACK that reports new SACK information
+	 * (a receiver holding out-of-order data may shrink its window, so the
+	 * window test of RFC 5681 would miss it) */
+	if (t->sack_ok && s->o.n_sack)
+		return sack_news;
 	/* RFC 5681 section 2, "DUPLICATE ACKNOWLEDGMENT" */
-	return s->ack == t->snd_una && s->len == 0 &&
-	       !(s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
-	       (s->wnd << t->snd_wscale) == t->snd_wnd && t->snd_max != t->snd_una;
+	return (s->wnd << t->snd_wscale) == t->snd_wnd;
 }
 
 static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
@@ -311,9 +318,10 @@ static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
 	t->snd_una = s->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
+	sack_advance(t);
 	rtt_ack(t, s->ack, c->now_us);
 	if (cc_on_ack(t, s->ack, acked))
-		tcp_retransmit(c, t); /* RFC 6582: partial ACK, next hole */
+		tcp_retransmit_hole(c, t); /* RFC 6582 / 6675: partial ACK, next hole */
 	if (t->snd_una == t->snd_max)
 		timer_cancel(t, TT_RTO);
 	else
@@ -368,14 +376,23 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		drop(c, DROP_tcp_bad_ack);
 		return false;
 	}
+	bool sack_news = sack_update(t, &s->o);
 	if (seq_gt(s->ack, t->snd_una)) {
 		new_ack(c, t, s);
-	} else if (is_dupack(t, s)) {
+	} else if (is_dupack(t, s, sack_news)) {
 		c->cnt.dupacks_rcvd++;
-		if (cc_on_dupack(t)) {
+		if (cc_on_dupack(t, seq_lt(t->snd_max, snd_end(t)))) {
 			c->cnt.fast_retransmits++;
 			tcp_retransmit(c, t);
-		} else if (t->in_recovery) {
+		} else if (!t->in_recovery) {
+			tcp_want_output(c, t); /* RFC 3042 limited transmit */
+		} else {
+			/* each further duplicate says a segment left the network:
+			 * spend it on the next hole if there is one (RFC 6675),
+			 * else on new data through the inflated window */
+			if (t->sack_ok && t->n_sacked && tcp_retransmit_hole(c, t) &&
+			    t->cwnd > t->mss)
+				t->cwnd -= t->mss;
 			tcp_want_output(c, t); /* the inflated window may allow more */
 		}
 	}

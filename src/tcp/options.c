@@ -63,8 +63,17 @@ int opts_parse(const uint8_t *p, int len, bool syn, struct tcp_opts *o)
 				o->tsecr = get32(p + 6);
 			}
 			break;
+		case OPT_SACK:
+			/* RFC 2018 3: kind, length 2 + 8n, n blocks; we keep 4 */
+			if ((olen - 2) % 8 == 0)
+				for (int i = 0; i < (olen - 2) / 8 && o->n_sack < 4; i++) {
+					o->sack_left[o->n_sack] = get32(p + 2 + 8 * i);
+					o->sack_right[o->n_sack] = get32(p + 6 + 8 * i);
+					o->n_sack++;
+				}
+			break;
 		default:
-			break; /* SACK blocks and unknown options: skipped */
+			break; /* unknown options: skipped */
 		}
 		p += olen;
 		len -= olen;

@@ -16,6 +16,8 @@ struct tcp_opts {
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
+	int n_sack;                       /* SACK blocks received (RFC 2018) */
+	uint32_t sack_left[4], sack_right[4];
 };
 
 /* Parses the options area; malformed options (a length that runs past the

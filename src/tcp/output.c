@@ -16,6 +16,7 @@
 #include "tcp/cc.h"
 #include "tcp/options.h"
 #include "tcp/rtt.h"
+#include "tcp/sack.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
@@ -296,7 +297,13 @@ void tcp_retransmit(struct core *c, struct tcb *t)
 	uint32_t end = snd_end(t);
 
 	if (seq_lt(t->snd_una, end)) {
-		send_data(c, t, t->snd_una, t->mss, true);
+		uint32_t len = t->mss;
+		uint32_t hseq, hlen;
+		/* with SACK, only the hole, not the data the peer already has */
+		if (t->sack_ok && sack_next_hole(t, t->snd_una, &hseq, &hlen) &&
+		    hseq == t->snd_una && hlen < len)
+			len = hlen;
+		t->rexmit_next = t->snd_una + send_data(c, t, t->snd_una, len, true);
 	} else if (t->fin_sent && t->snd_una == t->fin_seq) {
 		send_fin(c, t);
 		c->cnt.retransmits++;
@@ -304,9 +311,33 @@ void tcp_retransmit(struct core *c, struct tcb *t)
 	timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
 }
 
+uint32_t tcp_retransmit_hole(struct core *c, struct tcb *t)
+{
+	uint32_t from = seq_gt(t->rexmit_next, t->snd_una) ? t->rexmit_next : t->snd_una;
+	uint32_t seq, len;
+
+	if (!t->sack_ok || !t->n_sacked) {
+		/* no SACK information (not negotiated, or the peer sends no
+		 * blocks): NewReno, the first unacknowledged segment */
+		tcp_retransmit(c, t);
+		return 1;
+	}
+	/* RFC 6675 NextSeg(): the next hole below the highest SACKed byte */
+	if (!sack_next_hole(t, from, &seq, &len))
+		return 0;
+	if (len > t->mss)
+		len = t->mss;
+	uint32_t sent = send_data(c, t, seq, len, true);
+	if (sent)
+		t->rexmit_next = seq + sent;
+	timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
+	return sent;
+}
+
 static uint32_t send_window(const struct tcb *t)
 {
-	uint32_t w = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
+	uint32_t cw = t->cwnd + cc_limited_transmit(t);
+	uint32_t w = t->snd_wnd < cw ? t->snd_wnd : cw;
 	uint32_t flight = t->snd_nxt - t->snd_una;
 
 	return w > flight ? w - flight : 0;

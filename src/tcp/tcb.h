@@ -116,6 +116,11 @@ struct tcb {
 	uint32_t recover;
 	bool in_recovery;
 	uint32_t bytes_acked;           /* congestion avoidance byte counting (RFC 3465) */
+	/* SACK scoreboard (RFC 2018 / RFC 6675): ranges above snd_una the peer
+	 * holds, sorted and disjoint; and how far this recovery retransmitted */
+	struct { uint32_t l, r; } sacked[8];
+	uint8_t n_sacked;
+	uint32_t rexmit_next;
 	/* RTT (RFC 6298), microseconds */
 	uint32_t srtt, rttvar, rto;
 	uint32_t rtt_seq;

@@ -85,6 +85,9 @@ void tcp_send_rst_reply(struct core *c, struct port *p, const struct rte_ether_a
 			uint32_t seg_len);
 /* Retransmit the first unacknowledged segment (fast retransmit, RTO). */
 void tcp_retransmit(struct core *c, struct tcb *t);
+/* In recovery: retransmit the next hole the SACK scoreboard shows (RFC
+ * 6675), or the first unacknowledged segment without SACK (RFC 6582). */
+uint32_t tcp_retransmit_hole(struct core *c, struct tcb *t);
 /* Zero-window probe (RFC 9293 3.8.6.1). */
 void tcp_send_probe(struct core *c, struct tcb *t);
 /* The override timeout of sender SWS avoidance (RFC 9293 3.8.6.2.1): the

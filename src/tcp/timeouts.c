@@ -6,6 +6,7 @@
 #include "common/seq.h"
 #include "tcp/cc.h"
 #include "tcp/rtt.h"
+#include "tcp/sack.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
@@ -40,6 +41,7 @@ static void rto_data(struct core *c, struct tcb *t)
 	c->cnt.rto_expired++;
 	t->rto_backoff++;
 	cc_on_rto(t);
+	sack_clear(t); /* RFC 2018 8: the receiver may have reneged */
 	rtt_cancel(t);
 	t->snd_nxt = t->snd_una;
 	tcp_output(c, t);

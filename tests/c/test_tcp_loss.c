@@ -168,6 +168,62 @@ static void dupack(struct h_stack *h, struct h_conn *k, uint32_t ack)
 	h_send_seg(h, &s);
 }
 
+/* A duplicate ACK carrying SACK blocks [l, r) in segments (RFC 2018). */
+static void sack_dupack(struct h_stack *h, struct h_conn *k, uint32_t ack, int n,
+			const uint32_t *l, const uint32_t *r)
+{
+	struct h_seg s = h_conn_seg(k, A, NULL, 0);
+
+	s.ack = ack;
+	s.opts.n_sack = n;
+	for (int i = 0; i < n; i++) {
+		s.opts.sack_l[i] = ack + l[i] * MSS;
+		s.opts.sack_r[i] = ack + r[i] * MSS;
+	}
+	h_send_seg(h, &s);
+}
+
+/* Two losses in one window: with SACK the second hole is retransmitted on
+ * the next duplicate that reveals it (RFC 6675), not a round trip later on
+ * a partial ACK (NewReno). */
+static void test_sack_recovery(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t base = k.rcv_nxt;
+	const uint32_t l1[] = {1}, r1[] = {2}, r2[] = {3}, r3[] = {4};
+	const uint32_t l4[] = {1, 5}, r4[] = {4, 6};
+
+	CHECK(t->sack_ok);
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, 20 * MSS) == 20 * MSS);
+	h_run(h);
+	for (uint32_t i = 0; i < 10; i++)
+		expect_data(h, &k, i * MSS, MSS);
+	/* segments 0 and 4 lost; the peer SACKs what it got */
+	sack_dupack(h, &k, base, 1, l1, r1);
+	expect_data(h, &k, 10 * MSS, MSS); /* limited transmit */
+	sack_dupack(h, &k, base, 1, l1, r2);
+	expect_data(h, &k, 11 * MSS, MSS);
+	sack_dupack(h, &k, base, 1, l1, r3);
+	expect_data(h, &k, 0, MSS);        /* fast retransmit */
+	h_expect_none(h);
+	CHECK(t->in_recovery && t->n_sacked == 1);
+	/* the next duplicate shows segment 4 missing: it goes at once */
+	sack_dupack(h, &k, base, 2, l4, r4);
+	expect_data(h, &k, 4 * MSS, MSS);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
+	/* a duplicate that says nothing new is not counted (RFC 6675 2) */
+	uint64_t before = h->c->cnt.dupacks_rcvd;
+	sack_dupack(h, &k, base, 2, l4, r4);
+	CHECK_EQ_U64(h->c->cnt.dupacks_rcvd, before);
+	h_drain(h);
+	finish_abort(h, &k, ls);
+}
+
 static void test_fast_retransmit_newreno(void)
 {
 	struct h_conn k;
@@ -183,54 +239,58 @@ static void test_fast_retransmit_newreno(void)
 	for (uint32_t i = 0; i < 10; i++)
 		expect_data(h, &k, i * MSS, MSS);
 	h_expect_none(h);
-	/* segments 0 and 2 are lost: the peer ACKs nothing, three times */
-	for (int i = 0; i < 2; i++) {
-		dupack(h, &k, base);
-		h_expect_none(h);
-	}
-	CHECK_EQ_U64(t->dupacks, 2);
-	dupack(h, &k, base);
-	/* third duplicate: segment 0 again at once */
-	expect_data(h, &k, 0, MSS);
-	h_expect_none(h);
-	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
-	CHECK(t->in_recovery && t->recover == base + 10 * MSS);
-	CHECK_EQ_U64(t->ssthresh, 5 * MSS);           /* flight / 2 */
-	CHECK_EQ_U64(t->cwnd, 5 * MSS + 3 * MSS);     /* + 3 segments */
-	/* more duplicates inflate the window by one segment each (step 4);
-	 * once it exceeds the flight (10 segments), new data goes out */
-	for (uint32_t i = 0; i < 2; i++) {
-		dupack(h, &k, base);
-		h_expect_none(h);
-	}
-	CHECK_EQ_U64(t->cwnd, 10 * MSS);
+	/* segments 0 and 2 are lost: the peer ACKs nothing, three times.
+	 * RFC 3042 limited transmit: each of the first two duplicates lets
+	 * one new segment out, so a small window still gets its third */
 	dupack(h, &k, base);
 	expect_data(h, &k, 10 * MSS, MSS);
 	h_expect_none(h);
 	dupack(h, &k, base);
 	expect_data(h, &k, 11 * MSS, MSS);
 	h_expect_none(h);
+	CHECK_EQ_U64(t->dupacks, 2);
+	dupack(h, &k, base);
+	/* third duplicate: segment 0 again at once */
+	expect_data(h, &k, 0, MSS);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
+	CHECK(t->in_recovery && t->recover == base + 12 * MSS);
+	CHECK_EQ_U64(t->ssthresh, 6 * MSS);           /* flight (12) / 2 */
+	CHECK_EQ_U64(t->cwnd, 6 * MSS + 3 * MSS);     /* + 3 segments */
+	/* more duplicates inflate the window by one segment each (step 4);
+	 * once it exceeds the flight (12 segments), new data goes out */
+	for (uint32_t i = 0; i < 3; i++) {
+		dupack(h, &k, base);
+		h_expect_none(h);
+	}
 	CHECK_EQ_U64(t->cwnd, 12 * MSS);
-	/* partial ACK (segments 0, 1 arrived; 2 is the next hole, step 5):
-	 * segment 2 again at once; cwnd deflated by the 2 MSS acked, plus
-	 * one; 11 allowed, 10 in flight: one new segment too */
-	dupack(h, &k, base + 2 * MSS);
-	expect_data(h, &k, 2 * MSS, MSS);
+	dupack(h, &k, base);
 	expect_data(h, &k, 12 * MSS, MSS);
 	h_expect_none(h);
-	CHECK(t->in_recovery);
-	CHECK_EQ_U64(t->cwnd, 11 * MSS);
-	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
-	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
-	/* the full ACK (up to recover, segment 10): recovery ends with
-	 * cwnd = min(ssthresh, flight + MSS) = min(5, 3 + 1) segments */
-	dupack(h, &k, base + 10 * MSS);
-	CHECK(!t->in_recovery);
-	CHECK_EQ_U64(t->cwnd, 4 * MSS);
+	dupack(h, &k, base);
 	expect_data(h, &k, 13 * MSS, MSS);
 	h_expect_none(h);
-	/* congestion avoidance from here: ssthresh 5 segments */
-	dupack(h, &k, base + 14 * MSS);
+	CHECK_EQ_U64(t->cwnd, 14 * MSS);
+	/* partial ACK (segments 0, 1 arrived; 2 is the next hole, step 5):
+	 * segment 2 again at once; cwnd deflated by the 2 MSS acked, plus
+	 * one; 13 allowed, 12 in flight: one new segment too */
+	dupack(h, &k, base + 2 * MSS);
+	expect_data(h, &k, 2 * MSS, MSS);
+	expect_data(h, &k, 14 * MSS, MSS);
+	h_expect_none(h);
+	CHECK(t->in_recovery);
+	CHECK_EQ_U64(t->cwnd, 13 * MSS);
+	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
+	/* the full ACK (up to recover, segment 12): recovery ends with
+	 * cwnd = min(ssthresh, flight + MSS) = min(6, 3 + 1) segments */
+	dupack(h, &k, base + 12 * MSS);
+	CHECK(!t->in_recovery);
+	CHECK_EQ_U64(t->cwnd, 4 * MSS);
+	expect_data(h, &k, 15 * MSS, MSS);
+	h_expect_none(h);
+	/* congestion avoidance from here: ssthresh 6 segments */
+	dupack(h, &k, base + 16 * MSS);
 	CHECK(t->cwnd >= 4 * MSS && t->cwnd < t->ssthresh + 2 * MSS);
 	h_drain(h);
 	finish_abort(h, &k, ls);
@@ -244,6 +304,7 @@ int main(int argc, char **argv)
 	test_rto_backoff_timeout();
 	test_rto_ack_resets_backoff();
 	test_fast_retransmit_newreno();
+	test_sack_recovery();
 	h_global_fini();
 	return test_done();
 }
