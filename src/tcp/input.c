@@ -310,6 +310,22 @@ static bool is_dupack(const struct tcb *t, const struct seg *s, bool sack_news)
 	return (s->wnd << t->snd_wscale) == t->snd_wnd;
 }
 
+/* Wake a writer only when the freed space is worth a write: once a third
+ * of the send buffer is free (as Linux's sk_stream_wspace rule), or when
+ * this ACK emptied it. A wake-up per ACK would cost a futex round trip per
+ * ACK between the two threads. Forwarding targets wake on every release
+ * (their window is w_max - s, checked by the application). */
+static bool writable_edge(const struct tcb *t, uint32_t freed)
+{
+	uint32_t space, third;
+
+	if (t->out)
+		return true;
+	space = sndbuf_space(t->sb);
+	third = t->sndbuf_size / 3;
+	return space == t->sndbuf_size || (space >= third && space - freed < third);
+}
+
 static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
 {
 	uint32_t acked = s->ack - t->snd_una;
@@ -326,7 +342,7 @@ static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
 		timer_cancel(t, TT_RTO);
 	else
 		timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t)); /* RFC 6298 5.3 */
-	if (freed)
+	if (freed && writable_edge(t, freed))
 		tcb_raise(c, t, TEV_OUT);
 	tcp_want_output(c, t);
 }
