@@ -27,7 +27,9 @@ import itertools
 import json
 import math
 import pkgutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -341,11 +343,14 @@ def _run(exp: Experiment, lab: Lab, quick: bool, results_root: Path, do_deploy: 
         if exp.setup is not None:
             exp.setup(ctx)
         try:
-            for p in points:
-                bar.set_postfix_str(f"{p.variant} {_fmt_params(exp, p)}", refresh=False)
-                rows.append(_one_run(ctx, exp, p, errors))
-                _write_csv(rows, out / "data.csv")
-                bar.update(1)
+            with _Interrupts() as interrupts:
+                for p in points:
+                    bar.set_postfix_str(f"{p.variant} {_fmt_params(exp, p)}", refresh=False)
+                    rows.append(_one_run(ctx, exp, p, errors))
+                    _write_csv(rows, out / "data.csv")
+                    bar.update(1)
+                    if interrupts.seen:
+                        raise KeyboardInterrupt
         finally:
             if exp.teardown is not None:
                 exp.teardown(ctx)
@@ -367,6 +372,28 @@ def _run(exp: Experiment, lab: Lab, quick: bool, results_root: Path, do_deploy: 
 
 def _fmt_params(exp: Experiment, p: Point) -> str:
     return " ".join(f"{k}={p.params[k]}" for k in exp.sweep)
+
+
+class _Interrupts:
+    """Remembers a Ctrl-C even when the command it interrupted turned it into an
+    ordinary failure (a remote command killed by the signal), so the run loop
+    stops instead of going on with the next point."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._old: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        def handler(signum: int, frame: Any) -> None:
+            self.seen = True
+            signal.default_int_handler(signum, frame)
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
 
 
 def _one_run(ctx: RunContext, exp: Experiment, p: Point, errors: list[str]) -> dict[str, Any]:
