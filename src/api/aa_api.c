@@ -55,21 +55,14 @@ int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *
 static struct aa_stream *aa_of(struct core *c, int sockid, struct socket **sp,
 			       struct tcb **tp)
 {
-	struct socket *s = api_sock(c, sockid, MTCP_SOCK_STREAM);
-	struct tcb *t;
+	struct tcb *t = api_tcb(c, sockid, sp);
 
-	if (!s)
+	if (!t)
 		return NULL;
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
-	if (!t) {
-		errno = ENOTCONN;
-		return NULL;
-	}
 	if (!t->aa) {
 		errno = EINVAL;
 		return NULL;
 	}
-	*sp = s;
 	*tp = t;
 	return t->aa;
 }
@@ -120,8 +113,7 @@ int mtcp_zc_free_aa_records(mctx_t mctx, int sockid, int n)
 		errno = -r;
 		return -1;
 	}
-	if (!atomic_exchange(&t->wnd_cmd_pending, true))
-		cmd_simple(c, CMD_RECLAIM, s, t);
+	api_reclaim(c, s, t);
 	return 0;
 }
 

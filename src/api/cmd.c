@@ -32,6 +32,12 @@ void cmd_simple(struct core *c, enum cmd_type type, struct socket *s, struct tcb
 	cmd_push(c, &cmd);
 }
 
+void api_reclaim(struct core *c, struct socket *s, struct tcb *t)
+{
+	if (!atomic_exchange(&t->wnd_cmd_pending, true))
+		cmd_simple(c, CMD_RECLAIM, s, t);
+}
+
 static void release_id(struct core *c, int id)
 {
 	/* sized for every socket: cannot be full */

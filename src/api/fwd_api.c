@@ -135,8 +135,7 @@ int mtcp_zc_forward(int sockid_from, int sockid_to, int n)
 	struct cmd cmd = {.type = CMD_FORWARD, .ptr = b, .tcb = tt, .sock = to,
 			  .sockid = to->id, .gen = to->gen};
 	cmd_push(c, &cmd);
-	if (!atomic_exchange(&ft->wnd_cmd_pending, true))
-		cmd_simple(c, CMD_RECLAIM, from, ft);
+	api_reclaim(c, from, ft);
 	return n;
 }
 

@@ -14,6 +14,9 @@ struct core *api_core(mctx_t mctx);
 /* The live socket sockid of c, of one of the given types (0: any), or NULL
  * with errno EBADF / ENOTSOCK. */
 struct socket *api_sock(struct core *c, int sockid, int type);
+/* The TCB of stream socket sockid (and the socket in *sp), or NULL with
+ * errno EBADF, ENOTSOCK, ENOTCONN, or EAGAIN while it is connecting. */
+struct tcb *api_tcb(struct core *c, int sockid, struct socket **sp);
 struct socket *sock_alloc(struct core *c, enum socket_type type);
 /* Application thread: the id goes back to the free list at once (epoll). */
 void sock_free_now(struct core *c, struct socket *s);
@@ -57,6 +60,11 @@ void core_destroy(struct core *c);
  * text whose port.<name>.device keys name those ethdevs. mtcp_destroy()
  * tears it down as usual. */
 int aatcp_init_with_ports(const char *config_text);
+
+/* After the application freed zero-copy fragments or records: ask the
+ * network thread to reclaim them and advertise the window they free (one
+ * command in flight per TCB). */
+void api_reclaim(struct core *c, struct socket *s, struct tcb *t);
 
 /* Stats (stats.c) */
 void stats_print(struct core *c);

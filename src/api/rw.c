@@ -11,23 +11,6 @@
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
-/* The stream socket's TCB, or NULL with errno set. */
-static struct tcb *stream_tcb(struct core *c, int sockid, struct socket **sp)
-{
-	struct socket *s = api_sock(c, sockid, MTCP_SOCK_STREAM);
-	struct tcb *t;
-
-	if (!s)
-		return NULL;
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
-	if (!t) {
-		errno = s->connecting ? EAGAIN : ENOTCONN;
-		return NULL;
-	}
-	*sp = s;
-	return t;
-}
-
 void api_maybe_window_update(struct core *c, struct socket *s, struct tcb *t)
 {
 	uint32_t adv = atomic_load_explicit(&t->rcv_adv_wnd, memory_order_relaxed);
@@ -66,7 +49,7 @@ static ssize_t recv_common(mctx_t mctx, int sockid, char *buf, size_t len, int f
 {
 	struct core *c = api_core(mctx);
 	struct socket *s = NULL;
-	struct tcb *t = c ? stream_tcb(c, sockid, &s) : NULL;
+	struct tcb *t = c ? api_tcb(c, sockid, &s) : NULL;
 
 	if (!t)
 		return -1;
@@ -161,7 +144,7 @@ ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len)
 {
 	struct core *c = api_core(mctx);
 	struct socket *s = NULL;
-	struct tcb *t = c ? stream_tcb(c, sockid, &s) : NULL;
+	struct tcb *t = c ? api_tcb(c, sockid, &s) : NULL;
 	size_t done = 0;
 
 	if (!t)

@@ -54,6 +54,22 @@ struct socket *api_sock(struct core *c, int sockid, int type)
 	return s;
 }
 
+struct tcb *api_tcb(struct core *c, int sockid, struct socket **sp)
+{
+	struct socket *s = api_sock(c, sockid, MTCP_SOCK_STREAM);
+	struct tcb *t;
+
+	if (!s)
+		return NULL;
+	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	if (!t) {
+		errno = s->connecting ? EAGAIN : ENOTCONN;
+		return NULL;
+	}
+	*sp = s;
+	return t;
+}
+
 static void refill_free_list(struct core *c)
 {
 	int id;

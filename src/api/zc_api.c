@@ -38,21 +38,12 @@ int mtcp_zc_enable(mctx_t mctx, int sockid)
 /* The zero-copy TCB of a socket, or NULL with errno. */
 static struct tcb *zc_tcb(struct core *c, int sockid, struct socket **sp)
 {
-	struct socket *s = api_sock(c, sockid, MTCP_SOCK_STREAM);
-	struct tcb *t;
+	struct tcb *t = api_tcb(c, sockid, sp);
 
-	if (!s)
-		return NULL;
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
-	if (!t) {
-		errno = ENOTCONN;
-		return NULL;
-	}
-	if (t->rcv_mode != RCV_ZC || t->aa) {
+	if (t && (t->rcv_mode != RCV_ZC || t->aa)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	*sp = s;
 	return t;
 }
 
@@ -124,7 +115,6 @@ int mtcp_zc_free_fragments(mctx_t mctx, int sockid, int n)
 	}
 	zc_stream_consume(&t->zc, n);
 	s->zc_out -= n;
-	if (!atomic_exchange(&t->wnd_cmd_pending, true))
-		cmd_simple(c, CMD_RECLAIM, s, t);
+	api_reclaim(c, s, t);
 	return 0;
 }
