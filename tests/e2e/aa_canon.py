@@ -175,11 +175,14 @@ def csv_stream(lines: int, n_fields: int, seed: int, quoted: bool = True,
     fields with commas, CR, LF and doubled quotes inside."""
     rng = random.Random(seed)
     alpha = b"abcdefghijklmnopqrstuvwxyz0123456789 ;:-_"
+    # field bytes are slices of one random text (fast for millions of bytes)
+    pool = rng.randbytes(1 << 16).translate(bytes(alpha[i % len(alpha)] for i in range(256)))
     out = bytearray()
     for k in range(lines):
         fs = []
         for _ in range(n_fields):
-            v = bytes(rng.choice(alpha) for _ in range(rng.randrange(0, 41)))
+            at = rng.randrange(0, len(pool) - 40)
+            v = pool[at:at + rng.randrange(0, 41)]
             if quoted and rng.random() < 0.15:
                 inner = v[:10] + rng.choice([b",", b"\r\n", b"\n", b'""', b'x""y']) + v[10:]
                 v = b'"' + inner + b'"'

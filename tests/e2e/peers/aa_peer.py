@@ -26,6 +26,7 @@ import random
 import socket
 import sys
 import time
+from pathlib import Path
 
 
 def send_file(sock: socket.socket, data: bytes, seed: int, max_write: int) -> float:
@@ -56,7 +57,7 @@ def drain(sock: socket.socket, timeout: float = 60.0) -> tuple[bool, int]:
 
 
 def serve(a: argparse.Namespace) -> None:
-    data = open(a.file, "rb").read()
+    data = Path(a.file).read_bytes()
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("0.0.0.0", a.port))
@@ -82,7 +83,7 @@ def serve(a: argparse.Namespace) -> None:
 
 
 def send(a: argparse.Namespace) -> None:
-    data = open(a.file, "rb").read()
+    data = Path(a.file).read_bytes()
     c = socket.create_connection((a.ip, a.port), timeout=30)
     rep: dict[str, object] = {"bytes": len(data)}
     rep["send_s"] = round(send_file(c, data, a.seed, a.max_write), 3)
