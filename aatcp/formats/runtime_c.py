@@ -1,0 +1,513 @@
+# ruff: noqa: E101  (C source below: tabs, then spaces to align continuation lines)
+"""The C helpers every generated module carries (static inline, so a file that includes
+two generated modules or uses only some helpers compiles cleanly). They implement the
+field ends of the language on top of aa_module.h; the generated code adds the tables
+and the per-format switch statements."""
+
+RUNTIME = r"""
+/* ---- aa_fmt runtime: the same in every module made by aatcp.formats ---- */
+#ifndef AATCP_AA_FMT_RUNTIME
+#define AATCP_AA_FMT_RUNTIME
+
+/* Helpers a module may not all use (clang warns about unused static
+ * inline functions in a .c file). */
+#if defined(__GNUC__)
+#define AA_FMT_HELPER static inline __attribute__((unused))
+#else
+#define AA_FMT_HELPER static inline
+#endif
+
+/* What scanning a field returned. */
+enum { AA_FMT_MORE = 0, AA_FMT_DONE = 1, AA_FMT_FAILED = -1 };
+/* What a field's actions decided. */
+enum { AA_FMT_GO_DEFAULT, AA_FMT_GO_NEXT, AA_FMT_GO_END, AA_FMT_GO_FAIL };
+/* The delimiter that ended a field, when it is not one of its strings. */
+#define AA_FMT_DELIM_NONE (-1)
+#define AA_FMT_DELIM_EOF (-2)
+#define AA_FMT_MAX_DELIMS 8
+/* Records in a row that may end without consuming a byte. */
+#define AA_FMT_MAX_IDLE 1000
+
+/* A field that ends with one of n delimiters (and/or the end of the stream). */
+struct aa_fmt_until {
+	uint8_t n;                  /* delimiter strings */
+	bool eof;                   /* the end of the stream ends it too */
+	unsigned char quote;        /* quoted fields: the quote byte, 0: none */
+	uint64_t max;               /* content limit (UINT64_MAX: none) */
+	const char *const *s;       /* the delimiters */
+	const uint8_t *len;         /* their lengths */
+	const uint8_t *const *pi;   /* KMP failure function of each */
+	const uint8_t *first;       /* bitmap of the bytes that begin one */
+	const char *too_long;       /* message of the error past max */
+};
+
+/* A field declaration, for what follows its actions. */
+struct aa_fmt_field {
+	uint32_t reps;              /* slots of a repeated field, 0: single */
+	const char *overflow;       /* message when a repeated field overflows */
+};
+
+/* Where the parser is (first member of every module's state). */
+struct aa_fmt_core {
+	uint32_t st;                /* state (record type - 1) in progress */
+	uint32_t fi;                /* field declaration in that state */
+	uint32_t rep;               /* repetition of a repeated field */
+	uint32_t next;              /* GO_NEXT: field, GO_END: state */
+	bool open;                  /* the field has begun */
+	uint8_t q;                  /* quoted: 1 inside, 2 quote seen inside,
+				     * 3 closed (a delimiter must follow) */
+	int16_t delim;              /* what ended the last field */
+	uint32_t after_q;           /* bytes since the closing quote */
+	uint32_t idle;              /* records in a row that consumed nothing */
+	uint64_t flen;              /* bytes of the open field so far */
+	uint64_t want;              /* length fields: bytes wanted */
+	uint64_t clen;              /* content bytes of the last field */
+	uint64_t last_end;          /* stream offset of the last record end */
+	enum aa_error fail;         /* set by actions (fail, bad number...) */
+	const char *fail_msg;
+	uint8_t m[AA_FMT_MAX_DELIMS]; /* bytes of each delimiter matched */
+};
+
+AA_FMT_HELPER void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
+				   const char *msg)
+{
+	if (!g->fail) {
+		g->fail = code;
+		g->fail_msg = msg;
+	}
+}
+
+AA_FMT_HELPER int aa_fmt_fail(struct aa_fmt_core *g, enum aa_error code,
+			      const char *msg)
+{
+	aa_fmt_set_fail(g, code, msg);
+	return AA_FMT_GO_FAIL;
+}
+
+AA_FMT_HELPER int aa_fmt_failed(struct aa_parse *p, struct aa_fmt_core *g,
+				const char *at)
+{
+	aa_fail(p, g->fail, g->fail_msg, at);
+	return AA_FMT_FAILED;
+}
+
+/* Checked 64-bit arithmetic: an overflow ends the stream, never UB. */
+AA_FMT_HELPER int64_t aa_fmt_add(struct aa_fmt_core *g, int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r)) {
+		aa_fmt_set_fail(g, AA_ERR_MODULE, "integer overflow");
+		return 0;
+	}
+	return r;
+}
+
+AA_FMT_HELPER int64_t aa_fmt_sub(struct aa_fmt_core *g, int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_sub_overflow(a, b, &r)) {
+		aa_fmt_set_fail(g, AA_ERR_MODULE, "integer overflow");
+		return 0;
+	}
+	return r;
+}
+
+AA_FMT_HELPER int64_t aa_fmt_mul(struct aa_fmt_core *g, int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(a, b, &r)) {
+		aa_fmt_set_fail(g, AA_ERR_MODULE, "integer overflow");
+		return 0;
+	}
+	return r;
+}
+
+/*
+ * `int` / `int after "P"`: after the prefix P (matched ignoring ASCII
+ * case), [SP HT]* [+-] DIGIT+ [SP HT CR LF]*. Anything else, or a number
+ * beyond 64 bits, ends the stream with a syntax error record.
+ */
+AA_FMT_HELPER int64_t aa_fmt_int(struct aa_fmt_core *g,
+				 const struct stream_field *f,
+				 const char *prefix, size_t plen)
+{
+	uint64_t v = 0, lim = (uint64_t)INT64_MAX;
+	size_t i = 0;
+	int st = 0; /* 0 blanks, 1 sign, 2 digits, 3 trailing blanks */
+	bool neg = false;
+
+	if (plen && !aa_field_has_prefix_case(f, prefix))
+		goto bad;
+	aa_field_foreach_view(w, f) {
+		for (const char *c = w->data.start; c < w->data.end; c++, i++) {
+			unsigned char ch = (unsigned char)*c;
+
+			if (i < plen)
+				continue;
+			if (ch >= '0' && ch <= '9' && st < 3) {
+				unsigned d = ch - '0';
+
+				if (v > (lim + neg - d) / 10)
+					goto bad;
+				v = v * 10 + d;
+				st = 2;
+			} else if ((ch == ' ' || ch == '\t') && st == 0) {
+				continue;
+			} else if ((ch == '+' || ch == '-') && st == 0) {
+				neg = ch == '-';
+				st = 1;
+			} else if ((ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n') &&
+				   st >= 2) {
+				st = 3;
+			} else {
+				goto bad;
+			}
+		}
+	}
+	if (st < 2)
+		goto bad;
+	if (neg)
+		return v == lim + 1 ? INT64_MIN : -(int64_t)v;
+	return (int64_t)v;
+bad:
+	aa_fmt_set_fail(g, AA_ERR_SYNTAX, "invalid number");
+	return 0;
+}
+
+AA_FMT_HELPER unsigned aa_fmt_kmp(const char *s, const uint8_t *pi,
+				  unsigned len, unsigned k, char ch)
+{
+	if (k == len)
+		k = pi[k - 1];
+	while (k > 0 && s[k] != ch)
+		k = pi[k - 1];
+	return s[k] == ch ? k + 1 : 0;
+}
+
+/* Feeds one byte to every delimiter; the longest one it completes, or -1. */
+AA_FMT_HELPER int aa_fmt_feed(struct aa_fmt_core *g,
+			      const struct aa_fmt_until *u, char ch)
+{
+	int best = -1;
+
+	for (unsigned k = 0; k < u->n; k++) {
+		g->m[k] = (uint8_t)aa_fmt_kmp(u->s[k], u->pi[k], u->len[k], g->m[k], ch);
+		if (g->m[k] == u->len[k] && (best < 0 || u->len[k] > u->len[best]))
+			best = (int)k;
+	}
+	return best;
+}
+
+/* Bytes at the end of the field that may still begin a delimiter. */
+AA_FMT_HELPER unsigned aa_fmt_partial(const struct aa_fmt_core *g,
+				      const struct aa_fmt_until *u)
+{
+	unsigned mx = 0;
+
+	for (unsigned k = 0; k < u->n; k++)
+		if (g->m[k] > mx)
+			mx = g->m[k];
+	return mx;
+}
+
+AA_FMT_HELPER int aa_fmt_too_long(struct aa_parse *p, const char *msg,
+				  const char *at)
+{
+	aa_fail(p, AA_ERR_TOO_LONG, msg, at);
+	return AA_FMT_FAILED;
+}
+
+/*
+ * A field that ends with the first delimiter to complete (the longest if
+ * several complete on the same byte); the delimiter is not part of it.
+ * Quoted (RFC 4180 style): a field that begins with the quote runs to the
+ * closing quote ("" inside is a quote), then a delimiter must follow; its
+ * views include the quotes.
+ */
+AA_FMT_HELPER int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
+			       const struct aa_fmt_until *u, unsigned slot,
+			       const char **pc, const char *end)
+{
+	const char *c = *pc;
+	int k = -1;
+
+	if (c == end)
+		return AA_FMT_MORE;
+	if (!g->open) {
+		aa_field_begin(p, slot, c);
+		g->open = true;
+		g->flen = 0;
+		g->q = 0;
+		g->after_q = 0;
+		memset(g->m, 0, sizeof(g->m));
+		if (u->quote && (unsigned char)*c == u->quote) {
+			g->q = 1;
+			g->flen = 1;
+			c++;
+		}
+	}
+	while (c < end) {
+		if (g->q == 1) { /* inside quotes: to the next quote */
+			const char *h = memchr(c, u->quote, (size_t)(end - c));
+			const char *stop = h ? h + 1 : end;
+
+			if ((uint64_t)(stop - c) > u->max - g->flen)
+				return aa_fmt_too_long(p, u->too_long, c + (u->max - g->flen));
+			g->flen += (uint64_t)(stop - c);
+			c = stop;
+			if (h)
+				g->q = 2;
+			continue;
+		}
+		if (g->q == 2) { /* after a quote inside quotes */
+			if ((unsigned char)*c == u->quote) { /* "" */
+				if (g->flen >= u->max)
+					return aa_fmt_too_long(p, u->too_long, c);
+				g->flen++;
+				c++;
+				g->q = 1;
+				continue;
+			}
+			g->q = 3;
+		}
+		if (g->q == 3) { /* closed: only a delimiter may follow */
+			bool viable = false;
+
+			aa_fmt_feed(g, u, *c);
+			g->flen++;
+			g->after_q++;
+			for (unsigned j = 0; j < u->n; j++) {
+				if (g->m[j] != g->after_q)
+					continue;
+				viable = true;
+				if (u->len[j] == g->after_q)
+					k = (int)j;
+			}
+			if (!viable) {
+				aa_fail(p, AA_ERR_SYNTAX, "data after a closing quote", c);
+				return AA_FMT_FAILED;
+			}
+			c++;
+			if (k >= 0)
+				goto done;
+			continue;
+		}
+		if (aa_fmt_partial(g, u) == 0) { /* skip to a possible delimiter */
+			const char *h = end;
+
+			if (u->n == 1) {
+				h = memchr(c, u->s[0][0], (size_t)(end - c));
+				if (!h)
+					h = end;
+			} else if (u->n > 1) {
+				for (h = c; h < end; h++) {
+					unsigned char b = (unsigned char)*h;
+
+					if (u->first[b >> 3] & (1u << (b & 7)))
+						break;
+				}
+			}
+			if ((uint64_t)(h - c) > u->max - g->flen)
+				return aa_fmt_too_long(p, u->too_long, c + (u->max - g->flen));
+			g->flen += (uint64_t)(h - c);
+			c = h;
+			if (c == end)
+				break;
+		}
+		k = aa_fmt_feed(g, u, *c++);
+		g->flen++;
+		if (k >= 0)
+			goto done;
+		if (g->flen - aa_fmt_partial(g, u) > u->max)
+			return aa_fmt_too_long(p, u->too_long, c - 1);
+	}
+	*pc = c;
+	return AA_FMT_MORE;
+done:
+	g->clen = g->flen - u->len[k];
+	aa_field_end_back(p, c, u->len[k]);
+	g->open = false;
+	g->delim = (int16_t)k;
+	*pc = c;
+	if (g->clen > u->max)
+		return aa_fmt_too_long(p, u->too_long, c);
+	return AA_FMT_DONE;
+}
+
+AA_FMT_HELPER int aa_fmt_truncated(struct aa_parse *p)
+{
+	aa_fail(p, AA_ERR_TRUNCATED, "stream ended inside a record", NULL);
+	return AA_FMT_FAILED;
+}
+
+/* The end of the stream while an `until` field is current. */
+AA_FMT_HELPER int aa_fmt_until_eof(struct aa_parse *p, struct aa_fmt_core *g,
+				   const struct aa_fmt_until *u, unsigned slot)
+{
+	if (!u->eof)
+		return aa_fmt_truncated(p);
+	if (g->open && g->q == 1) {
+		aa_fail(p, AA_ERR_TRUNCATED, "unterminated quoted field", NULL);
+		return AA_FMT_FAILED;
+	}
+	if (g->open && g->q == 3) {
+		aa_fail(p, AA_ERR_SYNTAX, "data after a closing quote", NULL);
+		return AA_FMT_FAILED;
+	}
+	if (g->open) {
+		aa_field_end(p, NULL);
+	} else {
+		aa_field_set(p, slot, NULL, NULL);
+		g->flen = 0;
+	}
+	g->open = false;
+	g->clen = g->flen;
+	g->delim = AA_FMT_DELIM_EOF;
+	if (g->clen > u->max)
+		return aa_fmt_too_long(p, u->too_long, NULL);
+	return AA_FMT_DONE;
+}
+
+AA_FMT_HELPER int aa_fmt_empty(struct aa_parse *p, struct aa_fmt_core *g,
+			       unsigned slot, const char *c)
+{
+	aa_field_set(p, slot, c, c);
+	g->clen = 0;
+	g->delim = AA_FMT_DELIM_NONE;
+	return AA_FMT_DONE;
+}
+
+AA_FMT_HELPER int aa_fmt_bad_length(struct aa_parse *p, const char *at)
+{
+	aa_fail(p, AA_ERR_BAD_LENGTH, "negative field length", at);
+	return AA_FMT_FAILED;
+}
+
+/* `length N`: exactly n bytes, across packets if need be. */
+AA_FMT_HELPER int aa_fmt_length(struct aa_parse *p, struct aa_fmt_core *g,
+				unsigned slot, int64_t n, uint64_t max,
+				const char *too_long, const char **pc,
+				const char *end)
+{
+	const char *c = *pc;
+	uint64_t take;
+
+	if (!g->open) {
+		if (n < 0)
+			return aa_fmt_bad_length(p, c);
+		if ((uint64_t)n > max)
+			return aa_fmt_too_long(p, too_long, c);
+		if (n == 0)
+			return aa_fmt_empty(p, g, slot, c);
+		if (c == end)
+			return AA_FMT_MORE;
+		aa_field_begin(p, slot, c);
+		g->open = true;
+		g->flen = 0;
+		g->want = (uint64_t)n;
+	}
+	take = g->want - g->flen;
+	if (take > (uint64_t)(end - c))
+		take = (uint64_t)(end - c);
+	c += take;
+	g->flen += take;
+	*pc = c;
+	if (g->flen < g->want)
+		return AA_FMT_MORE;
+	aa_field_end(p, c);
+	g->open = false;
+	g->clen = g->want;
+	g->delim = AA_FMT_DELIM_NONE;
+	return AA_FMT_DONE;
+}
+
+/* `packet upto N`: the rest of this packet, at most n bytes. */
+AA_FMT_HELPER int aa_fmt_packet(struct aa_parse *p, struct aa_fmt_core *g,
+				unsigned slot, int64_t n, const char **pc,
+				const char *end)
+{
+	const char *c = *pc;
+	uint64_t take;
+
+	if (n < 0)
+		return aa_fmt_bad_length(p, c);
+	if (n == 0)
+		return aa_fmt_empty(p, g, slot, c);
+	if (c == end)
+		return AA_FMT_MORE;
+	take = (uint64_t)(end - c);
+	if (take > (uint64_t)n)
+		take = (uint64_t)n;
+	aa_field_set(p, slot, c, c + take);
+	*pc = c + take;
+	g->clen = take;
+	g->delim = AA_FMT_DELIM_NONE;
+	return AA_FMT_DONE;
+}
+
+/* `length` and `packet` fields at the end of the stream: only an empty
+ * one that has not begun can still end. */
+AA_FMT_HELPER int aa_fmt_sized_eof(struct aa_parse *p, struct aa_fmt_core *g,
+				   unsigned slot, int64_t n)
+{
+	if (g->open || n != 0)
+		return aa_fmt_truncated(p);
+	return aa_fmt_empty(p, g, slot, NULL);
+}
+
+/*
+ * After a field's actions: the next field, the next repetition, or the end
+ * of the record. 1: go on, 0: the runtime paused parsing (return), -1: the
+ * stream failed.
+ */
+AA_FMT_HELPER int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
+			    const char *at, const struct aa_fmt_field *f,
+			    uint32_t nfields)
+{
+	uint64_t off;
+	unsigned type;
+
+	if (g->fail || go == AA_FMT_GO_FAIL) {
+		aa_fail(p, g->fail ? g->fail : AA_ERR_MODULE, g->fail_msg, at);
+		return -1;
+	}
+	if (go == AA_FMT_GO_DEFAULT) {
+		if (f->reps) {
+			if (++g->rep >= f->reps) {
+				aa_fail(p, AA_ERR_TOO_MANY_FIELDS, f->overflow, at);
+				return -1;
+			}
+			return 1;
+		}
+		go = AA_FMT_GO_NEXT;
+		g->next = g->fi + 1;
+	}
+	if (go == AA_FMT_GO_NEXT) {
+		if (g->next >= nfields) { /* the compiler rules it out */
+			aa_fail(p, AA_ERR_MODULE, "no field after the last one", at);
+			return -1;
+		}
+		g->fi = g->next;
+		g->rep = 0;
+		return 1;
+	}
+	/* the record ends; a format whose records consume nothing would spin */
+	off = aa_offset(p, at);
+	g->idle = off == g->last_end ? g->idle + 1 : 0;
+	g->last_end = off;
+	if (g->idle > AA_FMT_MAX_IDLE) {
+		aa_fail(p, AA_ERR_MODULE, "records that consume nothing", at);
+		return -1;
+	}
+	type = g->st + 1;
+	g->st = g->next;
+	g->fi = 0;
+	g->rep = 0;
+	return aa_record_end(p, type, at) ? 1 : 0;
+}
+
+#endif /* AATCP_AA_FMT_RUNTIME */
+"""
