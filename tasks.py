@@ -68,6 +68,21 @@ def test(c, only="", pytest_args="", no_build=False):
         raise Exit(code=rc)
 
 
+@task(help={"file": "one description to compile (default: every formats/*.fmt)",
+            "out": "output folder (default: build/formats/)",
+            "check": "only check the descriptions, write nothing"})
+@friendly
+def formats(c, file=None, out=None, check=False):
+    """Compile record format descriptions into C modules: build/formats/fmt_NAME.{c,h}."""
+    from aatcp import formats as fmt
+
+    try:
+        for line in fmt.run(Path(file) if file else None, Path(out) if out else None, check):
+            print(line)
+    except fmt.FormatError as e:
+        raise Exit(str(e), code=1) from None
+
+
 # ---------------------------------------------------------------- lab
 
 
@@ -202,4 +217,4 @@ def clean(c, results=False, lab=False):
             print(f"clean: removed {p}")
 
 
-ns = Collection(setup, build, test, deploy, experiment, plot, clean, lab)
+ns = Collection(setup, build, test, formats, deploy, experiment, plot, clean, lab)

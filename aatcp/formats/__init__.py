@@ -100,3 +100,24 @@ class _Many(FormatError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+def run(file: Path | None = None, out_dir: Path | None = None, check_only: bool = False
+        ) -> list[str]:
+    """`invoke formats`: compile one description, or every formats/*.fmt, into out_dir
+    (default build/formats/); returns what to print. Raises FormatError."""
+    files = [file] if file else sorted(FORMATS_DIR.glob("*.fmt"))
+    if check_only:
+        problems: list[FormatError] = []
+        for f in files:
+            try:
+                load(f)
+            except FormatError as e:
+                problems.append(e)
+        if problems:
+            raise _Many(problems)
+        return [f"formats: {display_name(f)}: ok" for f in files]
+    out = out_dir or REPO_ROOT / "build" / "formats"
+    written = build_all(files, out)
+    return [f"formats: {display_name(f)} -> {display_name(c)}, {h.name}"
+            for f, c, h in zip(files, written[0::2], written[1::2], strict=True)]

@@ -329,15 +329,15 @@ class _Parser:
     def expr(self) -> m.Expr:
         left = self.and_()
         while self.at_kw("or"):
-            t = self.take()
-            left = m.Logic(t.pos, "or", left, self.and_())
+            self.take()
+            left = m.Logic(left.pos, "or", left, self.and_())
         return left
 
     def and_(self) -> m.Expr:
         left = self.not_()
         while self.at_kw("and"):
-            t = self.take()
-            left = m.Logic(t.pos, "and", left, self.not_())
+            self.take()
+            left = m.Logic(left.pos, "and", left, self.not_())
         return left
 
     def not_(self) -> m.Expr:
@@ -350,7 +350,7 @@ class _Parser:
         left = self.sum()
         if self.at_punct(*CMP_OPS):
             t = self.take()
-            left = m.Compare(t.pos, t.text, left, self.sum())
+            left = m.Compare(left.pos, t.text, left, self.sum())
             if self.at_punct(*CMP_OPS):
                 raise self.error("comparisons do not chain: write a < b and b < c")
         return left
@@ -359,14 +359,14 @@ class _Parser:
         left = self.prod()
         while self.at_punct("+", "-"):
             t = self.take()
-            left = m.BinOp(t.pos, t.text, left, self.prod())
+            left = m.BinOp(left.pos, t.text, left, self.prod())
         return left
 
     def prod(self) -> m.Expr:
         left = self.unary()
         while self.at_punct("*"):
-            t = self.take()
-            left = m.BinOp(t.pos, "*", left, self.unary())
+            self.take()
+            left = m.BinOp(left.pos, "*", left, self.unary())
         return left
 
     def unary(self) -> m.Expr:
