@@ -36,6 +36,10 @@
  * record, and the next read after it returns 0 (end of stream). The stack
  * keeps acknowledging and discarding what the peer sends after it, so the
  * connection does not stall; close it when you have read the error.
+ * A connection reset (or timed out) ends the records too; a record that
+ * only the end of the stream would complete (a CSV line without its line
+ * end, an HTTP body delimited by the close) is then an AA_ERR_TRUNCATED
+ * error record, not a record: only a FIN ends a stream cleanly.
  */
 #ifndef AATCP_MTCP_AA_H
 #define AATCP_MTCP_AA_H

@@ -287,6 +287,10 @@ bool aa_record_end(struct aa_parse *p, unsigned type, const char *at)
 
 	if (p->failed || p->paused)
 		return false;
+	if (p->aborting) { /* see aa_stream_abort() */
+		aa_fail(p, AA_ERR_TRUNCATED, "connection reset inside a record", at);
+		return false;
+	}
 	if (p->open_slot) /* module bug: close it here */
 		aa_field_end(p, at);
 	if (p->failed)

@@ -59,6 +59,8 @@ struct aa_parse {
 	bool rec_offset_set;
 	bool failed;                /* an error record ended the stream */
 	bool paused;                /* waiting for the pools */
+	bool aborting;              /* finish() of an aborted stream: a record
+				     * end becomes a truncation error */
 	uint64_t rec_end_off;       /* stream offset after the last record */
 };
 
@@ -85,6 +87,7 @@ struct aa_stream {
 	uint32_t poff;              /* parsed bytes of the first of them */
 	uint64_t off;               /* stream offset of the next byte to parse */
 	bool fin_pending;
+	bool aborted;               /* ended by RST/timeout, not a FIN */
 	bool finished;
 	bool eos_reported;
 	uint64_t published;         /* records published */

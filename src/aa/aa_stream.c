@@ -266,6 +266,7 @@ static void maybe_finish(struct aa_stream *as)
 		p->node = NULL;
 		p->chunk = NULL;
 		p->chunk_off = as->off;
+		p->aborting = as->aborted;
 		as->mod->finish(p, as->state);
 		if (p->open_slot && !p->failed) /* module bug */
 			aa_fail(p, AA_ERR_MODULE, "field left open", NULL);
@@ -331,6 +332,22 @@ void aa_stream_fin(struct aa_stream *as)
 {
 	as->fin_pending = true;
 	parse_backlog(as);
+}
+
+/*
+ * A reset is not an end of stream: the bytes before it that arrived in
+ * order are parsed as usual (they are in the backlog), but module finish()
+ * code that would complete a record at the end of the stream (the last CSV
+ * line without its LF, a body delimited by the close, RFC 9112 6.3) must
+ * not present cut data as a whole record (it did, before: a reset in the
+ * middle of a line gave a "complete" line). aa_record_end() turns such a
+ * record end into an AA_ERR_TRUNCATED error record (p->aborting).
+ */
+void aa_stream_abort(struct aa_stream *as)
+{
+	if (!as->finished)
+		as->aborted = true;
+	aa_stream_fin(as);
 }
 
 uint64_t aa_stream_held_bytes(const struct aa_stream *as)

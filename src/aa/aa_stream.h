@@ -52,7 +52,9 @@
  *            AA_EV_EOS when the end of the record stream was reached
  *            (raise MTCP_EPOLLIN too: the read returns 0).
  *   FIN      aa_stream_fin(as) once the peer's FIN is in order (every byte
- *            before it delivered). Also on RST/abort, so that readers end.
+ *            before it delivered); aa_stream_abort(as) on RST/timeout/
+ *            abort instead, so that readers end without taking a cut
+ *            record for a whole one.
  *   destroy  aa_stream_destroy(as) at teardown, before zc_stream_destroy():
  *            drops every reference it holds, records the application
  *            still holds included (the socket is gone).
@@ -103,6 +105,12 @@ void aa_stream_destroy(struct aa_stream *as);
 void aa_stream_deliver(void *arg, struct zc_node *n);
 uint64_t aa_stream_reclaim(struct aa_stream *as);
 void aa_stream_fin(struct aa_stream *as);
+/* The stream ended without the peer's FIN (RST, timeout, local abort):
+ * records already complete stay readable, but a record that only the end
+ * of the stream would complete (a CSV line without its line end, an HTTP
+ * body delimited by the close) is cut, not complete: it becomes an
+ * AA_ERR_TRUNCATED error record. Idempotent, also after aa_stream_fin. */
+void aa_stream_abort(struct aa_stream *as);
 uint64_t aa_stream_held_bytes(const struct aa_stream *as);
 
 #define AA_EV_RECORDS 0x1u

@@ -240,7 +240,7 @@ static bool handle_rst(struct core *c, struct tcb *t, const struct seg *s)
 {
 	if (s->seq == t->rcv_nxt) {
 		c->cnt.conn_reset_rcvd++;
-		rcv_fin(c, t); /* record readers end too */
+		rcv_abort(c, t); /* record readers end too (a cut record is an error) */
 		tcp_done(c, t, tcb_state(t) == TCPS_SYN_RCVD ? ECONNREFUSED : ECONNRESET);
 		return true;
 	}

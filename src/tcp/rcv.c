@@ -128,6 +128,17 @@ void rcv_fin(struct core *c, struct tcb *t)
 		splice_fin(c, t);
 }
 
+void rcv_abort(struct core *c, struct tcb *t)
+{
+	if (t->aa) {
+		/* not aa_stream_fin(): a record cut by a reset is not complete */
+		aa_stream_abort(t->aa);
+		raise_aa(c, t);
+	}
+	if (t->splice) /* as rcv_fin(): the splice's own RST handling follows */
+		splice_fin(c, t);
+}
+
 void rcv_destroy(struct core *c, struct tcb *t)
 {
 	(void)c;

@@ -132,7 +132,8 @@ void tcp_done(struct core *c, struct tcb *t, int err)
 	if (err)
 		atomic_store_explicit(&t->error, err, memory_order_release);
 	if (t->aa && !atomic_load(&t->rd_closed))
-		rcv_fin(c, t); /* record readers see the end of their stream */
+		rcv_abort(c, t); /* record readers see the end of their stream (no FIN:
+				  * a record cut here is an error, not a record) */
 	if (was != TCPS_CLOSED) {
 		flow_remove(c->flows, t);
 		c->cnt.conn_closed++;

@@ -61,6 +61,9 @@ int rcv_attach_aa(struct core *c, struct tcb *t, const struct aa_module *mod,
 void rcv_hook_deliver(struct tcb *t);
 /* The peer's FIN has been consumed in order. */
 void rcv_fin(struct core *c, struct tcb *t);
+/* The receive stream ended without a FIN (RST, timeout, abort): record
+ * readers end, with an error record if a record was cut. */
+void rcv_abort(struct core *c, struct tcb *t);
 
 /* ---- send side (snd.c): copying buffer or zero-copy outbound list ---- */
 uint32_t snd_end(const struct tcb *t);

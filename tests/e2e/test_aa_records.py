@@ -50,13 +50,15 @@ def lab(peer_scripts: Lab) -> Lab:
 
 
 def serve(st: StackRunner, tmp: Path, data: bytes, name: str, seed: int = 1,
-          conns: int = 1, max_write: int = 20000) -> Background:
-    """aa_peer.py on the server sends `data` to each of `conns` connections."""
+          conns: int = 1, max_write: int = 20000, rst: bool = False) -> Background:
+    """aa_peer.py on the server sends `data` to each of `conns` connections (rst:
+    then resets the connection once everything was acknowledged)."""
     local = tmp / name
     local.write_bytes(data)
     st.server.put(local, f"aa/{name}")
     bg = st.start_peer(st.server, f"python3 peers/aa_peer.py serve {PEER_PORT} aa/{name} "
-                                  f"--conns {conns} --seed {seed} --max-write {max_write}",
+                                  f"--conns {conns} --seed {seed} --max-write {max_write}"
+                                  + (" --rst" if rst else ""),
                        name=f"aapeer-{name}")
     st.wait_listening(st.server, PEER_PORT)
     return bg
@@ -270,6 +272,36 @@ def test_http_huge_content_length_no_stall(stack: StackRunner, lab: Lab,
     bg = serve(stack, tmp_path, data, "httpbad")
     res = reader(stack, "http-res", "-w", "30")
     check_error_no_stall(res, bg, "bad_length", http_dump(good))
+
+
+@pytest.mark.parametrize("case", ["csv_partial_line", "csv_whole_lines", "http_until_close",
+                                  "http_in_body"])
+def test_reset_is_not_an_end(stack: StackRunner, lab: Lab, tmp_path: Path, case: str) -> None:
+    """The server resets the connection (RST after all its bytes were acknowledged).
+    A record cut by the reset is not a record: a CSV line without its end, or an
+    HTTP body delimited by the close (RFC 9112 6.3: a close, not a reset, ends it),
+    ends the stream with a `truncated` error record; a reset between records just
+    ends the stream."""
+    lines = csv_stream(3_000, 3, seed=17, quoted=False)
+    if case.startswith("csv"):
+        tail = b"" if case == "csv_whole_lines" else b"abc,def,gh"
+        data, want, args = lines + tail, csv_dump(lines, 3), ["csv", "-F", "3"]
+    else:
+        good = http_stream(20, seed=18)
+        head = (b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\n" if case == "http_until_close"
+                else b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        data, want, args = good + head + bytes(5000), http_dump(good), ["http-res"]
+        want.item("R", [b"HTTP/1.1", b"200", b"OK"]
+                  + ([b"Server", b"x"] if case == "http_until_close"
+                     else [b"Content-Length", b"100000"]))
+    bg = serve(stack, tmp_path, data, f"rst-{case}", rst=True)
+    res = reader(stack, *args)
+    rep = res.report or {}
+    assert peer_report(bg)["conns"][0]["acked_then_reset"]
+    names = [e["name"] for e in rep["errors"]]
+    assert names == ([] if case == "csv_whole_lines" else ["truncated"]), rep["errors"]
+    # the cut body's bytes came as BODY records, but it never ended: no 'B' item
+    assert rep["dump_sha256"] == want.sha256, rep
 
 
 # ---------------------------------------------------------------------------- faults

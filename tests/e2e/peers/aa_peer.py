@@ -6,12 +6,14 @@ places. Runs with the system python3 on the lab's server/client hosts;
 prints one JSON object on stdout when done, and "aa_peer: listening" on
 stderr once its listening socket is ready.
 
-    aa_peer.py serve PORT FILE [--conns K] [--seed S] [--max-write N] [--read-request]
+    aa_peer.py serve PORT FILE [--conns K] [--seed S] [--max-write N] [--read-request] [--rst]
         accept K connections one after another (default 1); on each, with
         --read-request wait for the first bytes from the client first (its
         request), then send FILE, shut down writing and read until the client
-        closes. Reports per connection: bytes sent, whether everything was
-        sent, seconds to send it, and whether the client closed.
+        closes; with --rst, instead wait until the client acknowledged every
+        byte, then reset the connection (SO_LINGER 0). Reports per connection:
+        bytes sent, whether everything was sent, seconds to send it, and
+        whether the client closed.
     aa_peer.py send IP PORT FILE [--seed S] [--max-write N]
         connect and send FILE the same way (a client: HTTP requests into the
         stack), then read the answers until the stack closes; reports the
@@ -21,10 +23,13 @@ stderr once its listening socket is ready.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import random
 import socket
+import struct
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -40,6 +45,21 @@ def send_file(sock: socket.socket, data: bytes, seed: int, max_write: int) -> fl
         sock.sendall(data[i:i + n])
         i += n
     return time.monotonic() - t0
+
+
+def reset_when_acked(sock: socket.socket, timeout: float = 30.0) -> bool:
+    """Once the peer acknowledged everything (SIOCOUTQ 0), close with a RST."""
+    deadline = time.monotonic() + timeout
+    acked = False
+    while time.monotonic() < deadline:
+        left = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+        if left == 0:
+            acked = True
+            break
+        time.sleep(0.01)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+    return acked
 
 
 def drain(sock: socket.socket, timeout: float = 60.0) -> tuple[bool, int]:
@@ -72,6 +92,10 @@ def serve(a: argparse.Namespace) -> None:
                 c.recv(65536)
             rep["send_s"] = round(send_file(c, data, a.seed + k, a.max_write), 3)
             rep["all_sent"] = True
+            if a.rst:
+                rep["acked_then_reset"] = reset_when_acked(c)
+                out.append(rep)
+                continue
             c.shutdown(socket.SHUT_WR)
         except OSError as e:
             rep["all_sent"] = False
@@ -101,6 +125,7 @@ def main() -> None:
     s.add_argument("file")
     s.add_argument("--conns", type=int, default=1)
     s.add_argument("--read-request", action="store_true")
+    s.add_argument("--rst", action="store_true")
     t = sub.add_parser("send")
     t.add_argument("ip")
     t.add_argument("port", type=int)
