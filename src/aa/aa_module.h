@@ -69,7 +69,10 @@
  * variables) and every slot is NULL.
  *
  * Threads: init() runs once when the module is attached; parse() and
- * finish() on the network thread; fini() at teardown. No callback may
+ * finish() on the network thread; fini() at teardown. init() (then fini())
+ * also runs once on a scratch state when the application registers the
+ * module, to refuse invalid params then: it must touch nothing but state
+ * and layout. No callback may
  * block or allocate per packet.
  */
 #ifndef AATCP_AA_MODULE_H

@@ -65,6 +65,28 @@ static uint32_t record_limit(const struct aa_layout *l,
 	return lim ? lim : 1;
 }
 
+int aa_module_check(const struct aa_module *mod, const void *params)
+{
+	struct aa_layout l;
+	void *state;
+	int r;
+
+	if (!mod || mod->abi != AA_MODULE_ABI || !mod->init || !mod->parse ||
+	    !mod->finish)
+		return -EINVAL;
+	state = calloc(1, mod->state_size ? mod->state_size : 1);
+	if (!state)
+		return -ENOMEM;
+	memset(&l, 0, sizeof(l));
+	r = mod->init(state, params, &l);
+	if (r == 0 && !layout_ok(&l))
+		r = -EINVAL;
+	if (mod->fini) /* as aa_stream_create(): also after a failed init */
+		mod->fini(state);
+	free(state);
+	return r == 0 ? 0 : r == -ENOMEM ? -ENOMEM : -EINVAL;
+}
+
 static int setup_pools(struct aa_stream *as, const struct aa_stream_config *c)
 {
 	uint32_t extra = c->max_extra_views ? c->max_extra_views

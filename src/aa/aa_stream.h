@@ -93,6 +93,14 @@ struct aa_stream_config {
 	uint32_t mss;              /* (1460) */
 };
 
+/* ---- any thread ------------------------------------------------------------ */
+
+/* Whether the module accepts these params: runs its init() on a scratch
+ * state (and fini()) and checks the layout it gives. 0, -EINVAL or
+ * -ENOMEM. mtcp_zc_register_aa_module() calls it, so that invalid params
+ * are refused when they are given, not at each connection later. */
+int aa_module_check(const struct aa_module *mod, const void *params);
+
 /* ---- network thread ------------------------------------------------------- */
 
 /* NULL with errno EINVAL (bad module/params/config) or ENOMEM. */

@@ -19,6 +19,7 @@ int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *
 	struct core *c = api_core(mctx);
 	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
 	void *copy = NULL;
+	int r;
 
 	if (!s)
 		return -1;
@@ -29,6 +30,15 @@ int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *
 	}
 	if (atomic_load(&s->tcb) || s->connecting || s->aa_mod) {
 		errno = EINVAL; /* the parser must see the stream from its start */
+		return -1;
+	}
+	/* Check the params now (mtcp_aa.h promises EINVAL here): before, they
+	 * were only checked when each connection attached the module, so a
+	 * listener with bad params dropped every SYN (its clients retried
+	 * forever) and a connect failed later with ENOMEM. */
+	r = aa_module_check(mod, params);
+	if (r) {
+		errno = -r;
 		return -1;
 	}
 	if (params && mod->params_size) {
