@@ -397,6 +397,14 @@ uint64_t aa_stream_held_bytes(const struct aa_stream *as)
 	return as->zc->held_bytes;
 }
 
+bool aa_stream_unread(const struct aa_stream *as)
+{
+	/* app_head: every record before it was freed (and, the close command
+	 * coming after the frees' reclaim requests, given back already) */
+	return as->backlog > 0 || aa_load_acquire_rec(&as->app_head) != as->p.rec ||
+	       (!as->p.failed && as->off > as->p.rec_end_off);
+}
+
 unsigned aa_stream_events(struct aa_stream *as)
 {
 	unsigned ev = 0;

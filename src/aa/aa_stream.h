@@ -121,6 +121,10 @@ void aa_stream_fin(struct aa_stream *as);
  * AA_ERR_TRUNCATED error record. Idempotent, also after aa_stream_fin. */
 void aa_stream_abort(struct aa_stream *as);
 uint64_t aa_stream_held_bytes(const struct aa_stream *as);
+/* The application has not consumed everything that arrived: records not
+ * freed yet, a record in progress, or packets not parsed yet (for
+ * mtcp_close(): unread data means a RST, RFC 2525 2.17). */
+bool aa_stream_unread(const struct aa_stream *as);
 
 #define AA_EV_RECORDS 0x1u
 #define AA_EV_EOS     0x2u

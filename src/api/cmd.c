@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdlib.h>
 
+#include "aa/aa_stream.h"
 #include "api/internal.h"
 #include "mtcp_zc.h"
 #include "common/log.h"
@@ -100,6 +101,13 @@ static void do_connect(struct core *c, struct cmd *cmd)
 
 static bool unread_data(const struct tcb *t)
 {
+	/* Records: the parser consumes the zc stream itself, so its pending
+	 * bytes were always 0 and a record socket closed with records unread
+	 * (or a record half parsed) got a FIN, not a RST; the peer then kept
+	 * sending into a window nobody opened until tcp_timeout. A spliced
+	 * socket's bytes are consumed by the splice: unchanged there. */
+	if (t->aa && !t->splice)
+		return aa_stream_unread(t->aa);
 	if (t->rcv_mode == RCV_ZC)
 		return zc_stream_pending_bytes(&t->zc) > 0;
 	return t->rb && rcvbuf_held(t->rb) > 0;
