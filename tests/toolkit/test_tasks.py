@@ -35,7 +35,12 @@ def test_list_shows_every_task_with_its_docstring() -> None:
 def test_experiment_list() -> None:
     r = inv("experiment", "--list")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("fig4_1")
+    listed = {ln.split()[0]: ln for ln in r.stdout.splitlines() if ln.strip()}
+    modules = {f.stem for f in (REPO_ROOT / "experiments").glob("*.py")
+               if not f.stem.startswith("_")}
+    assert set(listed) == modules, r.stdout
+    for name, line in listed.items():
+        assert len(line.split()) > 2, f"experiment {name} has no description:\n{r.stdout}"
 
 
 def test_bad_lab_file_is_one_clear_error(tmp_path: Path) -> None:
