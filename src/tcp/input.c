@@ -469,14 +469,29 @@ static void consume_fin(struct core *c, struct tcb *t)
 	}
 }
 
-static void handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s)
+/* RFC 1122 4.2.2.13: new data for a connection the application closed
+ * (no reader will ever come) is answered with a RST, so the peer learns its
+ * data was lost instead of sending into a window nobody drains until
+ * tcp_timeout. A spliced socket's bytes go to the other side: not lost. */
+static bool data_after_close(struct core *c, struct tcb *t)
+{
+	if (!t->app_closed || t->splice)
+		return false;
+	drop(c, DROP_tcp_data_after_close);
+	tcp_send_rst(c, t);
+	tcp_done(c, t, 0);
+	return true;
+}
+
+/* Returns false when the segment ended the connection. */
+static bool handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s)
 {
 	int st = tcb_state(t);
 	uint32_t seq = s->seq, len = s->len;
 	char *payload = s->payload;
 
 	if (st != TCPS_ESTABLISHED && st != TCPS_FIN_WAIT_1 && st != TCPS_FIN_WAIT_2)
-		return;
+		return true;
 	if (seq_lt(seq, t->rcv_nxt)) {
 		uint32_t old = t->rcv_nxt - seq;
 		if (old >= len) {
@@ -484,12 +499,14 @@ static void handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 				drop(c, DROP_tcp_old_dup);
 				t->ack_now = true; /* RFC 5681 4.2: ACK duplicates now */
 			}
-			return;
+			return true;
 		}
 		payload += old;
 		len -= old;
 		seq = t->rcv_nxt;
 	}
+	if (len && data_after_close(c, t))
+		return false;
 	/* Right edge: the window offered, and never past the real space. */
 	uint32_t space = rcv_space(c, t);
 	uint32_t limit = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
@@ -500,19 +517,19 @@ static void handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 		if (len)
 			drop(c, DROP_tcp_rcv_full);
 		t->ack_now = true;
-		return;
+		return true;
 	}
 	if (len > limit - off) {
 		len = limit - off;
 		t->ack_now = true;
 	}
 	if (!len)
-		return;
+		return true;
 	bool in_order = seq == t->rcv_nxt;
 	int64_t n = rcv_data(c, t, m, payload, seq, len);
 	if (n < 0) {
 		t->ack_now = true;
-		return;
+		return true;
 	}
 	if (!in_order) {
 		LOG_DBG("tcb %u: out of order seq %u len %u rcv_nxt %u (+%u)", t->id, seq, len,
@@ -527,6 +544,7 @@ static void handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 	}
 	if (n > 0)
 		t->unacked_segs++;
+	return true;
 }
 
 static void handle_fin(struct core *c, struct tcb *t, const struct seg *s)
@@ -640,7 +658,8 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 	record_ts(c, t, s);
 	if (!handle_ack(c, t, s))
 		return;
-	handle_text(c, t, m, s);
+	if (!handle_text(c, t, m, s))
+		return;
 	handle_fin(c, t, s);
 	tcp_want_output(c, t);
 }

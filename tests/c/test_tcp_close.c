@@ -337,6 +337,32 @@ static void test_close_with_unread_data(void)
 	end(h, ls);
 }
 
+/* RFC 1122 4.2.2.13: data that arrives after the application closed
+ * (nobody will read it) is answered with a RST, not taken into a window
+ * nobody drains; a half-closed socket (test_half_close) still reads. */
+static void test_data_after_close(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	h_peer_ack(h, &k); /* FIN_WAIT_2, an orphan */
+	h_expect_none(h);
+	h_peer_send(h, &k, "late", 4);
+	struct h_pkt p;
+	h_recv_tcp(h, &p);
+	CHECK(p.flags & R);
+	CHECK(p.seq == k.rcv_nxt);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.drops[DROP_tcp_data_after_close], 1);
+	CHECK_EQ_U64(h->c->tcbs_used, 0);
+	CHECK_EQ_U64(atomic_load(&h->c->orphans), 0);
+	end(h, ls);
+}
+
 static void test_idle_timeout(void)
 {
 	struct h_conn k;
@@ -414,6 +440,7 @@ int main(int argc, char **argv)
 	test_fin_out_of_order();
 	test_fin_in_syn_rcvd();
 	test_close_with_unread_data();
+	test_data_after_close();
 	test_idle_timeout();
 	test_orphan_fin_wait_2();
 	h_global_fini();
