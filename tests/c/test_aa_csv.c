@@ -16,7 +16,7 @@
 
 #include <csv.h>
 
-#include "test_aa_harness.h"
+#include "aa_compare.h"
 
 static const char *data_dir = "tests/c/data/aa";
 
@@ -359,9 +359,6 @@ struct sample {
 	int expect_error; /* -1: none */
 };
 
-static uint32_t segs[1 << 18];
-static uint64_t n_runs, n_records;
-
 static struct aa_h_run make_run(const struct sample *s,
 				struct aa_csv_params *pp, struct canon_ctx *cc)
 {
@@ -378,53 +375,18 @@ static struct aa_h_run make_run(const struct sample *s,
 	return run;
 }
 
-static void expect(const struct sample *s, const struct aa_h_run *run,
-		   const uint32_t *sg, size_t nsg, const struct aa_h_buf *want,
-		   const char *how)
+static struct aa_cmp_sample cmp_sample(const struct sample *s)
 {
-	struct aa_h_buf got = { 0 };
-
-	n_records += aa_h_feed(run, s->data, s->len, sg, nsg, &got);
-	n_runs++;
-	if (!aa_h_same(&got, want)) {
-		aa_h_diff(s->name, want, &got);
-		CHECK_MSG(0, "%s: %s differs from the reference", s->name, how);
-	}
-	aa_h_free(&got);
-}
-
-/* Error records come last: the text ends with an "E<code>@<offset>" line. */
-static int error_of(const struct aa_h_buf *b)
-{
-	const char *last;
-	unsigned code;
-
-	if (!b->len)
-		return -1;
-	last = b->len >= 2 ? memrchr(b->p, '\n', b->len - 1) : NULL;
-	last = last ? last + 1 : b->p;
-	return sscanf(last, "E%u@", &code) == 1 ? (int)code : -1;
-}
-
-struct pair_arg {
-	const struct sample *s;
-	const struct aa_h_run *run;
-	const struct aa_h_buf *want;
-};
-
-static void cut_pair(size_t i, size_t j, void *arg)
-{
-	struct pair_arg *pa = arg;
-	size_t nsg = aa_h_cut3(pa->s->len, i, j, segs);
-
-	expect(pa->s, pa->run, segs, nsg, pa->want, "3 pieces");
+	return (struct aa_cmp_sample){ s->name, s->data, s->len };
 }
 
 static void run_sample(const struct sample *s)
 {
+	static const uint32_t csv_maxseg[] = { 1, 3, 8, 40, 300, 1460 };
 	struct aa_csv_params pp;
 	struct canon_ctx cc = { .offsets = true };
 	struct aa_h_run run = make_run(s, &pp, &cc);
+	struct aa_cmp_sample cs = cmp_sample(s);
 	struct aa_h_buf want = { 0 };
 	struct ref r = {
 		.d = s->data, .len = s->len, .n = s->n_fields, .delim = ',',
@@ -432,11 +394,10 @@ static void run_sample(const struct sample *s)
 		.max = s->max_line ? s->max_line : 65536, .offsets = true,
 		.out = &want,
 	};
-	size_t nsg;
 
 	reference(&r);
 	if (s->expect_error != -2)
-		CHECK_MSG(error_of(&want) == s->expect_error,
+		CHECK_MSG(aa_cmp_last_error(&want) == s->expect_error,
 			  "%s: reference gives %s", s->name, want.p);
 	if (s->libcsv) { /* libcsv agrees with the reference (fields only) */
 		struct aa_h_buf lib = { 0 }, mine = { 0 };
@@ -454,26 +415,9 @@ static void run_sample(const struct sample *s)
 		aa_h_free(&mine);
 	}
 	/* one segment, then every pair of cuts (3 pieces) */
-	nsg = aa_h_cut3(s->len, 0, 0, segs);
-	expect(s, &run, segs, nsg, &want, "one segment");
-	{
-		struct pair_arg pa = { s, &run, &want };
-
-		aa_h_for_pairs(s->len, cut_pair, &pa);
-	}
+	aa_cmp_expect_cuts(&cs, &run, &want, true);
 	/* random segmentations, slow applications, tiny pools */
-	for (int k = 0; k < 60; k++) {
-		static const uint32_t maxseg[] = { 1, 3, 8, 40, 300, 1460 };
-
-		nsg = aa_h_random_segs(s->len, maxseg[k % 6], segs);
-		run.hold_steps = (unsigned)(k % 3 == 0 ? test_rand_range(1, 20) : 0);
-		run.read_batch = (unsigned)test_rand_range(1, 32);
-		run.cfg.records = k % 2 ? (uint32_t)test_rand_range(2, 6) : 0;
-		run.cfg.views = k % 4 == 1 ? 1 : 0; /* the minimum */
-		run.cfg.max_extra_views = k % 6 < 2 ? 4096 : 0; /* tiny segments */
-		run.check_every = k % 5 ? 0 : nsg <= 2000 ? 1 : 257;
-		expect(s, &run, segs, nsg, &want, "random segmentation");
-	}
+	aa_cmp_expect_random(&cs, run, &want, csv_maxseg, 60, 4096);
 	aa_h_free(&want);
 }
 
@@ -550,6 +494,7 @@ int main(int argc, char **argv)
 		struct aa_csv_params pp;
 		struct canon_ctx cc = { .offsets = true };
 		struct aa_h_run run = make_run(&s, &pp, &cc);
+		struct aa_cmp_sample cs = cmp_sample(&s);
 		struct aa_h_buf want = { 0 };
 		struct ref r = { .d = junk, .len = sizeof(junk), .n = 3,
 				 .delim = ',', .quote = '"', .max = 100,
@@ -561,15 +506,15 @@ int main(int argc, char **argv)
 				junk[i] = ",\n\r\""[test_rand() % 4];
 		reference(&r);
 		for (int t = 0; t < 20; t++) {
-			size_t nsg = aa_h_random_segs(s.len, 16, segs);
+			size_t nsg = aa_h_random_segs(s.len, 16, aa_cmp_segs);
 
-			expect(&s, &run, segs, nsg, &want, "junk");
+			aa_cmp_expect(&cs, &run, aa_cmp_segs, nsg, &want, "junk");
 		}
 		aa_h_free(&want);
 	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		free((char *)(uintptr_t)files[i].data);
-	printf("csv: %llu runs, %llu records\n", (unsigned long long)n_runs,
-	       (unsigned long long)n_records);
+	printf("csv: %llu runs, %llu records\n", (unsigned long long)aa_cmp_runs,
+	       (unsigned long long)aa_cmp_records);
 	return test_done();
 }

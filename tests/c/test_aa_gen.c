@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include "test_aa_harness.h"
+#include "aa_compare.h"
 
 #include "aa/http_gen_def.h"
 #define AA_GEN_DECLARE_ONLY
@@ -25,7 +25,6 @@
 
 static const char *data_dir = "tests/c/data/aa";
 static uint32_t segs[1 << 18];
-static uint64_t n_runs;
 
 /* ---- normalised records ----------------------------------------------------- */
 
@@ -168,66 +167,16 @@ static void canon_gen(struct aa_h_buf *out, const struct aa_record *rec,
 
 /* ---- 1. generated vs hand-written ------------------------------------------- */
 
-struct gen_sample {
-	const char *name;
-	char *data;
-	size_t len;
+static const struct aa_cmp_pair gen_modules = {
+	.what = "generated module",
+	.ref = { .mod = &aa_http_response_module, .canon = canon_hand },
+	.alt = { .mod = &http_aa_module, .canon = canon_gen },
 };
 
-static void compare(const struct gen_sample *s, const uint32_t *sg, size_t n,
-		    unsigned hold, uint32_t records)
-{
-	struct aa_h_run hand = { .mod = &aa_http_response_module,
-				 .canon = canon_hand };
-	struct aa_h_run gen = { .mod = &http_aa_module, .canon = canon_gen };
-	struct aa_h_buf a = { 0 }, b = { 0 };
-
-	hand.hold_steps = gen.hold_steps = hold;
-	hand.cfg.records = gen.cfg.records = records;
-	hand.cfg.max_extra_views = gen.cfg.max_extra_views = n > 64 ? 4096 : 0;
-	aa_h_feed(&hand, s->data, s->len, sg, n, &a);
-	aa_h_feed(&gen, s->data, s->len, sg, n, &b);
-	n_runs++;
-	if (!aa_h_same(&a, &b)) {
-		aa_h_diff(s->name, &a, &b);
-		CHECK_MSG(0, "%s: generated module differs", s->name);
-	}
-	aa_h_free(&a);
-	aa_h_free(&b);
-}
-
-struct pair_arg {
-	const struct gen_sample *s;
-};
-
-static void cut_pair(size_t i, size_t j, void *arg)
-{
-	struct pair_arg *pa = arg;
-	size_t n = aa_h_cut3(pa->s->len, i, j, segs);
-
-	compare(pa->s, segs, n, 0, 8);
-}
-
-static void gen_vs_hand(const struct gen_sample *s, int n_random)
-{
-	struct pair_arg pa = { s };
-	size_t n = aa_h_cut3(s->len, 0, 0, segs);
-
-	compare(s, segs, n, 0, 0);
-	aa_h_for_pairs(s->len, cut_pair, &pa);
-	for (int k = 0; k < n_random; k++) {
-		static const uint32_t maxseg[] = { 1, 5, 50, 536, 1460 };
-
-		n = aa_h_random_segs(s->len, maxseg[k % 5], segs);
-		compare(s, segs, n, k % 3 ? 0 : (unsigned)test_rand_range(1, 9),
-			k % 2 ? 0 : (uint32_t)test_rand_range(2, 6));
-	}
-}
-
-static struct gen_sample session(int n)
+/* Keep-alive responses; the caller frees the buffer. */
+static struct aa_h_buf session(int n)
 {
 	struct aa_h_buf b = { 0 };
-	struct gen_sample s = { .name = "generated session" };
 
 	for (int i = 0; i < n; i++) {
 		size_t blen = i % 7 == 3 ? 0 : (size_t)test_rand_range(1, 4000);
@@ -240,9 +189,7 @@ static struct gen_sample session(int n)
 		if (i % 9 == 4)
 			aa_h_printf(&b, "HTTP/1.1 304 Not Modified\r\nETag: \"x%d\"\r\n\r\n", i);
 	}
-	s.data = b.p;
-	s.len = b.len;
-	return s;
+	return b;
 }
 
 /* ---- 2. the appendix's record shape ----------------------------------------- */
@@ -464,30 +411,10 @@ int main(int argc, char **argv)
 {
 	data_dir = aa_h_data_dir(argc, argv, __FILE__);
 	aa_h_init(argv[0], true);
-	const char *files[] = { "res_nginx_200.http", "res_keepalive.http",
-				"res_continue.http" };
-
 	shape();
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct gen_sample s = { .name = files[i] };
-
-		s.data = aa_h_read_file(data_dir, files[i], &s.len);
-		gen_vs_hand(&s, AA_H_SANITIZED ? 16 : 30);
-		free(s.data);
-	}
-	{
-		struct gen_sample s = session(AA_H_SANITIZED ? 40 : 120);
-
-		for (int k = 0; k < (AA_H_SANITIZED ? 8 : 30); k++) {
-			static const uint32_t maxseg[] = { 1460, 536, 9, 1 };
-			size_t n = aa_h_random_segs(s.len, maxseg[k % 4], segs);
-
-			compare(&s, segs, n, k % 3 ? 0 : 3, k % 2 ? 4 : 0);
-		}
-		free(s.data);
-	}
+	aa_cmp_http_responses(&gen_modules, data_dir, session);
 	more_formats();
 	gen_errors();
-	printf("gen: %llu comparisons\n", (unsigned long long)n_runs);
+	printf("gen: %llu comparisons\n", (unsigned long long)aa_cmp_runs);
 	return test_done();
 }

@@ -23,7 +23,7 @@
 
 #include <http_parser.h>
 
-#include "test_aa_harness.h"
+#include "aa_compare.h"
 
 static const char *data_dir = "tests/c/data/aa";
 
@@ -350,8 +350,6 @@ struct sample {
 	bool exhaustive;    /* every pair of cuts */
 };
 
-static uint32_t segs[1 << 18];
-static uint64_t n_runs, n_records;
 static struct hcanon hc;
 
 static struct aa_h_run make_run(const struct sample *s,
@@ -373,80 +371,26 @@ static struct aa_h_run make_run(const struct sample *s,
 	return run;
 }
 
-static void expect(const struct sample *s, const struct aa_h_run *run,
-		   const uint32_t *sg, size_t nsg, const struct aa_h_buf *want,
-		   const char *how)
-{
-	struct aa_h_buf got = { 0 };
-
-	n_records += aa_h_feed(run, s->data, s->len, sg, nsg, &got);
-	n_runs++;
-	if (!aa_h_same(&got, want)) {
-		aa_h_diff(s->name, want, &got);
-		CHECK_MSG(0, "%s: %s differs from the reference", s->name, how);
-	}
-	aa_h_free(&got);
-}
-
-static int error_of(const struct aa_h_buf *b)
-{
-	const char *last;
-	unsigned code;
-
-	if (!b->len)
-		return -1;
-	last = b->len >= 2 ? memrchr(b->p, '\n', b->len - 1) : NULL;
-	last = last ? last + 1 : b->p;
-	return sscanf(last, "E%u@", &code) == 1 ? (int)code : -1;
-}
-
-struct pair_arg {
-	const struct sample *s;
-	const struct aa_h_run *run;
-	const struct aa_h_buf *want;
-};
-
-static void cut_pair(size_t i, size_t j, void *arg)
-{
-	struct pair_arg *pa = arg;
-	size_t nsg = aa_h_cut3(pa->s->len, i, j, segs);
-
-	expect(pa->s, pa->run, segs, nsg, pa->want, "3 pieces");
-}
-
 static void run_sample(const struct sample *s, int n_random)
 {
+	static const uint32_t maxseg[] = { 1, 4, 16, 100, 536, 1460 };
 	struct aa_http_params pp;
 	struct aa_h_run run = make_run(s, &pp);
+	struct aa_cmp_sample cs = { s->name, s->data, s->len };
 	struct aa_h_buf want = { 0 };
-	size_t nsg = aa_h_cut3(s->len, 0, 0, segs);
 
 	if (s->expect_error < 0) {
 		reference(s->data, s->len, s->response, s->head, &want);
 	} else { /* the module's own whole-stream parse is the reference */
-		aa_h_feed(&run, s->data, s->len, segs, nsg, &want);
-		CHECK_MSG(error_of(&want) == s->expect_error,
+		size_t nsg = aa_h_cut3(s->len, 0, 0, aa_cmp_segs);
+
+		aa_h_feed(&run, s->data, s->len, aa_cmp_segs, nsg, &want);
+		CHECK_MSG(aa_cmp_last_error(&want) == s->expect_error,
 			  "%s: expected error %d, got:\n%s", s->name,
 			  s->expect_error, want.p);
 	}
-	expect(s, &run, segs, nsg, &want, "one segment");
-	if (s->exhaustive) {
-		struct pair_arg pa = { s, &run, &want };
-
-		aa_h_for_pairs(s->len, cut_pair, &pa);
-	}
-	for (int k = 0; k < n_random; k++) {
-		static const uint32_t maxseg[] = { 1, 4, 16, 100, 536, 1460 };
-
-		nsg = aa_h_random_segs(s->len, maxseg[k % 6], segs);
-		run.hold_steps = (unsigned)(k % 3 == 0 ? test_rand_range(1, 20) : 0);
-		run.read_batch = (unsigned)test_rand_range(1, 32);
-		run.cfg.records = k % 2 ? (uint32_t)test_rand_range(2, 6) : 0;
-		run.cfg.views = k % 4 == 1 ? 1 : 0; /* the minimum */
-		run.check_every = k % 5 ? 0 : nsg <= 2000 ? 1 : 257;
-		run.cfg.max_extra_views = k % 6 < 2 ? 8192 : 0; /* tiny segments */
-		expect(s, &run, segs, nsg, &want, "random segmentation");
-	}
+	aa_cmp_expect_cuts(&cs, &run, &want, s->exhaustive);
+	aa_cmp_expect_random(&cs, run, &want, maxseg, n_random, 8192);
 	aa_h_free(&want);
 }
 
@@ -512,7 +456,7 @@ static struct sample generated_session(bool response, int n)
 			aa_h_put(&b, "\r\n", 2);
 		}
 	}
-	CHECK(b.len < sizeof(segs) / sizeof(segs[0]));
+	CHECK(b.len < sizeof(aa_cmp_segs) / sizeof(aa_cmp_segs[0]));
 	s.data = b.p;
 	s.len = b.len;
 	return s;
@@ -656,7 +600,7 @@ int main(int argc, char **argv)
 	aa_h_free(&hc.msg);
 	aa_h_free(&hc.body);
 	aa_h_free(&hc.tunnel);
-	printf("http: %llu runs, %llu records\n", (unsigned long long)n_runs,
-	       (unsigned long long)n_records);
+	printf("http: %llu runs, %llu records\n", (unsigned long long)aa_cmp_runs,
+	       (unsigned long long)aa_cmp_records);
 	return test_done();
 }

@@ -19,7 +19,7 @@
  */
 #include <errno.h>
 
-#include "test_aa_harness.h"
+#include "aa_compare.h"
 
 #include "fmt_csv.h"
 
@@ -120,19 +120,6 @@ static void make_pair(struct pair *pr, const struct sample *s)
 	pr->hand.cfg.max_record_bytes = pr->fmt.cfg.max_record_bytes = s->max_record;
 }
 
-static int last_error(const struct aa_h_buf *b)
-{
-	const char *last;
-	unsigned code;
-
-	if (!b->len)
-		return -1;
-	last = b->p + b->len - 1;
-	while (last > b->p && last[-1] != '\n')
-		last--;
-	return sscanf(last, "E%u", &code) == 1 ? (int)code : -1;
-}
-
 static void compare(const struct sample *s, struct pair *pr, const uint32_t *sg,
 		    size_t n, const char *how)
 {
@@ -151,7 +138,7 @@ static void compare(const struct sample *s, struct pair *pr, const uint32_t *sg,
 			  s->name, how);
 	}
 	if (s->expect_error != -2)
-		CHECK_MSG(last_error(&a) == s->expect_error, "%s: %s", s->name, a.p);
+		CHECK_MSG(aa_cmp_last_error(&a) == s->expect_error, "%s: %s", s->name, a.p);
 	aa_h_free(&a);
 	aa_h_free(&b);
 }

@@ -15,13 +15,12 @@
  */
 #include <errno.h>
 
-#include "test_aa_harness.h"
+#include "aa_compare.h"
 
 #include "fmt_http_response.h"
 
 static const char *data_dir = "tests/c/data/aa";
 static uint32_t segs[1 << 18];
-static uint64_t n_runs;
 
 /* ---- normalised records ---------------------------------------------------- */
 
@@ -142,75 +141,20 @@ static void canon_fmt(struct aa_h_buf *out, const struct aa_record *rec,
 
 /* ---- 1. compiled vs hand-written ------------------------------------------- */
 
-/* The samples are well-formed: no error record. */
-static bool no_error(const struct aa_h_buf *b)
-{
-	return b->len == 0 || (b->p[0] != 'E' && !strstr(b->p, "\nE"));
-}
-
-struct sample {
-	const char *name;
-	char *data;
-	size_t len;
+/* Against the hand-written module; the samples are well-formed: no error
+ * record. */
+static const struct aa_cmp_pair fmt_modules = {
+	.what = "the compiled module",
+	.ref = { .mod = &aa_http_response_module, .canon = canon_hand },
+	.alt = { .mod = &http_response_aa_module, .canon = canon_fmt },
+	.well_formed = true,
 };
 
-static void compare(const struct sample *s, const uint32_t *sg, size_t n,
-		    unsigned hold, uint32_t records)
-{
-	struct aa_h_run hand = { .mod = &aa_http_response_module,
-				 .canon = canon_hand };
-	struct aa_h_run fmt = { .mod = &http_response_aa_module,
-				.canon = canon_fmt };
-	struct aa_h_buf a = { 0 }, b = { 0 };
-
-	hand.hold_steps = fmt.hold_steps = hold;
-	hand.cfg.records = fmt.cfg.records = records;
-	hand.cfg.max_extra_views = fmt.cfg.max_extra_views = n > 64 ? 4096 : 0;
-	aa_h_feed(&hand, s->data, s->len, sg, n, &a);
-	aa_h_feed(&fmt, s->data, s->len, sg, n, &b);
-	n_runs++;
-	if (!aa_h_same(&a, &b)) {
-		aa_h_diff(s->name, &a, &b);
-		CHECK_MSG(0, "%s: the compiled module differs", s->name);
-	}
-	CHECK_MSG(no_error(&a), "%s: %s", s->name, a.p);
-	aa_h_free(&a);
-	aa_h_free(&b);
-}
-
-struct pair_arg {
-	const struct sample *s;
-};
-
-static void cut_pair(size_t i, size_t j, void *arg)
-{
-	struct pair_arg *pa = arg;
-	size_t n = aa_h_cut3(pa->s->len, i, j, segs);
-
-	compare(pa->s, segs, n, 0, 8);
-}
-
-static void every_segmentation(const struct sample *s, int n_random)
-{
-	struct pair_arg pa = { s };
-	size_t n = aa_h_cut3(s->len, 0, 0, segs);
-
-	compare(s, segs, n, 0, 0);
-	aa_h_for_pairs(s->len, cut_pair, &pa);
-	for (int k = 0; k < n_random; k++) {
-		static const uint32_t maxseg[] = { 1, 5, 50, 536, 1460 };
-
-		n = aa_h_random_segs(s->len, maxseg[k % 5], segs);
-		compare(s, segs, n, k % 3 ? 0 : (unsigned)test_rand_range(1, 9),
-			k % 2 ? 0 : (uint32_t)test_rand_range(2, 6));
-	}
-}
-
-/* Keep-alive responses: random bodies, no-body statuses, many headers. */
-static struct sample session(int n)
+/* Keep-alive responses: random bodies, no-body statuses, many headers;
+ * the caller frees the buffer. */
+static struct aa_h_buf session(int n)
 {
 	struct aa_h_buf b = { 0 };
-	struct sample s = { .name = "generated session" };
 
 	for (int i = 0; i < n; i++) {
 		size_t blen = i % 7 == 3 ? 0 : (size_t)test_rand_range(1, 4000);
@@ -228,9 +172,7 @@ static struct sample session(int n)
 		if (i % 13 == 6)
 			aa_h_printf(&b, "HTTP/1.1 100 Continue\r\n\r\n");
 	}
-	s.data = b.p;
-	s.len = b.len;
-	return s;
+	return b;
 }
 
 /* ---- 2. errors ----------------------------------------------------------------- */
@@ -315,29 +257,9 @@ int main(int argc, char **argv)
 {
 	data_dir = aa_h_data_dir(argc, argv, __FILE__);
 	aa_h_init(argv[0], true);
-	const char *files[] = { "res_nginx_200.http", "res_keepalive.http",
-				"res_continue.http" };
-
 	shape();
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		struct sample s = { .name = files[i] };
-
-		s.data = aa_h_read_file(data_dir, files[i], &s.len);
-		every_segmentation(&s, AA_H_SANITIZED ? 16 : 30);
-		free(s.data);
-	}
-	{
-		struct sample s = session(AA_H_SANITIZED ? 40 : 120);
-
-		for (int k = 0; k < (AA_H_SANITIZED ? 8 : 30); k++) {
-			static const uint32_t maxseg[] = { 1460, 536, 9, 1 };
-			size_t n = aa_h_random_segs(s.len, maxseg[k % 4], segs);
-
-			compare(&s, segs, n, k % 3 ? 0 : 3, k % 2 ? 4 : 0);
-		}
-		free(s.data);
-	}
+	aa_cmp_http_responses(&fmt_modules, data_dir, session);
 	errors();
-	printf("fmt_http: %llu comparisons\n", (unsigned long long)n_runs);
+	printf("fmt_http: %llu comparisons\n", (unsigned long long)aa_cmp_runs);
 	return test_done();
 }
