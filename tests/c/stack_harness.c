@@ -129,6 +129,16 @@ void h_global_fini(void)
 	G.up = false;
 }
 
+int h_test_main(const char *prog, void (*const tests[])(void), size_t n)
+{
+	test_init(prog);
+	h_global_init(prog, 1, NULL);
+	for (size_t i = 0; i < n; i++)
+		tests[i]();
+	h_global_fini();
+	return test_done();
+}
+
 struct aatcp_config *h_conf(void)
 {
 	return &aatcp_g.conf;
@@ -799,6 +809,16 @@ int h_passive_open(struct h_stack *h, int lsock, struct h_conn *k)
 	k->sock = s;
 	CHECK(tcb_state(h_tcb(h, s)) == TCPS_ESTABLISHED);
 	return s;
+}
+
+struct h_stack *h_open_conn(struct h_conn *k, int *ls)
+{
+	struct h_stack *h = h_open();
+
+	*ls = h_listen(h, 80, 16);
+	*k = h_conn_default(80);
+	h_passive_open(h, *ls, k);
+	return h;
 }
 
 int h_active_open(struct h_stack *h, struct h_conn *k)

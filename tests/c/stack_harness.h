@@ -139,6 +139,9 @@ extern bool h_quiet;
  * config plus extra_conf lines (may be NULL). */
 void h_global_init(const char *prog, int n_ports, const char *extra_conf);
 void h_global_fini(void);
+/* main() of a whole-stack test with one port: test_init, the harness up,
+ * the n tests in order, the harness down; returns test_done(). */
+int h_test_main(const char *prog, void (*const tests[])(void), size_t n);
 struct aatcp_config *h_conf(void);
 
 /* A fresh core (no network thread) at the fake clock H_T0_US, with a fixed
@@ -203,6 +206,9 @@ struct h_seg h_conn_seg(const struct h_conn *k, uint8_t flags, const void *paylo
 /* Sends SYN, CHECKs the SYN-ACK (options, numbers), sends the ACK, accepts.
  * Returns the accepted socket. */
 int h_passive_open(struct h_stack *h, int lsock, struct h_conn *k);
+/* The usual start of a connection test: a fresh stack, a listener on port
+ * 80 (in *ls) and h_conn_default(80) opened on it (in *k). */
+struct h_stack *h_open_conn(struct h_conn *k, int *ls);
 /* The peer's SYN only; fills k from the SYN-ACK (h_pkt in *synack). */
 void h_peer_syn(struct h_stack *h, struct h_conn *k, struct h_pkt *synack);
 /* mtcp_connect from the application to the peer; CHECKs the SYN, answers

@@ -353,10 +353,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	test_init(argv[0]);
 	h_global_init(argv[0], 1, NULL);
-	h = h_open();
-	ls = h_listen(h, 80, 16);
-	k = h_conn_default(80);
-	h_passive_open(h, ls, &k);
+	h = h_open_conn(&k, &ls);
 	test_ethernet();
 	test_ipv4();
 	test_tcp_header();

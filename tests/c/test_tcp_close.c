@@ -24,14 +24,10 @@
 #define S TCP_FLAG_SYN
 #define P TCP_FLAG_PSH
 
+/* The connection every test here starts from (stack_harness.h). */
 static struct h_stack *open_conn(struct h_conn *k, int *ls)
 {
-	struct h_stack *h = h_open();
-
-	*ls = h_listen(h, 80, 16);
-	*k = h_conn_default(80);
-	h_passive_open(h, *ls, k);
-	return h;
+	return h_open_conn(k, ls);
 }
 
 static void end(struct h_stack *h, int ls)
@@ -428,21 +424,21 @@ static void test_orphan_fin_wait_2(void)
 
 int main(int argc, char **argv)
 {
+	static void (*const tests[])(void) = {
+		test_passive_close,
+		test_active_close_fin_ack_together,
+		test_simultaneous_close,
+		test_time_wait_fin_retransmit,
+		test_time_wait_reuse,
+		test_half_close,
+		test_fin_out_of_order,
+		test_fin_in_syn_rcvd,
+		test_close_with_unread_data,
+		test_data_after_close,
+		test_idle_timeout,
+		test_orphan_fin_wait_2,
+	};
+
 	(void)argc;
-	test_init(argv[0]);
-	h_global_init(argv[0], 1, NULL);
-	test_passive_close();
-	test_active_close_fin_ack_together();
-	test_simultaneous_close();
-	test_time_wait_fin_retransmit();
-	test_time_wait_reuse();
-	test_half_close();
-	test_fin_out_of_order();
-	test_fin_in_syn_rcvd();
-	test_close_with_unread_data();
-	test_data_after_close();
-	test_idle_timeout();
-	test_orphan_fin_wait_2();
-	h_global_fini();
-	return test_done();
+	return h_test_main(argv[0], tests, sizeof(tests) / sizeof(tests[0]));
 }

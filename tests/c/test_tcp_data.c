@@ -35,17 +35,6 @@ static void fill(uint8_t *buf, uint32_t off, uint32_t len)
 		buf[i] = pattern(off + i);
 }
 
-/* An open connection with every option (MSS 1448 both ways, scale 7/1). */
-static struct h_stack *open_conn(struct h_conn *k, int *ls)
-{
-	struct h_stack *h = h_open();
-
-	*ls = h_listen(h, 80, 16);
-	*k = h_conn_default(80);
-	h_passive_open(h, *ls, k);
-	return h;
-}
-
 static void finish(struct h_stack *h, struct h_conn *k, int ls)
 {
 	struct h_pkt p;
@@ -74,7 +63,7 @@ static void test_bulk_to_app(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	static uint8_t seg[1448], got[BULK];
 	uint32_t sent = 0, rcvd = 0, acked = k.snd_nxt, segs = 0, acks = 0;
 	uint32_t wnd_edge = k.snd_nxt + 65535; /* from the SYN-ACK (unscaled) */
@@ -121,7 +110,7 @@ static void test_bulk_from_app(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	static uint8_t out[BULK], got[BULK];
 	uint32_t written = 0, rcvd = 0;
 	struct h_pkt p;
@@ -163,7 +152,7 @@ static void test_out_of_order(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	static uint8_t data[4000], got[4000];
 	uint32_t base = k.snd_nxt;
 	struct h_pkt p;
@@ -240,7 +229,7 @@ static void test_receive_window_zero(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	static uint8_t seg[1448], got[65536];
 	uint32_t base = k.snd_nxt, right = base + 65536; /* the first ACK's edge */
 	struct h_pkt p;
@@ -299,7 +288,7 @@ static void test_persist(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	static uint8_t out[5000];
 	struct h_pkt p;
 	struct h_seg s;
@@ -359,7 +348,7 @@ static void test_small_window_override(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	static uint8_t out[1000];
 	struct h_pkt p;
 
@@ -452,16 +441,16 @@ static void test_big_window(void)
 
 int main(int argc, char **argv)
 {
+	static void (*const tests[])(void) = {
+		test_bulk_to_app,
+		test_bulk_from_app,
+		test_out_of_order,
+		test_receive_window_zero,
+		test_persist,
+		test_small_window_override,
+		test_big_window,
+	};
+
 	(void)argc;
-	test_init(argv[0]);
-	h_global_init(argv[0], 1, NULL);
-	test_bulk_to_app();
-	test_bulk_from_app();
-	test_out_of_order();
-	test_receive_window_zero();
-	test_persist();
-	test_small_window_override();
-	test_big_window();
-	h_global_fini();
-	return test_done();
+	return h_test_main(argv[0], tests, sizeof(tests) / sizeof(tests[0]));
 }

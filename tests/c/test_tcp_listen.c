@@ -247,14 +247,14 @@ static void test_reset_before_accept(void)
 
 int main(int argc, char **argv)
 {
+	static void (*const tests[])(void) = {
+		test_no_connection,
+		test_synack_retransmit,
+		test_syn_flood,
+		test_close_listener_with_pending,
+		test_reset_before_accept,
+	};
+
 	(void)argc;
-	test_init(argv[0]);
-	h_global_init(argv[0], 1, NULL);
-	test_no_connection();
-	test_synack_retransmit();
-	test_syn_flood();
-	test_close_listener_with_pending();
-	test_reset_before_accept();
-	h_global_fini();
-	return test_done();
+	return h_test_main(argv[0], tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -24,13 +24,11 @@
 
 static uint8_t out[64 * 1024];
 
+/* h_open_conn(), and out[] filled with the data the tests send. */
 static struct h_stack *open_conn(struct h_conn *k, int *ls)
 {
-	struct h_stack *h = h_open();
+	struct h_stack *h = h_open_conn(k, ls);
 
-	*ls = h_listen(h, 80, 16);
-	*k = h_conn_default(80);
-	h_passive_open(h, *ls, k);
 	for (size_t i = 0; i < sizeof(out); i++)
 		out[i] = (uint8_t)(i * 31 + 7);
 	return h;
@@ -298,13 +296,13 @@ static void test_fast_retransmit_newreno(void)
 
 int main(int argc, char **argv)
 {
+	static void (*const tests[])(void) = {
+		test_rto_backoff_timeout,
+		test_rto_ack_resets_backoff,
+		test_fast_retransmit_newreno,
+		test_sack_recovery,
+	};
+
 	(void)argc;
-	test_init(argv[0]);
-	h_global_init(argv[0], 1, NULL);
-	test_rto_backoff_timeout();
-	test_rto_ack_resets_backoff();
-	test_fast_retransmit_newreno();
-	test_sack_recovery();
-	h_global_fini();
-	return test_done();
+	return h_test_main(argv[0], tests, sizeof(tests) / sizeof(tests[0]));
 }

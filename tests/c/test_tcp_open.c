@@ -401,19 +401,19 @@ static void test_destroy_with_open_sockets(void)
 
 int main(int argc, char **argv)
 {
+	static void (*const tests[])(void) = {
+		test_passive_all_options,
+		test_passive_no_options,
+		test_passive_small_mss,
+		test_active_open,
+		test_active_open_peer_declines,
+		test_connect_refused,
+		test_synack_bad_ack,
+		test_syn_timeout,
+		test_simultaneous_open,
+		test_destroy_with_open_sockets,
+	};
+
 	(void)argc;
-	test_init(argv[0]);
-	h_global_init(argv[0], 1, NULL);
-	test_passive_all_options();
-	test_passive_no_options();
-	test_passive_small_mss();
-	test_active_open();
-	test_active_open_peer_declines();
-	test_connect_refused();
-	test_synack_bad_ack();
-	test_syn_timeout();
-	test_simultaneous_open();
-	test_destroy_with_open_sockets();
-	h_global_fini();
-	return test_done();
+	return h_test_main(argv[0], tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -24,16 +24,6 @@
 #define S TCP_FLAG_SYN
 #define P TCP_FLAG_PSH
 
-static struct h_stack *open_conn(struct h_conn *k, int *ls)
-{
-	struct h_stack *h = h_open();
-
-	*ls = h_listen(h, 80, 16);
-	*k = h_conn_default(80);
-	h_passive_open(h, *ls, k);
-	return h;
-}
-
 /* The application closes after the peer's RST: nothing goes out. */
 static void finish_reset(struct h_stack *h, struct h_conn *k, int ls)
 {
@@ -72,7 +62,7 @@ static void test_rst(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	struct h_seg s;
 	struct h_pkt p;
 	uint64_t ch = h->c->cnt.challenge_acks;
@@ -136,7 +126,7 @@ static void test_syn_in_synchronized(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	struct h_seg s;
 	uint64_t ch = h->c->cnt.challenge_acks;
 	uint64_t syn = h_drops(h, DROP_tcp_syn_challenged);
@@ -165,7 +155,7 @@ static void test_bad_ack(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	struct h_seg s;
 	struct h_pkt p;
 	char buf[16];
@@ -221,7 +211,7 @@ static void test_paws(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = h_open_conn(&k, &ls);
 	struct h_seg s;
 	struct h_pkt p;
 	char buf[16];
@@ -277,13 +267,13 @@ static void test_paws(void)
 
 int main(int argc, char **argv)
 {
+	static void (*const tests[])(void) = {
+		test_rst,
+		test_syn_in_synchronized,
+		test_bad_ack,
+		test_paws,
+	};
+
 	(void)argc;
-	test_init(argv[0]);
-	h_global_init(argv[0], 1, NULL);
-	test_rst();
-	test_syn_in_synchronized();
-	test_bad_ack();
-	test_paws();
-	h_global_fini();
-	return test_done();
+	return h_test_main(argv[0], tests, sizeof(tests) / sizeof(tests[0]));
 }
