@@ -9,7 +9,7 @@
  * mbuf and node refs right (aa_stream_check), the same records whatever
  * the segmentation and the application's pace, every pool back to full.
  */
-#include "test_aa_harness.h"
+#include "fuzz_aa.h"
 
 static void canon(struct aa_h_buf *out, const struct aa_record *r, void *ctx)
 {
@@ -18,8 +18,7 @@ static void canon(struct aa_h_buf *out, const struct aa_record *r, void *ctx)
 	char tmp[64];
 
 	if (r->type == AA_RECORD_ERROR) {
-		aa_h_printf(out, "E%u@%llu\n", r->error,
-			    (unsigned long long)r->offset);
+		fuzz_aa_error(out, r);
 		return;
 	}
 	aa_h_printf(out, "L@%llu", (unsigned long long)r->offset);
@@ -31,13 +30,6 @@ static void canon(struct aa_h_buf *out, const struct aa_record *r, void *ctx)
 				  (size_t)(i % 3 ? sizeof(tmp) : 4));
 	}
 	aa_h_put(out, "\n", 1);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	aa_h_fuzz_init((*argv)[0]);
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)

@@ -8,7 +8,7 @@
  * node refs right (aa_stream_check), the same records whatever the
  * segmentation and the application's pace, every pool back to full.
  */
-#include "test_aa_harness.h"
+#include "fuzz_aa.h"
 
 #include "aa/http_gen_def.h"
 #define AA_GEN_DECLARE_ONLY
@@ -20,14 +20,11 @@ static void canon(struct aa_h_buf *out, const struct aa_record *rec, void *ctx)
 
 	(void)ctx;
 	if (rec->type == AA_RECORD_ERROR) {
-		aa_h_printf(out, "E%u@%llu\n", rec->error,
-			    (unsigned long long)rec->offset);
+		fuzz_aa_error(out, rec);
 		return;
 	}
 	if (r->type == HTTP_BODY) { /* per packet: only the bytes */
-		for (const struct stream_field *f = r->fields.body.data; f; f = f->next)
-			aa_h_put(out, f->data.start,
-				 (size_t)(f->data.end - f->data.start));
+		fuzz_aa_bytes(out, r->fields.body.data);
 		return;
 	}
 	aa_h_printf(out, "%u %d|", r->type,
@@ -36,13 +33,6 @@ static void canon(struct aa_h_buf *out, const struct aa_record *rec, void *ctx)
 		if (i < rec->nfields)
 			aa_h_field(out, r->fields.raw_fields[i]);
 	aa_h_put(out, "\n", 1);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	aa_h_fuzz_init((*argv)[0]);
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)

@@ -7,7 +7,7 @@
 #ifndef AATCP_FUZZ_AA_HTTP_COMMON_H
 #define AATCP_FUZZ_AA_HTTP_COMMON_H
 
-#include "test_aa_harness.h"
+#include "fuzz_aa.h"
 
 static void fuzz_http_canon(struct aa_h_buf *out, const struct aa_record *r,
 			    void *ctx)
@@ -17,16 +17,13 @@ static void fuzz_http_canon(struct aa_h_buf *out, const struct aa_record *r,
 
 	(void)ctx;
 	if (r->type == AA_RECORD_ERROR) {
-		aa_h_printf(out, "E%u@%llu\n", r->error,
-			    (unsigned long long)r->offset);
+		fuzz_aa_error(out, r);
 		return;
 	}
 	if (r->type == AA_HTTP_BODY) {
 		/* one record per packet: only the bytes are segmentation-
 		 * invariant, and where the message ends */
-		for (const struct stream_field *f = h->data; f; f = f->next)
-			aa_h_put(out, f->data.start,
-				 (size_t)(f->data.end - f->data.start));
+		fuzz_aa_bytes(out, h->data);
 		if (h->flags & AA_HTTP_F_END)
 			aa_h_put(out, "<END>\n", 6);
 		return;
@@ -47,6 +44,29 @@ static void fuzz_http_canon(struct aa_h_buf *out, const struct aa_record *r,
 	}
 	(void)aa_http_header_value(h, "content-length");
 	aa_h_put(out, "\n", 1);
+}
+
+/*
+ * One input for an HTTP module. k[0] picks the parameters: a few (bit 0)
+ * or the default number of headers, a small (bit 1) or the default head
+ * limit; for responses also the answers to HEAD, expected by count (bits
+ * 6-7) and/or announced by flag (bit 5).
+ */
+static void fuzz_http_one(const struct aa_module *mod, bool response,
+			  const uint8_t *d, size_t n)
+{
+	struct aa_http_params pp = { 0 };
+	struct aa_h_run run = { .mod = mod, .canon = fuzz_http_canon, .params = &pp };
+
+	if (n < 8)
+		return;
+	pp.max_headers = d[0] & 0x01 ? 3 : 0;
+	pp.max_head = d[0] & 0x02 ? 200 : 0;
+	if (response) {
+		run.head_expect = d[0] >> 6;
+		pp.flags = (d[0] & 0x20) ? AA_HTTP_P_HEAD_RESPONSES : 0;
+	}
+	aa_h_fuzz_one(&run, d, n);
 }
 
 #endif /* AATCP_FUZZ_AA_HTTP_COMMON_H */

@@ -12,25 +12,8 @@
  */
 #include "fuzz_aa_http_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	aa_h_fuzz_init((*argv)[0]);
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 {
-	struct aa_http_params pp = { 0 };
-	struct aa_h_run run = { .mod = &aa_http_response_module,
-				.canon = fuzz_http_canon, .params = &pp };
-
-	if (n < 8)
-		return 0;
-	pp.max_headers = d[0] & 0x01 ? 3 : 0;
-	pp.max_head = d[0] & 0x02 ? 200 : 0;
-	run.head_expect = d[0] >> 6;	/* HEAD answers */
-	pp.flags = (d[0] & 0x20) ? AA_HTTP_P_HEAD_RESPONSES : 0;
-	aa_h_fuzz_one(&run, d, n);
+	fuzz_http_one(&aa_http_response_module, true, d, n);
 	return 0;
 }

@@ -14,7 +14,7 @@
  * back to full, and the same records as aa_csv_module (errors: the same
  * code; a line with too many fields is reported one byte later).
  */
-#include "test_aa_harness.h"
+#include "fuzz_aa.h"
 
 #include "fmt_csv.h"
 
@@ -26,7 +26,7 @@ static void put_error(struct aa_h_buf *out, const struct aa_record *r,
 		      const struct ctx *c)
 {
 	if (c->offsets)
-		aa_h_printf(out, "E%u@%llu\n", r->error, (unsigned long long)r->offset);
+		fuzz_aa_error(out, r);
 	else
 		aa_h_printf(out, "E%u\n", r->error);
 }
@@ -63,13 +63,6 @@ static void canon_hand(struct aa_h_buf *out, const struct aa_record *rec, void *
 		return;
 	}
 	put_line(out, rec, r->fields, r->n_fields);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	aa_h_fuzz_init((*argv)[0]);
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)

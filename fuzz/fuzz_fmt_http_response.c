@@ -11,7 +11,7 @@
  * the segmentation and the application's pace (body records follow the
  * packets: only their bytes count), every pool back to full.
  */
-#include "test_aa_harness.h"
+#include "fuzz_aa.h"
 
 #include "fmt_http_response.h"
 
@@ -21,15 +21,12 @@ static void canon(struct aa_h_buf *out, const struct aa_record *rec, void *ctx)
 
 	(void)ctx;
 	if (rec->type == AA_RECORD_ERROR) {
-		aa_h_printf(out, "E%u@%llu\n", rec->error,
-			    (unsigned long long)rec->offset);
+		fuzz_aa_error(out, rec);
 		return;
 	}
 	if (rec->type == HTTP_RESPONSE_BODY) {
 		CHECK(aa_field_len(r->fields.body.data) > 0);
-		aa_field_foreach_view(v, r->fields.body.data)
-			aa_h_put(out, v->data.start,
-				 (size_t)(v->data.end - v->data.start));
+		fuzz_aa_bytes(out, r->fields.body.data);
 		return;
 	}
 	CHECK(rec->type == HTTP_RESPONSE_ANSWER);
@@ -41,13 +38,6 @@ static void canon(struct aa_h_buf *out, const struct aa_record *rec, void *ctx)
 		if (i < rec->nfields)
 			aa_h_field(out, r->fields.raw[i]);
 	aa_h_put(out, "\n", 1);
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	aa_h_fuzz_init((*argv)[0]);
-	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
