@@ -266,6 +266,20 @@ bad:
 	((void)(G->core.fail ? 0 : (G->core.fail = AA_ERR_MODULE, G->core.fail_msg = (msg), 0)))
 #define VOID() ((void)0)
 
+/*
+ * One state's cases in a switch on G->core.state: a switch on the current
+ * field whose cases are what FIELD(), as defined where it expands, makes
+ * of each field of the state. Used as STATE by the per-field dispatches.
+ */
+#define AA_GEN_FIELD_CASES(sid, sname)           \
+	case sid:                                \
+		switch (G->core.field) {         \
+			REGISTER_FIELDS_##sid    \
+		default:                         \
+			break;                   \
+		}                                \
+		break;
+
 #endif /* AATCP_GENERATE_AA_API_HELPERS */
 
 /* ---- the generated types and module (once per PROTOCOL) ----------------- */
@@ -382,14 +396,7 @@ static int AA_GEN_N(_aa_end_of_field)(struct aa_parse *p,
 	case id:                 \
 		done = (eof);    \
 		break;
-#define STATE(sid, sname)                        \
-	case sid:                                \
-		switch (G->core.field) {         \
-			REGISTER_FIELDS_##sid    \
-		default:                         \
-			break;                   \
-		}                                \
-		break;
+#define STATE AA_GEN_FIELD_CASES
 		REGISTER_STATES()
 #undef STATE
 #undef FIELD
@@ -412,14 +419,7 @@ static void AA_GEN_N(_aa_post)(struct aa_parse *p,
 	case id: {               \
 		pp;              \
 	} break;
-#define STATE(sid, sname)                        \
-	case sid:                                \
-		switch (G->core.field) {         \
-			REGISTER_FIELDS_##sid    \
-		default:                         \
-			break;                   \
-		}                                \
-		break;
+#define STATE AA_GEN_FIELD_CASES
 		REGISTER_STATES()
 #undef STATE
 #undef FIELD

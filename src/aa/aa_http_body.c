@@ -67,6 +67,23 @@ static void chunk_size_done(struct http_state *s)
 	}
 }
 
+/* The byte at c (c < end) after a chunk size or its extensions: CRLF or a
+ * bare LF ends the line; anything else fails with why. */
+static const char *chunk_line_end(struct aa_parse *p, struct http_state *s,
+				  const char *c, const char *why)
+{
+	if (*c == '\r') {
+		s->st = HS_CHUNK_SIZE_LF;
+		return c + 1;
+	}
+	if (*c == '\n') {
+		chunk_size_done(s);
+		return c + 1;
+	}
+	aa_http_fail(p, s, AA_ERR_BAD_CHUNK, why, c);
+	return c;
+}
+
 /* chunk-size = 1*HEXDIG, then BWS ";" ext, or the line end (7.1, 7.1.1). */
 static const char *chunk_size(struct aa_parse *p, struct http_state *s,
 			      const char *c, const char *end)
@@ -93,16 +110,7 @@ static const char *chunk_size(struct aa_parse *p, struct http_state *s,
 		s->st = HS_CHUNK_EXT;
 		return c + 1;
 	}
-	if (*c == '\r') {
-		s->st = HS_CHUNK_SIZE_LF;
-		return c + 1;
-	}
-	if (*c == '\n') {
-		chunk_size_done(s);
-		return c + 1;
-	}
-	aa_http_fail(p, s, AA_ERR_BAD_CHUNK, "invalid chunk size", c);
-	return c;
+	return chunk_line_end(p, s, c, "invalid chunk size");
 }
 
 /* Chunk extensions are skipped (7.1.1: a recipient ignores unknown ones);
@@ -114,16 +122,7 @@ static const char *chunk_ext(struct aa_parse *p, struct http_state *s,
 		c++;
 	if (c == end)
 		return c;
-	if (*c == '\r') {
-		s->st = HS_CHUNK_SIZE_LF;
-		return c + 1;
-	}
-	if (*c == '\n') {
-		chunk_size_done(s);
-		return c + 1;
-	}
-	aa_http_fail(p, s, AA_ERR_BAD_CHUNK, "control character in a chunk extension", c);
-	return c;
+	return chunk_line_end(p, s, c, "control character in a chunk extension");
 }
 
 static const char *chunk_data(struct aa_parse *p, struct http_state *s,

@@ -13,13 +13,23 @@
 #include "mtcp_aa.h"
 #include "tcp/tcp.h"
 
+/* What the aa layer returns (0 or -errno), the mtcp way: 0, or -1 with
+ * errno set. */
+static int aa_result(int r)
+{
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
 int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *mod,
 			       const void *params)
 {
 	struct core *c = api_core(mctx);
 	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
 	void *copy = NULL;
-	int r;
 
 	if (!s)
 		return -1;
@@ -36,11 +46,8 @@ int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *
 	 * were only checked when each connection attached the module, so a
 	 * listener with bad params dropped every SYN (its clients retried
 	 * forever) and a connect failed later with ENOMEM. */
-	r = aa_module_check(mod, params);
-	if (r) {
-		errno = -r;
+	if (aa_result(aa_module_check(mod, params)))
 		return -1;
-	}
 	if (params && mod->params_size) {
 		copy = malloc(mod->params_size);
 		if (!copy) {
@@ -61,12 +68,15 @@ int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *
 	return 0;
 }
 
-/* The application-aware stream of a socket, or NULL with errno. */
-static struct aa_stream *aa_of(struct core *c, int sockid, struct socket **sp,
-			       struct tcb **tp)
+/* The application-aware stream of a socket, or NULL with errno; its core,
+ * socket and tcb in *cp, *sp, *tp. */
+static struct aa_stream *aa_of(mctx_t mctx, int sockid, struct core **cp,
+			       struct socket **sp, struct tcb **tp)
 {
-	struct tcb *t = api_tcb(c, sockid, sp);
+	struct core *c = api_core(mctx);
+	struct tcb *t = c ? api_tcb(c, sockid, sp) : NULL;
 
+	*cp = c;
 	if (!t)
 		return NULL;
 	if (!t->aa) {
@@ -79,10 +89,10 @@ static struct aa_stream *aa_of(struct core *c, int sockid, struct socket **sp,
 
 int mtcp_zc_read_aa_records(mctx_t mctx, int sockid, void *records, int n)
 {
-	struct core *c = api_core(mctx);
+	struct core *c;
 	struct socket *s = NULL;
 	struct tcb *t = NULL;
-	struct aa_stream *as = c ? aa_of(c, sockid, &s, &t) : NULL;
+	struct aa_stream *as = aa_of(mctx, sockid, &c, &s, &t);
 
 	if (!as)
 		return -1;
@@ -110,37 +120,23 @@ int mtcp_zc_read_aa_records(mctx_t mctx, int sockid, void *records, int n)
 
 int mtcp_zc_free_aa_records(mctx_t mctx, int sockid, int n)
 {
-	struct core *c = api_core(mctx);
+	struct core *c;
 	struct socket *s = NULL;
 	struct tcb *t = NULL;
-	struct aa_stream *as = c ? aa_of(c, sockid, &s, &t) : NULL;
-	int r;
+	struct aa_stream *as = aa_of(mctx, sockid, &c, &s, &t);
 
-	if (!as)
+	if (!as || aa_result(aa_stream_free(as, n)))
 		return -1;
-	r = aa_stream_free(as, n);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
 	api_reclaim(c, s, t);
 	return 0;
 }
 
 int mtcp_zc_aa_http_expect_head(mctx_t mctx, int sockid, int n)
 {
-	struct core *c = api_core(mctx);
+	struct core *c;
 	struct socket *s = NULL;
 	struct tcb *t = NULL;
-	struct aa_stream *as = c ? aa_of(c, sockid, &s, &t) : NULL;
-	int r;
+	struct aa_stream *as = aa_of(mctx, sockid, &c, &s, &t);
 
-	if (!as)
-		return -1;
-	r = aa_http_expect_head(as, n);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return 0;
+	return as ? aa_result(aa_http_expect_head(as, n)) : -1;
 }

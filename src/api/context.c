@@ -158,22 +158,38 @@ static int init_library(struct aatcp_global *g, bool eal)
 	return 0;
 }
 
-int mtcp_init(const char *config_file)
+/* What both initialisations start with: once only, then a clean global
+ * holding the defaults, for the configuration to be read over. */
+static int begin_init(struct aatcp_global *g)
 {
-	struct aatcp_global *g = &aatcp_g;
-	char err[512];
-
 	if (g->initialised) {
 		errno = EBUSY;
 		return -1;
 	}
 	memset(g, 0, sizeof(*g));
 	config_defaults(&g->conf);
-	if (!config_file || config_load(&g->conf, config_file, err, sizeof(err))) {
-		fprintf(stderr, "aatcp: %s\n", config_file ? err : "no configuration file");
-		errno = EINVAL;
+	return 0;
+}
+
+/* A configuration that could not be read: why, on stderr, and EINVAL. */
+static int bad_config(const char *why)
+{
+	fprintf(stderr, "aatcp: %s\n", why);
+	errno = EINVAL;
+	return -1;
+}
+
+int mtcp_init(const char *config_file)
+{
+	struct aatcp_global *g = &aatcp_g;
+	char err[512];
+
+	if (begin_init(g))
 		return -1;
-	}
+	if (!config_file)
+		return bad_config("no configuration file");
+	if (config_load(&g->conf, config_file, err, sizeof(err)))
+		return bad_config(err);
 	return init_library(g, true);
 }
 
@@ -182,17 +198,10 @@ int aatcp_init_with_ports(const char *config_text)
 	struct aatcp_global *g = &aatcp_g;
 	char err[512];
 
-	if (g->initialised) {
-		errno = EBUSY;
+	if (begin_init(g))
 		return -1;
-	}
-	memset(g, 0, sizeof(*g));
-	config_defaults(&g->conf);
-	if (config_parse_text(&g->conf, "<text>", config_text, err, sizeof(err))) {
-		fprintf(stderr, "aatcp: %s\n", err);
-		errno = EINVAL;
-		return -1;
-	}
+	if (config_parse_text(&g->conf, "<text>", config_text, err, sizeof(err)))
+		return bad_config(err);
 	return init_library(g, false);
 }
 

@@ -369,6 +369,19 @@ int mtcp_abort(mctx_t mctx, int sockid)
 	return 0;
 }
 
+/* The tcb of a socket past SYN_SENT (a peer answered), or NULL with
+ * errno ENOTCONN: what shutdown() and getpeername() need. */
+static struct tcb *connected_tcb(struct socket *s)
+{
+	struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+
+	if (!t || tcb_state(t) == TCPS_SYN_SENT) {
+		errno = ENOTCONN;
+		return NULL;
+	}
+	return t;
+}
+
 int mtcp_shutdown(mctx_t mctx, int sockid, int how)
 {
 	struct core *c = api_core(mctx);
@@ -381,28 +394,38 @@ int mtcp_shutdown(mctx_t mctx, int sockid, int how)
 		errno = EINVAL;
 		return -1;
 	}
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
-	if (!t || tcb_state(t) == TCPS_SYN_SENT) {
-		errno = ENOTCONN;
+	t = connected_tcb(s);
+	if (!t)
 		return -1;
-	}
 	if (how != SHUT_RD && !atomic_exchange(&t->wr_closed, true))
 		cmd_simple(c, CMD_SHUTDOWN_WR, s, t);
 	return 0;
 }
 
-int mtcp_getsockname(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
+/* The socket whose name getsockname()/getpeername() report (type as
+ * api_sock()'s), once the caller's buffer is known usable; NULL with errno. */
+static struct socket *name_sock(mctx_t mctx, int sockid, int type,
+				struct sockaddr *addr, socklen_t *addrlen)
 {
 	struct core *c = api_core(mctx);
-	struct socket *s = c ? api_sock(c, sockid, 0) : NULL;
+	struct socket *s = c ? api_sock(c, sockid, type) : NULL;
+
+	if (!s)
+		return NULL;
+	if (!addr || !addrlen || *addrlen <= 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return s;
+}
+
+int mtcp_getsockname(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct socket *s = name_sock(mctx, sockid, 0, addr, addrlen);
 	struct tcb *t;
 
 	if (!s)
 		return -1;
-	if (!addr || !addrlen || *addrlen <= 0) {
-		errno = EINVAL;
-		return -1;
-	}
 	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
 	/* a connected socket's address is only known once the SYN went out */
 	if (t && tcb_state(t) != TCPS_CLOSED)
@@ -414,21 +437,14 @@ int mtcp_getsockname(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *
 
 int mtcp_getpeername(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
 {
-	struct core *c = api_core(mctx);
-	struct socket *s = c ? api_sock(c, sockid, MTCP_SOCK_STREAM) : NULL;
+	struct socket *s = name_sock(mctx, sockid, MTCP_SOCK_STREAM, addr, addrlen);
 	struct tcb *t;
 
 	if (!s)
 		return -1;
-	if (!addr || !addrlen || *addrlen <= 0) {
-		errno = EINVAL;
+	t = connected_tcb(s);
+	if (!t)
 		return -1;
-	}
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
-	if (!t || tcb_state(t) == TCPS_SYN_SENT) {
-		errno = ENOTCONN;
-		return -1;
-	}
 	fill_sockaddr(addr, addrlen, t->raddr, t->rport);
 	return 0;
 }
