@@ -62,3 +62,68 @@ void app_fill(uint64_t *state, char *buf, size_t len)
 	}
 	*state = x;
 }
+
+bool app_out_of_time(double t_start, double t0, double give_up, double t_limit,
+		     bool *timed_out, bool *time_up)
+{
+	double now = app_now();
+
+	if (give_up > 0 && now - t_start >= give_up) {
+		*timed_out = true;
+		return true;
+	}
+	if (t_limit > 0 && t0 && now - t0 >= t_limit) {
+		*time_up = true;
+		return true;
+	}
+	return false;
+}
+
+void app_report(uint64_t bytes, int conns, double secs,
+		const char *(*hex)(const void *ctx, int i), const void *ctx)
+{
+	printf("{\"bytes\": %lu, \"conns\": %d, \"seconds\": %.6f, \"gbps\": %.4f, \"sha256\": [",
+	       (unsigned long)bytes, conns, secs, secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0);
+	for (int i = 0; i < conns; i++)
+		printf("%s\"%s\"", i ? ", " : "", hex(ctx, i));
+	printf("]}\n");
+	fflush(stdout);
+}
+
+/* The C escapes of s undone, into out; returns the bytes written. */
+static size_t unescape(const char *s, char *out)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		if (*s != '\\' || !s[1]) {
+			out[n++] = *s;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'r': out[n++] = '\r'; break;
+		case 'n': out[n++] = '\n'; break;
+		case 't': out[n++] = '\t'; break;
+		case 'x': {
+			char hex[3] = {s[1], s[1] ? s[2] : 0, 0};
+			out[n++] = (char)strtoul(hex, NULL, 16);
+			s += strlen(hex);
+			break;
+		}
+		default: out[n++] = *s; break;
+		}
+	}
+	return n;
+}
+
+void app_append_unescaped(const char *prog, char **buf, size_t *len, const char *arg)
+{
+	/* unescaping never makes a string longer */
+	char *p = realloc(*buf, *len + strlen(arg) + 1);
+
+	if (!p)
+		app_die(prog, "out of memory");
+	*buf = p;
+	*len += unescape(arg, p + *len);
+}

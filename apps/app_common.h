@@ -9,9 +9,23 @@
 /* "10.0.1.1:8080" -> sockaddr; false on a malformed address. */
 bool app_parse_addr(const char *s, struct sockaddr_in *out);
 double app_now(void);
+/* The record readers' two deadlines, seconds of app_now(): give_up after
+ * t_start (sets *timed_out) and t_limit after the first byte at t0 (0: not
+ * yet; sets *time_up); a limit <= 0 is none. True when one has passed. */
+bool app_out_of_time(double t_start, double t0, double give_up, double t_limit,
+		     bool *timed_out, bool *time_up);
 /* Exit with a message naming the program. */
 void app_die(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 /* Deterministic pseudo-random bytes (xorshift64*), for sources. */
 void app_fill(uint64_t *state, char *buf, size_t len);
+
+/* The result line of sink and source, one JSON object: {"bytes", "conns",
+ * "seconds", "gbps", "sha256": [hex(ctx, i) for each of the conns]}. */
+void app_report(uint64_t bytes, int conns, double secs,
+		const char *(*hex)(const void *ctx, int i), const void *ctx);
+/* Appends arg to the malloc'ed *buf of *len bytes, its C escapes (\r \n
+ * \t \xHH; any other escaped character stands for itself) undone: the
+ * readers' -r strings. Dies when out of memory. */
+void app_append_unescaped(const char *prog, char **buf, size_t *len, const char *arg);
 
 #endif

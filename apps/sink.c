@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "app_common.h"
+#include "app_mtcp.h"
 #include "mtcp_api.h"
 #include "mtcp_epoll.h"
 #include "mtcp_zc.h"
@@ -128,30 +129,10 @@ static void add_conn(struct sink *k, int sock, uint32_t events)
 
 static int new_socket(struct sink *k, int rcvbuf)
 {
-	int s = mtcp_socket(k->mctx, AF_INET, SOCK_STREAM, 0);
+	int s = app_stack_socket("sink", k->mctx, SO_RCVBUF, rcvbuf);
 
-	if (s < 0)
-		app_die("sink", "socket: %s", strerror(errno));
-	mtcp_setsock_nonblock(k->mctx, s);
-	if (rcvbuf && mtcp_setsockopt(k->mctx, s, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
-		app_die("sink", "SO_RCVBUF %d: %s", rcvbuf, strerror(errno));
 	if (k->zc && mtcp_zc_enable(k->mctx, s))
 		app_die("sink", "zc_enable: %s", strerror(errno));
-	return s;
-}
-
-static int listen_on(struct sink *k, int port, int rcvbuf)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	struct mtcp_epoll_event ev = {.events = MTCP_EPOLLIN};
-	int s = new_socket(k, rcvbuf);
-
-	if (mtcp_bind(k->mctx, s, (struct sockaddr *)&a, sizeof(a)) ||
-	    mtcp_listen(k->mctx, s, 4096))
-		app_die("sink", "listen on %d: %s", port, strerror(errno));
-	fprintf(stderr, "sink: listening on port %d\n", port);
-	ev.data.sockid = s;
-	mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_ADD, s, &ev);
 	return s;
 }
 
@@ -188,19 +169,18 @@ static void handle(struct sink *k, int sock, uint32_t events)
 		finish(k, c);
 }
 
+static const char *conn_hex(const void *ctx, int i)
+{
+	return ((const struct sink *)ctx)->conns[i].hex;
+}
+
 static void report(struct sink *k)
 {
 	uint64_t total = 0;
-	double secs = k->t1 > k->t0 ? k->t1 - k->t0 : 0;
 
 	for (int i = 0; i < k->opened; i++)
 		total += k->conns[i].bytes;
-	printf("{\"bytes\": %lu, \"conns\": %d, \"seconds\": %.6f, \"gbps\": %.4f, \"sha256\": [",
-	       (unsigned long)total, k->opened, secs, secs > 0 ? (double)total * 8 / secs / 1e9 : 0);
-	for (int i = 0; i < k->opened; i++)
-		printf("%s\"%s\"", i ? ", " : "", k->conns[i].hex);
-	printf("]}\n");
-	fflush(stdout);
+	app_report(total, k->opened, k->t1 > k->t0 ? k->t1 - k->t0 : 0, conn_hex, k);
 }
 
 int main(int argc, char **argv)
@@ -209,6 +189,7 @@ int main(int argc, char **argv)
 	const char *conf = NULL, *connect_to = NULL, *outfile = NULL;
 	int port = 0, rcvbuf = 0, opt, ls = -1;
 	struct sockaddr_in dst;
+	struct app_stack st;
 
 	k.target = 1;
 	while ((opt = getopt(argc, argv, "f:l:c:k:zb:o:q")) != -1) {
@@ -230,26 +211,19 @@ int main(int argc, char **argv)
 		app_die("sink", "-c %s: expected IP:PORT", connect_to);
 	if (outfile && !(k.out = fopen(outfile, "wb")))
 		app_die("sink", "cannot open %s", outfile);
-	if (mtcp_init(conf))
-		app_die("sink", "mtcp_init(%s) failed", conf);
-	/* the application thread floats: pinning it to the network thread's
-	 * core makes the two fight for one CPU */
-	k.mctx = mtcp_create_context(0);
-	if (!k.mctx)
-		app_die("sink", "mtcp_create_context: %s", strerror(errno));
-	k.ep = mtcp_epoll_create(k.mctx, MAX_EVENTS);
+	app_stack_start("sink", conf, MAX_EVENTS, &st);
+	k.mctx = st.mctx;
+	k.ep = st.ep;
 	k.conns = calloc((size_t)k.target, sizeof(*k.conns));
-	struct mtcp_conf mc;
-	mtcp_getconf(&mc);
-	k.by_sock = calloc((size_t)mc.max_concurrency + 64, sizeof(int));
+	k.by_sock = calloc((size_t)st.max_socks, sizeof(int));
 	if (port) {
-		ls = listen_on(&k, port, rcvbuf);
+		ls = new_socket(&k, rcvbuf);
+		app_stack_listen("sink", k.mctx, k.ep, ls, port);
 	} else {
 		for (int i = 0; i < k.target; i++) {
 			int s = new_socket(&k, rcvbuf);
-			if (mtcp_connect(k.mctx, s, (struct sockaddr *)&dst, sizeof(dst)) &&
-			    errno != EINPROGRESS)
-				app_die("sink", "connect %s: %s", connect_to, strerror(errno));
+
+			app_stack_connect("sink", k.mctx, s, &dst, connect_to);
 			add_conn(&k, s, MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLRDHUP);
 		}
 	}

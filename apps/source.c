@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app_common.h"
+#include "app_mtcp.h"
 #include "mtcp_api.h"
 #include "mtcp_epoll.h"
 #include "sha256.h"
@@ -151,16 +152,9 @@ static void add_conn(struct source *k, int sock)
 	mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_ADD, sock, &ev);
 }
 
-static int new_socket(struct source *k, int sndbuf)
+static const char *conn_hex(const void *ctx, int i)
 {
-	int s = mtcp_socket(k->mctx, AF_INET, SOCK_STREAM, 0);
-
-	if (s < 0)
-		app_die("source", "socket: %s", strerror(errno));
-	mtcp_setsock_nonblock(k->mctx, s);
-	if (sndbuf && mtcp_setsockopt(k->mctx, s, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)))
-		app_die("source", "SO_SNDBUF %d: %s", sndbuf, strerror(errno));
-	return s;
+	return ((const struct source *)ctx)->conns[i].hex;
 }
 
 int main(int argc, char **argv)
@@ -170,6 +164,7 @@ int main(int argc, char **argv)
 	int port = 0, sndbuf = 0, opt, ls = -1;
 	struct sockaddr_in dst;
 	bool have_n = false;
+	struct app_stack st;
 
 	k.target = 1;
 	k.seed = 1;
@@ -191,34 +186,19 @@ int main(int argc, char **argv)
 		usage();
 	if (connect_to && !app_parse_addr(connect_to, &dst))
 		app_die("source", "-c %s: expected IP:PORT", connect_to);
-	if (mtcp_init(conf))
-		app_die("source", "mtcp_init(%s) failed", conf);
-	/* the application thread floats: pinning it to the network thread's
-	 * core makes the two fight for one CPU */
-	k.mctx = mtcp_create_context(0);
-	if (!k.mctx)
-		app_die("source", "mtcp_create_context: %s", strerror(errno));
-	k.ep = mtcp_epoll_create(k.mctx, MAX_EVENTS);
+	app_stack_start("source", conf, MAX_EVENTS, &st);
+	k.mctx = st.mctx;
+	k.ep = st.ep;
 	k.conns = calloc((size_t)k.target, sizeof(*k.conns));
-	struct mtcp_conf mc;
-	mtcp_getconf(&mc);
-	k.by_sock = calloc((size_t)mc.max_concurrency + 64, sizeof(int));
+	k.by_sock = calloc((size_t)st.max_socks, sizeof(int));
 	if (port) {
-		struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-		struct mtcp_epoll_event ev = {.events = MTCP_EPOLLIN};
-		ls = new_socket(&k, sndbuf);
-		if (mtcp_bind(k.mctx, ls, (struct sockaddr *)&a, sizeof(a)) ||
-		    mtcp_listen(k.mctx, ls, 4096))
-			app_die("source", "listen on %d: %s", port, strerror(errno));
-		fprintf(stderr, "source: listening on port %d\n", port);
-		ev.data.sockid = ls;
-		mtcp_epoll_ctl(k.mctx, k.ep, MTCP_EPOLL_CTL_ADD, ls, &ev);
+		ls = app_stack_socket("source", k.mctx, SO_SNDBUF, sndbuf);
+		app_stack_listen("source", k.mctx, k.ep, ls, port);
 	} else {
 		for (int i = 0; i < k.target; i++) {
-			int s = new_socket(&k, sndbuf);
-			if (mtcp_connect(k.mctx, s, (struct sockaddr *)&dst, sizeof(dst)) &&
-			    errno != EINPROGRESS)
-				app_die("source", "connect %s: %s", connect_to, strerror(errno));
+			int s = app_stack_socket("source", k.mctx, SO_SNDBUF, sndbuf);
+
+			app_stack_connect("source", k.mctx, s, &dst, connect_to);
 			add_conn(&k, s);
 		}
 	}
@@ -246,13 +226,7 @@ int main(int argc, char **argv)
 	uint64_t total = 0;
 	for (int i = 0; i < k.opened; i++)
 		total += k.conns[i].sent;
-	double secs = k.t1 > k.t0 ? k.t1 - k.t0 : 0;
-	printf("{\"bytes\": %lu, \"conns\": %d, \"seconds\": %.6f, \"gbps\": %.4f, \"sha256\": [",
-	       (unsigned long)total, k.opened, secs, secs > 0 ? (double)total * 8 / secs / 1e9 : 0);
-	for (int i = 0; i < k.opened; i++)
-		printf("%s\"%s\"", i ? ", " : "", k.conns[i].hex);
-	printf("]}\n");
-	fflush(stdout);
+	app_report(total, k.opened, k.t1 > k.t0 ? k.t1 - k.t0 : 0, conn_hex, &k);
 	if (ls >= 0)
 		mtcp_close(k.mctx, ls);
 	mtcp_destroy();

@@ -55,32 +55,6 @@ static void usage(void)
 	exit(2);
 }
 
-static size_t unescape(const char *s, char *out)
-{
-	size_t n = 0;
-
-	for (; *s; s++) {
-		if (*s != '\\' || !s[1]) {
-			out[n++] = *s;
-			continue;
-		}
-		s++;
-		switch (*s) {
-		case 'r': out[n++] = '\r'; break;
-		case 'n': out[n++] = '\n'; break;
-		case 't': out[n++] = '\t'; break;
-		case 'x': {
-			char hex[3] = {s[1], s[1] ? s[2] : 0, 0};
-			out[n++] = (char)strtoul(hex, NULL, 16);
-			s += strlen(hex);
-			break;
-		}
-		default: out[n++] = *s; break;
-		}
-	}
-	return n;
-}
-
 static void write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
@@ -96,17 +70,8 @@ static void write_all(int fd, const char *p, size_t n)
 
 static bool out_of_time(struct lr *r)
 {
-	double now = app_now();
-
-	if (r->give_up > 0 && now - r->t_start >= r->give_up) {
-		r->timed_out = true;
-		return true;
-	}
-	if (r->t_limit > 0 && r->t0 && now - r->t0 >= r->t_limit) {
-		r->time_up = true;
-		return true;
-	}
-	return false;
+	return app_out_of_time(r->t_start, r->t0, r->give_up, r->t_limit,
+			       &r->timed_out, &r->time_up);
 }
 
 static void serve_conn(struct lr *r, int fd)
@@ -179,14 +144,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'F': r.fields = (unsigned)atoi(optarg); break;
-		case 'r': {
-			size_t n = strlen(optarg);
-			r.req = realloc(r.req, r.req_len + n + 1);
-			if (!r.req)
-				app_die(PROG, "out of memory");
-			r.req_len += unescape(optarg, r.req + r.req_len);
-			break;
-		}
+		case 'r': app_append_unescaped(PROG, &r.req, &r.req_len, optarg); break;
 		case 'a': r.answer = true; break;
 		case 'q': hash = false; break;
 		case 't': r.t_limit = atof(optarg); break;
