@@ -187,6 +187,109 @@ static inline void aa_cmp_pair_random(const struct aa_cmp_pair *p, int rounds)
 	}
 }
 
+/* ---- HTTP responses as text (test_aa_gen, test_fmt_http) ------------------- */
+
+static inline void aa_cmp_body_line(struct aa_h_buf *out,
+				    const struct stream_field *f)
+{
+	aa_h_put(out, "B ", 2);
+	aa_h_field(out, f);
+	aa_h_put(out, "\n", 1);
+}
+
+/* A record of the hand-written aa_http_response_module; the head's stream
+ * offset too when with_offset. The other module's canonicaliser must
+ * write the same text. */
+static inline void aa_cmp_canon_http_hand(struct aa_h_buf *out,
+					  const struct aa_record *rec,
+					  bool with_offset)
+{
+	const struct aa_http_record *r = (const void *)rec;
+
+	if (rec->type == AA_RECORD_ERROR) {
+		aa_h_printf(out, "E%u\n", rec->error);
+		return;
+	}
+	if (rec->type == AA_HTTP_BODY) {
+		aa_cmp_body_line(out, r->data);
+		return;
+	}
+	CHECK(rec->type == AA_HTTP_RESPONSE);
+	if (with_offset)
+		aa_h_printf(out, "A@%llu %u|", (unsigned long long)rec->offset, r->status);
+	else
+		aa_h_printf(out, "A %u|", r->status);
+	aa_h_field(out, r->line[2]);
+	aa_h_printf(out, "|%u|CL%llu|", r->version,
+		    (unsigned long long)((r->flags & AA_HTTP_F_LENGTH)
+						 ? r->content_length : 0));
+	for (uint32_t i = 0; i < r->n_headers; i++) {
+		aa_h_field(out, r->headers[i].name);
+		aa_h_put(out, "=", 1);
+		aa_h_field(out, r->headers[i].value);
+		aa_h_put(out, ";", 1);
+	}
+	aa_h_put(out, "\n", 1);
+}
+
+/* aa_cmp_canon_http_hand() as the reference run's canonicaliser: without
+ * the offsets (test_aa_gen: the thesis' records have none), with them. */
+static inline void aa_cmp_canon_http_plain(struct aa_h_buf *out,
+					   const struct aa_record *rec, void *ctx)
+{
+	(void)ctx;
+	aa_cmp_canon_http_hand(out, rec, false);
+}
+
+static inline void aa_cmp_canon_http_at(struct aa_h_buf *out,
+					const struct aa_record *rec, void *ctx)
+{
+	(void)ctx;
+	aa_cmp_canon_http_hand(out, rec, true);
+}
+
+/* Bytes [from, to) of a field without the blanks around them, length-
+ * prefixed as aa_h_field() writes a field. */
+static inline void aa_cmp_put_trimmed(struct aa_h_buf *out,
+				      const struct stream_field *f,
+				      size_t from, size_t to)
+{
+	char tmp[512];
+	size_t n;
+
+	CHECK(to >= from && to - from < sizeof(tmp));
+	n = aa_field_copy_range(f, from, tmp, to - from);
+	CHECK(n == to - from);
+	while (n && (tmp[n - 1] == ' ' || tmp[n - 1] == '\t'))
+		n--;
+	from = 0;
+	while (from < n && (tmp[from] == ' ' || tmp[from] == '\t'))
+		from++;
+	aa_h_u64(out, n - from);
+	aa_h_put(out, ":", 1);
+	aa_h_put(out, tmp + from, n - from);
+}
+
+/* A raw header line (a field of "Name: value" and tail more bytes, the
+ * CRLF where the module keeps it) as aa_cmp_canon_http_hand() writes a
+ * header: "name=value;", the value trimmed. */
+static inline void aa_cmp_raw_header(struct aa_h_buf *out,
+				     const struct stream_field *h, size_t tail)
+{
+	long colon = aa_field_chr(h, ':', 0);
+	char name[128];
+
+	CHECK(colon > 0);
+	aa_h_u64(out, (uint64_t)colon);
+	aa_h_put(out, ":", 1);
+	CHECK((size_t)colon < sizeof(name));
+	aa_field_copy_range(h, 0, name, (size_t)colon);
+	aa_h_put(out, name, (size_t)colon);
+	aa_h_put(out, "=", 1);
+	aa_cmp_put_trimmed(out, h, (size_t)colon + 1, aa_field_len(h) - tail);
+	aa_h_put(out, ";", 1);
+}
+
 /*
  * What test_aa_gen and test_fmt_http check of a module for the thesis'
  * HTTP response subset (Content-Length bodies, responses without a body)

@@ -28,72 +28,6 @@ static uint32_t segs[1 << 18];
 
 /* ---- normalised records ----------------------------------------------------- */
 
-static void trimmed(struct aa_h_buf *b, const struct stream_field *f,
-		    size_t from, size_t to)
-{
-	char tmp[512];
-	size_t n;
-
-	CHECK(to >= from && to - from < sizeof(tmp));
-	n = aa_field_copy_range(f, from, tmp, to - from);
-	CHECK(n == to - from);
-	while (n && (tmp[n - 1] == ' ' || tmp[n - 1] == '\t'))
-		n--;
-	from = 0;
-	while (from < n && (tmp[from] == ' ' || tmp[from] == '\t'))
-		from++;
-	aa_h_put(b, tmp + from, n - from);
-}
-
-static void body_line(struct aa_h_buf *out, const struct stream_field *f)
-{
-	aa_h_put(out, "B ", 2);
-	aa_h_field(out, f);
-	aa_h_put(out, "\n", 1);
-}
-
-static void canon_hand(struct aa_h_buf *out, const struct aa_record *rec,
-		       void *ctx)
-{
-	const struct aa_http_record *r = (const void *)rec;
-
-	(void)ctx;
-	if (rec->type == AA_RECORD_ERROR) {
-		aa_h_printf(out, "E%u\n", rec->error);
-		return;
-	}
-	if (rec->type == AA_HTTP_BODY) {
-		body_line(out, r->data);
-		return;
-	}
-	CHECK(rec->type == AA_HTTP_RESPONSE);
-	aa_h_printf(out, "A %u|", r->status);
-	aa_h_field(out, r->line[2]);
-	aa_h_printf(out, "|%u|CL%llu|", r->version,
-		    (unsigned long long)((r->flags & AA_HTTP_F_LENGTH)
-						 ? r->content_length : 0));
-	for (uint32_t i = 0; i < r->n_headers; i++) {
-		aa_h_field(out, r->headers[i].name);
-		aa_h_put(out, "=", 1);
-		aa_h_field(out, r->headers[i].value);
-		aa_h_put(out, ";", 1);
-	}
-	aa_h_put(out, "\n", 1);
-}
-
-/* A field through a small buffer, as a length-prefixed string. */
-static void put_trimmed(struct aa_h_buf *out, const struct stream_field *f,
-			size_t from, size_t to)
-{
-	struct aa_h_buf t = { 0 };
-
-	trimmed(&t, f, from, to);
-	aa_h_u64(out, t.len);
-	aa_h_put(out, ":", 1);
-	aa_h_put(out, t.p, t.len);
-	aa_h_free(&t);
-}
-
 static void canon_gen(struct aa_h_buf *out, const struct aa_record *rec,
 		      void *ctx)
 {
@@ -111,7 +45,7 @@ static void canon_gen(struct aa_h_buf *out, const struct aa_record *rec,
 		/* the thesis emits an empty Body record for Content-Length 0
 		 * (and no body at all); the hand-written module does not */
 		if (aa_field_len(r->fields.body.data))
-			body_line(out, r->fields.body.data);
+			aa_cmp_body_line(out, r->fields.body.data);
 		return;
 	}
 	CHECK(r->type == HTTP_ANSWER);
@@ -125,42 +59,21 @@ static void canon_gen(struct aa_h_buf *out, const struct aa_record *rec,
 	c1 = aa_field_byte(sc, 1);
 	c2 = aa_field_byte(sc, 2);
 	aa_h_printf(out, "A %d|", (c0 - '0') * 100 + (c1 - '0') * 10 + (c2 - '0'));
-	{
-		struct aa_h_buf reason = { 0 };
-
-		if (len > 5)
-			trimmed(&reason, sc, 4, len - 2);
-		aa_h_u64(out, reason.len);
-		aa_h_put(out, ":", 1);
-		aa_h_put(out, reason.p, reason.len);
-		aa_h_free(&reason);
-	}
+	if (len > 5)
+		aa_cmp_put_trimmed(out, sc, 4, len - 2);
+	else
+		aa_h_put(out, "0:", 2); /* no reason phrase */
 	aa_h_printf(out, "|%d|CL%d|",
 		    10 + aa_field_byte(r->fields.answer.version, 7) - '0',
 		    r->variables.answer.content_length);
 	/* header fields until the empty line "\r\n" */
 	for (unsigned i = 0; i < 16; i++) {
 		const struct stream_field *h = r->fields.raw_fields[2 + i];
-		long colon;
 
 		CHECK(h);
-		len = aa_field_len(h);
 		if (aa_field_cmp(h, "\r\n") == 0)
 			break;
-		colon = aa_field_chr(h, ':', 0);
-		CHECK(colon > 0);
-		aa_h_u64(out, (uint64_t)colon);
-		aa_h_put(out, ":", 1);
-		{
-			char name[128];
-
-			CHECK((size_t)colon < sizeof(name));
-			aa_field_copy_range(h, 0, name, (size_t)colon);
-			aa_h_put(out, name, (size_t)colon);
-		}
-		aa_h_put(out, "=", 1);
-		put_trimmed(out, h, (size_t)colon + 1, len - 2);
-		aa_h_put(out, ";", 1);
+		aa_cmp_raw_header(out, h, 2); /* the thesis keeps the CRLF */
 	}
 	aa_h_put(out, "\n", 1);
 }
@@ -169,7 +82,8 @@ static void canon_gen(struct aa_h_buf *out, const struct aa_record *rec,
 
 static const struct aa_cmp_pair gen_modules = {
 	.what = "generated module",
-	.ref = { .mod = &aa_http_response_module, .canon = canon_hand },
+	.ref = { .mod = &aa_http_response_module,
+		 .canon = aa_cmp_canon_http_plain },
 	.alt = { .mod = &http_aa_module, .canon = canon_gen },
 };
 

@@ -24,62 +24,6 @@ static uint32_t segs[1 << 18];
 
 /* ---- normalised records ---------------------------------------------------- */
 
-static void body_line(struct aa_h_buf *out, const struct stream_field *f)
-{
-	aa_h_put(out, "B ", 2);
-	aa_h_field(out, f);
-	aa_h_put(out, "\n", 1);
-}
-
-static void canon_hand(struct aa_h_buf *out, const struct aa_record *rec,
-		       void *ctx)
-{
-	const struct aa_http_record *r = (const void *)rec;
-
-	(void)ctx;
-	if (rec->type == AA_RECORD_ERROR) {
-		aa_h_printf(out, "E%u\n", rec->error);
-		return;
-	}
-	if (rec->type == AA_HTTP_BODY) {
-		body_line(out, r->data);
-		return;
-	}
-	CHECK(rec->type == AA_HTTP_RESPONSE);
-	aa_h_printf(out, "A@%llu %u|", (unsigned long long)rec->offset, r->status);
-	aa_h_field(out, r->line[2]);
-	aa_h_printf(out, "|%u|CL%llu|", r->version,
-		    (unsigned long long)((r->flags & AA_HTTP_F_LENGTH)
-						 ? r->content_length : 0));
-	for (uint32_t i = 0; i < r->n_headers; i++) {
-		aa_h_field(out, r->headers[i].name);
-		aa_h_put(out, "=", 1);
-		aa_h_field(out, r->headers[i].value);
-		aa_h_put(out, ";", 1);
-	}
-	aa_h_put(out, "\n", 1);
-}
-
-/* Bytes [from, to) of a field without the blanks around them. */
-static void put_trimmed(struct aa_h_buf *out, const struct stream_field *f,
-			size_t from, size_t to)
-{
-	char tmp[512];
-	size_t n;
-
-	CHECK(to >= from && to - from < sizeof(tmp));
-	n = aa_field_copy_range(f, from, tmp, to - from);
-	CHECK(n == to - from);
-	while (n && (tmp[n - 1] == ' ' || tmp[n - 1] == '\t'))
-		n--;
-	from = 0;
-	while (from < n && (tmp[from] == ' ' || tmp[from] == '\t'))
-		from++;
-	aa_h_u64(out, n - from);
-	aa_h_put(out, ":", 1);
-	aa_h_put(out, tmp + from, n - from);
-}
-
 static void canon_fmt(struct aa_h_buf *out, const struct aa_record *rec,
 		      void *ctx)
 {
@@ -101,7 +45,7 @@ static void canon_fmt(struct aa_h_buf *out, const struct aa_record *rec,
 				aa_h_put(out, w->data.start,
 					 (size_t)(w->data.end - w->data.start));
 		else
-			body_line(out, r->fields.body.data);
+			aa_cmp_body_line(out, r->fields.body.data);
 		return;
 	}
 	CHECK(rec->type == HTTP_RESPONSE_ANSWER);
@@ -118,24 +62,8 @@ static void canon_fmt(struct aa_h_buf *out, const struct aa_record *rec,
 	CHECK(nh >= 1 && nh <= 64);
 	CHECK(aa_field_len(r->fields.answer.header[nh - 1]) == 0);
 	CHECK(nh == 64 || r->fields.answer.header[nh] == NULL);
-	for (uint32_t i = 0; i + 1 < nh; i++) {
-		const struct stream_field *h = r->fields.answer.header[i];
-		long colon = aa_field_chr(h, ':', 0);
-
-		CHECK(colon > 0);
-		aa_h_u64(out, (uint64_t)colon);
-		aa_h_put(out, ":", 1);
-		{
-			char name[128];
-
-			CHECK((size_t)colon < sizeof(name));
-			aa_field_copy_range(h, 0, name, (size_t)colon);
-			aa_h_put(out, name, (size_t)colon);
-		}
-		aa_h_put(out, "=", 1);
-		put_trimmed(out, h, (size_t)colon + 1, aa_field_len(h));
-		aa_h_put(out, ";", 1);
-	}
+	for (uint32_t i = 0; i + 1 < nh; i++)
+		aa_cmp_raw_header(out, r->fields.answer.header[i], 0);
 	aa_h_put(out, "\n", 1);
 }
 
@@ -145,7 +73,8 @@ static void canon_fmt(struct aa_h_buf *out, const struct aa_record *rec,
  * record. */
 static const struct aa_cmp_pair fmt_modules = {
 	.what = "the compiled module",
-	.ref = { .mod = &aa_http_response_module, .canon = canon_hand },
+	.ref = { .mod = &aa_http_response_module,
+		 .canon = aa_cmp_canon_http_at },
 	.alt = { .mod = &http_response_aa_module, .canon = canon_fmt },
 	.well_formed = true,
 };
