@@ -29,19 +29,15 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
-from pathlib import PurePosixPath
 from typing import Any
 
+from aatcp.dutrun import require_json_line, run_once, run_paths
 from aatcp.errors import ToolkitError
 from aatcp.runner import RunContext
-from experiments._ch5 import ANSWER_PORT, EXPERIMENT_STACK, PEERS_CPU, Ch5Lab, parse_json_line
+from experiments._ch5 import ANSWER_PORT, EXPERIMENT_STACK, PEERS_CPU, Ch5Lab
 
 #: the receiver's core (see the module's docstring)
 RECEIVER_CPU = 0
-
-_EOF = "AATCP_CONF_EOF"
-_STATS = "--- aatcp stats file ---"
 
 
 def setup(ctx: RunContext) -> None:
@@ -62,23 +58,14 @@ def run_stack_reader(ch: Ch5Lab, args: Sequence[str], timeout: float,
     """aa_reader on the dut, pinned to RECEIVER_CPU, in one SSH command (config
     in, stats out). Returns its JSON report plus `mbufs_in_use`; raises on a
     failed run or leaked packet buffers."""
-    dut = ch.dut
-    conf = PurePosixPath("conf") / f"{name}.conf"
-    stats = dut.workdir / "run" / f"{name}.stats.json"
+    conf, stats = run_paths(ch.dut, name)
     ov = stack_overrides(ch, {"stats_file": str(stats)})
     command = (f"taskset -c {RECEIVER_CPU} aa_reader "
                + " ".join(shlex.quote(a) for a in args) + f" -f {conf}")
-    script = (f"mkdir -p conf run && rm -f {stats} && "
-              f"cat > {conf} <<'{_EOF}'\n{ch.stack_conf(ov)}{_EOF}\n"
-              f"{command}; rc=$?; echo; echo {_STATS}; cat {stats} 2>/dev/null; exit $rc")
-    r = dut.run(script, timeout=timeout, check=False)
-    out, _, stats_text = r.stdout.partition(f"\n{_STATS}\n")
+    r, out, st = run_once(ch.dut, command, conf, ch.stack_conf(ov), stats, timeout)
     if r.rc != 0:
         raise ToolkitError(f"`{command}`: rc {r.rc}; stderr: {r.stderr[-1500:]}")
-    rep = parse_json_line(out)
-    st: dict[str, Any] = {}
-    with suppress(ToolkitError):
-        st = parse_json_line(stats_text)
+    rep = require_json_line(out)
     rep["mbufs_in_use"] = st.get("mbufs_in_use")
     if st.get("mbufs_in_use") != 0:
         raise ToolkitError(f"`{command}`: mbufs_in_use = {st.get('mbufs_in_use')} at exit")
@@ -93,7 +80,7 @@ def run_linux_reader(ch: Ch5Lab, args: Sequence[str], timeout: float) -> dict[st
     r = ch.dut.run(command, timeout=timeout, check=False)
     if r.rc != 0:
         raise ToolkitError(f"`{command}`: rc {r.rc}; stderr: {r.stderr[-1500:]}")
-    return parse_json_line(r.stdout)
+    return require_json_line(r.stdout)
 
 
 def measure(ctx: RunContext, server_args: str, variant_args: Mapping[str, Sequence[str]],

@@ -23,19 +23,32 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import shlex
-import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from aatcp.dutrun import (
+    ASAN_ENV,
+    StackConfig,
+    asan_env,
+    core_counter,
+    deploy_asan,
+    parse_json_line,
+    read_stats,
+    require_json_line,
+    stack_port_towards,
+    stats_problems,
+    taskset,
+    wait_listening,
+    wait_stderr,
+)
 from aatcp.errors import ToolkitError
 from aatcp.lab import Lab
-from aatcp.paths import BUILD_DIRS
 from aatcp.remote import Background, Host
+from aatcp.runner import RunContext
 
 PROXY_PORT = 8080
 NGINX_PORT = 80
@@ -45,11 +58,9 @@ HAPROXY_PORT = 8081
 MIDDLEBOX_CPU = 0
 PEERS_CPU = 1
 
-
-
-
-def taskset(cpu: int | None) -> str:
-    return f"taskset -c {cpu} " if cpu is not None else ""
+#: The proxy's sanitizer runs: ASAN_ENV without strict_string_checks, as the
+#: proxy's tests have always run (the e2e programs' runs use ASAN_ENV as is).
+PROXY_ASAN_ENV = {**ASAN_ENV, "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=23"}
 
 
 @dataclass
@@ -68,18 +79,13 @@ class ProxyResult:
         if not self.stats:
             raise AssertionError(f"proxy wrote no stats file (rc {self.rc}); stderr:\n"
                                  f"{self.stderr[-3000:]}")
-        bad = []
-        if self.stats.get("mbufs_in_use") != 0:
-            bad.append(f"mbufs_in_use={self.stats.get('mbufs_in_use')}")
-        for c in self.stats.get("cores", []):
-            if c.get("tcbs_in_use") != 0:
-                bad.append(f"core {c.get('core')}: tcbs_in_use={c.get('tcbs_in_use')}")
+        bad = stats_problems(self.stats)
         if bad:
             raise AssertionError("proxy leaked: " + ", ".join(bad) + "\nstderr:\n"
                                  + self.stderr[-3000:])
 
     def counter(self, name: str) -> int:
-        return sum(int(c.get(name, 0)) for c in self.stats.get("cores", []))
+        return core_counter(self.stats, name)
 
     def max_b(self) -> int:
         return max((int(s["b"]) for s in self.alpha), default=0)
@@ -118,22 +124,14 @@ class Proxy:
     def start(self, timeout: float = 30.0) -> Proxy:
         self.host.write_file(self.conf, self.conf_text)
         self.host.run(f"rm -f {self.stats} {self.alpha or ''}", timeout=10)
-        env = None
-        if self.asan:
-            env = {"LD_LIBRARY_PATH": str(self.host.workdir / "asan" / "lib"),
-                   "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=23",
-                   "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24"}
+        env = asan_env(self.host, PROXY_ASAN_ENV) if self.asan else None
         self.bg = self.host.start(self.command, name=self.name, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r = self.host.run(f"cat {self.bg.err}", timeout=10, check=False)
-            if "listening on port" in r.stdout:
-                return self
-            if not self.bg.running():
-                res = self.bg.stop()
-                raise ToolkitError(f"proxy exited at start (rc {res.rc}): {res.stderr[-2000:]}")
-            time.sleep(0.1)
-        self.bg.stop()
+        why = wait_stderr(self.host, self.bg, "listening on port", timeout)
+        if why is None:
+            return self
+        res = self.bg.stop()
+        if why == "exited":
+            raise ToolkitError(f"proxy exited at start (rc {res.rc}): {res.stderr[-2000:]}")
         raise ToolkitError(f"proxy not listening after {timeout:g} s")
 
     def running(self) -> bool:
@@ -145,16 +143,8 @@ class Proxy:
             return self.result
         assert self.bg is not None
         res = self.bg.stop("TERM", grace=grace)
-        report: dict[str, Any] = {}
-        for line in reversed(res.stdout.splitlines()):
-            if line.startswith("{"):
-                with suppress(ValueError):
-                    report = json.loads(line)
-                break
-        stats: dict[str, Any] = {}
-        r = self.host.run(f"cat {self.stats}", timeout=10, check=False)
-        if r.ok and r.stdout.strip():
-            stats = json.loads(r.stdout)
+        report = parse_json_line(res.stdout) or {}
+        stats = read_stats(self.host, self.stats)
         alpha: list[dict[str, float]] = []
         if self.alpha:
             r = self.host.run(f"cat {self.alpha}", timeout=30, check=False)
@@ -184,41 +174,19 @@ class Ch5Lab:
         self.dut_kernel_srv = str(sd.kernel_ip_of(d).ip)
         self.client_ifaces = [ep.name for li in (dc, sc) for ep in (li.a, li.b)
                               if ep.host == c]
-        self._base_conf: dict[str, str] | None = None
+        self._config = StackConfig(lab, self.dut.name)
         self._n = 0
 
     # ------------------------------------------------------------------ stack config
 
     def stack_conf(self, overrides: Mapping[str, Any] | None = None) -> str:
         """The dut's stack config with overrides (the peers' MACs are read once)."""
-        if self._base_conf is None:
-            base: dict[str, str] = {}
-            for line in self.lab.stack_config(self.dut.name).splitlines():
-                if "=" in line and not line.lstrip().startswith("#"):
-                    k, v = line.split("=", 1)
-                    base[k.strip()] = v.strip()
-            self._base_conf = base
-        conf = dict(self._base_conf)
-        for k, v in (overrides or {}).items():
-            if v is None:
-                conf.pop(k, None)
-            else:
-                conf[k] = str(v).lower() if isinstance(v, bool) else str(v)
-        return "".join(f"{k} = {v}\n" for k, v in conf.items())
+        return self._config.render(overrides)
 
     def port_names(self) -> tuple[str, str]:
         """(server-side port, client-side port) names of the dut's stack ports."""
-        s, c = self.server.name, self.client.name
-        srv = cli = ""
-        for p in self.dut.spec.ports:
-            for peer, _ in self.lab.peers(self.dut.name, p.name):
-                if peer.name == s:
-                    srv = p.name
-                elif peer.name == c:
-                    cli = p.name
-        if not srv or not cli:
-            raise ToolkitError("the dut has no stack port towards the server and the client")
-        return srv, cli
+        return (stack_port_towards(self.lab, self.server.name, self.dut.name).name,
+                stack_port_towards(self.lab, self.client.name, self.dut.name).name)
 
     # ------------------------------------------------------------------ proxy
 
@@ -246,19 +214,7 @@ class Ch5Lab:
 
     def deploy_asan(self, build_dir: Path | None = None) -> None:
         """Ship the ASan/UBSan proxy and library (build-asan/) to the dut's asan/ folder."""
-        bdir = build_dir or BUILD_DIRS["sanitize"]
-        prog = bdir / "apps" / "proxy"
-        libs = sorted((bdir / "src").glob("libaatcp.so*"))
-        if not prog.exists() or not libs:
-            raise ToolkitError(f"{bdir}: no ASan build of apps/proxy. Fix: `./inv build "
-                               "--sanitize` (or `./inv test`)")
-        self.dut.run("mkdir -p asan/bin asan/lib", timeout=10)
-        self.dut.put(prog, "asan/bin/proxy", mode=0o755)
-        for lib in libs:
-            if lib.is_symlink():
-                self.dut.run(f"ln -sfn {lib.readlink().name} asan/lib/{lib.name}", timeout=10)
-            elif lib.is_file():
-                self.dut.put(lib, f"asan/lib/{lib.name}", mode=0o755)
+        deploy_asan(self.lab, build_dir, programs=["proxy"])
 
     # ------------------------------------------------------------------ servers
 
@@ -325,11 +281,7 @@ http {{
     @staticmethod
     def wait_port(host: Host, port: int, timeout: float = 15.0) -> None:
         """Until something listens on TCP `port` on the host."""
-        r = host.run(f"for i in $(seq {int(timeout * 10)}); do "
-                     f"ss -Htln 'sport = :{port}' | grep -q . && exit 0; sleep 0.1; done; exit 1",
-                     timeout=timeout + 10, check=False)
-        if not r.ok:
-            raise ToolkitError(f"{host.name}: nothing listens on port {port} after {timeout} s")
+        wait_listening(host, port, timeout, poll=0.1)
 
     # ------------------------------------------------------------------ shaping
 
@@ -351,24 +303,39 @@ http {{
         self.client.run(" && ".join(setup), timeout=20)
 
 
-def parse_json_line(text: str) -> dict[str, Any]:
-    """The last line of `text` that parses as a JSON object."""
-    for line in reversed(text.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                out = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(out, dict):
-                return out
-    raise ToolkitError(f"no JSON object in output: {text[-300:]!r}")
-
-
 # --------------------------------------------------------------------------- experiments
 
 #: the stack's settings in every chapter 5 experiment: pure polling (as mTCP)
 EXPERIMENT_STACK = {"idle_sleep_us": 0}
+
+
+def start_answer(ctx: RunContext, server_args: str) -> Ch5Lab:
+    """Setup of the experiments whose server is one answer_server for every run
+    (on PEERS_CPU): the Ch5Lab in ctx.state["ch5"], the server in ["srv"]."""
+    ch5 = Ch5Lab(ctx.lab)
+    ctx.state["ch5"] = ch5
+    ctx.state["srv"] = ch5.start_answer_server(server_args, cpu=PEERS_CPU)
+    return ch5
+
+
+def stop_answer(ctx: RunContext, unshape: bool = False) -> None:
+    """Teardown matching start_answer; `unshape`: also lift shape_client's limit
+    (for the experiments that set one)."""
+    ch5: Ch5Lab | None = ctx.state.get("ch5")
+    if unshape and ch5 is not None:
+        ch5.shape_client(None)
+    if "srv" in ctx.state:
+        ctx.state["srv"].stop()
+
+
+def proxy_counters(px: Proxy | None, *counters: str) -> dict[str, Any]:
+    """The stack's counters (summed over cores) of a stopped proxy run, then its
+    mbufs_in_use, for data.csv; {} for the variants without our proxy."""
+    if px is None or px.result is None:
+        return {}
+    res = px.result
+    return {**{c: res.counter(c) for c in counters},
+            "mbufs_in_use": res.stats.get("mbufs_in_use")}
 
 
 def lsink(ch5: Ch5Lab, ip: str, port: int, seconds: float, warmup: float = 0.5,
@@ -377,7 +344,7 @@ def lsink(ch5: Ch5Lab, ip: str, port: int, seconds: float, warmup: float = 0.5,
     r = ch5.client.run(f"{taskset(PEERS_CPU)}lsink -c {ip}:{port} -k {conns} -r {read} "
                        f"-t {seconds:g} -W {warmup:g} {extra}",
                        timeout=seconds + warmup + 60)
-    return parse_json_line(r.stdout)
+    return require_json_line(r.stdout)
 
 
 def start_haproxy(ch5: Ch5Lab, mode: str, backend_port: int, name: str = "haproxy",

@@ -36,15 +36,20 @@ interleaved repetition by repetition.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Mapping
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from aatcp.dutrun import (
+    StackConfig,
+    core_counter,
+    read_stats,
+    require_json_line,
+    stack_port_towards,
+    wait_stderr,
+)
 from aatcp.errors import ToolkitError
 from aatcp.plot import measured, plt, save
 from aatcp.remote import Background, Host
@@ -58,26 +63,14 @@ VARIANTS = ("rx-aatcp", "rx-aatcp-zc", "rx-linux", "tx-aatcp", "tx-linux")
 BASELINE = {"rx": "rx-linux", "tx": "tx-linux"}
 
 
-def _json(text: str) -> dict[str, Any]:
-    for line in reversed(text.strip().splitlines()):
-        with suppress(ValueError):
-            out = json.loads(line)
-            if isinstance(out, dict):
-                return out
-    raise ToolkitError(f"no JSON object in output: {text[-300:]!r}")
-
-
 def _wait_text(host: Host, bg: Background, text: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in host.run(f"cat {bg.err}", timeout=10, check=False).stdout:
-            return
-        if not bg.running():
-            res = bg.stop()
-            raise ToolkitError(f"{host.name}: `{bg.command}` exited (rc {res.rc}) before "
-                               f"{text!r}: {res.stderr[-1500:]}")
-        time.sleep(0.05)
+    why = wait_stderr(host, bg, text, timeout, poll=0.05)
+    if why is None:
+        return
     res = bg.stop()
+    if why == "exited":
+        raise ToolkitError(f"{host.name}: `{bg.command}` exited (rc {res.rc}) before "
+                           f"{text!r}: {res.stderr[-1500:]}")
     raise ToolkitError(f"{host.name}: no {text!r} from `{bg.command}` after {timeout:g} s: "
                        f"{res.stderr[-1500:]}")
 
@@ -91,15 +84,14 @@ def _finish(bg: Background, timeout: float) -> dict[str, Any]:
     if res.rc not in (0, None):
         raise ToolkitError(f"{bg.host.name}: `{bg.command}` exited {res.rc}: "
                            f"{res.stderr[-1500:]}")
-    return _json(res.stdout)
+    return require_json_line(res.stdout)
 
 
 def setup(ctx: RunContext) -> None:
     lab = ctx.lab
     dut, client = lab.by_role("dut"), lab.by_role("client")
     link = lab.link_between(dut.name, client.name)
-    port = next(p for p in dut.spec.ports
-                if any(h.name == client.name for h, _ in lab.peers(dut.name, p.name)))
+    port = stack_port_towards(lab, client.name, dut.name)
     if port.kernel_ip is None:
         raise ToolkitError(f"{lab.path}: dut port {port.name} has no kernel_ip. Fix: give it "
                            "one (the Linux baseline receives and sends on the same link)")
@@ -107,15 +99,10 @@ def setup(ctx: RunContext) -> None:
         h.run("mkdir -p peers conf run", timeout=10)
         h.put(PEER, "peers/core_peer.py", mode=0o755)
     # the stack drives only the port towards the client
-    conf: dict[str, str] = {}
-    for line in lab.stack_config(dut.name, ports=[port.name]).splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            k, v = line.split("=", 1)
-            conf[k.strip()] = v.strip()
     buf = int(ctx.experiment.fixed["buf_kb"]) * 1024
-    conf.update({"rcvbuf": str(buf), "sndbuf": str(buf),
-                 "stats_file": str(dut.workdir / "run" / "bulk.stats.json")})
-    dut.write_file("conf/bulk.conf", "".join(f"{k} = {v}\n" for k, v in conf.items()))
+    conf = StackConfig(lab, dut.name, ports=[port.name])
+    dut.write_file("conf/bulk.conf", conf.render({
+        "rcvbuf": buf, "sndbuf": buf, "stats_file": dut.workdir / "run" / "bulk.stats.json"}))
     ctx.state.update(dut=dut, client=client, stack_ip=str(link.ip_of(dut.name).ip),
                      kernel_ip=str(link.kernel_ip_of(dut.name).ip),
                      client_ip=str(link.ip_of(client.name).ip), port=PORT)
@@ -123,13 +110,6 @@ def setup(ctx: RunContext) -> None:
 
 def _peer(cpu: int, args: str) -> str:
     return f"exec taskset -c {cpu} python3 peers/core_peer.py {args}"
-
-
-def _stats(dut: Host) -> dict[str, Any]:
-    r = dut.run("cat run/bulk.stats.json", timeout=10, check=False)
-    with suppress(ToolkitError):
-        return _json(r.stdout) if r.ok else {}
-    return {}
 
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
@@ -158,7 +138,7 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
             r = client.run(_peer(PEER_CPU, f"blast {dst} {port} {nbytes}"), timeout=timeout)
         finally:
             dut_out = _finish(recv, 60)
-        peer = _json(r.stdout)
+        peer = require_json_line(r.stdout)
     else:
         recv = client.start(_peer(PEER_CPU, f"drain {port}"), name="bulk_client")
         _wait_text(client, recv, "core_peer: listening")
@@ -167,17 +147,16 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
             cmd = (f"taskset -c {DUT_CPU} source -f conf/bulk.conf -c {dst}:{port} -n {nbytes} -q"
                    if who == "aatcp" else _peer(DUT_CPU, f"blast {dst} {port} {nbytes}"))
             r = dut.run(cmd, timeout=timeout)
-            dut_out = _json(r.stdout)
+            dut_out = require_json_line(r.stdout)
         finally:
             peer = _finish(recv, 60)
     if peer.get("bytes") != nbytes or dut_out.get("bytes") != nbytes:
         raise ToolkitError(f"{p.variant}: moved {peer.get('bytes')} / {dut_out.get('bytes')} "
                            f"bytes, expected {nbytes}")
     if who.startswith("aatcp"):
-        st = _stats(dut)
-        cores = st.get("cores", [])
+        st = read_stats(dut, "run/bulk.stats.json")
         extra = {"mbufs_in_use": st.get("mbufs_in_use"),
-                 "retransmits": sum(int(c.get("retransmits", 0)) for c in cores),
+                 "retransmits": core_counter(st, "retransmits"),
                  "imissed": sum(int(x.get("imissed", 0)) for x in st.get("ports", []))}
     return {"gbps": peer["gbps"], "dut_gbps": dut_out["gbps"], "seconds": peer["seconds"],
             **extra}

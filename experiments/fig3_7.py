@@ -29,17 +29,17 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
 
-from aatcp.errors import ToolkitError
+from aatcp.dutrun import core_counter, core_drops, parse_json_line, run_once, run_paths
 from aatcp.plot import errorbar_line, plt, save, summarize
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch5 import PEERS_CPU, Ch5Lab, parse_json_line
+from experiments._ch5 import PEERS_CPU, Ch5Lab
+from experiments._common import ratio_panel
 
 #: nginx of this figure and of the zc tests (not 80: other modules run theirs)
 WEB_PORT = 8370
@@ -65,13 +65,9 @@ class Download:
 
     def counter(self, name: str) -> int:
         """A counter of the stats file summed over the cores (drops: `drops.<reason>`)."""
-        total = 0
-        for c in self.stats.get("cores", []):
-            if name.startswith("drops."):
-                total += int(c.get("drops", {}).get(name[6:], 0))
-            else:
-                total += int(c.get(name, 0))
-        return total
+        if name.startswith("drops."):
+            return core_drops(self.stats, name[6:])
+        return core_counter(self.stats, name)
 
     def why(self) -> str:
         return (f"`{self.command}`: rc {self.rc}{' (timed out)' if self.timed_out else ''}, "
@@ -112,9 +108,7 @@ def zc_wget(ch: Ch5Lab, path: str, *, standard: bool = False, rcvbuf: int | None
     (docs/config.md, e.g. `port.srv.fault`); nohash: -q. Never raises on
     failure: look at rc/output, or call check().
     """
-    dut = ch.dut
-    conf = PurePosixPath("conf") / f"{name}.conf"
-    stats = dut.workdir / "run" / f"{name}.stats.json"
+    conf, stats = run_paths(ch.dut, name)
     ov = stack_overrides(ch, overrides)
     ov["stats_file"] = str(stats)
     args = ["zc_wget", f"http://{ch.server_ip}:{port}/{path}", "-f", str(conf),
@@ -128,24 +122,10 @@ def zc_wget(ch: Ch5Lab, path: str, *, standard: bool = False, rcvbuf: int | None
     if nohash:
         args.append("-q")
     command = " ".join(shlex.quote(a) for a in args)
-    # One SSH command per run (the config in, the stats file out): a sweep
-    # makes a hundred runs, and a round trip costs 0.1-0.5 s on a busy host.
-    script = (f"mkdir -p conf run && rm -f {stats} && "
-              f"cat > {conf} <<'{_EOF}'\n{ch.stack_conf(ov)}{_EOF}\n"
-              f"{command}; rc=$?; echo; echo {_STATS}; cat {stats} 2>/dev/null; exit $rc")
-    r = dut.run(script, timeout=timeout, check=False)
-    out, _, stats_text = r.stdout.partition(f"\n{_STATS}\n")
-    d = Download(command, r.rc, r.timed_out, r.duration_s, out, r.stderr)
-    with suppress(ToolkitError):
-        d.output = parse_json_line(out)
-    if stats_text.strip():
-        with suppress(ToolkitError):
-            d.stats = parse_json_line(stats_text)
-    return d
-
-
-_EOF = "AATCP_CONF_EOF"
-_STATS = "--- aatcp stats file ---"
+    # one SSH command per run (the config in, the stats file out): see run_once
+    r, out, st = run_once(ch.dut, command, conf, ch.stack_conf(ov), stats, timeout)
+    return Download(command, r.rc, r.timed_out, r.duration_s, out, r.stderr,
+                    parse_json_line(out) or {}, st)
 
 
 def start_web(ch: Ch5Lab, files: Mapping[str, int] | None = None, cpu: int | None = PEERS_CPU,
@@ -231,18 +211,8 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
         top.text(0.5, 0.5, "no successful runs", ha="center", va="center",
                  transform=top.transAxes)
 
-    med = (summ.pivot(index="rcvbuf", columns="variant", values="median")
-           if not summ.empty else pd.DataFrame())
-    if {"zero-copy", "standard"} <= set(med.columns):
-        ratio = (med["zero-copy"] / med["standard"]).dropna()
-        bottom.plot(ratio.index, ratio.values, marker="o", color="C2",
-                    label="zero-copy / standard (medians)")
-        for x, y in ratio.items():
-            bottom.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6),
-                            ha="center", fontsize=8)
-    bottom.axhline(1.0, color="grey", lw=1)
-    bottom.axhline(THESIS_GAIN, color="C3", ls="--", lw=1,
-                   label=f"thesis: up to {THESIS_GAIN:.2f}x")
+    ratio_panel(bottom, summ, "rcvbuf", "zero-copy", "standard", THESIS_GAIN,
+                f"thesis: up to {THESIS_GAIN:.2f}x")
     bottom.set_ylabel("ratio")
     xs = sorted(summ["rcvbuf"].unique()) if not summ.empty else []
     bottom.set_xticks(xs, [f"{int(x) >> 20}M" if x >= 1 << 20 else f"{int(x) >> 10}K"

@@ -8,16 +8,16 @@ thesis measured the network-thread placement ahead by about 1.6x.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from aatcp.errors import ToolkitError
+from aatcp.dutrun import last_line_json
 from aatcp.plot import errorbar_line, measured, plt, save, summarize
 from aatcp.runner import Experiment, Point, Quick, RunContext
+from experiments._common import ratio_panel
 
 THESIS_RATIO = 1.6
 
@@ -28,10 +28,7 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
            f"--burst {p['burst']} --capacity {p['capacity']} --size {p['size']} "
            f"--cpu {p['cpu']}")
     r = dut.run(cmd, timeout=float(p["duration"]) + 30)
-    try:
-        out = json.loads(r.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise ToolkitError(f"{dut.name}: fig4_1 printed no JSON: {r.stdout[-200:]!r}") from None
+    out = last_line_json(dut, "fig4_1", r.stdout)
     return {"pps": out["pps"], "packets": out["packets"], "elapsed_s": out["duration_s"],
             "cpu": out["cpu"], "csw_network": out["csw_network"],
             "csw_application": out["csw_application"]}
@@ -54,17 +51,8 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     if not summ.empty:
         top.legend(fontsize=8)
 
-    med = summ.pivot(index="loop", columns="variant", values="median") if not summ.empty \
-        else pd.DataFrame()
-    if {"network", "application"} <= set(med.columns):
-        ratio = (med["network"] / med["application"]).dropna()
-        mid.plot(ratio.index, ratio.values, marker="o", color="C2",
-                 label="network / application (medians)")
-        for x, y in ratio.items():
-            mid.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 6),
-                         ha="center", fontsize=8)
-    mid.axhline(1.0, color="grey", lw=1)
-    mid.axhline(THESIS_RATIO, color="C3", ls="--", lw=1, label=f"thesis: {THESIS_RATIO}x")
+    ratio_panel(mid, summ, "loop", "network", "application", THESIS_RATIO,
+                f"thesis: {THESIS_RATIO}x")
     mid.set_ylabel("speed-up")
     mid.grid(True, which="both", alpha=0.3)
     mid.legend(fontsize=8)

@@ -27,21 +27,15 @@ import pandas as pd
 
 from aatcp.plot import measured, plt, save
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch5 import PROXY_PORT, Ch5Lab, lsink, middlebox
+from experiments._ch5 import PROXY_PORT, Ch5Lab, lsink, middlebox, start_answer, stop_answer
 
 
 def setup(ctx: RunContext) -> None:
-    ch5 = Ch5Lab(ctx.lab)
-    ctx.state["ch5"] = ch5
-    ctx.state["srv"] = ch5.start_answer_server("--raw -c 8388608", cpu=1)
+    start_answer(ctx, "--raw -c 8388608")
 
 
 def teardown(ctx: RunContext) -> None:
-    ch5: Ch5Lab | None = ctx.state.get("ch5")
-    if ch5 is not None:
-        ch5.shape_client(None)
-    if "srv" in ctx.state:
-        ctx.state["srv"].stop()
+    stop_answer(ctx, unshape=True)
 
 
 def _median(xs: list[float]) -> float:

@@ -18,24 +18,25 @@ from typing import Any
 import pandas as pd
 
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch5 import Ch5Lab, lines_with_ratio, lsink, middlebox, through
+from experiments._ch5 import (
+    Ch5Lab,
+    lines_with_ratio,
+    lsink,
+    middlebox,
+    start_answer,
+    stop_answer,
+    through,
+)
 
 LABELS = {"direct": "direct (Linux-Linux)", "splice": "proxy, splice API"}
 
 
 def setup(ctx: RunContext) -> None:
-    ch5 = Ch5Lab(ctx.lab)
-    ctx.state["ch5"] = ch5
-    ctx.state["srv"] = ch5.start_answer_server("--raw -c 8388608", cpu=1)
-    ch5.shape_client(ctx.experiment.fixed["rate"])
+    start_answer(ctx, "--raw -c 8388608").shape_client(ctx.experiment.fixed["rate"])
 
 
 def teardown(ctx: RunContext) -> None:
-    ch5: Ch5Lab | None = ctx.state.get("ch5")
-    if ch5 is not None:
-        ch5.shape_client(None)
-    if "srv" in ctx.state:
-        ctx.state["srv"].stop()
+    stop_answer(ctx, unshape=True)
 
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from aatcp.dutrun import taskset
 from aatcp.runner import Experiment, Point, Quick, RunContext
 from experiments._ch5 import (
     HAPROXY_PORT,
@@ -25,7 +26,6 @@ from experiments._ch5 import (
     Ch5Lab,
     lines_with_ratio,
     middlebox,
-    taskset,
 )
 
 LABELS = {"splice": "proxy, plain splice", "splice_http": "proxy, splice + HTTP parsing",

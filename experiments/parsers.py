@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
+from aatcp.dutrun import require_json_line
 from aatcp.plot import measured, plt, save
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch5 import parse_json_line
 
 #: workload -> name of its baseline in the benchmark's JSON
 WORKLOADS = {"csv_5x8": "libcsv", "http_res_7h_body100": "http_parser",
@@ -38,7 +38,7 @@ WORKLOADS = {"csv_5x8": "libcsv", "http_res_7h_body100": "http_parser",
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     r = ctx.host("dut").run(f"bench_aa_parse --mb {int(p['mb'])} --reps {int(p['reps'])}",
                             timeout=600)
-    rep = parse_json_line("{" + r.stdout.split("{", 1)[1].replace("\n", " "))
+    rep = require_json_line("{" + r.stdout.split("{", 1)[1].replace("\n", " "))
     out: dict[str, Any] = {}
     for w, base in WORKLOADS.items():
         res = rep[w]

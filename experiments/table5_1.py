@@ -21,7 +21,16 @@ from typing import Any
 import pandas as pd
 
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch5 import Ch5Lab, lsink, middlebox, ratio_bars, through
+from experiments._ch5 import (
+    Ch5Lab,
+    lsink,
+    middlebox,
+    proxy_counters,
+    ratio_bars,
+    start_answer,
+    stop_answer,
+    through,
+)
 
 VARIANTS = ("direct", "forward", "splice", "copy", "haproxy_tcp")
 LABELS = {"direct": "direct\n(Linux-Linux)", "forward": "proxy\nstandard API",
@@ -30,14 +39,7 @@ LABELS = {"direct": "direct\n(Linux-Linux)", "forward": "proxy\nstandard API",
 
 
 def setup(ctx: RunContext) -> None:
-    ch5 = Ch5Lab(ctx.lab)
-    ctx.state["ch5"] = ch5
-    ctx.state["srv"] = ch5.start_answer_server("--raw -c 8388608 -w 1048576", cpu=1)
-
-
-def teardown(ctx: RunContext) -> None:
-    if "srv" in ctx.state:
-        ctx.state["srv"].stop()
+    start_answer(ctx, "--raw -c 8388608 -w 1048576")
 
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
@@ -45,13 +47,8 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     ip, port = through(ch5, p.variant)
     with middlebox(ch5, p.variant) as px:
         out = lsink(ch5, ip, port, p["seconds"], p["warmup_s"], conns=p["conns"])
-    values: dict[str, Any] = {"gbps": out["gbps"], "bytes": out["bytes"]}
-    if px is not None and px.result is not None:
-        res = px.result
-        values.update(retransmits=res.counter("retransmits"),
-                      splice_segs=res.counter("splice_segs"), fwd_segs=res.counter("fwd_segs"),
-                      mbufs_in_use=res.stats.get("mbufs_in_use"))
-    return values
+    return {"gbps": out["gbps"], "bytes": out["bytes"],
+            **proxy_counters(px, "retransmits", "splice_segs", "fwd_segs")}
 
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
@@ -74,6 +71,6 @@ EXPERIMENT = Experiment(
     run=run,
     plot=plot,
     setup=setup,
-    teardown=teardown,
+    teardown=stop_answer,
     ylabel="Gbit/s",
 )

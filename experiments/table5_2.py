@@ -17,20 +17,22 @@ from typing import Any
 import pandas as pd
 
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch5 import Ch5Lab, lsink, middlebox, ratio_bars, through
+from experiments._ch5 import (
+    Ch5Lab,
+    lsink,
+    middlebox,
+    proxy_counters,
+    ratio_bars,
+    start_answer,
+    stop_answer,
+    through,
+)
 
 LABELS = {"direct": "direct (Linux-Linux)", "splice": "proxy, splice API"}
 
 
 def setup(ctx: RunContext) -> None:
-    ch5 = Ch5Lab(ctx.lab)
-    ctx.state["ch5"] = ch5
-    ctx.state["srv"] = ch5.start_answer_server("--raw -c 8388608 -w 262144", cpu=1)
-
-
-def teardown(ctx: RunContext) -> None:
-    if "srv" in ctx.state:
-        ctx.state["srv"].stop()
+    start_answer(ctx, "--raw -c 8388608 -w 262144")
 
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
@@ -40,12 +42,8 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     with middlebox(ch5, p.variant, overrides={"max_concurrency": max(1024, 4 * n)}) as px:
         out = lsink(ch5, ip, port, p["seconds"], p["warmup_s"], conns=n, read=65536)
     per = out.get("per_conn_bytes") or [0]
-    values: dict[str, Any] = {"gbps": out["gbps"], "min_conn_bytes": min(per),
-                              "max_conn_bytes": max(per)}
-    if px is not None and px.result is not None:
-        values.update(retransmits=px.result.counter("retransmits"),
-                      mbufs_in_use=px.result.stats.get("mbufs_in_use"))
-    return values
+    return {"gbps": out["gbps"], "min_conn_bytes": min(per), "max_conn_bytes": max(per),
+            **proxy_counters(px, "retransmits")}
 
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
@@ -69,6 +67,6 @@ EXPERIMENT = Experiment(
     run=run,
     plot=plot,
     setup=setup,
-    teardown=teardown,
+    teardown=stop_answer,
     ylabel="Gbit/s",
 )

@@ -27,61 +27,42 @@ mbuf/TCB check.
 
 from __future__ import annotations
 
-import json
-import re
 import shlex
 import time
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
+from aatcp.dutrun import (
+    StackConfig,
+    asan_env,
+    core_counter,
+    core_drops,
+    parse_json_line,
+    read_stats,
+    run_paths,
+    sanitizer_report,
+    stack_port_towards,
+    stats_problems,
+    taskset,
+    wait_listening,
+    wait_stderr,
+)
+from aatcp.dutrun import deploy_asan as deploy_asan  # re-export (conftest.py)
 from aatcp.errors import ToolkitError
 from aatcp.lab import Lab
-from aatcp.paths import BUILD_DIRS
 from aatcp.remote import Background, Host, Result
 
-#: Lines on stderr that mean a sanitizer found something (ASan, LSan, UBSan).
-SANITIZER_PATTERNS = (
-    re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer"),
-    re.compile(r"SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer"),
-    re.compile(r"runtime error: "),
-)
-
-#: Environment of sanitizer runs: leaks checked at exit, a report makes the exit
-#: status non-zero too (belt and braces: stderr is checked as well).
-ASAN_ENV = {
-    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=23:strict_string_checks=1",
-    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24",
-}
+# The mechanics (config, stats file, sanitizer patterns, JSON report) are
+# aatcp.dutrun's, shared with the experiments; parse_json_line, sanitizer_report and
+# deploy_asan are re-exported for the test modules and conftest.py.
 
 #: Config every test run gets unless it overrides it: the network thread sleeps
 #: 20 us after 64 empty polls so that an idle stack does not take a whole core
 #: from the Linux peers on the 2-core lab machines.
 DEFAULT_OVERRIDES: dict[str, Any] = {"idle_sleep_us": 20}
-
-
-def sanitizer_report(text: str) -> str | None:
-    """The first lines of a sanitizer report found in `text`, or None."""
-    for pat in SANITIZER_PATTERNS:
-        m = pat.search(text)
-        if m:
-            start = text.rfind("\n", 0, max(0, m.start() - 200)) + 1
-            return text[start:start + 3000]
-    return None
-
-
-def parse_json_line(text: str) -> dict[str, Any] | None:
-    """The last line of `text` that is a JSON object (the apps' report), or None."""
-    for line in reversed(text.strip().splitlines()):
-        line = line.strip()
-        if line.startswith("{"):
-            with suppress(ValueError):
-                out = json.loads(line)
-                if isinstance(out, dict):
-                    return out
-    return None
 
 
 @dataclass
@@ -101,10 +82,10 @@ class StackResult:
 
     def counter(self, name: str) -> int:
         """A per-core counter summed over the cores (e.g. 'retransmits')."""
-        return sum(int(c.get(name, 0)) for c in self.stats.get("cores", []))
+        return core_counter(self.stats, name)
 
     def drops(self, reason: str) -> int:
-        return sum(int(c.get("drops", {}).get(reason, 0)) for c in self.stats.get("cores", []))
+        return core_drops(self.stats, reason)
 
     def problems(self, rc: int | str | None = "expected") -> list[str]:
         """Everything wrong with this run (empty: clean). rc: the exit status wanted
@@ -116,14 +97,7 @@ class StackResult:
         rep = sanitizer_report(self.stderr)
         if rep:
             out.append(f"sanitizer report:\n{rep}")
-        if not self.stats:
-            out.append("no stats file (did mtcp_destroy() run?)")
-        else:
-            if self.stats.get("mbufs_in_use") != 0:
-                out.append(f"mbufs_in_use = {self.stats.get('mbufs_in_use')} (must be 0)")
-            for c in self.stats.get("cores", []):
-                if c.get("tcbs_in_use") != 0:
-                    out.append(f"core {c.get('core')}: tcbs_in_use = {c.get('tcbs_in_use')}")
+        out += stats_problems(self.stats)
         return out
 
     def check_clean(self, rc: int | str | None = "expected") -> StackResult:
@@ -150,8 +124,7 @@ class StackApp:
         self.name = name
         self.asan = asan
         self.expect_rc = expect_rc
-        self.conf = PurePosixPath("conf") / f"{name}.conf"
-        self.stats = self.host.workdir / "run" / f"{name}.stats.json"
+        self.conf, self.stats = run_paths(self.host, name)
         ov = dict(DEFAULT_OVERRIDES)
         ov.update(overrides or {})
         ov["stats_file"] = str(self.stats)
@@ -159,10 +132,9 @@ class StackApp:
         prog = f"asan/bin/{program}" if asan else program
         # -f last: epwget and zc_wget take their URL (and count) first
         argv = [prog, *args, "-f", str(self.conf)]
-        pin = f"taskset -c {cpu} " if cpu is not None else ""
         # exec: the program is the direct child of Background's wrapper shell, so
         # stop() can signal it alone and the wrapper still records its exit status
-        self.command = "exec " + pin + " ".join(shlex.quote(a) for a in argv)
+        self.command = "exec " + taskset(cpu) + " ".join(shlex.quote(a) for a in argv)
         self.bg: Background | None = None
         self.result: StackResult | None = None
         self.t0 = 0.0
@@ -171,9 +143,7 @@ class StackApp:
         """Start; with `ready`, wait until that text appears on stderr."""
         self.host.write_file(self.conf, self.conf_text)
         self.host.run(f"rm -f {self.stats}", timeout=10)
-        env = None
-        if self.asan:
-            env = {"LD_LIBRARY_PATH": str(self.host.workdir / "asan" / "lib"), **ASAN_ENV}
+        env = asan_env(self.host) if self.asan else None
         self.t0 = time.monotonic()
         self.bg = self.host.start(self.command, name=self.name, env=env)
         if ready is not None:
@@ -187,16 +157,13 @@ class StackApp:
     def wait_stderr(self, text: str, timeout: float) -> None:
         """Until `text` shows on the program's stderr (fails if it exits first)."""
         assert self.bg is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.stderr_text():
-                return
-            if not self.bg.running():
-                res = self.stop()
-                raise AssertionError(f"{self.name} exited (rc {res.rc}) before printing "
-                                     f"{text!r}; stderr:\n{res.stderr[-3000:]}")
-            time.sleep(0.1)
+        why = wait_stderr(self.host, self.bg, text, timeout)
+        if why is None:
+            return
         res = self.stop()
+        if why == "exited":
+            raise AssertionError(f"{self.name} exited (rc {res.rc}) before printing "
+                                 f"{text!r}; stderr:\n{res.stderr[-3000:]}")
         raise AssertionError(f"{self.name}: no {text!r} on stderr after {timeout:g} s; "
                              f"stderr:\n{res.stderr[-3000:]}")
 
@@ -230,13 +197,9 @@ class StackApp:
         return self._collect(self.bg.stop("KILL", grace=2))
 
     def _collect(self, res: Result) -> StackResult:
-        stats: dict[str, Any] = {}
-        r = self.host.run(f"cat {self.stats}", timeout=10, check=False)
-        if r.ok and r.stdout.strip():
-            with suppress(ValueError):
-                stats = json.loads(r.stdout)
         self.result = StackResult(self.name, self.command, res.rc, res.stdout, res.stderr,
-                                  stats, parse_json_line(res.stdout),
+                                  read_stats(self.host, self.stats),
+                                  parse_json_line(res.stdout),
                                   time.monotonic() - self.t0, self.expect_rc)
         return self.result
 
@@ -252,7 +215,7 @@ class StackRunner:
     asan: bool = False
     apps: list[StackApp] = field(default_factory=list)
     peers: list[Background] = field(default_factory=list)
-    _base: dict[str, str] | None = None
+    _config: StackConfig | None = None
     _n: int = 0
 
     @property
@@ -281,30 +244,16 @@ class StackRunner:
 
     def port_name(self, peer_role: str) -> str:
         """Name of the dut's stack port towards the host with `peer_role`."""
-        peer = self.lab.by_role(peer_role).name
-        for p in self.dut.spec.ports:
-            if any(h.name == peer for h, _ in self.lab.peers(self.dut.name, p.name)):
-                return p.name
-        raise ToolkitError(f"the dut has no stack port towards {peer}")
+        return stack_port_towards(self.lab, self.lab.by_role(peer_role).name,
+                                  self.dut.name).name
 
     # ------------------------------------------------------------------ config
 
     def conf(self, overrides: Mapping[str, Any] | None = None) -> str:
         """The dut's stack config (docs/config.md) with overrides (None deletes a key)."""
-        if self._base is None:
-            base: dict[str, str] = {}
-            for line in self.lab.stack_config(self.dut.name).splitlines():
-                if "=" in line and not line.lstrip().startswith("#"):
-                    k, v = line.split("=", 1)
-                    base[k.strip()] = v.strip()
-            self._base = base
-        conf = dict(self._base)
-        for k, v in (overrides or {}).items():
-            if v is None:
-                conf.pop(k, None)
-            else:
-                conf[k] = str(v).lower() if isinstance(v, bool) else str(v)
-        return "".join(f"{k} = {v}\n" for k, v in conf.items())
+        if self._config is None:
+            self._config = StackConfig(self.lab, self.dut.name)
+        return self._config.render(overrides)
 
     # ------------------------------------------------------------------ processes
 
@@ -334,13 +283,12 @@ class StackRunner:
 
     @staticmethod
     def wait_listening(host: Host, port: int, timeout: float = 15.0) -> None:
-        """Until a Linux socket listens on TCP `port` on `host`."""
-        r = host.run(f"for i in $(seq {int(timeout * 20)}); do "
-                     f"ss -Htln 'sport = :{port}' | grep -q . && exit 0; sleep 0.05; done; "
-                     "exit 1", timeout=timeout + 10, check=False)
-        if not r.ok:
-            raise AssertionError(f"{host.name}: nothing listens on TCP port {port} after "
-                                 f"{timeout:g} s")
+        """Until a Linux socket listens on TCP `port` on `host` (AssertionError if
+        not: a test failure, not a toolkit one)."""
+        try:
+            wait_listening(host, port, timeout)
+        except ToolkitError as e:
+            raise AssertionError(str(e)) from None
 
     @staticmethod
     def wait_file(host: Host, path: str, pattern: str, timeout: float) -> None:
@@ -374,28 +322,6 @@ class StackRunner:
                     problems.append(f"{a.name} (`{a.command}`): " + "; ".join(bad)
                                     + f"\n--- stderr (end):\n{res.stderr[-2000:]}")
         return problems
-
-
-def deploy_asan(lab: Lab, build_dir: Path | None = None) -> None:
-    """Ship build-asan's programs and library to the dut's `asan/bin`, `asan/lib`
-    (the release programs in bin/, lib/ stay as they are)."""
-    bdir = build_dir or BUILD_DIRS["sanitize"]
-    progs = [p for p in sorted((bdir / "apps").iterdir())
-             if p.is_file() and p.stat().st_mode & 0o111 and not p.suffix] \
-        if (bdir / "apps").is_dir() else []
-    libs = sorted((bdir / "src").glob("libaatcp.so*"))
-    if not progs or not libs:
-        raise ToolkitError(f"{bdir}: no ASan build of the apps. Fix: `./inv build --sanitize` "
-                           "(or run the suite with `./inv test`)")
-    dut = lab.by_role("dut")
-    dut.run("mkdir -p asan/bin asan/lib", timeout=10)
-    for p in progs:
-        dut.put(p, f"asan/bin/{p.name}", mode=0o755)
-    for lib in libs:
-        if lib.is_symlink():
-            dut.run(f"ln -sfn {lib.readlink().name} asan/lib/{lib.name}", timeout=10)
-        elif lib.is_file():
-            dut.put(lib, f"asan/lib/{lib.name}", mode=0o755)
 
 
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
@@ -452,7 +378,6 @@ http {{
 """
     host.run(f"mkdir -p {name}", timeout=10)
     host.write_file(f"{name}/nginx.conf", conf)
-    pin = f"taskset -c {cpu} " if cpu is not None else ""
-    bg = runner.start_peer(host, f"{pin}nginx -c {wd}/{name}/nginx.conf", name=name)
+    bg = runner.start_peer(host, f"{taskset(cpu)}nginx -c {wd}/{name}/nginx.conf", name=name)
     runner.wait_listening(host, port)
     return bg

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from aatcp.dutrun import require_json_line
 from aatcp.lab import Lab
-from experiments._ch5 import ANSWER_PORT, HASH_PORT, PROXY_PORT, Ch5Lab, parse_json_line
+from experiments._ch5 import ANSWER_PORT, HASH_PORT, PROXY_PORT, Ch5Lab
 
 pytestmark = [pytest.mark.lab, pytest.mark.build, pytest.mark.slow]
 
@@ -411,4 +412,4 @@ def _peer(name: str) -> str:
 
 
 def test_parse_json_line() -> None:
-    assert parse_json_line('x\n{"a": 1}\n') == {"a": 1}
+    assert require_json_line('x\n{"a": 1}\n') == {"a": 1}
