@@ -53,6 +53,14 @@ static void expect(struct h_stack *h, struct h_conn *k, uint8_t flags, uint32_t 
 	h_conn_absorb(k, &p);
 }
 
+/* The application closes and the stack's FIN goes out. */
+static void close_sends_fin(struct h_stack *h, struct h_conn *k)
+{
+	CHECK(mtcp_close(h->mctx, k->sock) == 0);
+	h_run(h);
+	expect(h, k, F | A, 0);
+}
+
 static void test_passive_close(void)
 {
 	struct h_conn k;
@@ -83,9 +91,7 @@ static void test_passive_close(void)
 	h_peer_ack(h, &k);
 	h_expect_none(h);
 	struct tcb *t = h_tcb(h, k.sock);
-	CHECK(mtcp_close(h->mctx, k.sock) == 0);
-	h_run(h);
-	expect(h, &k, F | A, 0);
+	close_sends_fin(h, &k);
 	CHECK(tcb_state(t) == TCPS_LAST_ACK);
 	/* our FIN is lost: retransmitted on the RTO */
 	uint64_t t0 = h->now;
@@ -105,9 +111,7 @@ static void test_active_close_fin_ack_together(void)
 	int ls;
 	struct h_stack *h = open_conn(&k, &ls);
 
-	CHECK(mtcp_close(h->mctx, k.sock) == 0);
-	h_run(h);
-	expect(h, &k, F | A, 0);
+	close_sends_fin(h, &k);
 	/* the peer ACKs our FIN and sends its own in one segment */
 	h_peer_fin(h, &k);
 	expect(h, &k, A, 0);
@@ -164,9 +168,7 @@ static void test_time_wait_fin_retransmit(void)
 	int tw = h_conf()->tcp_timewait;
 
 	h_conf()->tcp_timewait = 2;
-	CHECK(mtcp_close(h->mctx, k.sock) == 0);
-	h_run(h);
-	expect(h, &k, F | A, 0);
+	close_sends_fin(h, &k);
 	h_peer_ack(h, &k);
 	h_peer_fin(h, &k);
 	expect(h, &k, A, 0);
@@ -199,9 +201,7 @@ static void test_time_wait_reuse(void)
 	int tw = h_conf()->tcp_timewait;
 
 	h_conf()->tcp_timewait = 60;
-	CHECK(mtcp_close(h->mctx, k.sock) == 0);
-	h_run(h);
-	expect(h, &k, F | A, 0);
+	close_sends_fin(h, &k);
 	h_peer_fin(h, &k);
 	expect(h, &k, A, 0);
 	struct tcb *old = h_tcb(h, k.sock);
@@ -280,9 +280,7 @@ static void test_fin_out_of_order(void)
 	CHECK(h_read(h, k.sock, got, sizeof(got)) == 104);
 	CHECK(memcmp(got + 100, "tail", 4) == 0);
 	CHECK(mtcp_read(h->mctx, k.sock, got, sizeof(got)) == 0);
-	CHECK(mtcp_close(h->mctx, k.sock) == 0);
-	h_run(h);
-	expect(h, &k, F | A, 0);
+	close_sends_fin(h, &k);
 	h_peer_ack(h, &k);
 	end(h, ls);
 }
@@ -342,9 +340,7 @@ static void test_data_after_close(void)
 	int ls;
 	struct h_stack *h = open_conn(&k, &ls);
 
-	CHECK(mtcp_close(h->mctx, k.sock) == 0);
-	h_run(h);
-	expect(h, &k, F | A, 0);
+	close_sends_fin(h, &k);
 	h_peer_ack(h, &k); /* FIN_WAIT_2, an orphan */
 	h_expect_none(h);
 	h_peer_send(h, &k, "late", 4);
@@ -404,9 +400,7 @@ static void test_orphan_fin_wait_2(void)
 
 	h_conf()->tcp_timeout = 5;
 	struct h_stack *h = open_conn(&k, &ls);
-	CHECK(mtcp_close(h->mctx, k.sock) == 0);
-	h_run(h);
-	expect(h, &k, F | A, 0);
+	close_sends_fin(h, &k);
 	h_peer_ack(h, &k);
 	h_expect_none(h);
 	CHECK_EQ_U64(atomic_load(&h->c->orphans), 1);
