@@ -391,12 +391,38 @@ def _make_link(spec: LabSpec, ha: str, na: str, hb: str, nb: str) -> None:
             for ip in ips:
                 _ensure_addr(n, idx, ip)
             n.link("set", index=idx, state="up")
-    for ns, ifname in ((nsa, ifa), (nsb, ifb)):
+    for host, ns, ifname in ((ha, nsa, ifa), (hb, nsb, ifb)):
         _ns_exec(ns, ["sh", "-c", f"echo 1 > /proc/sys/net/ipv6/conf/{ifname}/disable_ipv6"],
                  check=False)
         # ethtool -K exits non-zero when one feature cannot change (e.g. rx on
         # some kernels) even if the others did: check the result, not the rc.
         _ns_exec(ns, ["ethtool", "-K", ifname, *OFFLOADS_OFF], check=False)
+        if spec.host(host).role != "dut":
+            _steer_off_dut_cpu(ns, ifname)
+
+
+def peer_rps_mask(ncpus: int | None = None) -> str:
+    """rps_cpus of a Linux host's lab veth: every CPU but the dut's CPU 0, or ""
+    (leave it alone) on a one-CPU machine."""
+    n = ncpus if ncpus is not None else (os.cpu_count() or 1)
+    return f"{((1 << n) - 1) & ~1:x}" if n > 1 else ""
+
+
+def _steer_off_dut_cpu(ns: str, ifname: str) -> None:
+    """Receive processing of a Linux host's veth on the CPUs that are not the dut's.
+
+    A veth delivers a frame in the sender's softirq, on the sender's CPU: every
+    segment the stack sends with af_packet was received by the Linux peer's TCP
+    (wake-ups, its ACKs, the next data it sends) on the stack's core, which on
+    a real testbed is the other machine's work. Measured with
+    experiments/table5_2 (splice, perf on CPU 0): 84% of the middlebox core was
+    kernel work of the peers, our stack 10%; with RPS the core had idle time
+    and the splice went from 0.3-0.5 to 1.1-1.6 Gbit/s at 100 connections
+    (docs/local-lab-cpus.md)."""
+    mask = peer_rps_mask()
+    if mask:
+        _ns_exec(ns, ["sh", "-c", f"echo {mask} > /sys/class/net/{ifname}/queues/rx-0/rps_cpus"],
+                 check=False)
 
 
 # --------------------------------------------------------------------------- down

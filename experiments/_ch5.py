@@ -13,10 +13,10 @@ nc) on `client`, plus the direct server<->client link for the baselines.
 CPU placement (2-core lab machines): `MIDDLEBOX_CPU` runs the middlebox (the
 stack's network thread is pinned to core 0 by mtcp_create_context(0), the
 proxy process is `taskset` to it as a whole; HAProxy likewise), `PEERS_CPU`
-runs the Linux endpoints (server and client programs). Kernel softirq work of
-the veths runs wherever the sending thread runs, so part of the peers'
-receive processing lands on the middlebox core; this is the same for every
-variant of a figure.
+runs the Linux endpoints (server and client programs). The local lab steers
+the Linux hosts' receive processing to the CPUs other than 0 (RPS, see
+docs/local-lab-cpus.md), so what the middlebox core does is the middlebox's
+work; HAProxy's own receive processing on the dut's kernel stays on its core.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@
 	X(tcp_short) X(tcp_hdr_len) X(tcp_csum) X(tcp_bad_flags)                \
 	X(tcp_no_flow) X(tcp_out_of_window) X(tcp_bad_ack) X(tcp_rst_ignored)   \
 	X(tcp_syn_challenged) X(tcp_syn_backlog) X(tcp_no_tcb) X(tcp_rcv_full)  \
-	X(tcp_old_dup) X(tcp_data_after_close) X(tcp_no_node) X(arp_pending_full) X(fault_injected)     \
-	X(tx_full) X(mbuf_alloc) X(steer_full)
+	X(tcp_old_dup) X(tcp_data_after_close) X(tcp_no_node)                   \
+	X(arp_pending_full) X(fault_injected) X(tx_full) X(mbuf_alloc)          \
+	X(steer_full)
 
 enum drop_reason {
 #define X(name) DROP_##name,

@@ -60,10 +60,23 @@ def test_links_addresses_and_offloads(local_lab: Lab) -> None:
         assert f"{feat}: off" in feats, feats
     v6 = local_lab.exec_local("client", "cat /proc/sys/net/ipv6/conf/c-dut/disable_ipv6")
     assert v6.stdout.strip() == "1"
+    # The Linux hosts receive off the dut's CPU 0, the dut keeps its default.
+    def rps(host: str, ifname: str) -> int:
+        q = f"/sys/class/net/{ifname}/queues/rx-0/rps_cpus"
+        return int(local_lab.exec_local(host, ["cat", q]).stdout.strip().replace(",", ""), 16)
+    want = int(netlab.peer_rps_mask() or "0", 16)
+    assert rps("client", "c-dut") == rps("server", "s-dut") == rps("client", "c-srv") == want
+    assert rps("dut", "d-cli") == 0
     # Every link carries traffic: direct server<->client, server<->dut kernel, dut<->client.
     local_lab.exec_local("server", ["ping", "-c", "1", "-W", "2", "10.0.3.2"])
     local_lab.exec_local("server", ["ping", "-c", "1", "-W", "2", "10.0.1.3"])
     local_lab.exec_local("client", ["ping", "-c", "1", "-W", "2", "10.0.2.3"])
+
+
+def test_peer_rps_mask() -> None:
+    assert netlab.peer_rps_mask(1) == ""
+    assert netlab.peer_rps_mask(2) == "2"
+    assert netlab.peer_rps_mask(8) == "fe"
 
 
 def test_link_helpers(local_lab: Lab) -> None:
