@@ -83,8 +83,9 @@ class Background:
     def stop(self, signal: str = "TERM", grace: float = 5.0) -> Result:
         """Signal the process group, wait `grace` s, then KILL; return its output and rc.
 
-        rc is the command's exit status when it exited by itself or handled the
-        signal, and None when it had to be killed.
+        rc is the command's exit status: when it exited by itself, handled the
+        signal, or died of it (128 + the signal's number, as a shell reports it);
+        None when it had to be killed with KILL.
         """
         if self.result is not None:
             return self.result
@@ -234,8 +235,12 @@ class Host:
         rundir = self.workdir / "run"
         out, err, rcf = (rundir / f"{name}.{s}" for s in ("out", "err", "rc"))
         # The outer sh records the command's exit status; setsid puts both in a
-        # fresh session whose process group id is the outer sh's pid ($!).
-        script = f"sh -c {shlex.quote(command)}; echo $? > {shlex.quote(str(rcf))}"
+        # fresh session whose process group id is the outer sh's pid ($!). It
+        # traps the signals stop() sends to the group so that it outlives the
+        # command and writes its status (a trap, unlike an ignored signal, is
+        # not inherited: the command still gets TERM as usual).
+        script = (f"trap : TERM INT HUP; sh -c {shlex.quote(command)}; "
+                  f"echo $? > {shlex.quote(str(rcf))}")
         launch = (f"mkdir -p {rundir} && rm -f {out} {err} {rcf} && "
                   f"setsid sh -c {shlex.quote(script)} > {out} 2> {err} < /dev/null & echo $!")
         r = self.run(launch, timeout=30, env=env, cwd=cwd)

@@ -75,11 +75,14 @@ class ProxyResult:
     alpha: list[dict[str, float]] = field(default_factory=list)
 
     def check_clean(self) -> None:
-        """The stack gave every packet buffer and TCB back (DESIGN.md: tests require 0)."""
+        """The proxy exited 0 and the stack gave every packet buffer and TCB back
+        (DESIGN.md: tests require 0)."""
         if not self.stats:
             raise AssertionError(f"proxy wrote no stats file (rc {self.rc}); stderr:\n"
                                  f"{self.stderr[-3000:]}")
         bad = stats_problems(self.stats)
+        if self.rc != 0:
+            bad.append(f"exit status {self.rc} (0 after SIGTERM or -n)")
         if bad:
             raise AssertionError("proxy leaked: " + ", ".join(bad) + "\nstderr:\n"
                                  + self.stderr[-3000:])

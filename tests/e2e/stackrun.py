@@ -188,13 +188,7 @@ class StackApp:
         assert self.bg is not None
         if self.result is not None:
             return self.result
-        if signal != "KILL":
-            # the program only, not the wrapper shell (Background.stop signals the
-            # whole group, and the wrapper would die before writing the status)
-            self.host.run(f"pkill -{signal} -P {self.bg.pid}", timeout=10, check=False)
-            if self.bg.wait(grace):
-                return self._collect(self.bg.stop())
-        return self._collect(self.bg.stop("KILL", grace=2))
+        return self._collect(self.bg.stop(signal, grace=grace))
 
     def _collect(self, res: Result) -> StackResult:
         self.result = StackResult(self.name, self.command, res.rc, res.stdout, res.stderr,

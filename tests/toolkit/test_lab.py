@@ -117,7 +117,12 @@ def test_background_start_and_stop(local_lab: Lab) -> None:
     assert bg.running()
     res = bg.stop()
     assert not bg.running()
-    assert "started" in res.stdout
+    assert "started" in res.stdout and "got-term" in res.stdout
+    assert res.rc == 7  # the status of a command that handled the signal
+    # One that dies of it: 128 + 15, as a shell says.
+    bg3 = h.start("echo up; exec sleep 60", name="sleeper")
+    assert bg3.running()
+    assert bg3.stop().rc == 143
     # A command that ends by itself reports its exit status.
     bg2 = h.start("echo done >&2; exit 5", name="short")
     assert bg2.wait(10)
