@@ -227,7 +227,11 @@ class Host:
 
     def start(self, command: str, name: str | None = None, env: dict[str, str] | None = None,
               cwd: str | PurePosixPath | None = None) -> Background:
-        """Start a long-running command in the background; returns a handle to stop it."""
+        """Start a long-running command in the background; returns a handle to stop it.
+
+        The command runs under `sh -c` (dash keeps that shell around it): start a
+        single program as `exec prog ...` so that stop()'s signal reaches the
+        program itself and the recorded exit status is the program's."""
         with self._lock:
             self._bg_seq += 1
             seq = self._bg_seq

@@ -120,7 +120,9 @@ class Proxy:
             args += ["-a", str(self.alpha)]
         if max_conns:
             args += ["-n", str(max_conns)]
-        self.command = taskset(cpu) + " ".join(shlex.quote(a) for a in args)
+        # exec: the proxy itself, not a shell around it, gets stop()'s SIGTERM
+        # and its exit status is the one recorded (Host.start)
+        self.command = "exec " + taskset(cpu) + " ".join(shlex.quote(a) for a in args)
         self.bg: Background | None = None
         self.result: ProxyResult | None = None
 

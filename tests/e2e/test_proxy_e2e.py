@@ -388,9 +388,6 @@ def test_asan_subset(ch5: Ch5Lab) -> None:
         r.check_clean()
 
 
-@pytest.mark.xfail(reason="open: a splice with the HTTP module and faults on both ports "
-                   "sometimes stalls for good near the end of a 1 MB response (seen about 1 run "
-                   "in 3 under ASan, never in the release build so far)", strict=False)
 def test_asan_http_splice_with_faults(ch5: Ch5Lab) -> None:
     """ASan + UBSan: the HTTP-inspecting splice with loss, reordering and
     duplication on both ports."""
