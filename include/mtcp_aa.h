@@ -136,6 +136,10 @@ int mtcp_zc_free_aa_records(mctx_t mctx, int sockid, int n);
  * all earlier requests have been read (or set AA_HTTP_P_HEAD_RESPONSES when
  * every request on the socket is a HEAD). Interim (1xx) responses do not
  * count. -1 with errno EINVAL on a socket without the response module.
+ * Not needed on a socket that a socket with aa_http_request_module is
+ * spliced to (mtcp_zc_splice): the stack announces each HEAD request it
+ * parsed there before forwarding it (an in-the-middle proxy could not call
+ * this in time).
  */
 int mtcp_zc_aa_http_expect_head(mctx_t mctx, int sockid, int n);
 

@@ -165,6 +165,15 @@ int aa_http_expect_head(struct aa_stream *as, int n)
 	return 0;
 }
 
+/* ---- network thread: splice pairing --------------------------------- */
+
+uint32_t aa_http_heads_seen(struct aa_stream *as)
+{
+	if (aa_stream_module(as) != &aa_http_request_module)
+		return 0;
+	return ((struct http_state *)aa_stream_state(as))->heads_seen;
+}
+
 const struct stream_field *aa_http_header_value(const struct aa_http_record *r,
 						const char *name)
 {

@@ -252,6 +252,8 @@ static void head_done(struct aa_parse *p, struct http_state *s, const char *at)
 	r->flags = flags;
 	r->status = s->status;
 	r->method = s->method;
+	if (!s->response && s->method == AA_HTTP_M_HEAD)
+		s->heads_seen++; /* aa_http_heads_seen() */
 	r->version = s->version;
 	r->n_headers = s->nhdr;
 	r->content_length = (s->hflags & HF_CL) ? s->content_length : 0;

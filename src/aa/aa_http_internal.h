@@ -77,6 +77,7 @@ struct http_state {
 	uint32_t max_headers;
 	uint32_t pflags;              /* AA_HTTP_P_* */
 	_Atomic uint32_t head_expected; /* app thread adds, net thread takes */
+	uint32_t heads_seen;          /* request side: HEAD requests parsed */
 	/* position */
 	uint8_t st;
 	uint8_t after;                /* state after HS_LINE_LF */

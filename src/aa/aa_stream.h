@@ -142,6 +142,9 @@ int aa_stream_consume(struct aa_stream *as, int n);
 bool aa_stream_readable(const struct aa_stream *as);
 /* HTTP response module: see mtcp_zc_aa_http_expect_head. 0 or -EINVAL. */
 int aa_http_expect_head(struct aa_stream *as, int n);
+/* HTTP request module: HEAD requests parsed so far (0 for other modules);
+ * network thread only (fwd/splice.c pairs them with the other side). */
+uint32_t aa_http_heads_seen(struct aa_stream *as);
 
 /* ---- introspection (tests, stats) ------------------------------------- */
 

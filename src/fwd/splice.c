@@ -6,6 +6,7 @@
 
 #include <rte_mbuf.h>
 
+#include "aa/aa_stream.h"
 #include "common/log.h"
 #include "common/seq.h"
 #include "fwd/outlist.h"
@@ -94,6 +95,7 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
 	 * tests/e2e/test_proxy_e2e.py, test_http_inspection_*). Nothing was
 	 * forwarded before, so every byte the stream still has goes. */
 	uint64_t walked = 0;
+	splice_announce_heads(from); /* requests parsed before the splice */
 	for (struct zc_node *x = from->zc.reclaim; x && x != from->zc.tail; x = x->next) {
 		splice_node(c, from, x);
 		walked += x->len;
@@ -110,6 +112,32 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
 	splice_after_input(c, from);
 	tcp_want_output(c, to);
 	return 0;
+}
+
+/*
+ * RFC 9110 9.3.2 / RFC 9112 6.3: a response to HEAD carries GET's headers,
+ * Content-Length included, and no body. The response parser on `to` cannot
+ * tell from the response, and the application cannot tell it in time (the
+ * answer can be parsed before the app thread has read the request record:
+ * the HTTP-inspecting proxy then expected a body, and the close gave a
+ * truncated error, tests/e2e/test_proxy_e2e.py::
+ * test_http_inspection_matches_access_log). The request parser on `from`
+ * saw the HEAD before the request is forwarded, so the announcement always
+ * precedes the answer.
+ */
+void splice_announce_heads(struct tcb *from)
+{
+	struct splice *sp = from->splice;
+	uint32_t seen;
+
+	if (!sp || !from->aa || !sp->to->aa)
+		return;
+	seen = aa_http_heads_seen(from->aa);
+	if (seen == sp->heads_announced)
+		return;
+	/* -EINVAL when `to` parses something else than HTTP responses */
+	(void)aa_http_expect_head(sp->to->aa, (int)(seen - sp->heads_announced));
+	sp->heads_announced = seen;
 }
 
 void splice_node(struct core *c, struct tcb *from, struct zc_node *n)

@@ -48,6 +48,7 @@ struct splice {
 	uint32_t wc;
 	uint32_t ws;
 	uint64_t forwarded;
+	uint32_t heads_announced; /* splice_announce_heads() */
 	/* alpha over time (thesis figure 5.4), one sample per ms at most */
 	struct alpha_sample samples[ALPHA_SAMPLES];
 	uint32_t n_samples;  /* total taken; ring of ALPHA_SAMPLES */
@@ -60,6 +61,10 @@ struct splice {
 int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads);
 /* The outbound list of t, created at its current send position if needed. */
 struct outlist *fwd_outlist(struct core *c, struct tcb *t);
+/* zc deliver hook part, after `from`'s parser ran on a node and before the
+ * node is forwarded: HEAD requests parsed on `from` announced to the
+ * response parser on the other side. */
+void splice_announce_heads(struct tcb *from);
 /* zc deliver hook part: node n became in-order on `from`. */
 void splice_node(struct core *c, struct tcb *from, struct zc_node *n);
 /* After input on `from`: a pure splice consumes the nodes at once. */

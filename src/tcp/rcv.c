@@ -19,8 +19,10 @@ static void deliver_node(void *arg, struct zc_node *n)
 
 	if (t->aa)
 		aa_stream_deliver(t->aa, n);
-	if (t->splice)
+	if (t->splice) {
+		splice_announce_heads(t);
 		splice_node(t->core, t, n);
+	}
 }
 
 void rcv_hook_deliver(struct tcb *t)
