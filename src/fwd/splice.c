@@ -122,8 +122,10 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
  * the HTTP-inspecting proxy then expected a body, and the close gave a
  * truncated error, tests/e2e/test_proxy_e2e.py::
  * test_http_inspection_matches_access_log). The request parser on `from`
- * saw the HEAD before the request is forwarded, so the announcement always
- * precedes the answer.
+ * runs on a node before the node is forwarded, so the announcement precedes
+ * the answer; unless the parser was paused with its record pool full (the
+ * application not reading `from`'s records): a HEAD parsed when it resumes
+ * is announced with `from`'s next packet.
  */
 void splice_announce_heads(struct tcb *from)
 {
