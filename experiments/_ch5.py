@@ -84,7 +84,7 @@ class ProxyResult:
         if self.rc != 0:
             bad.append(f"exit status {self.rc} (0 after SIGTERM or -n)")
         if bad:
-            raise AssertionError("proxy leaked: " + ", ".join(bad) + "\nstderr:\n"
+            raise AssertionError("proxy not clean: " + ", ".join(bad) + "\nstderr:\n"
                                  + self.stderr[-3000:])
 
     def counter(self, name: str) -> int:

@@ -95,7 +95,6 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
 	 * tests/e2e/test_proxy_e2e.py, test_http_inspection_*). Nothing was
 	 * forwarded before, so every byte the stream still has goes. */
 	uint64_t walked = 0;
-	splice_announce_heads(from); /* requests parsed before the splice */
 	for (struct zc_node *x = from->zc.reclaim; x && x != from->zc.tail; x = x->next) {
 		splice_node(c, from, x);
 		walked += x->len;
@@ -125,9 +124,10 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
  * runs on a node before the node is forwarded, so the announcement precedes
  * the answer; unless the parser was paused with its record pool full (the
  * application not reading `from`'s records): a HEAD parsed when it resumes
- * is announced with `from`'s next packet.
+ * is announced with `from`'s next packet. Called for each node before it
+ * is forwarded, so requests parsed before the splice count too.
  */
-void splice_announce_heads(struct tcb *from)
+static void announce_heads(struct tcb *from)
 {
 	struct splice *sp = from->splice;
 	uint32_t seen;
@@ -145,6 +145,8 @@ void splice_announce_heads(struct tcb *from)
 void splice_node(struct core *c, struct tcb *from, struct zc_node *n)
 {
 	struct splice *sp = from->splice;
+
+	announce_heads(from);
 
 	/* the node pool is as large as the mbuf pool: append cannot run out
 	 * while the node's mbuf exists (each node holds one) */

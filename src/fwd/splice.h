@@ -61,11 +61,8 @@ struct splice {
 int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads);
 /* The outbound list of t, created at its current send position if needed. */
 struct outlist *fwd_outlist(struct core *c, struct tcb *t);
-/* zc deliver hook part, after `from`'s parser ran on a node and before the
- * node is forwarded: HEAD requests parsed on `from` announced to the
- * response parser on the other side. */
-void splice_announce_heads(struct tcb *from);
-/* zc deliver hook part: node n became in-order on `from`. */
+/* zc deliver hook part: node n became in-order on `from` (after `from`'s
+ * parser, if any, ran on it). */
 void splice_node(struct core *c, struct tcb *from, struct zc_node *n);
 /* After input on `from`: a pure splice consumes the nodes at once. */
 void splice_after_input(struct core *c, struct tcb *from);

@@ -19,10 +19,8 @@ static void deliver_node(void *arg, struct zc_node *n)
 
 	if (t->aa)
 		aa_stream_deliver(t->aa, n);
-	if (t->splice) {
-		splice_announce_heads(t);
+	if (t->splice)
 		splice_node(t->core, t, n);
-	}
 }
 
 void rcv_hook_deliver(struct tcb *t)
