@@ -251,44 +251,57 @@ def csum(data: bytes) -> int:
     return ~s & 0xFFFF
 
 
-def cmd_synflood(a: argparse.Namespace) -> None:
+def syn_packets(a: argparse.Namespace) -> list[bytes]:
+    """Every SYN of the flood, built before it starts: building one in Python
+    costs about as much as sending it, and a generator that builds while it
+    sends fell short of its rate on a loaded 2-core machine (CI: 13,000/s of
+    20,000/s)."""
     rng = random.Random(99)
     net = ipaddress.IPv4Network(a.src_net)
     dst = socket.inet_aton(a.ip)
     avoid = {int(ipaddress.IPv4Address(x)) for x in a.avoid.split(",") if x}
+    lo, hi = int(net.network_address) + 1, int(net.broadcast_address) - 1
+    pkts = []
+    while len(pkts) < int(a.rate * a.seconds):
+        src_i = rng.randint(lo, hi)
+        if src_i in avoid:
+            continue
+        src = struct.pack("!I", src_i)
+        sport = rng.randint(1024, 65535)
+        seq = rng.getrandbits(32)
+        tcp = struct.pack("!HHIIBBHHH", sport, a.port, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
+        pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+        tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), rng.getrandbits(16), 0,
+                         64, socket.IPPROTO_TCP, 0, src, dst)
+        pkts.append(ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + tcp)
+    return pkts
+
+
+def cmd_synflood(a: argparse.Namespace) -> None:
+    pkts = syn_packets(a)
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    addr = (a.ip, 0)
     t0 = time.monotonic()
     print(f"core_peer: flooding {t0:.6f}", file=sys.stderr, flush=True)
     sent, errors = 0, 0
-    lo, hi = int(net.network_address) + 1, int(net.broadcast_address) - 1
-    while True:
+    while sent < len(pkts):
         now = time.monotonic()
         if now - t0 >= a.seconds:
             break
-        due = int((now - t0) * a.rate)
+        due = min(len(pkts), int((now - t0) * a.rate))
         if sent >= due:
             time.sleep(0.001)
             continue
-        for _ in range(min(64, due - sent)):
-            src_i = rng.randint(lo, hi)
-            if src_i in avoid:
-                continue
-            src = struct.pack("!I", src_i)
-            sport = rng.randint(1024, 65535)
-            seq = rng.getrandbits(32)
-            tcp = struct.pack("!HHIIBBHHH", sport, a.port, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
-            pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
-            tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), rng.getrandbits(16), 0,
-                             64, socket.IPPROTO_TCP, 0, src, dst)
-            ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        for p in pkts[sent:due]:
             try:
-                s.sendto(ip + tcp, (a.ip, 0))
-                sent += 1
+                s.sendto(p, addr)
             except OSError:
                 errors += 1
-                sent += 1
-    out({"syns": sent, "errors": errors, "start": t0, "end": time.monotonic()})
+        sent = due
+    end = time.monotonic()
+    out({"syns": sent, "errors": errors, "start": t0, "end": end,
+         "rate": round(sent / (end - t0))})
 
 
 def main() -> None:
