@@ -120,22 +120,32 @@ def test_uploads(ch5: Ch5Lab, mode: str) -> None:
     px.result.check_clean()
 
 
-def test_nc_both_ways(ch5: Ch5Lab) -> None:
-    """Full duplex through the splice: each side sends 3 MB while receiving 3 MB."""
+@pytest.mark.parametrize("server_bytes", [3_000_000, 12_000_000])
+def test_nc_both_ways(ch5: Ch5Lab, server_bytes: int) -> None:
+    """Full duplex through the splice: nc on the client sends 3 MB while it
+    receives what the server sends (3 MB: both directions end about together;
+    12 MB: the client's direction ends first, and its FIN crosses the splice
+    while the other direction still streams). The server is core_peer.py
+    duplex, not `nc -l`: that exits as soon as its network input ended,
+    with its own input unsent (the cause of rare failures here before)."""
     port = ANSWER_PORT + 7
-    ch5.server.run("head -c 3000000 /dev/urandom > up_srv", timeout=30)
+    ch5.server.put(_peer("core_peer.py"), "core_peer.py")
     with ch5.proxy(mode="splice", backend=backend(ch5, port), overrides=BASE) as px:
-        srv = ch5.server.start(f"nc -N -l {port} < up_srv > got_srv", name="ncsrv")
+        srv = ch5.server.start(f"exec python3 core_peer.py duplex {port} {server_bytes}",
+                               name="duplex")
         ch5.wait_port(ch5.server, port)
         ch5.client.run(f"nc -N {ch5.proxy_ip} {PROXY_PORT} < up/u3m > got_cli", timeout=60)
-        assert srv.wait(20), "server nc did not finish"
-        srv.stop()
+        assert srv.wait(30), "the server peer did not finish"
+        res = srv.stop()
     assert px.result is not None
     px.result.check_clean()
-    a = ch5.server.run("sha256sum up_srv got_srv", timeout=30).stdout.split()
-    b = ch5.client.run("sha256sum up/u3m got_cli", timeout=30).stdout.split()
-    assert a[0] == b[2], "server -> client bytes differ"
-    assert b[0] == a[2], "client -> server bytes differ"
+    out = require_json_line(res.stdout)
+    got = ch5.client.run("wc -c < got_cli && sha256sum got_cli up/u3m", timeout=30).stdout.split()
+    assert out["error"] == "" and out["sent"] == server_bytes, out
+    assert (int(got[0]), got[1]) == (server_bytes, out["sha256"]), \
+        f"server -> client: {got[0]} bytes of {server_bytes}, or they differ"
+    assert (out["received"], out["received_sha256"]) == (3_000_000, got[3]), \
+        f"client -> server: {out['received']} bytes of 3000000, or they differ"
 
 
 # --------------------------------------------------------------------------- faults

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Linux peers with behaviour nc cannot give, for tests/e2e/test_core_*.py.
+"""Linux peers with behaviour nc cannot give, for tests/e2e/test_core_*.py and
+test_proxy_e2e.py.
 Runs with the system python3 on the lab's server/client hosts; every mode
 prints one JSON object on stdout when it is done, and "core_peer: listening"
 on stderr once a listening socket is ready.
@@ -25,6 +26,12 @@ on stderr once a listening socket is ready.
     core_peer.py drain PORT
         throughput receiver: accept one connection, read to the end into one
         buffer (no hashing), close; seconds from the first byte to the end
+    core_peer.py duplex PORT BYTES [--seed S]
+        accept one connection; send BYTES of seeded data (then shut down
+        writing) while reading to the end, in two threads, so neither
+        direction waits for the other. nc -l cannot stand in: it exits once
+        its network input ended and its buffers are empty, with its own input
+        not sent yet (netcat-openbsd 1.219, checked on the lab)
     core_peer.py synflood IP PORT SECONDS RATE SRC_NET
         raw socket: SYNs at RATE per second to IP:PORT from random addresses
         of SRC_NET and random ports (spoofed: nobody answers the SYN-ACKs)
@@ -44,6 +51,7 @@ import socket
 import struct
 import sys
 import termios
+import threading
 import time
 
 CHUNK = 65536
@@ -177,6 +185,33 @@ def cmd_recv(a: argparse.Namespace) -> None:
     else:
         s.close()
     out(res)
+
+
+def cmd_duplex(a: argparse.Namespace) -> None:
+    ls = listen(a.port)
+    s, _ = ls.accept()
+    s.settimeout(120)
+    d = Data(a.seed)
+    sent = [0, ""]
+
+    def send() -> None:
+        try:
+            while sent[0] < a.bytes:
+                b = d.take(min(CHUNK, a.bytes - sent[0]))
+                s.sendall(b)
+                sent[0] += len(b)
+            s.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            sent[1] = type(e).__name__
+
+    t = threading.Thread(target=send)
+    t.start()
+    h = hashlib.sha256()
+    n, err = read_all(s, h)
+    t.join()
+    s.close()
+    out({"sent": sent[0], "sha256": d.hash.hexdigest(), "received": n,
+         "received_sha256": h.hexdigest(), "error": err or sent[1]})
 
 
 def cmd_many(a: argparse.Namespace) -> None:
@@ -314,6 +349,11 @@ def main() -> None:
     q.add_argument("--seed", type=int, default=1)
     q.add_argument("--rst-after", type=int)
     q.set_defaults(fn=cmd_send)
+    q = sub.add_parser("duplex")
+    q.add_argument("port", type=int)
+    q.add_argument("bytes", type=int)
+    q.add_argument("--seed", type=int, default=1)
+    q.set_defaults(fn=cmd_duplex)
     q = sub.add_parser("timed-send")
     q.add_argument("ip")
     q.add_argument("port", type=int)
