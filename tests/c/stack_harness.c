@@ -823,20 +823,26 @@ struct h_stack *h_open_conn(struct h_conn *k, int *ls)
 
 int h_active_open(struct h_stack *h, struct h_conn *k)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(k->pport),
-				.sin_addr = {.s_addr = htonl(H_PEER_IP(k->port))}};
-	struct h_pkt p;
 	int s = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 	CHECK(s >= 0);
+	return h_active_open_sock(h, k, s);
+}
+
+int h_active_open_sock(struct h_stack *h, struct h_conn *k, int s)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(k->pport),
+				.sin_addr = {.s_addr = htonl(H_PEER_IP(k->port))}};
+	struct h_pkt p;
+
 	CHECK(mtcp_connect(h->mctx, s, (struct sockaddr *)&a, sizeof(a)) == -1 &&
 	      errno == EINPROGRESS);
 	h_run(h);
 	h_recv_tcp(h, &p);
 	CHECK_MSG(p.flags == RTE_TCP_SYN_FLAG, "flags %s", h_flags_str(p.flags));
 	CHECK(p.dport == k->pport && p.src_ip == H_STACK_IP(k->port));
-	CHECK(p.opts.mss_ok && p.opts.mss == H_MSS && p.opts.ws_ok && p.opts.ts_ok &&
-	      p.opts.sack_perm);
+	CHECK(p.opts.mss_ok && p.opts.mss == (k->syn_mss ? k->syn_mss : H_MSS) &&
+	      p.opts.ws_ok && p.opts.ts_ok && p.opts.sack_perm);
 	k->lport = p.sport;
 	learn_syn(k, &p);
 	/* the SYN-ACK */

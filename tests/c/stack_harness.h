@@ -22,8 +22,8 @@
  * Teardown is strict: a test ends its connections itself (close, abort,
  * timeouts) and reads every frame the stack sent (or h_drain()s them).
  *
- * Used by tests/c/test_tcp_*.c, tests/c/test_net_*.c and the fuzzer
- * fuzz/fuzz_tcp_input.c (which sets h_quiet).
+ * Used by tests/c/test_tcp_*.c, tests/c/test_net_*.c, tests/c/test_fwd_*.c
+ * and the fuzzer fuzz/fuzz_tcp_input.c (which sets h_quiet).
  */
 #ifndef AATCP_TESTS_STACK_HARNESS_H
 #define AATCP_TESTS_STACK_HARNESS_H
@@ -116,6 +116,7 @@ struct h_conn {
 	uint16_t win;                   /* window field the peer sends */
 	uint8_t ws;                     /* peer's window scale (if offered) */
 	uint16_t mss;                   /* MSS the peer offers (0: no option) */
+	uint16_t syn_mss;               /* MSS the stack's SYN must offer (0: H_MSS) */
 	bool offer_ws, offer_ts, offer_sack;
 	uint32_t ts_val;                /* peer's timestamp clock */
 	uint32_t ts_recent;             /* stack's last TSval */
@@ -214,6 +215,9 @@ void h_peer_syn(struct h_stack *h, struct h_conn *k, struct h_pkt *synack);
 /* mtcp_connect from the application to the peer; CHECKs the SYN, answers
  * with a SYN-ACK and CHECKs the final ACK. Returns the socket. */
 int h_active_open(struct h_stack *h, struct h_conn *k);
+/* h_active_open() on a non-blocking socket the test prepared (a module
+ * registered, a splice set up: what must happen before mtcp_connect). */
+int h_active_open_sock(struct h_stack *h, struct h_conn *k, int s);
 /* Peer sends data (ACK set, acking k->rcv_nxt), advances k->snd_nxt. */
 void h_peer_send(struct h_stack *h, struct h_conn *k, const void *data, uint32_t len);
 /* Peer sends a pure ACK of k->rcv_nxt. */
