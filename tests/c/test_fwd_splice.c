@@ -125,6 +125,21 @@ static void end(struct h_stack *h, int ls)
 	h_close(h); /* no TCB, no socket, every mbuf back in its pool */
 }
 
+/* The client sends req, which must reach the server as it is; then the
+ * server sends resp, which must reach the client. Each peer ACKs. */
+static void exchange(struct h_stack *h, struct side *cl, struct side *sv, const char *req,
+		     const char *resp)
+{
+	h_peer_send(h, &cl->k, req, (uint32_t)strlen(req));
+	take_frames(h, cl, sv);
+	check_rx(sv, req, strlen(req));
+	h_peer_ack(h, &sv->k);
+	h_peer_send(h, &sv->k, resp, (uint32_t)strlen(resp));
+	take_frames(h, cl, sv);
+	check_rx(cl, resp, strlen(resp));
+	h_peer_ack(h, &cl->k);
+}
+
 static void test_plain_splice_both_ways(void)
 {
 	static const char req[] = "ping from the client", resp[] = "pong from the server";
@@ -132,14 +147,7 @@ static void test_plain_splice_both_ways(void)
 	struct side cl, sv;
 	int c, b, ls = open_pair(h, false, &cl, &sv, &c, &b);
 
-	h_peer_send(h, &cl.k, req, sizeof(req) - 1);
-	take_frames(h, &cl, &sv);
-	check_rx(&sv, req, sizeof(req) - 1);
-	h_peer_ack(h, &sv.k);
-	h_peer_send(h, &sv.k, resp, sizeof(resp) - 1);
-	take_frames(h, &cl, &sv);
-	check_rx(&cl, resp, sizeof(resp) - 1);
-	h_peer_ack(h, &cl.k);
+	exchange(h, &cl, &sv, req, resp);
 	struct mtcp_splice_stats st;
 	CHECK(mtcp_zc_splice_stats(h->mctx, c, &st) == 0);
 	CHECK_EQ_U64(st.forwarded, sizeof(req) - 1);
@@ -150,8 +158,8 @@ static void test_plain_splice_both_ways(void)
 	end(h, ls);
 }
 
-/* Reads every record ready on s into recs (at most max); frees them after
- * the caller looked (free_all). */
+/* Reads the records ready on s into recs (at most max), none of them an
+ * error record; the caller frees them. */
 static int read_records(struct h_stack *h, int s, struct aa_http_record **recs, int max)
 {
 	int n = mtcp_zc_read_aa_records(h->mctx, s, recs, max);
@@ -178,15 +186,8 @@ static void test_http_head_answer_has_no_body(void)
 	struct aa_http_record *r[8];
 	char body[8];
 
-	h_peer_send(h, &cl.k, reqs, sizeof(reqs) - 1);
-	take_frames(h, &cl, &sv);
-	check_rx(&sv, reqs, sizeof(reqs) - 1);
-	h_peer_ack(h, &sv.k);
-	/* the application has not read a single request record yet */
-	h_peer_send(h, &sv.k, resps, sizeof(resps) - 1);
-	take_frames(h, &cl, &sv);
-	check_rx(&cl, resps, sizeof(resps) - 1);
-	h_peer_ack(h, &cl.k);
+	/* the application reads no request record before the answers came */
+	exchange(h, &cl, &sv, reqs, resps);
 
 	/* what the inspecting application sees: two requests ... */
 	CHECK(read_records(h, c, r, 8) == 2);
