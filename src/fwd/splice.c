@@ -127,14 +127,13 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
  * is announced with `from`'s next packet. Called for each node before it
  * is forwarded, so requests parsed before the splice count too.
  */
-static void announce_heads(struct tcb *from)
+static void announce_heads(struct splice *sp)
 {
-	struct splice *sp = from->splice;
 	uint32_t seen;
 
-	if (!sp || !from->aa || !sp->to->aa)
+	if (!sp->from->aa || !sp->to->aa)
 		return;
-	seen = aa_http_heads_seen(from->aa);
+	seen = aa_http_heads_seen(sp->from->aa);
 	if (seen == sp->heads_announced)
 		return;
 	/* -EINVAL when `to` parses something else than HTTP responses */
@@ -146,7 +145,7 @@ void splice_node(struct core *c, struct tcb *from, struct zc_node *n)
 {
 	struct splice *sp = from->splice;
 
-	announce_heads(from);
+	announce_heads(sp);
 
 	/* the node pool is as large as the mbuf pool: append cannot run out
 	 * while the node's mbuf exists (each node holds one) */

@@ -48,7 +48,7 @@ struct splice {
 	uint32_t wc;
 	uint32_t ws;
 	uint64_t forwarded;
-	uint32_t heads_announced; /* splice_announce_heads() */
+	uint32_t heads_announced; /* HEADs passed on (splice.c, announce_heads) */
 	/* alpha over time (thesis figure 5.4), one sample per ms at most */
 	struct alpha_sample samples[ALPHA_SAMPLES];
 	uint32_t n_samples;  /* total taken; ring of ALPHA_SAMPLES */

@@ -65,23 +65,21 @@ static void check_rx(const struct side *s, const char *want, size_t len)
 /* The proxy of apps/proxy.c in miniature: a listener on 80 (with the
  * request module when http), a client connected to it, a backend socket
  * (with the response module when http) spliced both ways and connected to
- * the server peer. Returns the listener; *c and *b are the two sockets. */
-static int open_pair(struct h_stack *h, bool http, struct side *cl, struct side *sv, int *c,
-		     int *b)
+ * the server peer (cl->k.sock and sv->k.sock). Returns the listener. */
+static int open_pair(struct h_stack *h, bool http, struct side *cl, struct side *sv)
 {
 	int ls = h_listen(h, 80, 16);
 
 	if (http)
 		CHECK(mtcp_zc_register_aa_module(h->mctx, ls, &aa_http_request_module, NULL) == 0);
 	*cl = (struct side){.k = h_conn_default(80)};
-	*c = h_passive_open(h, ls, &cl->k);
-	*b = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	CHECK(*b >= 0);
+	int c = h_passive_open(h, ls, &cl->k);
+	int b = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK(b >= 0);
 	if (http)
-		CHECK(mtcp_zc_register_aa_module(h->mctx, *b, &aa_http_response_module, NULL) ==
-		      0);
+		CHECK(mtcp_zc_register_aa_module(h->mctx, b, &aa_http_response_module, NULL) == 0);
 	/* thesis 5.1.2: splice, then connect the backend */
-	CHECK(mtcp_zc_splice(*c, *b) == 0 && mtcp_zc_splice(*b, *c) == 0);
+	CHECK(mtcp_zc_splice(c, b) == 0 && mtcp_zc_splice(b, c) == 0);
 	*sv = (struct side){.k = h_conn_default(0)};
 	sv->k.pport = SERVER_PORT;
 	sv->k.peer_iss = 0x20000000u;
@@ -89,7 +87,7 @@ static int open_pair(struct h_stack *h, bool http, struct side *cl, struct side 
 	/* the backend is asked for segments that fit the client's (splice.c):
 	 * the client's MSS less its timestamp option */
 	sv->k.syn_mss = H_MSS - 12;
-	h_active_open_sock(h, &sv->k, *b);
+	h_active_open_sock(h, &sv->k, b);
 	return ls;
 }
 
@@ -109,9 +107,9 @@ static void fin_exchange(struct h_stack *h, struct side *cl, struct side *sv)
 	CHECK(tcb_state(h_tcb(h, sv->k.sock)) == TCPS_CLOSED);
 }
 
-static void close_pair(struct h_stack *h, int c, int b)
+static void close_pair(struct h_stack *h, const struct side *cl, const struct side *sv)
 {
-	CHECK(mtcp_close(h->mctx, c) == 0 && mtcp_close(h->mctx, b) == 0);
+	CHECK(mtcp_close(h->mctx, cl->k.sock) == 0 && mtcp_close(h->mctx, sv->k.sock) == 0);
 	h_run(h);
 	h_expect_none(h);
 	CHECK_EQ_U64(h->c->tcbs_used, 0);
@@ -145,16 +143,16 @@ static void test_plain_splice_both_ways(void)
 	static const char req[] = "ping from the client", resp[] = "pong from the server";
 	struct h_stack *h = h_open();
 	struct side cl, sv;
-	int c, b, ls = open_pair(h, false, &cl, &sv, &c, &b);
+	int ls = open_pair(h, false, &cl, &sv);
 
 	exchange(h, &cl, &sv, req, resp);
 	struct mtcp_splice_stats st;
-	CHECK(mtcp_zc_splice_stats(h->mctx, c, &st) == 0);
+	CHECK(mtcp_zc_splice_stats(h->mctx, cl.k.sock, &st) == 0);
 	CHECK_EQ_U64(st.forwarded, sizeof(req) - 1);
 	CHECK(st.active);
 	CHECK_EQ_U64(h->c->cnt.splice_segs, 2);
 	fin_exchange(h, &cl, &sv);
-	close_pair(h, c, b);
+	close_pair(h, &cl, &sv);
 	end(h, ls);
 }
 
@@ -182,7 +180,7 @@ static void test_http_head_answer_has_no_body(void)
 				    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 	struct h_stack *h = h_open();
 	struct side cl, sv;
-	int c, b, ls = open_pair(h, true, &cl, &sv, &c, &b);
+	int ls = open_pair(h, true, &cl, &sv), c = cl.k.sock, b = sv.k.sock;
 	struct aa_http_record *r[8];
 	char body[8];
 
@@ -213,7 +211,7 @@ static void test_http_head_answer_has_no_body(void)
 	 * a parser still waiting for 1000 bytes of body would give) */
 	CHECK(mtcp_zc_read_aa_records(h->mctx, c, r, 8) == 0);
 	CHECK(mtcp_zc_read_aa_records(h->mctx, b, r, 8) == 0);
-	close_pair(h, c, b);
+	close_pair(h, &cl, &sv);
 	end(h, ls);
 }
 

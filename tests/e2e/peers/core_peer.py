@@ -94,6 +94,19 @@ def read_all(s: socket.socket, h: hashlib._Hash, limit: int | None = None) -> tu
     return n, ""
 
 
+def send_seeded(s: socket.socket, d: Data, n: int) -> tuple[int, str]:
+    """Send n bytes of d; returns (bytes sent, error name or '')."""
+    sent = 0
+    try:
+        while sent < n:
+            b = d.take(min(CHUNK, n - sent))
+            s.sendall(b)
+            sent += len(b)
+    except OSError as e:
+        return sent, type(e).__name__
+    return sent, ""
+
+
 def listen(port: int, rcvbuf: int = 0) -> socket.socket:
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -168,19 +181,14 @@ def cmd_recv(a: argparse.Namespace) -> None:
         res["rst"] = True
     elif a.send_back:
         d = Data(a.seed)
-        left = a.send_back
-        try:
-            while left:
-                b = d.take(min(CHUNK, left))
-                s.sendall(b)
-                left -= len(b)
+        n, err = send_seeded(s, d, a.send_back)
+        if err:
+            res.update(sent_back=n, error=err)
+        else:
             deadline = time.monotonic() + 60
             while outq(s) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            res.update(sent_back=a.send_back - left, unacked=outq(s),
-                       sent_back_sha256=d.hash.hexdigest())
-        except OSError as e:
-            res.update(sent_back=a.send_back - left, error=type(e).__name__)
+            res.update(sent_back=n, unacked=outq(s), sent_back_sha256=d.hash.hexdigest())
         s.close()
     else:
         s.close()
@@ -192,17 +200,16 @@ def cmd_duplex(a: argparse.Namespace) -> None:
     s, _ = ls.accept()
     s.settimeout(120)
     d = Data(a.seed)
-    sent = [0, ""]
+    sent, send_err = 0, ""
 
     def send() -> None:
+        nonlocal sent, send_err
+        sent, send_err = send_seeded(s, d, a.bytes)
         try:
-            while sent[0] < a.bytes:
-                b = d.take(min(CHUNK, a.bytes - sent[0]))
-                s.sendall(b)
-                sent[0] += len(b)
-            s.shutdown(socket.SHUT_WR)
+            if not send_err:
+                s.shutdown(socket.SHUT_WR)
         except OSError as e:
-            sent[1] = type(e).__name__
+            send_err = type(e).__name__
 
     t = threading.Thread(target=send)
     t.start()
@@ -210,8 +217,8 @@ def cmd_duplex(a: argparse.Namespace) -> None:
     n, err = read_all(s, h)
     t.join()
     s.close()
-    out({"sent": sent[0], "sha256": d.hash.hexdigest(), "received": n,
-         "received_sha256": h.hexdigest(), "error": err or sent[1]})
+    out({"sent": sent, "sha256": d.hash.hexdigest(), "received": n,
+         "received_sha256": h.hexdigest(), "error": err or send_err})
 
 
 def cmd_many(a: argparse.Namespace) -> None:
