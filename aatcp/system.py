@@ -28,7 +28,7 @@ DEBIAN_PACKAGES: list[str] = [
     # local lab: sshd per namespace, interfaces, traces
     "openssh-server", "openssh-client", "ethtool", "iproute2", "iputils-ping", "tcpdump",
     # parser baselines (thesis ch. 4)
-    "libhttp-parser-dev", "libcsv-dev",
+    "libhttp-parser-dev", "libcsv-dev", "node-llhttp",
     # toolkit
     "python3-venv", "git",
 ]

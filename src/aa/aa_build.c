@@ -222,10 +222,51 @@ void aa_field_begin(struct aa_parse *p, unsigned slot, const char *at)
 	p->open_start = at;
 }
 
+/*
+ * aa_field_set() in the common case (a new slot, inside a packet, no field
+ * open, an inline view left): what slot_for() + materialise() +
+ * close_field() do, without their general cases. false: take the general
+ * path.
+ */
+static bool field_set_fast(struct aa_parse *p, unsigned slot,
+			   const char *start, const char *end)
+{
+	struct aa_stream *as = p->as;
+	struct aa_record *r = p->rec;
+	struct stream_field **slots = aa_slots(as, r);
+	struct aa_rec_priv *pr = aa_rec_priv_of(as, r);
+	struct stream_field *v;
+
+	if (p->failed || p->paused || p->open_slot || !p->node ||
+	    slot >= as->layout.field_slots || slots[slot] ||
+	    pr->inline_used >= as->n_inline || p->rec_views >= as->max_views)
+		return false;
+	v = &pr->inl[pr->inline_used++];
+	p->rec_views++;
+	v->data.start = (char *)(uintptr_t)start;
+	v->data.end = (char *)(uintptr_t)end;
+	v->next = NULL;
+	v->owner = p->node;
+	slots[slot] = v;
+	if (slot >= r->nfields)
+		r->nfields = (uint16_t)(slot + 1);
+	if (!p->rec_offset_set) {
+		r->offset = aa_offset(p, start);
+		p->rec_offset_set = true;
+	}
+	hold_node(p, p->node);
+	p->last_closed = v;
+	return true;
+}
+
 void aa_field_set(struct aa_parse *p, unsigned slot, const char *start,
 		  const char *end)
 {
-	struct stream_field **s = slot_for(p, slot, start);
+	struct stream_field **s;
+
+	if (field_set_fast(p, slot, start, end))
+		return;
+	s = slot_for(p, slot, start);
 
 	if (!s)
 		return;
