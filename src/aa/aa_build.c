@@ -18,15 +18,9 @@
  */
 #include <string.h>
 
+#include "aa/aa_fast.h"
 #include "aa/aa_internal.h"
 #include "zc/zc_stream.h"
-
-struct stream_field **aa_slots(const struct aa_stream *as,
-			       const struct aa_record *r)
-{
-	return (struct stream_field **)((char *)(uintptr_t)r +
-					as->layout.fields_offset);
-}
 
 bool aa_can_start_record(const struct aa_stream *as)
 {
@@ -130,15 +124,9 @@ static struct stream_field *new_view(struct aa_parse *p)
 	return v;
 }
 
-/* The record in progress keeps its first view's node (see aa_rec_priv). */
 static void hold_node(struct aa_parse *p, struct zc_node *node)
 {
-	struct aa_rec_priv *pr = aa_rec_priv_of(p->as, p->rec);
-
-	if (node && !pr->held) {
-		pr->held = node;
-		zc_node_hold(node);
-	}
+	aa_rec_hold(aa_rec_priv_of(p->as, p->rec), node);
 }
 
 /* Appends [start, end) of node to the open field (node NULL: the empty
@@ -222,49 +210,12 @@ void aa_field_begin(struct aa_parse *p, unsigned slot, const char *at)
 	p->open_start = at;
 }
 
-/*
- * aa_field_set() in the common case (a new slot, inside a packet, no field
- * open, an inline view left): what slot_for() + materialise() +
- * close_field() do, without their general cases. false: take the general
- * path.
- */
-static bool field_set_fast(struct aa_parse *p, unsigned slot,
-			   const char *start, const char *end)
-{
-	struct aa_stream *as = p->as;
-	struct aa_record *r = p->rec;
-	struct stream_field **slots = aa_slots(as, r);
-	struct aa_rec_priv *pr = aa_rec_priv_of(as, r);
-	struct stream_field *v;
-
-	if (p->failed || p->paused || p->open_slot || !p->node ||
-	    slot >= as->layout.field_slots || slots[slot] ||
-	    pr->inline_used >= as->n_inline || p->rec_views >= as->max_views)
-		return false;
-	v = &pr->inl[pr->inline_used++];
-	p->rec_views++;
-	v->data.start = (char *)(uintptr_t)start;
-	v->data.end = (char *)(uintptr_t)end;
-	v->next = NULL;
-	v->owner = p->node;
-	slots[slot] = v;
-	if (slot >= r->nfields)
-		r->nfields = (uint16_t)(slot + 1);
-	if (!p->rec_offset_set) {
-		r->offset = aa_offset(p, start);
-		p->rec_offset_set = true;
-	}
-	hold_node(p, p->node);
-	p->last_closed = v;
-	return true;
-}
-
 void aa_field_set(struct aa_parse *p, unsigned slot, const char *start,
 		  const char *end)
 {
 	struct stream_field **s;
 
-	if (field_set_fast(p, slot, start, end))
+	if (aa_field_set_try(p, slot, start, end))
 		return;
 	s = slot_for(p, slot, start);
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "aa/aa_fast.h"
 #include "aa/aa_module.h"
 
 #define DEF_MAX_LINE (64u * 1024u)
@@ -95,7 +96,7 @@ static bool next_field(struct aa_parse *p, struct csv_state *s, const char *c)
 
 static void empty_field(struct aa_parse *p, struct csv_state *s, const char *c)
 {
-	aa_field_set(p, s->field, c, c);
+	aa_field_set_fast(p, s->field, c, c);
 }
 
 /*
@@ -160,7 +161,7 @@ static const char *field_start(struct aa_parse *p, struct csv_state *s,
 		s->st = CSV_UNQUOTED;
 		return end;
 	}
-	aa_field_set(p, s->field, c, e);
+	aa_field_set_fast(p, s->field, c, e);
 	return after_field(p, s, e, stop_at);
 }
 

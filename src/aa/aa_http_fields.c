@@ -350,8 +350,8 @@ static const char *field_line_fast(struct aa_parse *p, struct http_state *s,
 		return NULL;
 	for (ve = e; ve[-1] == ' ' || ve[-1] == '\t'; ve--)
 		; /* stops at v: its first byte is not OWS */
-	aa_field_set(p, HTTP_SLOT_NAME(s->nhdr), c, n);
-	aa_field_set(p, HTTP_SLOT_VALUE(s->nhdr), v, ve);
+	aa_field_set_fast(p, HTTP_SLOT_NAME(s->nhdr), c, n);
+	aa_field_set_fast(p, HTTP_SLOT_VALUE(s->nhdr), v, ve);
 	field_done(p, s, next);
 	return next;
 }
@@ -430,7 +430,7 @@ static const char *hdr_ows(struct aa_parse *p, struct http_state *s,
 	if (c == end)
 		return c;
 	if (is((uint8_t)*c, HC_EOL)) { /* empty value */
-		aa_field_set(p, HTTP_SLOT_VALUE(s->nhdr), c, c);
+		aa_field_set_fast(p, HTTP_SLOT_VALUE(s->nhdr), c, c);
 		return value_end(p, s, c);
 	}
 	if (!is((uint8_t)*c, HC_VCHAR)) {

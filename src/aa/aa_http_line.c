@@ -152,7 +152,7 @@ static const char *res_status(struct aa_parse *p, struct http_state *s,
 		return c + 1;
 	}
 	/* "HTTP/1.1 200" CRLF: an empty reason phrase */
-	aa_field_set(p, HTTP_SLOT_LINE0 + 2, c, c);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, c, c);
 	return line_end(s, c, HS_HDR_START);
 }
 
@@ -299,9 +299,9 @@ static const char *status_line_fast(struct aa_parse *p, struct http_state *s,
 		return NULL;
 	s->version = (uint8_t)(10 + (c[7] - '0'));
 	s->status = code;
-	aa_field_set(p, HTTP_SLOT_LINE0, c, c + 8);
-	aa_field_set(p, HTTP_SLOT_LINE0 + 1, c + 9, c + 12);
-	aa_field_set(p, HTTP_SLOT_LINE0 + 2, r, e);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0, c, c + 8);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 1, c + 9, c + 12);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, r, e);
 	aa_http_line_done(s, HS_HDR_START);
 	return next;
 }
@@ -354,9 +354,9 @@ static const char *request_line_fast(struct aa_parse *p, struct http_state *s,
 		return NULL;
 	s->version = (uint8_t)(10 + (v[7] - '0'));
 	s->method = method_of_mem(c, (size_t)(m - c));
-	aa_field_set(p, HTTP_SLOT_LINE0, c, m);
-	aa_field_set(p, HTTP_SLOT_LINE0 + 1, m + 1, t);
-	aa_field_set(p, HTTP_SLOT_LINE0 + 2, v, v + 8);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0, c, m);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 1, m + 1, t);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, v, v + 8);
 	aa_http_line_done(s, HS_HDR_START);
 	return next;
 }

@@ -129,8 +129,12 @@ static inline struct aa_rec_priv *aa_rec_priv_of(const struct aa_stream *as,
 }
 
 /* aa_build.c */
-struct stream_field **aa_slots(const struct aa_stream *as,
-			       const struct aa_record *r);
+static inline struct stream_field **aa_slots(const struct aa_stream *as,
+					     const struct aa_record *r)
+{
+	return (struct stream_field **)((char *)(uintptr_t)r +
+					as->layout.fields_offset);
+}
 void aa_release_record_fields(struct aa_stream *as, struct aa_record *r);
 /* Materialises the open field's part in the node being left. */
 void aa_open_field_node_end(struct aa_parse *p, const char *node_end);
