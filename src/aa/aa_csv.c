@@ -6,8 +6,8 @@
  * application gets.
  *
  * A byte-driven state machine, so a line or a field may be split anywhere
- * across packets; the unquoted scan looks bytes up in a per-socket table
- * of the four bytes that matter (delimiter, CR, LF, NUL).
+ * across packets; an unquoted field is scanned for the four bytes that end
+ * it (delimiter, CR, LF, NUL) with the vector scanner (aa_scan.h).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 
 #include "aa/aa_fast.h"
 #include "aa/aa_module.h"
+#include "aa/aa_scan.h"
 
 #define DEF_MAX_LINE (64u * 1024u)
 
@@ -64,6 +65,14 @@ static int csv_init(void *state, const void *params, struct aa_layout *l)
 	l->field_slots = s->n_fields;
 	l->max_record_bytes = pp->max_line ? pp->max_line : DEF_MAX_LINE;
 	return 0;
+}
+
+/* The first byte that ends an unquoted field (delimiter, CR, LF or NUL),
+ * 16 or 32 bytes at a time (aa_scan.h). */
+static const char *scan_special(const struct csv_state *s, const char *c,
+				const char *end)
+{
+	return aa_scan_any4(c, end, (char)s->delim, '\r', '\n', '\0');
 }
 
 /* The line ended (at: after its terminator, NULL at the end of stream). */
@@ -154,8 +163,7 @@ static const char *field_start(struct aa_parse *p, struct csv_state *s,
 		return after_field(p, s, c, stop_at);
 	}
 	/* unquoted: usually it ends in this packet, then one call does */
-	for (e = c + 1; e < end && !s->special[(uint8_t)*e]; e++)
-		;
+	e = scan_special(s, c + 1, end);
 	if (e == end) {
 		aa_field_begin(p, s->field, c);
 		s->st = CSV_UNQUOTED;
@@ -168,8 +176,7 @@ static const char *field_start(struct aa_parse *p, struct csv_state *s,
 static const char *unquoted(struct aa_parse *p, struct csv_state *s,
 			    const char *c, const char *end, const char **stop_at)
 {
-	while (c < end && !s->special[(uint8_t)*c])
-		c++;
+	c = scan_special(s, c, end);
 	if (c == end)
 		return c;
 	aa_field_end(p, c);

@@ -21,9 +21,9 @@ static bool is(uint8_t c, uint8_t cls) { return aa_http_cls[c] & cls; }
 
 /*
  * The field is `word` (lower-case letters and '-') ignoring ASCII case
- * (RFC 9110 5.1). For a name of tchars, (b | 0x20) == w holds exactly when
- * b is w or its upper-case letter: no other tchar maps onto a lower-case
- * letter or '-'.
+ * (RFC 9110 5.1). (b | 0x20) == w holds exactly when b is w or its
+ * upper-case letter, for any byte b but CR (which maps onto '-' and never
+ * lies inside a field).
  */
 static bool name_is(const struct stream_field *f, const char *word, size_t n)
 {
@@ -93,6 +93,18 @@ static void connection_token(struct http_state *s, const char *t, unsigned n)
 		s->hflags |= HF_CONN_UPGRADE;
 }
 
+/* Connection (RFC 9112 9.3): one word in one view, the usual case, is
+ * matched whole; anything else token by token. */
+static void connection(struct http_state *s, const struct stream_field *v)
+{
+	if (!v->next && name_is(v, "keep-alive", 10))
+		s->hflags |= HF_CONN_KEEP;
+	else if (!v->next && name_is(v, "close", 5))
+		s->hflags |= HF_CONN_CLOSE;
+	else
+		for_each_token(v, connection_token, s);
+}
+
 /* Transfer-Encoding: only the final coding matters (RFC 9112 6.3 (4)):
  * each token overwrites the verdict, empty list elements are ignored. */
 static void te_token(struct http_state *s, const char *t, unsigned n)
@@ -143,7 +155,7 @@ static bool field_done(struct aa_parse *p, struct http_state *s,
 		if (name_is(name, "content-length", 14))
 			return content_length(p, s, value, at);
 		if (name_is(name, "connection", 10))
-			for_each_token(value, connection_token, s);
+			connection(s, value);
 		break;
 	case 't':
 		if (name_is(name, "transfer-encoding", 17)) {
@@ -352,7 +364,7 @@ static const char *field_line_fast(struct aa_parse *p, struct http_state *s,
 		; /* stops at v: its first byte is not OWS */
 	aa_field_set_fast(p, HTTP_SLOT_NAME(s->nhdr), c, n);
 	aa_field_set_fast(p, HTTP_SLOT_VALUE(s->nhdr), v, ve);
-	field_done(p, s, next);
+	field_done(p, s, e + 1); /* as value_end(): just after the CR or LF */
 	return next;
 }
 

@@ -36,15 +36,23 @@ static enum aa_simd cpu_best(void)
 #endif
 }
 
+/*
+ * The default is SSE2, not the CPU's best: the fields these parsers scan
+ * are short (CSV fields of 1-256 bytes, header values of 10-60), and on
+ * the development machines (AMD EPYC, AVX2) the 32-byte steps were slower
+ * than the 16-byte ones (bench_aa_parse, CSV 5x8: 85 ns per record with
+ * SSE2, 92 with AVX2, 110 scalar; docs/aa-performance.md). AVX2 is used
+ * when asked for (AATCP_AA_SIMD=avx2) and the CPU has it.
+ */
 void aa_simd_init(void)
 {
-	enum aa_simd best = cpu_best(), want = best;
+	enum aa_simd best = cpu_best(), want = AA_SIMD_SSE2;
 	const char *env = getenv("AATCP_AA_SIMD");
 
 	if (env && !strcmp(env, "scalar"))
 		want = AA_SIMD_SCALAR;
-	else if (env && !strcmp(env, "sse2"))
-		want = AA_SIMD_SSE2;
+	else if (env && !strcmp(env, "avx2"))
+		want = AA_SIMD_AVX2;
 	aa_simd_level = want < best ? want : best;
 }
 

@@ -4,12 +4,12 @@
  * the first byte of a class in [c, end), or end.
  *
  * Three implementations of each, chosen once per process (aa_scan.c):
- * AVX2 (32 bytes a step) where the CPU has it, SSE2 (16 bytes, every
- * x86-64), and a scalar loop that every vector version also uses for the
- * tail of a buffer. AATCP_AA_SIMD=scalar|sse2|avx2 in the environment forces
- * one (never above what the CPU has); the C tests run the parsers under
- * each (tests/c/meson.build), so all three are checked against the same
- * records.
+ * SSE2 (16 bytes a step, every x86-64; the default, see aa_simd_init),
+ * AVX2 (32 bytes) where the CPU has it and AATCP_AA_SIMD=avx2 asks for it,
+ * and a scalar loop that every vector version also uses for the tail of a
+ * buffer (AATCP_AA_SIMD=scalar, and the only one off x86). The C tests run
+ * the parsers under each (tests/c/meson.build), so all three are checked
+ * against the same records.
  */
 #ifndef AATCP_AA_SCAN_H
 #define AATCP_AA_SCAN_H
