@@ -28,9 +28,10 @@
  *   http_req  browser-like GET requests of 12 headers, no body
  *
  *   bench_aa_parse [--mb N] [--reps N] [--only csv|http_res|http_req]
- *                  [--ours-only 1]
+ *                  [--ours-only 1] [--profile 1]
  *   (default 16 MiB, best of 7, all workloads; --ours-only 1 skips the
- *   peers, for profiling our path with perf)
+ *   peers, for profiling our path with perf; --profile 1 splits our
+ *   cycles per record into phases, see profiled_packet)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -226,6 +227,38 @@ static void app_read(struct aa_stream *as, struct app *a)
 	}
 }
 
+/*
+ * --profile 1: the same steps, with the TSC read between them, so that the
+ * cycles of each phase add up over a run (g_phase): the packet's input
+ * and parse (zc node, module, fields, record ends, publication), the
+ * application's read and free of the ready records, and the network
+ * thread's reclaim (records, fields, nodes and mbufs back to their pools).
+ * The reads cost some 20-40 cycles each: use it for the split, not the
+ * total.
+ */
+enum { PH_PARSE, PH_APP, PH_RECLAIM, PH_N };
+static bool g_profile;
+static uint64_t g_phase[PH_N];
+
+static void profiled_packet(struct zc_stream *zs, struct aa_stream *as,
+			    struct rte_mbuf *m, const char *pl, uint32_t *nxt,
+			    struct app *a)
+{
+	uint64_t t0 = rte_rdtsc(), t1, t2, t3, t4;
+
+	zc_stream_input(zs, m, pl, *nxt, m->data_len - 54, nxt);
+	t1 = rte_rdtsc();
+	aa_stream_reclaim(as);
+	t2 = rte_rdtsc();
+	app_read(as, a);
+	t3 = rte_rdtsc();
+	aa_stream_reclaim(as);
+	t4 = rte_rdtsc();
+	g_phase[PH_PARSE] += t1 - t0;
+	g_phase[PH_RECLAIM] += (t2 - t1) + (t4 - t3);
+	g_phase[PH_APP] += t3 - t2;
+}
+
 static double run_ours(const struct aa_module *mod, const void *params,
 		       const struct packets *pk, struct zc_pool *zp,
 		       struct app *a)
@@ -248,6 +281,10 @@ static double run_ours(const struct aa_module *mod, const void *params,
 		struct rte_mbuf *m = pk->m[i];
 		const char *pl = rte_pktmbuf_mtod_offset(m, const char *, 54);
 
+		if (g_profile) {
+			profiled_packet(&zs, as, m, pl, &nxt, a);
+			continue;
+		}
 		zc_stream_input(&zs, m, pl, nxt, m->data_len - 54, &nxt);
 		aa_stream_reclaim(as);
 		app_read(as, a);
@@ -366,6 +403,7 @@ struct result {
 
 static double g_tsc_per_ns;
 static bool g_ours_only;
+static int g_reps;
 
 struct side {
 	const char *name;
@@ -395,11 +433,31 @@ static void json_side(const struct side *s, size_t bytes, bool comma)
 	       (double)bytes / (r->ns * g_tsc_per_ns), comma ? "," : "");
 }
 
+/* The phase split of ours, per record the application counted, over
+ * every repetition (--profile 1). */
+static void report_profile(const struct workload *w, int reps)
+{
+	double per = (double)w->side[0].r.records * reps;
+	static const char *const names[PH_N] = { "input_parse", "app_read_free",
+						  "reclaim" };
+
+	printf("    \"profile_cycles_per_record\": {");
+	for (int i = 0; i < PH_N; i++)
+		printf("\"%s\": %.1f%s", names[i], (double)g_phase[i] / per,
+		       i + 1 < PH_N ? ", " : "},\n");
+	fprintf(stderr, "%-20s cycles per record: input+parse %.0f, app read+free %.0f, reclaim %.0f\n",
+		w->name, (double)g_phase[PH_PARSE] / per,
+		(double)g_phase[PH_APP] / per, (double)g_phase[PH_RECLAIM] / per);
+	memset(g_phase, 0, sizeof(g_phase));
+}
+
 static void report(const struct workload *w)
 {
 	const struct result *ours = &w->side[0].r;
 
 	printf("  \"%s\": {\n    \"bytes\": %zu,\n", w->name, w->bytes);
+	if (g_profile)
+		report_profile(w, g_reps);
 	for (int i = 0; i < w->nsides; i++)
 		json_side(&w->side[i], w->bytes, true);
 	for (int i = 1; i < w->nsides; i++)
@@ -409,7 +467,7 @@ static void report(const struct workload *w)
 	fprintf(stderr, "%-20s ours %6.1f ns/rec %5.3f B/cycle |", w->name,
 		ours->ns / (double)ours->records,
 		(double)w->bytes / (ours->ns * g_tsc_per_ns));
-	for (int i = 1; i < w->nsides; i++)
+	for (int i = 1; i < (g_ours_only ? 1 : w->nsides); i++)
 		fprintf(stderr, " %s x%.2f", w->side[i].name,
 			w->side[i].r.ns / ours->ns);
 	fprintf(stderr, "\n");
@@ -528,6 +586,8 @@ int main(int argc, char **argv)
 			only = argv[i + 1];
 		else if (!strcmp(argv[i], "--ours-only"))
 			g_ours_only = atoi(argv[i + 1]) != 0;
+		else if (!strcmp(argv[i], "--profile"))
+			g_profile = atoi(argv[i + 1]) != 0;
 	}
 	if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), eal) < 0) {
 		fprintf(stderr, "EAL init failed\n");
@@ -541,6 +601,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	g_tsc_per_ns = tsc_per_ns();
+	g_reps = reps;
 	printf("{\n  \"mss\": %d, \"reps\": %d, \"tsc_ghz\": %.3f, \"llhttp\": %s, "
 	       "\"note\": \"best of reps, thread CPU time; peers fed the same %d-byte chunks, and the whole buffer\",\n",
 	       MSS, reps, g_tsc_per_ns, peer_llhttp_available() ? "true" : "false", MSS);

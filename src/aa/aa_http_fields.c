@@ -368,6 +368,37 @@ static const char *field_line_fast(struct aa_parse *p, struct http_state *s,
 	return next;
 }
 
+/*
+ * field_line_fast() over the following lines too, and the empty line that
+ * ends the section when it is CRLF in the chunk, without going back to the
+ * state dispatch between them. NULL when the first line is not the plain
+ * case; else the position after the last line handled (the state is still
+ * HS_HDR_START unless the section ended).
+ */
+static const char *field_lines_fast(struct aa_parse *p, struct http_state *s,
+				    const char *c, const char *end)
+{
+	const char *next = field_line_fast(p, s, c, end);
+
+	if (!next)
+		return NULL;
+	while (next + 1 < end && !s->stop) {
+		const char *n;
+
+		if (next[0] == '\r' && next[1] == '\n') { /* the empty line */
+			section_done(p, s, next + 2);
+			return next + 2;
+		}
+		if (!is((uint8_t)*next, HC_TCHAR) || s->nhdr >= s->max_headers)
+			break;
+		n = field_line_fast(p, s, next, end);
+		if (!n)
+			break;
+		next = n;
+	}
+	return next;
+}
+
 static const char *hdr_start(struct aa_parse *p, struct http_state *s,
 			     const char *c, const char *end)
 {
@@ -394,7 +425,7 @@ static const char *hdr_start(struct aa_parse *p, struct http_state *s,
 			     "more header fields than configured", c);
 		return c;
 	}
-	fast = field_line_fast(p, s, c, end);
+	fast = field_lines_fast(p, s, c, end);
 	if (fast)
 		return fast;
 	http_field_start(s, HTTP_SLOT_NAME(s->nhdr), c);
