@@ -702,6 +702,13 @@ static int iface_query(int fd, const char *name, unsigned long req, struct ifreq
 	return ioctl(fd, req, r);
 }
 
+static int iface_error(const struct port_conf *pc, const char *what, char *err, int errlen)
+{
+	snprintf(err, (size_t)errlen, "port = %s: cannot read the interface's %s: %s", pc->name,
+		 what, strerror(errno));
+	return -1;
+}
+
 static int kernel_port(int fd, struct port_conf *pc, int idx, int num_cores, char *err,
 		       int errlen)
 {
@@ -719,14 +726,12 @@ static int kernel_port(int fd, struct port_conf *pc, int idx, int num_cores, cha
 	memcpy(&a, &r.ifr_addr, sizeof(a));
 	pc->ip = a.sin_addr.s_addr;
 	if (iface_query(fd, pc->name, SIOCGIFNETMASK, &r))
-		return snprintf(err, (size_t)errlen, "port = %s: netmask: %s", pc->name,
-				strerror(errno)), -1;
+		return iface_error(pc, "netmask", err, errlen);
 	memcpy(&a, &r.ifr_addr, sizeof(a));
 	mask = ntohl(a.sin_addr.s_addr);
 	pc->prefix = (uint8_t)__builtin_popcount(mask);
 	if (iface_query(fd, pc->name, SIOCGIFHWADDR, &r))
-		return snprintf(err, (size_t)errlen, "port = %s: MAC: %s", pc->name,
-				strerror(errno)), -1;
+		return iface_error(pc, "MAC", err, errlen);
 	memcpy(pc->mac, r.ifr_hwaddr.sa_data, 6);
 	snprintf(pc->device, sizeof(pc->device), "net_af_packet_mtcp%d,iface=%s,qpairs=%d",
 		 idx, pc->name, num_cores);

@@ -13,8 +13,8 @@
  *     socket never reaches the new socket with its id;
  *   - no Nagle unless TCP_NODELAY = 0 asks for it, and back;
  *   - a signal registered with mtcp_register_signal() ends a blocked
- *     mtcp_epoll_wait(-1), mtcp_accept() and mtcp_read() with EINTR, its
- *     handler run once;
+ *     mtcp_epoll_wait(-1), mtcp_accept(), mtcp_read(), mtcp_write() (what
+ *     fitted) and mtcp_connect() with EINTR, its handler run once;
  *   - mTCP's configuration keys, `port = NAME` from a Linux interface,
  *     config/arp.conf and config/route.conf, `multiprocess` refused.
  */
@@ -288,6 +288,23 @@ static void test_signal_interrupts_blocking_calls(void)
 	alarm_in_ms(50);
 	CHECK(mtcp_read(h->mctx, k.sock, buf, sizeof(buf)) == -1 && errno == EINTR);
 	CHECK_EQ_U64(handled, 3);
+	/* blocking write into a closed window: what fitted, then EINTR */
+	static char big[3 * SET_RCVBUF];
+	k.win = 0;
+	h_peer_ack(h, &k);
+	alarm_in_ms(50);
+	ssize_t wr = mtcp_write(h->mctx, k.sock, big, sizeof(big));
+	CHECK_MSG(wr > 0 && wr < (ssize_t)sizeof(big), "write %zd", wr);
+	CHECK_EQ_U64(handled, 4);
+	/* blocking connect: no network thread runs here, so no answer comes */
+	int cs = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(8081),
+				 .sin_addr = {.s_addr = htonl(H_PEER_IP(0))}};
+	alarm_in_ms(50);
+	CHECK(mtcp_connect(h->mctx, cs, (struct sockaddr *)&to, sizeof(to)) == -1 &&
+	      errno == EINTR);
+	CHECK_EQ_U64(handled, 5);
+	CHECK(mtcp_abort(h->mctx, cs) == 0);
 	/* the mark is consumed: a poll does not see it again */
 	CHECK(mtcp_epoll_wait(h->mctx, h->epid, ev, 4, 0) >= 0);
 	CHECK(mtcp_register_signal(SIGALRM, SIG_DFL) == on_alarm);
