@@ -36,9 +36,10 @@ void app_wait(struct core *c, int timeout_ms)
 
 	atomic_store_explicit(&c->app_sleeping, true, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
-	/* interrupted is set before wake_word is bumped (app_interrupt):
-	 * seen read before the bump means the futex returns at once */
-	if (spsc_empty(&c->evq) && atomic_load(&c->running) && !atomic_load(&c->interrupted))
+	/* A signal's mark (app_interrupt) bumps wake_word: one that came after
+	 * `seen` was read ends the wait at once, one just before it is seen by
+	 * the caller's next app_interrupted() at the end of this slice. */
+	if (spsc_empty(&c->evq) && atomic_load(&c->running))
 		futex_wait(&c->wake_word, seen, timeout_ms);
 	atomic_store_explicit(&c->app_sleeping, false, memory_order_relaxed);
 }
