@@ -4,7 +4,9 @@ through mtcp_register_signal, one context per core, mtcp_epoll_wait(-1),
 per-socket arrays indexed by the socket id and sized by max_concurrency), with
 an mTCP configuration file: mTCP's own epserver.conf with only `port` changed
 to the lab's interface (the stack takes the interface's address, prefix and
-MAC from the kernel) and the peer's MAC in config/arp.conf beside it.
+MAC from the kernel) and the peer's MAC in config/arp.conf beside it. The
+runner appends two aatcp keys of its own to every run's config: stats_file
+(where the mbuf and TCB counts are read) and idle_sleep_us (the 2-CPU lab).
 
 - as a server: curl (keep-alive and parallel) fetches its answers; idle, it is
   stopped with SIGINT in mtcp_epoll_wait(-1);
