@@ -180,7 +180,10 @@ class Lab:
         if not h.spec.ports:
             raise ToolkitError(f"{self.spec.path}: host {h.name} has no `ports:`. Fix: the "
                                "stack config is for the dut host with stack ports")
-        conf: dict[str, str] = {"eal": self.eal_args(h.name)}
+        # 64 KB socket buffers, as every experiment and test was measured with;
+        # the stack's own defaults are mTCP's 8 KB (docs/config.md)
+        conf: dict[str, str] = {"eal": self.eal_args(h.name), "rcvbuf": "65536",
+                                "sndbuf": "65536"}
         arp: dict[str, str] = {}
         chosen = [p for p in h.spec.ports if ports is None or p.name in ports]
         for p in chosen:

@@ -24,7 +24,7 @@ DEBIAN_PACKAGES: list[str] = [
     # compilers: gcc (release), clang + compiler-rt (libFuzzer, sanitizers)
     "gcc", "clang", "llvm", "libclang-rt-14-dev",
     # Linux peers in tests and experiments
-    "nginx-light", "haproxy", "iperf3", "netcat-openbsd", "curl", "wget",
+    "nginx-light", "haproxy", "iperf3", "netcat-openbsd", "curl", "wget", "wrk",
     # local lab: sshd per namespace, interfaces, traces
     "openssh-server", "openssh-client", "ethtool", "iproute2", "iputils-ping", "tcpdump",
     # parser baselines (thesis ch. 4)
