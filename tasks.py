@@ -100,15 +100,24 @@ def lab_up(c, hosts=None):
         print(netlab.format_status(lab))
 
 
-@task(help={"hosts": HOSTS_HELP})
+@task(help={"hosts": HOSTS_HELP,
+            "workdirs": "also delete the hosts' workdirs (what deploy and experiments wrote)"})
 @friendly
-def lab_down(c, hosts=None):
+def lab_down(c, hosts=None, workdirs=False):
     """Remove everything lab.up made (namespaces, links, sshd, keys), even after a crash."""
     from aatcp import netlab
     from aatcp.labfile import load_lab_spec
 
-    removed = netlab.down(load_lab_spec(lab_path(hosts)))
+    spec = load_lab_spec(lab_path(hosts))
+    removed = netlab.down(spec)
+    if workdirs:
+        removed += netlab.remove_workdirs(spec)
     print("lab.down: removed " + (", ".join(removed) if removed else "nothing (was down)"))
+    left = netlab.workdirs(spec)
+    if left:
+        again = f" --hosts {hosts}" if hosts else ""
+        print(f"lab.down: left the hosts' workdirs {', '.join(map(str, left))} (deployed "
+              f"binaries, run files); `./inv lab.down{again} --workdirs` deletes them")
 
 
 @task(help={"hosts": HOSTS_HELP})
@@ -119,7 +128,12 @@ def lab_status(c, hosts=None):
     from aatcp.lab import load_lab
 
     with load_lab(lab_path(hosts)) as lab:
-        print(netlab.format_status(lab))
+        st = netlab.status(lab)
+        print(netlab.format_status(lab, st))
+    silent = [h.name for h in st[0] if not h.ssh_answers]
+    if silent:
+        raise Exit(f"error: {len(silent)} of {len(st[0])} hosts do not answer over SSH: "
+                   f"{', '.join(silent)} (why: above)", code=1)
 
 
 lab = Collection("lab")
@@ -203,11 +217,8 @@ def clean(c, results=False, lab=False):
 
         spec = load_lab_spec(lab_path(None))
         netlab.down(spec)
-        # The local lab's hosts share this filesystem: their workdirs are here.
-        for h in spec.hosts:
-            if Path(str(h.workdir)).is_dir():
-                shutil.rmtree(str(h.workdir))
-                print(f"clean: removed {h.workdir}")
+        for what in netlab.remove_workdirs(spec):
+            print(f"clean: removed {what}")
     targets = [*BUILD_DIRS.values(), REPO_ROOT / ".pytest_cache", REPO_ROOT / ".ruff_cache"]
     if results:
         targets += [p for p in RESULTS_DIR.iterdir() if p.is_dir()]

@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from aatcp import plot as plotting
 from aatcp import provenance
-from aatcp.deploy import DeployReport, deploy
+from aatcp.deploy import DeployReport, deploy, require_ssh
 from aatcp.errors import CommandFailed, ToolkitError
 from aatcp.lab import Lab, load_lab
 from aatcp.paths import EXPERIMENTS_DIR, REPO_ROOT, RESULTS_DIR
@@ -158,7 +158,7 @@ def load_experiment(name: str) -> Experiment:
     names = list_experiments()
     if name not in names:
         raise ToolkitError(f"no experiment '{name}'. Fix: use one of {', '.join(names)} "
-                           "(`invoke experiment --list`)")
+                           "(`./inv experiment --list`)")
     module = importlib.import_module(f"experiments.{name}")
     exp = getattr(module, "EXPERIMENT", None)
     rel = f"experiments/{name}.py"
@@ -285,9 +285,7 @@ def run_experiment(
 def _run(exp: Experiment, lab: Lab, quick: bool, results_root: Path, do_deploy: bool,
          build_dir: Path | None, progress: bool, log: Log) -> RunSummary:
     lab.require_roles(exp.roles)
-    for role in exp.roles:
-        for h in lab.all_by_role(role):
-            h.connection()  # names the host and the fix when SSH does not answer
+    require_ssh([h for role in exp.roles for h in lab.all_by_role(role)], exp.name)
     out = results_root / exp.name
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("data.csv", "figure.png"):
@@ -424,10 +422,10 @@ def read_data(csv: Path) -> pd.DataFrame:
 
 
 def make_figure(exp: Experiment, out: Path) -> Path:
-    """Draw figure.png from out/data.csv (also what `invoke plot` does)."""
+    """Draw figure.png from out/data.csv (also what `./inv plot` does)."""
     csv = out / "data.csv"
     if not csv.exists():
-        raise ToolkitError(f"{csv}: no data. Fix: run `invoke experiment {exp.name}` first")
+        raise ToolkitError(f"{csv}: no data. Fix: run `./inv experiment {exp.name}` first")
     df = read_data(csv)
     path = out / "figure.png"
     if exp.plot is not None:
@@ -453,7 +451,7 @@ def replot(name: str, results_root: Path | None = None) -> Path:
 
 
 def run_many(names: Sequence[str], log: Log = print, **kwargs: Any) -> list[RunSummary]:
-    """Run several experiments (`invoke experiment all`); one failing does not stop the rest."""
+    """Run several experiments (`./inv experiment all`); one failing does not stop the rest."""
     summaries = []
     for n in names:
         try:

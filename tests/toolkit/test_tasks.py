@@ -14,6 +14,7 @@ from pyroute2 import netns
 from aatcp import netlab, system
 from aatcp.errors import ToolkitError
 from aatcp.lab import Lab
+from aatcp.labfile import load_lab_spec
 from aatcp.paths import REPO_ROOT
 
 
@@ -58,7 +59,7 @@ def test_unknown_experiment_and_missing_results(tmp_path: Path) -> None:
     r = inv("experiment", "nope")
     assert r.returncode == 1 and "no experiment 'nope'" in r.stderr
     r = inv("plot", "fig4_1", "--results", str(tmp_path))
-    assert r.returncode == 1 and "no data" in r.stderr and "invoke experiment fig4_1" in r.stderr
+    assert r.returncode == 1 and "no data" in r.stderr and "./inv experiment fig4_1" in r.stderr
 
 
 def test_setup_needs_root_only_for_missing_packages(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,16 +80,25 @@ def test_lab_tasks_up_status_down(tmp_path: Path) -> None:
     try:
         r = inv("lab.up", "--hosts", str(path))
         assert r.returncode == 0, r.stderr
-        assert r.stdout.count("ssh: answers") == 3
+        assert "ANSWERS SSH" in r.stdout and "NO ANSWER" not in r.stdout, r.stdout
         r = inv("lab.status", "--hosts", str(path))
         assert r.returncode == 0 and r.stdout.count("  up") == 3, r.stdout
+        workdir = Path(str(load_lab_spec(path).host("dut").workdir))
+        workdir.mkdir(parents=True)  # what a deploy would have made
     finally:
         r = inv("lab.down", "--hosts", str(path))
     assert r.returncode == 0 and f"netns {name}-dut" in r.stdout
+    assert f"left the hosts' workdirs {workdir} " in r.stdout, r.stdout
+    assert f"`./inv lab.down --hosts {path} --workdirs` deletes them" in r.stdout
     r = inv("lab.status", "--hosts", str(path))
+    assert r.returncode == 1 and "3 of 3 hosts do not answer" in r.stderr
     assert r.stdout.count("NO ANSWER") == 3 and r.stdout.count("MISSING") >= 3
+    assert r.stdout.count("bring the local lab up: `./inv lab.up --hosts") == 3, r.stdout
     # Looking at a lab that is down must not create anything.
     assert not [n for n in netns.listnetns() if n.startswith(f"{name}-")]
+    r = inv("lab.down", "--hosts", str(path), "--workdirs")
+    assert r.returncode == 0 and f"workdir {workdir}" in r.stdout and not workdir.exists()
+    assert "left the hosts' workdirs" not in r.stdout
 
 
 @pytest.mark.lab
