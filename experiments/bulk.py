@@ -199,6 +199,8 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     if table.empty:
         ax.text(0.5, 0.5, "no successful runs", ha="center", va="center",
                 transform=ax.transAxes)
+    else:
+        ax.set_ylim(0, float(d["gbps"].max()) * 1.2)  # room for the labels over the bars
     ax.set_xticks(range(len(table)), list(table["variant"]), fontsize=8)
     ax.set_ylabel("Gbit/s (median; dots: runs)")
     ax.set_title(exp.title, fontsize=10)

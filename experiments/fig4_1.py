@@ -53,7 +53,7 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
 
     ratio_panel(mid, summ, "loop", "network", "application", THESIS_RATIO,
                 f"thesis: {THESIS_RATIO}x")
-    mid.set_ylabel("speed-up")
+    mid.set_ylabel("packets/s ratio,\nnetwork / application")
     mid.grid(True, which="both", alpha=0.3)
     mid.legend(fontsize=8)
 
