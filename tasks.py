@@ -173,8 +173,7 @@ def experiment(c, name=None, list_=False, hosts=None, quick=False, no_deploy=Fal
     from aatcp import runner
 
     if list_:
-        for n in runner.list_experiments():
-            print(f"{n:<10} {runner.load_experiment(n).title}")
+        print(runner.format_list())
         return
     names = runner.list_experiments() if name == "all" else [name]
     for n in names:
@@ -204,6 +203,16 @@ def plot(c, name, results=None):
     print(runner.replot(name, Path(results) if results else None))
 
 
+@task(help={"results": "results folder (default: results/)"})
+@friendly
+def report(c, results=None):
+    """Build REPORT.md and report.html (figures embedded) from a results folder."""
+    from aatcp.report import build as build_report
+
+    md, page = build_report(Path(results) if results else None)
+    print(f"report: {md}\nreport: {page}")
+
+
 @task(help={"results": "also delete results/*/ (keeps results/README.md)",
             "lab": "also bring the local lab down and delete its hosts' workdirs"})
 @friendly
@@ -228,4 +237,4 @@ def clean(c, results=False, lab=False):
             print(f"clean: removed {p}")
 
 
-ns = Collection(setup, build, test, formats, deploy, experiment, plot, clean, lab)
+ns = Collection(setup, build, test, formats, deploy, experiment, plot, report, clean, lab)

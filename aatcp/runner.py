@@ -42,6 +42,7 @@ from tqdm import tqdm
 
 from aatcp import plot as plotting
 from aatcp import provenance
+from aatcp.claims import Claim
 from aatcp.deploy import DeployReport, deploy, require_ssh
 from aatcp.errors import CommandFailed, ToolkitError
 from aatcp.lab import Lab, load_lab
@@ -100,6 +101,11 @@ class Experiment:
     teardown: Callable[[RunContext], None] | None = None
     needs_deploy: bool = True
     description: str = ""
+    #: what the thesis claims for this figure or table (aatcp.claims; the report)
+    claims: Sequence[Claim] = ()
+    #: expected wall-clock minutes on the local lab of a 2-core machine:
+    #: (full run, --quick run), deploy included (`./inv experiment --list`)
+    minutes: tuple[float, float] | None = None
 
     @property
     def x_param(self) -> str:
@@ -154,6 +160,26 @@ def list_experiments() -> list[str]:
                   if not m.name.startswith("_"))
 
 
+def format_list() -> str:
+    """`./inv experiment --list`: each experiment's expected minutes (full, --quick)
+    and title, and the total for `all`."""
+    exps = [load_experiment(n) for n in list_experiments()]
+
+    def mins(v: float | None) -> str:
+        return "?" if v is None else f"~{v:g} min"
+
+    rows = [("experiment", "full", "--quick", "what")]
+    rows += [(e.name, mins(e.minutes[0] if e.minutes else None),
+              mins(e.minutes[1] if e.minutes else None), e.title) for e in exps]
+    known = [e.minutes for e in exps if e.minutes]
+    rows.append(("all", mins(sum(m[0] for m in known)), mins(sum(m[1] for m in known)),
+                 "every experiment, one after the other"))
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]}" for r in rows]
+    return "\n".join(lines) + ("\n(minutes on the local lab of a 2-core machine, deploy "
+                               "included; a loaded machine takes longer)")
+
+
 def load_experiment(name: str) -> Experiment:
     names = list_experiments()
     if name not in names:
@@ -186,6 +212,17 @@ def validate(exp: Experiment, where: str) -> None:
         raise bad("metrics", "empty", "name the values run() returns")
     if exp.repetitions < 1 or exp.warmup < 0:
         raise bad("repetitions", "repetitions < 1 or warmup < 0", "use repetitions >= 1")
+    for i, c in enumerate(exp.claims):
+        r = c.ratio
+        if r is None or r.between != "variants":
+            continue
+        unknown = {r.num, r.den} - set(exp.variants)
+        if unknown:
+            raise bad(f"claims[{i}].ratio", f"variants {sorted(map(str, unknown))} are not "
+                      "among the experiment's variants", f"use {list(exp.variants)}")
+        if r.metric not in exp.metrics:
+            raise bad(f"claims[{i}].ratio.metric", f"'{r.metric}' is not a metric",
+                      f"use one of {list(exp.metrics)}")
     reserved = {"run", "variant", "repetition", "warmup", "status", "error", "stderr",
                 "started", "duration_s"}
     clash = reserved & (set(exp.sweep) | set(exp.metrics))

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from aatcp.claims import Claim, Ratio
 from aatcp.errors import ToolkitError
 from aatcp.plot import errorbar_line, measured, plt, save, summarize
 from aatcp.runner import Experiment, Point, Quick, RunContext
@@ -128,8 +129,25 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     save(fig, path)
 
 
+CLAIMS = (
+    Claim("Table 3.1",
+          "average per-packet processing time: zero-copy list 20.8 ns, mTCP linear buffer "
+          "29.0 ns; relative performance 139%",
+          Ratio("copy_ns", "zc_ns", between="metrics",
+                label="copy / zero-copy time per in-order packet"),
+          value=29.0 / 20.8, pick="median",
+          explanation="Appending to the zero-copy list links the mbuf and moves no bytes, so it "
+          "costs about the same at every payload size; the copy into the ring buffer grows with "
+          "the payload. The thesis gives one number without its payload size; ours is the "
+          "median over 64..1460 B, and the per-size ratios go from about 1 at 64 B to several "
+          "times at 1460 B."),
+)
+
+
 EXPERIMENT = Experiment(
     name="table3_1",
+    claims=CLAIMS,
+    minutes=(3, 0.5),
     title="Table 3.1: in-order packet into the zero-copy list vs copy into the ring buffer",
     description=__doc__ or "",
     roles=("dut",),

@@ -36,12 +36,20 @@ def test_list_shows_every_task_with_its_docstring() -> None:
 def test_experiment_list() -> None:
     r = inv("experiment", "--list")
     assert r.returncode == 0, r.stderr
-    listed = {ln.split()[0]: ln for ln in r.stdout.splitlines() if ln.strip()}
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:3] == ["experiment", "full", "--quick"], r.stdout
     modules = {f.stem for f in (REPO_ROOT / "experiments").glob("*.py")
                if not f.stem.startswith("_")}
+    listed = {ln.split()[0]: ln for ln in lines[1:1 + len(modules)]}
     assert set(listed) == modules, r.stdout
     for name, line in listed.items():
-        assert len(line.split()) > 2, f"experiment {name} has no description:\n{r.stdout}"
+        # name, ~F min (full), ~Q min (quick), then the title
+        f = line.split()
+        assert f[1].startswith("~") and f[2] == "min" and f[3].startswith("~") \
+            and f[4] == "min", f"experiment {name} declares no minutes:\n{r.stdout}"
+        assert len(f) > 6, f"experiment {name} has no description:\n{r.stdout}"
+    total = lines[1 + len(modules)].split()
+    assert total[0] == "all" and total[1].startswith("~")
 
 
 def test_bad_lab_file_is_one_clear_error(tmp_path: Path) -> None:
