@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,15 @@ def test_deploy_experiment_plot_tasks(deployed_lab: Lab, tmp_path: Path) -> None
     r = inv("plot", "fig4_1", "--results", str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert (out / "figure.png").stat().st_size > 1000
+
+
+def test_hints_say_what_users_type() -> None:
+    """Errors, hints and docs say `./inv TASK`, the command users type, never
+    `invoke TASK`."""
+    files = [REPO_ROOT / "README.md", REPO_ROOT / "tasks.py", REPO_ROOT / "results/README.md",
+             *(REPO_ROOT / "docs").glob("*.md"), *(REPO_ROOT / "labs").glob("*.yml"),
+             *(REPO_ROOT / "experiments").glob("*.py"), *(REPO_ROOT / "aatcp").glob("*.py")]
+    bad = [f"{f.relative_to(REPO_ROOT)}:{i}: {line.strip()}"
+           for f in files for i, line in enumerate(f.read_text().splitlines(), 1)
+           if re.search(r"`invoke [a-z]", line)]
+    assert not bad, "\n".join(bad)
