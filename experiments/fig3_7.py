@@ -214,7 +214,7 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
 
     ratio_panel(bottom, summ, "rcvbuf", "zero-copy", "standard", THESIS_GAIN,
                 f"thesis: up to {THESIS_GAIN:.2f}x")
-    bottom.set_ylabel("ratio")
+    bottom.set_ylabel("throughput ratio,\nzero-copy / standard")
     xs = sorted(summ["rcvbuf"].unique()) if not summ.empty else []
     bottom.set_xticks(xs, [f"{int(x) >> 20}M" if x >= 1 << 20 else f"{int(x) >> 10}K"
                            for x in xs])
