@@ -279,7 +279,7 @@ def _section(name: str, root: Path, claims_for: dict[str, list[tuple[Experiment,
             m = cl.measure(c, None, [], 1)
             blocks += _claim_blocks(m)
             blocks.append(Block("p", text=f"Its claim is listed with `{host.name}`."))
-            summary.append([link, _thesis(c), "-", m.verdict, "-"])
+            summary.append([link, _thesis(c), "-", "-", m.verdict, "-"])
         return blocks, summary
     assert r is not None
     if not r.ran:
@@ -298,7 +298,8 @@ def _section(name: str, root: Path, claims_for: dict[str, list[tuple[Experiment,
         if c.ratio is None and r.ran:
             m = cl.Measured(c, [], None, cl.NO_CLAIM)
         blocks += _claim_blocks(m)
-        summary.append([link, _thesis(c), _ours(m), m.verdict,
+        what = (c.ratio.label or c.ratio.num) if c.ratio is not None else "-"
+        summary.append([link, _thesis(c), what, _ours(m), m.verdict,
                         _run_kind(r) if r.ran else f"`{_command(name, root)}`"])
     if r.ran:
         if r.figure is not None:
@@ -324,8 +325,8 @@ def build(root: Path | None = None) -> tuple[Path, Path]:
             if c.section not in (None, n):
                 claims_for.setdefault(c.section, []).append((exp, c))
     order = section_order([*names, *claims_for])
-    sections, summary = [], [["experiment", "thesis", "ours (median, min-max)", "verdict",
-                              "run"]]
+    sections, summary = [], [["experiment", "thesis", "ratio", "ours (median, min-max)",
+                              "verdict", "run"]]
     for n in order:
         if n not in names and n not in claims_for:
             continue
