@@ -1,4 +1,4 @@
-"""`invoke build`: meson + ninja, one build folder per kind.
+"""`./inv build`: meson + ninja, one build folder per kind.
 
     release   build/        (default; link-time optimisation; optional -march=native)
     debug     build-debug/  -Dbuildtype=debug

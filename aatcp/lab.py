@@ -54,6 +54,14 @@ class LinkInfo:
         raise KeyError(host)
 
 
+def hosts_arg(path: Path) -> Path | None:
+    """The --hosts value that names this lab file (None for the default local lab)."""
+    try:
+        return None if Path(path).resolve() == DEFAULT_LAB.resolve() else Path(path)
+    except OSError:
+        return Path(path)
+
+
 class Lab:
     """A loaded lab: `hosts`, `host(name)`, `by_role(role)`, links, stack configs."""
 
@@ -61,7 +69,8 @@ class Lab:
         self.spec = spec
         known = spec.state_dir / "known_hosts" if spec.is_local else None
         self.hosts: dict[str, Host] = {
-            h.name: Host(h, known_hosts=known, load_ssh_config=not spec.is_local)
+            h.name: Host(h, known_hosts=known, load_ssh_config=not spec.is_local,
+                         lab_file=hosts_arg(spec.path))
             for h in spec.hosts
         }
 

@@ -1,4 +1,4 @@
-"""`invoke setup`: the Debian packages and Python dependencies the project needs.
+"""`./inv setup`: the Debian packages and Python dependencies the project needs.
 
 DEBIAN_PACKAGES is the one list of Debian packages of the whole project:
 append to it (with a comment saying who needs the package) rather than

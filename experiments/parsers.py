@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from aatcp.claims import Claim, Ratio
 from aatcp.dutrun import require_json_line
 from aatcp.plot import measured, plt, save
 from aatcp.runner import Experiment, Point, Quick, RunContext
@@ -106,8 +107,34 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     save(fig, path)
 
 
+CLAIMS = (
+    Claim("-",
+          "(no thesis figure: our CSV module vs libcsv on the same buffers)",
+          Ratio("csv_5x8_speedup", None, between="metrics",
+                label="bytes per ns, our CSV module / libcsv"),
+          explanation="Both parse the same chunks in one thread; > 1: ours faster."),
+    Claim("-",
+          "(no thesis figure: our HTTP request module vs http-parser)",
+          Ratio("http_req_12h_speedup", None, between="metrics",
+                label="bytes per ns, our HTTP request module / http-parser"),
+          explanation="Requests with 12 headers, the same chunks for both."),
+    Claim("-",
+          "(no thesis figure: our HTTP response module vs http-parser)",
+          Ratio("http_res_7h_body100_speedup_http_parser", None, between="metrics",
+                label="bytes per ns, our HTTP response module / http-parser (100 B bodies)"),
+          explanation="Responses with 7 headers and 100-byte bodies, the same chunks for both."),
+    Claim("-",
+          "(no thesis figure: our HTTP response module vs llhttp)",
+          Ratio("http_res_7h_body100_speedup_llhttp", None, between="metrics",
+                label="bytes per ns, our HTTP response module / llhttp (100 B bodies)"),
+          explanation="llhttp (Node.js' parser) built from Debian's node-llhttp sources."),
+)
+
+
 EXPERIMENT = Experiment(
     name="parsers",
+    claims=CLAIMS,
+    minutes=(0.5, 0.5),
     title="Parsers: our CSV/HTTP modules vs libcsv, http-parser, llhttp",
     description=__doc__ or "",
     roles=("dut",),
