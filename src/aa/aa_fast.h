@@ -54,6 +54,46 @@ static inline bool aa_field_set_try(struct aa_parse *p, unsigned slot,
 	return true;
 }
 
+/*
+ * Two fields in slots `slot` and `slot + 1` (an HTTP header's name and
+ * value) at once: the common case checked once for both. false: nothing
+ * done, set them one by one.
+ */
+static inline bool aa_field_pair_try(struct aa_parse *p, unsigned slot,
+				     const char *s0, const char *e0,
+				     const char *s1, const char *e1)
+{
+	struct aa_stream *as = p->as;
+	struct aa_record *r = p->rec;
+	struct stream_field **slots = aa_slots(as, r);
+	struct aa_rec_priv *pr = aa_rec_priv_of(as, r);
+	struct stream_field *v;
+
+	if (p->failed || p->paused || p->open_slot || !p->node ||
+	    slot + 1 >= as->layout.field_slots || slots[slot] ||
+	    slots[slot + 1] || pr->inline_used + 2 > as->n_inline ||
+	    p->rec_views + 2 > as->max_views || !p->rec_offset_set)
+		return false;
+	v = &pr->inl[pr->inline_used];
+	pr->inline_used += 2;
+	p->rec_views += 2;
+	v[0].data.start = (char *)(uintptr_t)s0;
+	v[0].data.end = (char *)(uintptr_t)e0;
+	v[0].next = NULL;
+	v[0].owner = p->node;
+	v[1].data.start = (char *)(uintptr_t)s1;
+	v[1].data.end = (char *)(uintptr_t)e1;
+	v[1].next = NULL;
+	v[1].owner = p->node;
+	slots[slot] = &v[0];
+	slots[slot + 1] = &v[1];
+	if (slot + 1 >= r->nfields)
+		r->nfields = (uint16_t)(slot + 2);
+	aa_rec_hold(pr, p->node);
+	p->last_closed = &v[1];
+	return true;
+}
+
 static inline void aa_field_set_fast(struct aa_parse *p, unsigned slot,
 				     const char *start, const char *end)
 {

@@ -329,6 +329,15 @@ static void section_done(struct aa_parse *p, struct http_state *s,
 
 /* ---- the states ---------------------------------------------------------- */
 
+/* Whether a field name starting with b may be one that field_done() acts
+ * on (Content-Length, Connection, Transfer-Encoding, Upgrade). */
+static bool may_frame(char b)
+{
+	uint8_t l = (uint8_t)b | 0x20;
+
+	return l == 'c' || l == 't' || l == 'u';
+}
+
 /*
  * A whole field line that lies in the chunk, in one pass (RFC 9112 5.1:
  * field-line = field-name ":" OWS field-value OWS, then CRLF or LF): the
@@ -362,9 +371,14 @@ static const char *field_line_fast(struct aa_parse *p, struct http_state *s,
 		return NULL;
 	for (ve = e; ve[-1] == ' ' || ve[-1] == '\t'; ve--)
 		; /* stops at v: its first byte is not OWS */
-	aa_field_set_fast(p, HTTP_SLOT_NAME(s->nhdr), c, n);
-	aa_field_set_fast(p, HTTP_SLOT_VALUE(s->nhdr), v, ve);
-	field_done(p, s, e + 1); /* as value_end(): just after the CR or LF */
+	if (!aa_field_pair_try(p, HTTP_SLOT_NAME(s->nhdr), c, n, v, ve)) {
+		aa_field_set_fast(p, HTTP_SLOT_NAME(s->nhdr), c, n);
+		aa_field_set_fast(p, HTTP_SLOT_VALUE(s->nhdr), v, ve);
+	}
+	if (may_frame(*c))
+		field_done(p, s, e + 1); /* as value_end(): after the CR or LF */
+	else
+		s->nhdr++; /* a field without meaning for the framing */
 	return next;
 }
 
