@@ -103,6 +103,8 @@ struct listener {
 	struct listener *next;    /* net: listener table chain */
 	bool closing;
 	bool ev_pending;           /* net: an IN event still to push */
+	uint64_t cookies_until_us; /* net: SYN cookies sent lately: ACKs may carry
+				    * one until then (tcp/syncookie.h) */
 };
 
 struct epoll;
@@ -177,7 +179,6 @@ struct core {
 	bool lst_ev_pending;         /* some listener has an event to push */
 	bool lst_ev_pending_pushed;  /* a listener event was pushed: wake the app */
 	uint64_t now_us;
-	uint32_t iss_secret;
 	uint16_t next_ephemeral;
 	struct counters cnt;
 	uint64_t last_stat_us;

@@ -20,7 +20,7 @@
 	X(tcp_syn_challenged) X(tcp_syn_backlog) X(tcp_no_tcb) X(tcp_rcv_full)  \
 	X(tcp_old_dup) X(tcp_data_after_close) X(tcp_no_node)                   \
 	X(arp_pending_full) X(fault_injected) X(tx_full) X(mbuf_alloc)          \
-	X(steer_full)
+	X(steer_full) X(tcp_bad_cookie) X(tcp_accept_full) X(tcp_no_buffers)
 
 enum drop_reason {
 #define X(name) DROP_##name,
@@ -39,6 +39,7 @@ struct counters {
 	uint64_t dupacks_sent, dupacks_rcvd, ooo_segs, sack_blocks_sent;
 	uint64_t conn_active, conn_passive, conn_closed, conn_reset_rcvd;
 	uint64_t rst_sent, challenge_acks, zero_window_probes, window_updates;
+	uint64_t syncookies_sent, syncookies_ok; /* RFC 4987 3.6 */
 	uint64_t arp_requests, arp_replies, icmp_echo;
 	uint64_t fault_dropped, fault_duped, fault_reordered, fault_corrupted,
 		fault_delayed;

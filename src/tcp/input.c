@@ -18,6 +18,7 @@
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
 #include "tcp/sndbuf.h"
+#include "tcp/syncookie.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
@@ -81,22 +82,16 @@ static void arm_idle(struct core *c, struct tcb *t)
 		timer_arm(c, t, TT_IDLE, c->now_us + (uint64_t)to * 1000000u);
 }
 
-static void passive_open(struct core *c, struct port *p, struct listener *l,
-			 const struct rte_ipv4_hdr *ih, const struct seg *s,
-			 const struct rte_ether_addr *src_mac)
+/* A TCB for a connection to listener l (from the SYN's or the cookie
+ * ACK's headers); no buffers yet. */
+static struct tcb *passive_tcb(struct core *c, struct port *p, struct listener *l,
+			       const struct rte_ipv4_hdr *ih, const struct seg *s,
+			       const struct rte_ether_addr *src_mac)
 {
-	struct tcb *t;
+	struct tcb *t = tcb_alloc(c);
 
-	if (atomic_load(&l->syn_count) + atomic_load(&l->queued) >= l->backlog) {
-		/* bounded backlog: a SYN flood costs us nothing but this */
-		drop(c, DROP_tcp_syn_backlog);
-		return;
-	}
-	t = tcb_alloc(c);
-	if (!t) {
-		drop(c, DROP_tcp_no_tcb);
-		return;
-	}
+	if (!t)
+		return NULL;
 	t->laddr = ih->dst_addr;
 	t->raddr = ih->src_addr;
 	t->lport = s->th->dst_port;
@@ -105,46 +100,145 @@ static void passive_open(struct core *c, struct port *p, struct listener *l,
 	t->peer_mac = *src_mac;
 	t->peer_mac_ok = true;
 	t->rcv_mode = l->zc ? RCV_ZC : RCV_RING;
-	const struct aa_module *mod = atomic_load_explicit(&l->aa_mod_pub, memory_order_acquire);
-	if (tcb_setup(c, t, l->rcvbuf, l->sndbuf) ||
-	    (mod && rcv_attach_aa(c, t, mod, l->aa_params))) {
-		tcb_free(c, t);
-		drop(c, DROP_tcp_no_tcb);
-		return;
-	}
+	tcb_params(c, t, l->rcvbuf, l->sndbuf);
 	if (l->maxseg && l->maxseg < t->our_mss)
 		t->our_mss = (uint16_t)l->maxseg;
-	t->irs = s->seq;
-	t->rcv_nxt = s->seq + 1;
-	apply_syn_options(t, s);
-	t->iss = tcp_iss(c, t);
-	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
-	sndbuf_set_seq(t->sb, t->iss + 1); /* first data byte follows the SYN */
-	t->snd_wnd = s->wnd; /* RFC 7323 2.2: never scaled in a SYN */
-	t->max_snd_wnd = t->snd_wnd;
-	t->snd_wl1 = s->seq;
-	t->snd_wl2 = t->iss;
-	cc_init(t);
 	t->listener = l;
-	atomic_fetch_add(&l->syn_count, 1);
+	return t;
+}
+
+/* The peer's SYN (numbers and options) taken, our ISN chosen: SYN-RECEIVED
+ * (RFC 9293 3.10.7.2). */
+static void enter_syn_rcvd(struct core *c, struct tcb *t, const struct seg *syn, uint32_t iss)
+{
+	t->irs = syn->seq;
+	t->rcv_nxt = syn->seq + 1;
+	apply_syn_options(t, syn);
+	t->iss = iss;
+	t->snd_una = t->snd_nxt = t->snd_max = iss;
+	t->snd_wnd = syn->wnd; /* RFC 7323 2.2: never scaled in a SYN */
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = syn->seq;
+	t->snd_wl2 = iss;
+	cc_init(t);
+	atomic_fetch_add(&t->listener->syn_count, 1);
 	tcp_set_state(c, t, TCPS_SYN_RCVD);
 	flow_insert(c->flows, t);
 	c->cnt.conn_passive++;
+}
+
+static struct cookie_tuple tuple_of(const struct rte_ipv4_hdr *ih, const struct seg *s)
+{
+	return (struct cookie_tuple){.laddr = ih->dst_addr, .raddr = ih->src_addr,
+				     .lport = s->th->dst_port, .rport = s->th->src_port};
+}
+
+/* RFC 4987 3.6: the SYN queue is full (or no TCB is left): answer with a
+ * SYN-ACK whose ISN is a cookie and keep nothing. Without timestamps the
+ * cookie cannot carry window scale and SACK-permitted: not offered. */
+static void cookie_synack(struct core *c, struct port *p, struct listener *l,
+			  const struct rte_ipv4_hdr *ih, const struct seg *s,
+			  const struct rte_ether_addr *src_mac)
+{
+	struct tcb tmp;
+	struct cookie_tuple k = tuple_of(ih, s);
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.laddr = k.laddr;
+	tmp.raddr = k.raddr;
+	tmp.lport = k.lport;
+	tmp.rport = k.rport;
+	tmp.port = p;
+	tmp.peer_mac = *src_mac;
+	tmp.core = c;
+	tcb_params(c, &tmp, l->rcvbuf, l->sndbuf);
+	if (l->maxseg && l->maxseg < tmp.our_mss)
+		tmp.our_mss = (uint16_t)l->maxseg;
+	tmp.irs = s->seq;
+	tmp.rcv_nxt = s->seq + 1;
+	apply_syn_options(&tmp, s);
+	if (!tmp.ts_ok) {
+		tmp.ws_ok = tmp.sack_ok = false;
+		tmp.rcv_wscale = 0;
+	}
+	tmp.iss = syncookie_make(c, &k, s->seq, &s->o);
+	atomic_init(&tmp.state, TCPS_SYN_RCVD);
+	tcp_send_synack_stateless(c, &tmp, tmp.ts_ok ? syncookie_tsval(c, &s->o) : 0);
+	c->cnt.syncookies_sent++;
+	/* ACKs to this listener may carry cookies for two ticks */
+	l->cookies_until_us = c->now_us + SYNCOOKIE_LIFE_US;
+}
+
+static void passive_open(struct core *c, struct port *p, struct listener *l,
+			 const struct rte_ipv4_hdr *ih, const struct seg *s,
+			 const struct rte_ether_addr *src_mac)
+{
+	struct tcb *t = NULL;
+
+	/* bounded SYN queue: past it, a SYN costs a SYN-ACK and nothing else */
+	if (atomic_load(&l->syn_count) + atomic_load(&l->queued) < l->backlog)
+		t = passive_tcb(c, p, l, ih, s, src_mac);
+	if (!t) {
+		cookie_synack(c, p, l, ih, s, src_mac);
+		return;
+	}
+	enter_syn_rcvd(c, t, s, tcp_iss(c, t));
 	tcp_send_syn(c, t);
 }
 
+static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s);
+
+/* RFC 4987 3.6: an ACK for no connection, to a listener that sent cookies
+ * lately: a good cookie rebuilds the SYN-RECEIVED TCB, and the ACK then
+ * completes the handshake as usual (with any data it carries). */
+static void cookie_ack(struct core *c, struct port *p, struct listener *l,
+		       const struct rte_ipv4_hdr *ih, struct rte_mbuf *m, struct seg *s,
+		       const struct rte_ether_addr *src_mac)
+{
+	struct cookie_tuple k = tuple_of(ih, s);
+	struct seg syn = {.seq = s->seq - 1, .th = s->th};
+	struct tcb *t;
+
+	if (!syncookie_check(c, &k, s->seq, s->ack, &s->o, &syn.o)) {
+		drop(c, DROP_tcp_bad_cookie);
+		tcp_send_rst_reply(c, p, src_mac, ih->dst_addr, ih->src_addr, s->th, s->len);
+		return;
+	}
+	if (atomic_load(&l->queued) >= l->backlog) {
+		drop(c, DROP_tcp_accept_full); /* the peer's next segment retries */
+		return;
+	}
+	t = passive_tcb(c, p, l, ih, s, src_mac);
+	if (!t) {
+		drop(c, DROP_tcp_no_tcb);
+		return;
+	}
+	enter_syn_rcvd(c, t, &syn, s->ack - 1);
+	/* what our SYN-ACK said: its window (unscaled) and its SYN */
+	t->rcv_wnd = t->rcvbuf_size > 0xffff ? 0xffff : t->rcvbuf_size;
+	t->rcv_adv = t->rcv_nxt + t->rcv_wnd;
+	t->snd_nxt = t->snd_max = t->iss + 1;
+	c->cnt.syncookies_ok++;
+	synchronized(c, t, m, s);
+}
+
 static void no_connection(struct core *c, struct port *p, const struct rte_ipv4_hdr *ih,
-			  const struct seg *s, const struct rte_ether_addr *src_mac)
+			  struct rte_mbuf *m, struct seg *s, const struct rte_ether_addr *src_mac)
 {
 	struct listener *l = listener_lookup(c, ih->dst_addr, s->th->dst_port);
 	uint32_t seg_len = s->len + !!(s->flags & TCP_FLAG_SYN) + !!(s->flags & TCP_FLAG_FIN);
+	uint8_t hs = s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST);
 
 	if (s->flags & TCP_FLAG_RST) {
 		drop(c, DROP_tcp_no_flow); /* never answer a RST */
 		return;
 	}
-	if (l && !l->closing && (s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
+	if (l && !l->closing && hs == TCP_FLAG_SYN) {
 		passive_open(c, p, l, ih, s, src_mac);
+		return;
+	}
+	if (l && !l->closing && hs == TCP_FLAG_ACK && c->now_us < l->cookies_until_us) {
+		cookie_ack(c, p, l, ih, m, s, src_mac);
 		return;
 	}
 	/* RFC 9293 3.10.7.1 (CLOSED) and 3.10.7.2 (LISTEN, an ACK): RST. */
@@ -361,6 +455,12 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 			tcp_send_rst_reply(c, t->port, &t->peer_mac, t->laddr, t->raddr, s->th,
 					   s->len);
 			drop(c, DROP_tcp_bad_ack);
+			return false;
+		}
+		if (t->listener && listener_buffers(c, t)) {
+			drop(c, DROP_tcp_no_buffers);
+			tcp_send_rst(c, t);
+			tcp_done(c, t, ENOMEM);
 			return false;
 		}
 		t->snd_una = s->ack;
@@ -725,7 +825,7 @@ void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
 		t = NULL;
 	}
 	if (!t) {
-		no_connection(c, p, ih, &s, src_mac);
+		no_connection(c, p, ih, m, &s, src_mac);
 		goto out;
 	}
 	if (tcb_state(t) == TCPS_SYN_SENT)

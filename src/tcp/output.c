@@ -164,15 +164,15 @@ void tcp_send_ack(struct core *c, struct tcb *t)
 	seg_send(c, t, m, t->snd_nxt, TCP_FLAG_ACK, 0, &o);
 }
 
-void tcp_send_syn(struct core *c, struct tcb *t)
+/* SYN or SYN-ACK of t with its options. */
+static bool send_syn_seg(struct core *c, struct tcb *t, uint32_t tsval)
 {
 	struct opts_out o = {0};
 	struct rte_mbuf *m = alloc_empty(c);
-	int st = tcb_state(t);
-	bool synack = st == TCPS_SYN_RCVD;
+	bool synack = tcb_state(t) == TCPS_SYN_RCVD;
 
 	if (!m)
-		return;
+		return false;
 	o.mss = true;
 	o.mss_val = t->our_mss;
 	/* On a SYN-ACK, options only if the peer's SYN offered them
@@ -182,15 +182,27 @@ void tcp_send_syn(struct core *c, struct tcb *t)
 	o.sack_perm = !synack || t->sack_ok;
 	if (!synack || t->ts_ok) {
 		o.ts = true;
-		o.tsval = tcp_ts_now(c);
+		o.tsval = tsval;
 		o.tsecr = synack ? t->ts_recent : 0;
 	}
 	seg_send(c, t, m, t->iss, (uint8_t)(TCP_FLAG_SYN | (synack ? TCP_FLAG_ACK : 0)), 0, &o);
+	return true;
+}
+
+void tcp_send_syn(struct core *c, struct tcb *t)
+{
+	if (!send_syn_seg(c, t, tcp_ts_now(c)))
+		return;
 	t->snd_nxt = t->iss + 1;
 	if (seq_gt(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
 	if (!t->timer_at[TT_RTO])
 		timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
+}
+
+void tcp_send_synack_stateless(struct core *c, struct tcb *t, uint32_t tsval)
+{
+	send_syn_seg(c, t, tsval);
 }
 
 void tcp_send_rst(struct core *c, struct tcb *t)

@@ -27,7 +27,11 @@
 
 /* ---- TCB lifecycle (tcb.c) ---- */
 struct tcb *tcb_alloc(struct core *c);
-/* Initialises buffers and sequence state for a new connection. */
+/* Buffer sizes, window scale, MSS and RTT state of a new connection. */
+void tcb_params(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf);
+/* Allocates the receive and send buffers (those not allocated yet). */
+int tcb_buffers(struct core *c, struct tcb *t);
+/* tcb_params() and tcb_buffers(): an active open. */
 int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf);
 void tcb_free(struct core *c, struct tcb *t);
 /* A work list let go of t: if t was freed meanwhile, return it to the pool. */
@@ -80,6 +84,9 @@ void snd_destroy(struct core *c, struct tcb *t);
 void tcp_output(struct core *c, struct tcb *t);
 void tcp_send_ack(struct core *c, struct tcb *t);
 void tcp_send_syn(struct core *c, struct tcb *t);
+/* A SYN-ACK for t that keeps no state: no timer, t may be a temporary
+ * (SYN cookies); tsval replaces our clock in the timestamp option. */
+void tcp_send_synack_stateless(struct core *c, struct tcb *t, uint32_t tsval);
 /* RST for a connection we abort. */
 void tcp_send_rst(struct core *c, struct tcb *t);
 /* RST answering a segment that has no connection (RFC 9293 3.10.7.1). */
@@ -108,6 +115,10 @@ void tcp_window_update(struct core *c, struct tcb *t);
 struct listener *listener_lookup(struct core *c, uint32_t ip, uint16_t port);
 void listener_add(struct core *c, struct listener *l);
 void listener_remove(struct core *c, struct listener *l);
+/* The handshake of a passive connection completed: its buffers (and the
+ * listener's application-aware module). A SYN_RCVD TCB holds none, so a
+ * SYN flood costs no buffer memory (RFC 4987 3.3). */
+int listener_buffers(struct core *c, struct tcb *t);
 /* A connection from l's backlog is established: queue it for accept(). */
 void listener_established(struct core *c, struct tcb *t);
 /* Flush listener events that could not be queued earlier. */
