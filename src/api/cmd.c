@@ -69,8 +69,16 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	int rc;
 
 	if (!t) {
+		/* no TCB left (max_concurrency): the socket never gets one;
+		 * connect, SO_ERROR and epoll report ENOMEM */
+		struct event e = {.sockid = cmd->sockid, .gen = cmd->gen,
+				  .bits = TEV_ERR | TEV_HUP | TEV_IN | TEV_OUT};
 		LOG_WARN("core %d: no TCB left for a connect (max_concurrency)", c->id);
-		return; /* the socket never gets a TCB: connect reports ENOMEM */
+		atomic_store_explicit(&s->conn_error, ENOMEM, memory_order_release);
+		if (!spsc_push(&c->evq, &e))
+			LOG_WARN("core %d: event ring full: socket %d sees ENOMEM on its next wait",
+				 c->id, cmd->sockid);
+		return;
 	}
 	t->laddr = cmd->laddr;
 	t->lport = cmd->lport;

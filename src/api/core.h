@@ -126,6 +126,8 @@ struct socket {
 	uint32_t laddr, raddr;       /* network byte order */
 	uint16_t lport, rport;
 	_Atomic(struct tcb *) tcb;   /* writer: net (connect) or app (accept) */
+	_Atomic int conn_error;      /* connect failed before any TCB existed (none
+				      * left): the errno; writer: net */
 	struct listener *lst;        /* MTCP_SOCK_LISTENER */
 	struct epoll *ep;            /* MTCP_SOCK_EPOLL */
 	int zc_out;                  /* fragments handed out, not freed */

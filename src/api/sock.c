@@ -283,6 +283,12 @@ static bool wait_connected(struct core *c, struct socket *s)
 {
 	for (;;) {
 		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+		int ce = atomic_load_explicit(&s->conn_error, memory_order_acquire);
+		if (!t && ce) {
+			errno = ce; /* no TCB was left (cmd.c do_connect) */
+			s->connecting = false;
+			return false;
+		}
 		if (t) {
 			int st = tcb_state(t);
 			if (st == TCPS_ESTABLISHED || st == TCPS_CLOSE_WAIT)
@@ -570,7 +576,9 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optva
 	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
 	if (level == SOL_SOCKET && optname == SO_ERROR) {
 		/* as Linux: reading the pending error clears it */
-		v = t ? atomic_exchange(&t->error, 0) : 0;
+		v = t ? atomic_exchange(&t->error, 0) : atomic_exchange(&s->conn_error, 0);
+		if (!t && v)
+			s->connecting = false; /* the connect is over: unconnected */
 	} else if (level == SOL_SOCKET && optname == SO_RCVBUF) {
 		v = (int)(t ? t->rcvbuf_size : s->rcvbuf);
 	} else if (level == SOL_SOCKET && optname == SO_SNDBUF) {
