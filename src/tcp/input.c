@@ -384,7 +384,11 @@ static void update_window(struct core *c, struct tcb *t, const struct seg *s)
 		if (t->snd_wnd > t->max_snd_wnd)
 			t->max_snd_wnd = t->snd_wnd;
 		if (old == 0 && t->snd_wnd) {
+			/* RFC 9293 3.8.6.1: the window opened: probing is over
+			 * and no backoff carries over to the data now sent */
 			timer_cancel(t, TT_PERSIST);
+			t->persist_backoff = 0;
+			t->rto_backoff = 0;
 			tcp_want_output(c, t);
 		}
 	}
@@ -753,8 +757,10 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 		drop(c, DROP_tcp_syn_challenged);
 		return;
 	}
-	/* only an acceptable segment proves the peer alive (tcp_timeout) */
+	/* only an acceptable segment proves the peer alive (tcp_timeout,
+	 * zero-window probes) */
 	t->last_rx_us = c->now_us;
+	t->probes_unanswered = 0;
 	record_ts(c, t, s);
 	if (!handle_ack(c, t, s))
 		return;

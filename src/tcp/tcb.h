@@ -128,6 +128,10 @@ struct tcb {
 	bool rtt_timing;
 	uint8_t rto_backoff;
 	uint8_t syn_retries;
+	/* zero-window probes (RFC 9293 3.8.6.1): their own backoff, apart
+	 * from the RTO's; probes sent since the peer last said anything */
+	uint8_t persist_backoff;
+	uint8_t probes_unanswered;
 	/* FIN bookkeeping */
 	bool fin_queued;                /* send a FIN once the send queue is empty */
 	bool fin_sent;
