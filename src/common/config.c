@@ -49,7 +49,7 @@ void config_defaults(struct aatcp_config *c)
 	c->rcvbuf = 65536;
 	c->sndbuf = 65536;
 	c->tcp_timeout = 30;
-	c->tcp_timewait = 0;
+	c->tcp_timewait = -1; /* unset: 2*MSL (tcp/timewait.c) */
 	snprintf(c->eal, sizeof(c->eal), "--no-huge -m 1024");
 	c->fault_seed = 1;
 	c->log_level = LOG_WARNING;

@@ -345,33 +345,6 @@ static bool handle_rst(struct core *c, struct tcb *t, const struct seg *s)
 	return true;
 }
 
-/* RFC 9293 3.10.7.4, TIME-WAIT: a retransmission of the peer's FIN is
- * acknowledged again and restarts the 2 MSL timeout. */
-static void time_wait_fin(struct core *c, struct tcb *t)
-{
-	int tw = c->g->conf.tcp_timewait;
-
-	t->ack_now = true;
-	tcp_want_output(c, t);
-	if (tw > 0)
-		timer_arm(c, t, TT_TIMEWAIT, c->now_us + (uint64_t)tw * 1000000u);
-}
-
-static void enter_time_wait(struct core *c, struct tcb *t)
-{
-	int tw = c->g->conf.tcp_timewait;
-
-	tcp_set_state(c, t, TCPS_TIME_WAIT);
-	timer_cancel(t, TT_RTO);
-	timer_cancel(t, TT_PERSIST);
-	tcp_send_ack(c, t); /* the ACK of the peer's FIN goes out before we go */
-	if (tw <= 0) {
-		tcp_done(c, t, 0);
-		return;
-	}
-	timer_arm(c, t, TT_TIMEWAIT, c->now_us + (uint64_t)tw * 1000000u);
-}
-
 static void update_window(struct core *c, struct tcb *t, const struct seg *s)
 {
 	/* RFC 9293 3.10.7.4: only from a segment newer than the last update */
@@ -527,7 +500,7 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		break;
 	case TCPS_CLOSING:
 		if (fin_acked)
-			enter_time_wait(c, t);
+			tcp_enter_time_wait(c, t);
 		return fin_acked ? false : true;
 	case TCPS_LAST_ACK:
 		if (fin_acked) {
@@ -537,7 +510,7 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		break;
 	case TCPS_TIME_WAIT:
 		if (s->flags & TCP_FLAG_FIN)
-			time_wait_fin(c, t); /* the peer did not get our ACK */
+			tcp_time_wait_fin(c, t); /* the peer did not get our ACK */
 		return false;
 	default:
 		break;
@@ -561,12 +534,12 @@ static void consume_fin(struct core *c, struct tcb *t)
 		break;
 	case TCPS_FIN_WAIT_1:
 		if (t->fin_sent && seq_geq(t->snd_una, t->fin_seq + 1))
-			enter_time_wait(c, t);
+			tcp_enter_time_wait(c, t);
 		else
 			tcp_set_state(c, t, TCPS_CLOSING);
 		break;
 	case TCPS_FIN_WAIT_2:
-		enter_time_wait(c, t);
+		tcp_enter_time_wait(c, t);
 		break;
 	default:
 		break;
@@ -730,7 +703,7 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 				/* the peer's FIN again (it sits just below RCV.NXT,
 				 * so it never passes the window test) */
 				if (tcb_state(t) == TCPS_TIME_WAIT && (s->flags & TCP_FLAG_FIN))
-					time_wait_fin(c, t);
+					tcp_time_wait_fin(c, t);
 			}
 			/* an old duplicate (e.g. a retransmission we had) is
 			 * not an attack: count it apart */
@@ -824,9 +797,10 @@ void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
 		goto out;
 	t = flow_lookup(c->flows, ih->dst_addr, s.th->dst_port, ih->src_addr, s.th->src_port);
 	if (t && tcb_state(t) == TCPS_TIME_WAIT && (s.flags & TCP_FLAG_SYN) &&
-	    !(s.flags & TCP_FLAG_ACK) && seq_gt(s.seq, t->rcv_nxt) && t->app_closed) {
-		/* RFC 9293 3.10.7.4 note / RFC 6191: a new SYN may reuse a
-		 * 4-tuple in TIME_WAIT when its sequence number is higher. */
+	    !(s.flags & TCP_FLAG_ACK) && t->app_closed &&
+	    tcp_time_wait_reusable(t, s.seq, s.o.ts_ok, s.o.tsval)) {
+		/* RFC 9293 3.10.7.4 note / RFC 6191: a new SYN may take over
+		 * a 4-tuple in TIME_WAIT (timewait.c says which). */
 		tcp_done(c, t, 0);
 		t = NULL;
 	}

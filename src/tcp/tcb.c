@@ -29,7 +29,7 @@ const char *tcp_state_name(int s)
 
 struct tcb *tcb_alloc(struct core *c)
 {
-	struct tcb *t = c->tcb_free;
+	struct tcb *t = c->tcb_free ? c->tcb_free : tcp_time_wait_recycle(c);
 
 	if (!t)
 		return NULL;

@@ -124,6 +124,18 @@ void listener_established(struct core *c, struct tcb *t);
 /* Flush listener events that could not be queued earlier. */
 void listener_events(struct core *c);
 
+/* ---- TIME-WAIT (timewait.c) ---- */
+/* tcp_timewait seconds; unset (-1): 2*MSL. */
+uint64_t tcp_timewait_us(const struct core *c);
+void tcp_enter_time_wait(struct core *c, struct tcb *t);
+/* The peer's FIN again: ACK it, restart the timeout. */
+void tcp_time_wait_fin(struct core *c, struct tcb *t);
+/* May a SYN (seq, its timestamp if any) take over t's 4-tuple (RFC 6191)? */
+bool tcp_time_wait_reusable(const struct tcb *t, uint32_t seq, bool ts_ok, uint32_t tsval);
+/* No TCB left: ends the oldest closed TIME-WAIT connection; returns the
+ * pool's head (NULL if none could go). */
+struct tcb *tcp_time_wait_recycle(struct core *c);
+
 /* ---- active open (connect.c) ---- */
 int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport);
 /* TCBs waiting for ARP: send their SYN when the next hop is known. */
