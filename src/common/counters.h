@@ -40,6 +40,7 @@ struct counters {
 	uint64_t conn_active, conn_passive, conn_closed, conn_reset_rcvd;
 	uint64_t rst_sent, challenge_acks, zero_window_probes, window_updates;
 	uint64_t syncookies_sent, syncookies_ok; /* RFC 4987 3.6 */
+	uint64_t dsacks_sent;                    /* RFC 2883 */
 	uint64_t timewait_recycled;              /* TIME_WAIT given up: no TCB left */
 	uint64_t arp_requests, arp_replies, icmp_echo;
 	uint64_t fault_dropped, fault_duped, fault_reordered, fault_corrupted,

@@ -17,6 +17,7 @@
 #include "tcp/options.h"
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
+#include "tcp/sackrcv.h"
 #include "tcp/sndbuf.h"
 #include "tcp/syncookie.h"
 #include "tcp/tcp.h"
@@ -575,9 +576,11 @@ static bool handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 			if (len) {
 				drop(c, DROP_tcp_old_dup);
 				t->ack_now = true; /* RFC 5681 4.2: ACK duplicates now */
+				sackrcv_dsack(c, t, seq, seq + len); /* RFC 2883 4 */
 			}
 			return true;
 		}
+		sackrcv_dsack(c, t, seq, t->rcv_nxt); /* RFC 2883 4: the old part */
 		payload += old;
 		len -= old;
 		seq = t->rcv_nxt;
@@ -603,6 +606,11 @@ static bool handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 	if (!len)
 		return true;
 	bool in_order = seq == t->rcv_nxt;
+	if (!in_order) {
+		if (sackrcv_holds(t, seq, len)) /* RFC 2883 4: a duplicate above a hole */
+			sackrcv_dsack(c, t, seq, seq + len);
+		sackrcv_note(t, seq);
+	}
 	int64_t n = rcv_data(c, t, m, payload, seq, len);
 	if (n < 0) {
 		t->ack_now = true;
@@ -708,7 +716,10 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 			/* an old duplicate (e.g. a retransmission we had) is
 			 * not an attack: count it apart */
 			uint32_t end = s->seq + s->len + !!(s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN));
-			drop(c, seq_leq(end, t->rcv_nxt) ? DROP_tcp_old_dup : DROP_tcp_out_of_window);
+			bool old_dup = seq_leq(end, t->rcv_nxt);
+			if (old_dup && s->len && tcb_state(t) != TCPS_SYN_RCVD)
+				sackrcv_dsack(c, t, s->seq, s->seq + s->len); /* RFC 2883 4 */
+			drop(c, old_dup ? DROP_tcp_old_dup : DROP_tcp_out_of_window);
 			LOG_DBG("tcb %u: out of window seq %u len %u flags %x rcv_nxt %u adv %u",
 				t->id, s->seq, s->len, s->flags, t->rcv_nxt, t->rcv_adv);
 			return;

@@ -17,6 +17,7 @@
 #include "tcp/options.h"
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
+#include "tcp/sackrcv.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
@@ -156,8 +157,7 @@ void tcp_send_ack(struct core *c, struct tcb *t)
 		return;
 	fill_ts(c, t, &o);
 	if (t->sack_ok) {
-		o.n_sack = rcv_sack_blocks(t, o.sack_left, o.sack_right,
-					   t->ts_ok ? 3 : MAX_SACK_BLOCKS);
+		o.n_sack = sackrcv_blocks(t, o.sack_left, o.sack_right, MAX_SACK_BLOCKS);
 		if (o.n_sack)
 			c->cnt.sack_blocks_sent++;
 	}

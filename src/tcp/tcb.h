@@ -121,6 +121,15 @@ struct tcb {
 	struct { uint32_t l, r; } sacked[8];
 	uint8_t n_sacked;
 	uint32_t rexmit_next;
+	/* receiver SACK (sackrcv.h): the latest out-of-order segment, the
+	 * first bytes of the blocks last reported, a D-SACK to send */
+	uint32_t sack_last_seq;
+	bool sack_last_ok;
+#define MAX_SACK_HIST 4
+	uint32_t sack_sent[MAX_SACK_HIST];
+	uint8_t n_sack_sent;
+	bool dsack_pending;
+	uint32_t dsack_l, dsack_r;
 	/* RTT (RFC 6298), microseconds */
 	uint32_t srtt, rttvar, rto;
 	uint32_t rtt_seq;
