@@ -179,11 +179,15 @@ static void test_out_of_order(void)
 	CHECK(p.opts.n_sack == 2);
 	CHECK(p.opts.sack_l[0] == base + 3000 && p.opts.sack_r[0] == base + 4000);
 	CHECK(p.opts.sack_l[1] == base + 1000 && p.opts.sack_r[1] == base + 2000);
-	/* a duplicate of an out-of-order segment: another duplicate ACK */
+	/* a duplicate of an out-of-order segment: another duplicate ACK,
+	 * a D-SACK first (RFC 2883 4), then the block that holds it */
 	h_send_seg(h, &s);
 	h_recv_tcp(h, &p);
 	h_check_seg(&p, &k, A, k.rcv_nxt, base, 0);
-	CHECK(p.opts.n_sack == 2);
+	CHECK(p.opts.n_sack == 3);
+	CHECK(p.opts.sack_l[0] == base + 3000 && p.opts.sack_r[0] == base + 4000);
+	CHECK(p.opts.sack_l[1] == base + 3000 && p.opts.sack_r[1] == base + 4000);
+	CHECK(p.opts.sack_l[2] == base + 1000 && p.opts.sack_r[2] == base + 2000);
 	/* [0, 1000) fills the first hole: ACK 2000 at once, one block left */
 	k.snd_nxt = base;
 	s = h_conn_seg(&k, A, data, 1000);
@@ -210,6 +214,8 @@ static void test_out_of_order(void)
 	k.snd_nxt = base + 4000;
 	h_recv_tcp(h, &p);
 	h_check_seg(&p, &k, A, k.rcv_nxt, base + 4000, 0);
+	CHECK(p.opts.n_sack == 1 && p.opts.sack_l[0] == base + 1000 &&
+	      p.opts.sack_r[0] == base + 1500); /* D-SACK */
 	CHECK_EQ_U64(h_drops(h, DROP_tcp_old_dup), old + 1);
 	/* a segment overlapping old and new data: only the new part counts */
 	uint8_t more[600];
