@@ -182,6 +182,8 @@ struct core {
 	bool lst_ev_pending_pushed;  /* a listener event was pushed: wake the app */
 	uint64_t now_us;
 	uint16_t next_ephemeral;
+	uint64_t chack_sec;          /* RFC 5961 7: the second challenge ACKs count in */
+	uint32_t chack_left;         /* challenge ACKs still allowed in it */
 	struct counters cnt;
 	uint64_t last_stat_us;
 	uint64_t last_arp_poll_us;

@@ -55,6 +55,7 @@ void config_defaults(struct aatcp_config *c)
 	c->log_level = LOG_WARNING;
 	c->splice_b0 = 1 << 20;
 	c->fwd_wmax = 1 << 20;
+	c->tcp_challenge_ack_limit = 1000; /* Linux's tcp_challenge_ack_limit */
 }
 
 static int parse_long(struct parse *p, const char *key, const char *v, long lo,
@@ -348,6 +349,8 @@ static int set_key(struct parse *p, const char *key, const char *v)
 		return set_int(p, key, v, -1, 1 << 20, &c->tcp_timeout);
 	if (!strcmp(key, "tcp_timewait"))
 		return set_int(p, key, v, 0, 3600, &c->tcp_timewait);
+	if (!strcmp(key, "tcp_challenge_ack_limit"))
+		return set_int(p, key, v, 0, 1 << 30, &c->tcp_challenge_ack_limit);
 	if (!strcmp(key, "stat_print"))
 		return set_stat_print(p, v);
 	if (!strcmp(key, "io") || !strcmp(key, "num_mem_ch") || !strcmp(key, "port")) {

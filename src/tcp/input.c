@@ -18,6 +18,7 @@
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
 #include "tcp/sackrcv.h"
+#include "tcp/secret.h"
 #include "tcp/sndbuf.h"
 #include "tcp/syncookie.h"
 #include "tcp/tcp.h"
@@ -323,8 +324,33 @@ static bool acceptable(const struct tcb *t, const struct seg *s)
 	return seq_in(s->seq, t->rcv_nxt, end) || seq_in(s->seq + len - 1, t->rcv_nxt, end);
 }
 
+/* RFC 5961 section 7: at most tcp_challenge_ack_limit challenge ACKs a
+ * second (per core). The budget of each second is drawn between half and
+ * one and a half times the limit, as Linux does since CVE-2016-5696: a
+ * fixed global count would tell an off-path attacker when its guess hit a
+ * connection. */
+static bool challenge_allowed(struct core *c)
+{
+	uint64_t sec = c->now_us / 1000000u;
+	uint32_t lim = (uint32_t)c->g->conf.tcp_challenge_ack_limit;
+
+	if (sec != c->chack_sec) {
+		c->chack_sec = sec;
+		c->chack_left = lim ? lim / 2 + (uint32_t)(secret_hash(SECRET_CHALLENGE, 0, 0, 0, 0,
+								     sec) % lim) : 0;
+	}
+	if (!c->chack_left) {
+		c->cnt.challenge_acks_limited++;
+		return false;
+	}
+	c->chack_left--;
+	return true;
+}
+
 static void challenge_ack(struct core *c, struct tcb *t)
 {
+	if (!challenge_allowed(c))
+		return;
 	c->cnt.challenge_acks++;
 	t->ack_now = true;
 	tcp_want_output(c, t);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* What a hash is for: the same 4-tuple hashes differently per use. */
-enum secret_use { SECRET_ISN = 1, SECRET_PORT, SECRET_COOKIE };
+enum secret_use { SECRET_ISN = 1, SECRET_PORT, SECRET_COOKIE, SECRET_CHALLENGE };
 
 /* SipHash-2-4 under the secret key of (use, addresses and ports as they
  * are on the wire, extra). rport 0 and extra 0 where a use has none. */
