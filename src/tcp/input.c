@@ -220,6 +220,7 @@ static void cookie_ack(struct core *c, struct port *p, struct listener *l,
 	t->rcv_wnd = t->rcvbuf_size > 0xffff ? 0xffff : t->rcvbuf_size;
 	t->rcv_adv = t->rcv_nxt + t->rcv_wnd;
 	t->snd_nxt = t->snd_max = t->iss + 1;
+	t->last_ack_sent = t->rcv_nxt; /* our SYN-ACK's */
 	c->cnt.syncookies_ok++;
 	synchronized(c, t, m, s);
 }
@@ -281,6 +282,7 @@ static void syn_sent(struct core *c, struct tcb *t, const struct seg *s)
 	 * receive buffer, and segments past the real space were dropped. */
 	t->rcv_adv = t->rcv_nxt + t->rcv_wnd;
 	apply_syn_options(t, s);
+	t->last_ack_sent = t->rcv_nxt; /* our ACK (or SYN-ACK) goes out next */
 	t->snd_wnd = s->wnd;
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = s->seq;
@@ -433,7 +435,8 @@ static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
 	sack_advance(t);
-	rtt_ack(t, s->ack, c->now_us);
+	if (!rtt_ack(t, s->ack, c->now_us) && t->ts_ok && s->o.ts_ok)
+		rtt_ts_sample(t, tcp_ts_now(c), s->o.tsecr);
 	if (cc_on_ack(t, s->ack, acked))
 		tcp_retransmit_hole(c, t); /* RFC 6582 / 6675: partial ACK, next hole */
 	if (t->snd_una == t->snd_max)
@@ -697,10 +700,12 @@ static bool paws_rejects(struct core *c, struct tcb *t, const struct seg *s)
 
 static void record_ts(struct core *c, struct tcb *t, const struct seg *s)
 {
-	/* RFC 7323 4.3: TS.Recent from the segment that covers Last.ACK.sent;
+	/* RFC 7323 4.3: TS.Recent from the segment that covers Last.ACK.sent
+	 * (not RCV.NXT: with delayed ACKs the echo is then the TSval of the
+	 * oldest segment the ACK covers, and RTT measures include the delay);
 	 * an invalid (stale, 5.5) TS.Recent is replaced even by a smaller
 	 * TSval, or we would echo a value from the peer's past forever */
-	if (t->ts_ok && s->o.ts_ok && seq_leq(s->seq, t->rcv_nxt) &&
+	if (t->ts_ok && s->o.ts_ok && seq_leq(s->seq, t->last_ack_sent) &&
 	    (seq_geq(s->o.tsval, t->ts_recent) || ts_recent_stale(c, t))) {
 		t->ts_recent = s->o.tsval;
 		t->ts_recent_us = c->now_us;

@@ -131,6 +131,7 @@ static void seg_send(struct core *c, struct tcb *t, struct rte_mbuf *m, uint32_t
 	}
 	if (flags & TCP_FLAG_ACK) {
 		/* every segment we send acknowledges rcv_nxt */
+		t->last_ack_sent = t->rcv_nxt;
 		t->unacked_segs = 0;
 		t->ack_now = false;
 		timer_cancel(t, TT_DELACK);

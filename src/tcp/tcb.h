@@ -109,6 +109,7 @@ struct tcb {
 	uint8_t snd_wscale, rcv_wscale;
 	bool ws_ok, ts_ok, sack_ok;
 	uint32_t ts_recent;             /* RFC 7323 4.3 */
+	uint32_t last_ack_sent;         /* RFC 7323 4.3 Last.ACK.sent */
 	uint64_t ts_recent_us;
 	/* congestion control (RFC 5681, RFC 6582) */
 	uint32_t cwnd, ssthresh;
