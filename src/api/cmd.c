@@ -84,6 +84,7 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	t->lport = cmd->lport;
 	t->rcv_mode = s->zc ? RCV_ZC : RCV_RING;
 	t->nodelay = s->nodelay;
+	t->keepalive = s->keepalive; /* armed once the TCB is set up below */
 	atomic_store_explicit(&t->gen, cmd->gen, memory_order_relaxed);
 	atomic_store_explicit(&t->sockid, cmd->sockid, memory_order_relaxed);
 	/* tcb_setup needs the egress port for the MSS */
@@ -101,6 +102,8 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	else
 		rc = t->port ? -ENOMEM : -ENETUNREACH;
 	atomic_store_explicit(&s->tcb, t, memory_order_release);
+	if (!rc && t->keepalive)
+		tcp_set_keepalive(c, t, true);
 	if (rc) {
 		atomic_store(&t->error, -rc);
 		tcb_raise(c, t, TEV_ERR | TEV_HUP | TEV_IN | TEV_OUT);
@@ -293,6 +296,9 @@ static void run_one(struct core *c, struct cmd *cmd)
 	case CMD_SETOPT:
 		t->nodelay = cmd->arg != 0;
 		tcp_want_output(c, t);
+		break;
+	case CMD_KEEPALIVE:
+		tcp_set_keepalive(c, t, cmd->arg != 0);
 		break;
 	default:
 		break;

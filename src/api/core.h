@@ -58,6 +58,7 @@ enum cmd_type {
 	CMD_FORWARD,    /* fwd: move n fragments to another socket */
 	CMD_SPLICE,
 	CMD_SETOPT,
+	CMD_KEEPALIVE,  /* SO_KEEPALIVE: arg on/off */
 };
 
 struct socket;
@@ -121,6 +122,7 @@ struct socket {
 	const struct aa_module *aa_mod;
 	void *aa_params;             /* our copy */
 	bool nodelay;
+	bool keepalive;              /* SO_KEEPALIVE (accepted sockets inherit it) */
 	bool closing;                /* closed, id not yet released by net */
 	uint32_t rcvbuf, sndbuf;
 	uint32_t laddr, raddr;       /* network byte order */

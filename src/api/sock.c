@@ -226,6 +226,15 @@ static void fill_sockaddr(struct sockaddr *addr, socklen_t *addrlen, uint32_t ip
 	*addrlen = sizeof(in);
 }
 
+/* SO_KEEPALIVE to the network thread (tcp/keepalive.c). */
+static void push_keepalive(struct core *c, struct socket *s, struct tcb *t)
+{
+	struct cmd cmd = {.type = CMD_KEEPALIVE, .tcb = t, .sock = s, .sockid = s->id,
+			  .gen = s->gen, .arg = s->keepalive};
+
+	cmd_push(c, &cmd);
+}
+
 int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
 {
 	struct core *c = api_core(mctx);
@@ -256,6 +265,7 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 	s->zc = ls->zc;
 	s->aa_mod = atomic_load(&ls->lst->aa_mod_pub);
 	s->nodelay = ls->nodelay;
+	s->keepalive = ls->keepalive;
 	s->laddr = t->laddr;
 	s->lport = t->lport;
 	s->raddr = t->raddr;
@@ -263,6 +273,8 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 	atomic_store_explicit(&t->gen, s->gen, memory_order_relaxed);
 	atomic_store_explicit(&t->sockid, s->id, memory_order_release);
 	atomic_store_explicit(&s->tcb, t, memory_order_release);
+	if (s->keepalive)
+		push_keepalive(c, s, t);
 	fill_sockaddr(addr, addrlen, t->raddr, t->rport);
 	return s->id;
 }
@@ -532,9 +544,15 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void 
 			s->sndbuf = (uint32_t)v;
 		return 0;
 	}
-	if (level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_REUSEPORT ||
-				    optname == SO_KEEPALIVE))
+	if (level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_REUSEPORT))
 		return 0; /* nothing to do: no kernel port table to share */
+	if (level == SOL_SOCKET && optname == SO_KEEPALIVE) {
+		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+		s->keepalive = v != 0;
+		if (t)
+			push_keepalive(c, s, t);
+		return 0;
+	}
 	if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
 		/* the MSS we advertise (e.g. a proxy making both sides' segments
 		 * fit each other); only before the SYN goes out */
@@ -587,6 +605,8 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optva
 		v = SOCK_STREAM;
 	} else if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
 		v = s->nodelay;
+	} else if (level == SOL_SOCKET && optname == SO_KEEPALIVE) {
+		v = s->keepalive;
 	} else if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
 		v = t ? t->mss : 536;
 	} else {

@@ -252,7 +252,9 @@ void tcp_send_rst_reply(struct core *c, struct port *p, const struct rte_ether_a
 	io_tx(c, p, m);
 }
 
-void tcp_send_probe(struct core *c, struct tcb *t)
+/* An ACK with an old sequence number: the peer must answer with an ACK
+ * carrying its current window (RFC 9293 3.10.7.4); nothing is consumed. */
+static void send_old_ack(struct core *c, struct tcb *t)
 {
 	struct opts_out o = {0};
 	struct rte_mbuf *m = alloc_empty(c);
@@ -260,10 +262,19 @@ void tcp_send_probe(struct core *c, struct tcb *t)
 	if (!m)
 		return;
 	fill_ts(c, t, &o);
-	c->cnt.zero_window_probes++;
-	/* An old sequence number: the peer must answer with an ACK carrying
-	 * its current window (RFC 9293 3.10.7.4), nothing is consumed. */
 	seg_send(c, t, m, t->snd_una - 1, TCP_FLAG_ACK, 0, &o);
+}
+
+void tcp_send_probe(struct core *c, struct tcb *t)
+{
+	c->cnt.zero_window_probes++;
+	send_old_ack(c, t);
+}
+
+void tcp_send_keepalive(struct core *c, struct tcb *t)
+{
+	c->cnt.keepalive_probes++;
+	send_old_ack(c, t); /* RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1 (= SND.UNA - 1) */
 }
 
 /* Sends one data segment of up to max bytes at seq. Returns bytes sent. */

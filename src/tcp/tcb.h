@@ -49,6 +49,7 @@ enum tcb_timer {
 	TT_PERSIST,  /* zero-window probes (RFC 9293 3.8.6.1) */
 	TT_TIMEWAIT, /* 2*MSL, config tcp_timewait */
 	TT_IDLE,     /* config tcp_timeout */
+	TT_KEEPALIVE, /* SO_KEEPALIVE probes (RFC 9293 3.8.4) */
 	TT_MAX
 };
 
@@ -155,6 +156,8 @@ struct tcb {
 	bool orphan;                    /* counted in core->orphans */
 	bool rst_on_close;              /* abort: send RST instead of FIN */
 	bool nodelay;
+	bool keepalive;                 /* SO_KEEPALIVE (keepalive.c) */
+	uint8_t ka_probes;              /* keep-alive probes unanswered */
 	bool zc_wanted;
 	/* timers */
 	uint64_t timer_at[TT_MAX];      /* 0: not armed */

@@ -100,6 +100,8 @@ void tcp_retransmit(struct core *c, struct tcb *t);
 uint32_t tcp_retransmit_hole(struct core *c, struct tcb *t);
 /* Zero-window probe (RFC 9293 3.8.6.1). */
 void tcp_send_probe(struct core *c, struct tcb *t);
+/* Keep-alive probe (RFC 9293 3.8.4). */
+void tcp_send_keepalive(struct core *c, struct tcb *t);
 /* The override timeout of sender SWS avoidance (RFC 9293 3.8.6.2.1): the
  * peer's window is open but too small to be worth a segment by the usual
  * rule; send what fits anyway. */
@@ -123,6 +125,11 @@ int listener_buffers(struct core *c, struct tcb *t);
 void listener_established(struct core *c, struct tcb *t);
 /* Flush listener events that could not be queued earlier. */
 void listener_events(struct core *c);
+
+/* ---- keep-alives (keepalive.c) ---- */
+/* SO_KEEPALIVE on or off (network thread). */
+void tcp_set_keepalive(struct core *c, struct tcb *t, bool on);
+void tcp_keepalive_fire(struct core *c, struct tcb *t);
 
 /* ---- TIME-WAIT (timewait.c) ---- */
 /* tcp_timewait seconds; unset (-1): 2*MSL. */

@@ -83,6 +83,11 @@ static void idle(struct core *c, struct tcb *t)
 
 	if (c->g->conf.tcp_timeout <= 0)
 		return;
+	if (t->keepalive && !t->app_closed) {
+		/* SO_KEEPALIVE: the probes test the peer (keepalive.c) */
+		timer_arm(c, t, TT_IDLE, c->now_us + limit);
+		return;
+	}
 	/* Data outstanding: the retransmission timer and its retry limit
 	 * decide (RFC 9293 3.8.3), not the idle timeout; data held by a
 	 * zero window: the persist timer does (3.8.6.1), and a peer that
@@ -125,6 +130,9 @@ void tcp_timer_fire(struct core *c, struct tcb *t, enum tcb_timer which)
 		break;
 	case TT_IDLE:
 		idle(c, t);
+		break;
+	case TT_KEEPALIVE:
+		tcp_keepalive_fire(c, t);
 		break;
 	default:
 		break;
