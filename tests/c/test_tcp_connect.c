@@ -4,6 +4,7 @@
  * non-blocking and blocking sockets:
  *   - no TCB left (max_concurrency reached): ENOMEM;
  *   - no port routes to the address: ENETUNREACH;
+ *   - no ephemeral port left for this core: EADDRNOTAVAIL;
  *   - the TCB pool refilled, the same socket type connects again.
  * A blocking connect runs in a second thread (the application) while the
  * test thread runs the network loop, as the library's two threads do.
@@ -121,11 +122,26 @@ static void test_no_route(void)
 	h_close(h);
 }
 
+/* No source port this core may use: with (pretended) 2^30 cores, no
+ * ephemeral port's flow hashes to core 0 (tcp/connect.c pick_port). */
+static void test_no_port(void)
+{
+	struct h_stack *h = h_open();
+	int cores = h->c->g->n_cores;
+
+	h->c->g->n_cores = 1 << 30;
+	nonblocking_fails(h, H_PEER_IP(0), EADDRNOTAVAIL);
+	blocking_fails(h, H_PEER_IP(0), EADDRNOTAVAIL);
+	h->c->g->n_cores = cores;
+	h_close(h);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
 		test_no_tcb,
 		test_no_route,
+		test_no_port,
 	};
 
 	(void)argc;
