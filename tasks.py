@@ -100,15 +100,24 @@ def lab_up(c, hosts=None):
         print(netlab.format_status(lab))
 
 
-@task(help={"hosts": HOSTS_HELP})
+@task(help={"hosts": HOSTS_HELP,
+            "workdirs": "also delete the hosts' workdirs (what deploy and experiments wrote)"})
 @friendly
-def lab_down(c, hosts=None):
+def lab_down(c, hosts=None, workdirs=False):
     """Remove everything lab.up made (namespaces, links, sshd, keys), even after a crash."""
     from aatcp import netlab
     from aatcp.labfile import load_lab_spec
 
-    removed = netlab.down(load_lab_spec(lab_path(hosts)))
+    spec = load_lab_spec(lab_path(hosts))
+    removed = netlab.down(spec)
+    if workdirs:
+        removed += netlab.remove_workdirs(spec)
     print("lab.down: removed " + (", ".join(removed) if removed else "nothing (was down)"))
+    left = netlab.workdirs(spec)
+    if left:
+        again = f" --hosts {hosts}" if hosts else ""
+        print(f"lab.down: left the hosts' workdirs {', '.join(map(str, left))} (deployed "
+              f"binaries, run files); `./inv lab.down{again} --workdirs` deletes them")
 
 
 @task(help={"hosts": HOSTS_HELP})
@@ -119,7 +128,12 @@ def lab_status(c, hosts=None):
     from aatcp.lab import load_lab
 
     with load_lab(lab_path(hosts)) as lab:
-        print(netlab.format_status(lab))
+        st = netlab.status(lab)
+        print(netlab.format_status(lab, st))
+    silent = [h.name for h in st[0] if not h.ssh_answers]
+    if silent:
+        raise Exit(f"error: {len(silent)} of {len(st[0])} hosts do not answer over SSH: "
+                   f"{', '.join(silent)} (why: above)", code=1)
 
 
 lab = Collection("lab")
@@ -159,8 +173,7 @@ def experiment(c, name=None, list_=False, hosts=None, quick=False, no_deploy=Fal
     from aatcp import runner
 
     if list_:
-        for n in runner.list_experiments():
-            print(f"{n:<10} {runner.load_experiment(n).title}")
+        print(runner.format_list())
         return
     names = runner.list_experiments() if name == "all" else [name]
     for n in names:
@@ -190,6 +203,16 @@ def plot(c, name, results=None):
     print(runner.replot(name, Path(results) if results else None))
 
 
+@task(help={"results": "results folder (default: results/)"})
+@friendly
+def report(c, results=None):
+    """Build REPORT.md and report.html (figures embedded) from a results folder."""
+    from aatcp.report import build as build_report
+
+    md, page = build_report(Path(results) if results else None)
+    print(f"report: {md}\nreport: {page}")
+
+
 @task(help={"results": "also delete results/*/ (keeps results/README.md)",
             "lab": "also bring the local lab down and delete its hosts' workdirs"})
 @friendly
@@ -203,11 +226,8 @@ def clean(c, results=False, lab=False):
 
         spec = load_lab_spec(lab_path(None))
         netlab.down(spec)
-        # The local lab's hosts share this filesystem: their workdirs are here.
-        for h in spec.hosts:
-            if Path(str(h.workdir)).is_dir():
-                shutil.rmtree(str(h.workdir))
-                print(f"clean: removed {h.workdir}")
+        for what in netlab.remove_workdirs(spec):
+            print(f"clean: removed {what}")
     targets = [*BUILD_DIRS.values(), REPO_ROOT / ".pytest_cache", REPO_ROOT / ".ruff_cache"]
     if results:
         targets += [p for p in RESULTS_DIR.iterdir() if p.is_dir()]
@@ -217,4 +237,4 @@ def clean(c, results=False, lab=False):
             print(f"clean: removed {p}")
 
 
-ns = Collection(setup, build, test, formats, deploy, experiment, plot, clean, lab)
+ns = Collection(setup, build, test, formats, deploy, experiment, plot, report, clean, lab)

@@ -1,6 +1,6 @@
-"""`invoke build`: meson + ninja, one build folder per kind.
+"""`./inv build`: meson + ninja, one build folder per kind.
 
-    release   build/        (default; optional -march=native)
+    release   build/        (default; link-time optimisation; optional -march=native)
     debug     build-debug/  -Dbuildtype=debug
     sanitize  build-asan/   ASan + UBSan, the build the C tests run in
     fuzz      build-fuzz/   clang, libFuzzer targets (-Dfuzz=true) with ASan + UBSan
@@ -18,7 +18,9 @@ from aatcp.paths import BUILD_DIRS, REPO_ROOT
 
 SANITIZE = ["-Db_sanitize=address,undefined", "-Db_lundef=false"]
 MESON_OPTIONS: dict[str, list[str]] = {
-    "release": ["-Dbuildtype=release"],
+    # LTO lets the built-in parsers inline the record-building calls of
+    # src/aa (docs/aa-performance.md: about 12% on the HTTP path).
+    "release": ["-Dbuildtype=release", "-Db_lto=true"],
     "debug": ["-Dbuildtype=debug"],
     "sanitize": ["-Dbuildtype=debug", *SANITIZE],
     "fuzz": ["-Dbuildtype=debug", "-Dfuzz=true", *SANITIZE],

@@ -1,4 +1,4 @@
-"""`invoke test`: ruff, the C tests (meson test in the ASan build), then pytest.
+"""`./inv test`: ruff, the C tests (meson test in the ASan build), then pytest.
 
 Stages, in order (`--only` picks some):
   ruff  `ruff check` over the whole repository (pyproject.toml configures it)

@@ -41,7 +41,7 @@ class _NameArgument(Argument):
 
     invoke's parser consumes a positional only while its value is None, and
     complains at the end if it still is; answering "" once `--list` (say) was
-    given makes `invoke experiment --list` work while `invoke experiment fig4_1`
+    given makes `./inv experiment --list` work while `./inv experiment fig4_1`
     still takes the name.
     """
 

@@ -1,4 +1,4 @@
-"""`invoke deploy`: ship the built binaries to every host of a lab over SSH.
+"""`./inv deploy`: ship the built binaries to every host of a lab over SSH.
 
 For each host, in parallel:
   <workdir>/bin/   executables of build/apps and build/benchmarks (flattened)
@@ -240,14 +240,29 @@ def _preflight(hosts: list[Host]) -> None:
                            + "\nFix: install coreutils/util-linux/libc-bin there") from None
 
 
+def require_ssh(hosts: list[Host], what: str) -> None:
+    """Fail early when SSH does not answer, naming every such host and why."""
+    def problem(h: Host) -> str | None:
+        try:
+            h.connection()
+        except ToolkitError as e:
+            return str(e)
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
+        problems = [p for p in pool.map(problem, hosts) if p is not None]
+    if problems:
+        raise ToolkitError(f"{what}: {len(problems)} of {len(hosts)} hosts cannot be reached "
+                           "over SSH:\n  " + "\n  ".join(problems))
+
+
 def deploy(lab: Lab, build_dir: Path | None = None, force: bool = False,
            hosts: list[str] | None = None, log: Log = print) -> DeployReport:
     """Deploy `build_dir` (default build/) to the lab's hosts; returns what was done."""
     bdir = build_dir or BUILD_DIRS["release"]
     arts, links = collect_artifacts(bdir)
     targets = [lab.host(n) for n in hosts] if hosts else list(lab.hosts.values())
-    for h in targets:
-        h.connection()  # fail early, naming the host, when SSH does not answer
+    require_ssh(targets, "deploy")
     _preflight(targets)
     reports: dict[str, HostReport] = {}
     with ThreadPoolExecutor(max_workers=len(targets)) as pool:

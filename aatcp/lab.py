@@ -54,6 +54,14 @@ class LinkInfo:
         raise KeyError(host)
 
 
+def hosts_arg(path: Path) -> Path | None:
+    """The --hosts value that names this lab file (None for the default local lab)."""
+    try:
+        return None if Path(path).resolve() == DEFAULT_LAB.resolve() else Path(path)
+    except OSError:
+        return Path(path)
+
+
 class Lab:
     """A loaded lab: `hosts`, `host(name)`, `by_role(role)`, links, stack configs."""
 
@@ -61,7 +69,8 @@ class Lab:
         self.spec = spec
         known = spec.state_dir / "known_hosts" if spec.is_local else None
         self.hosts: dict[str, Host] = {
-            h.name: Host(h, known_hosts=known, load_ssh_config=not spec.is_local)
+            h.name: Host(h, known_hosts=known, load_ssh_config=not spec.is_local,
+                         lab_file=hosts_arg(spec.path))
             for h in spec.hosts
         }
 
@@ -180,7 +189,10 @@ class Lab:
         if not h.spec.ports:
             raise ToolkitError(f"{self.spec.path}: host {h.name} has no `ports:`. Fix: the "
                                "stack config is for the dut host with stack ports")
-        conf: dict[str, str] = {"eal": self.eal_args(h.name)}
+        # 64 KB socket buffers, as every experiment and test was measured with;
+        # the stack's own defaults are mTCP's 8 KB (docs/config.md)
+        conf: dict[str, str] = {"eal": self.eal_args(h.name), "rcvbuf": "65536",
+                                "sndbuf": "65536"}
         arp: dict[str, str] = {}
         chosen = [p for p in h.spec.ports if ports is None or p.name in ports]
         for p in chosen:

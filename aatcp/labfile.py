@@ -22,8 +22,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from aatcp.errors import LabFileError
-from aatcp.paths import LAB_STATE_ROOT, REPO_ROOT, resolve
+from aatcp.errors import LabFileError, ToolkitError
+from aatcp.paths import LAB_STATE_ROOT, LABS_DIR, REPO_ROOT, resolve
 
 ROLES = ("server", "dut", "client")
 IFNAMSIZ = 15  # Linux interface names: at most 15 characters
@@ -582,8 +582,12 @@ def load_lab_spec(path: str | Path) -> LabSpec:
     try:
         text = p.read_text()
     except OSError as e:
-        raise LabFileError(str(p), None, "(file)", f"cannot read it: {e.strerror}",
-                           "give the path of an existing lab file, e.g. labs/local.yml") from None
+        have = ", ".join(_display(f) for f in sorted(LABS_DIR.glob("*.yml")))
+        fix = (f"pass an existing lab file with --hosts (here: {have}); without --hosts "
+               "the toolkit uses labs/local.yml, the local lab")
+        if isinstance(e, FileNotFoundError):
+            raise ToolkitError(f"lab file {p} does not exist. Fix: {fix}") from None
+        raise ToolkitError(f"lab file {p}: cannot read it ({e.strerror}). Fix: {fix}") from None
     return parse_lab(text, p)
 
 

@@ -30,7 +30,8 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -482,6 +483,21 @@ def down(spec: LabSpec) -> list[str]:
     return removed
 
 
+def workdirs(spec: LabSpec) -> list[Path]:
+    """The hosts' workdirs that exist (a local lab's hosts share this filesystem)."""
+    _local(spec)
+    return sorted({Path(str(h.workdir)) for h in spec.hosts if Path(str(h.workdir)).is_dir()})
+
+
+def remove_workdirs(spec: LabSpec) -> list[str]:
+    """Delete a local lab's host workdirs (what deploy and experiments wrote)."""
+    removed = []
+    for d in workdirs(spec):
+        shutil.rmtree(d)
+        removed.append(f"workdir {d}")
+    return removed
+
+
 def _is_generated(key: Path, spec: LabSpec) -> bool:
     pub = Path(f"{key}.pub")
     try:
@@ -507,7 +523,12 @@ class HostStatus:
     namespace: str | None
     namespace_exists: bool | None
     sshd_pid: int | None
-    ssh_answers: bool
+    #: None when the host answers over SSH, else why not (key, name, refused, ...)
+    ssh_problem: str | None
+
+    @property
+    def ssh_answers(self) -> bool:
+        return self.ssh_problem is None
 
 
 @dataclass
@@ -544,7 +565,12 @@ def status(lab: Lab) -> tuple[list[HostStatus], list[LinkStatus]]:
             name=h.name, role=h.role, address=f"{h.ssh.user}@{h.ssh.address}:{h.ssh.port}",
             namespace=ns, namespace_exists=(ns in existing) if ns else None,
             sshd_pid=_sshd_running(h, st) if spec.is_local else None,
-            ssh_answers=lab.host(h.name).answers(timeout=5)))
+            ssh_problem=None))
+    # Every host at once: a host that does not answer costs a connect timeout.
+    with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
+        problems = pool.map(lambda hs: lab.host(hs.name).problem(timeout=5), hosts)
+        for hs, problem in zip(hosts, problems, strict=True):
+            hs.ssh_problem = problem
     links = []
     for li in lab.links():
         up_state: bool | None = None
@@ -557,21 +583,43 @@ def status(lab: Lab) -> tuple[list[HostStatus], list[LinkStatus]]:
     return hosts, links
 
 
-def format_status(lab: Lab) -> str:
-    hosts, links = status(lab)
-    out = [f"lab {lab.name} ({lab.path})"]
-    out.append("hosts:")
+def table(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Rows under a header, each column as wide as its widest cell."""
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
+    return [(indent + "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True))).rstrip()
+            for r in (header, *rows)]
+
+
+def format_status(lab: Lab, status_: tuple[list[HostStatus], list[LinkStatus]] | None = None
+                  ) -> str:
+    """lab.status' text: hosts and links as tables with headers, then why any
+    host does not answer over SSH."""
+    hosts, links = status_ or status(lab)
+    out = [f"lab {lab.name} ({lab.path})", "hosts:"]
+    header = ["NAME", "ROLE", "SSH"]
+    if lab.is_local:
+        header += ["NETNS", "SSHD"]
+    header.append("ANSWERS SSH")
+    rows = []
     for h in hosts:
-        ns = ""
-        if h.namespace is not None:
-            ns = f"  netns {h.namespace}: {'yes' if h.namespace_exists else 'MISSING'}"
-            ns += f"  sshd: {h.sshd_pid or 'not running'}"
-        out.append(f"  {h.name:<8} {h.role:<7} {h.address:<24}{ns}  ssh: "
-                   f"{'answers' if h.ssh_answers else 'NO ANSWER'}")
+        row = [h.name, h.role, h.address]
+        if lab.is_local:
+            row.append(f"{h.namespace} ({'yes' if h.namespace_exists else 'MISSING'})")
+            row.append(str(h.sshd_pid) if h.sshd_pid else "not running")
+        row.append("yes" if h.ssh_answers else "NO ANSWER")
+        rows.append(row)
+    out += table(header, rows)
     out.append("links:")
-    for li in links:
-        state = "" if li.up is None else ("  up" if li.up else "  DOWN/MISSING")
-        out.append(f"  {li.a} ({li.a_addr}) <-> {li.b} ({li.b_addr}){state}")
+    link_header = ["END A", "ADDRESS A", "END B", "ADDRESS B"]
+    link_rows = [[li.a, li.a_addr, li.b, li.b_addr] for li in links]
+    if lab.is_local:
+        link_header.append("STATE")
+        for row, li in zip(link_rows, links, strict=True):
+            row.append("up" if li.up else "DOWN/MISSING")
+    out += table(link_header, link_rows)
+    for h in hosts:
+        if h.ssh_problem is not None:
+            out.append(f"why: {h.ssh_problem}")
     if lab.is_local:
         st = _state(lab.spec)
         h0 = lab.spec.hosts[0]

@@ -10,8 +10,10 @@ Every remote command runs through `Host.run`, which:
 
 from __future__ import annotations
 
+import errno
 import io
 import shlex
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -117,8 +119,10 @@ class Host:
     """
 
     def __init__(self, spec: HostSpec, known_hosts: Path | None = None,
-                 load_ssh_config: bool = True) -> None:
+                 load_ssh_config: bool = True, lab_file: Path | None = None) -> None:
         self.spec = spec
+        #: the lab file this host comes from (named in errors and fixes)
+        self.lab_file = lab_file
         self.name = spec.name
         self.role = spec.role
         self.workdir = spec.workdir
@@ -138,10 +142,17 @@ class Host:
         return self.spec.ssh.address
 
     def connection(self) -> Connection:
-        """The open Fabric connection (opened on first use)."""
+        """The open Fabric connection (opened on first use).
+
+        When SSH does not answer, the ToolkitError says why (the key file is
+        missing, the name does not resolve, the port refuses, no answer, the key
+        is refused) and what to type to fix it."""
         with self._lock:
             if self._conn is None:
                 ssh = self.spec.ssh
+                if ssh.key is not None and not ssh.key.exists():
+                    raise ToolkitError(self._ssh_problem(
+                        f"the key file {ssh.key} does not exist", self._key_fix()))
                 kwargs: dict[str, object] = {"banner_timeout": CONNECT_TIMEOUT,
                                              "auth_timeout": CONNECT_TIMEOUT}
                 if ssh.key is not None:
@@ -153,9 +164,9 @@ class Host:
                 if self._known_hosts is not None:
                     # Local labs: we generated the host key, so we can check it.
                     if not self._known_hosts.exists():
-                        raise ToolkitError(
-                            f"{self.name}: {self._known_hosts} does not exist: the local lab "
-                            "is not up. Fix: `invoke lab.up` (with the same --hosts)")
+                        raise ToolkitError(self._ssh_problem(
+                            f"{self._known_hosts} does not exist: the local lab is not up",
+                            f"`{self._inv('lab.up')}`"))
                     conn.client.load_host_keys(str(self._known_hosts))
                     conn.client.set_missing_host_key_policy(paramiko.RejectPolicy())
                 self._conn = conn
@@ -164,12 +175,58 @@ class Host:
                 try:
                     conn.open()
                 except (OSError, paramiko.SSHException) as e:
-                    key = f" with key {self.spec.ssh.key}" if self.spec.ssh.key else ""
-                    raise ToolkitError(
-                        f"{self.name}: cannot SSH to {self.spec.ssh.user}@{self.address}:"
-                        f"{self.spec.ssh.port}{key}: {e}. Fix: is the host up (for the local "
-                        "lab: `invoke lab.up`, then `invoke lab.status`)?") from None
+                    raise ToolkitError(self._ssh_problem(*self._diagnose(e))) from None
             return conn
+
+    def _inv(self, task: str) -> str:
+        """The command line a user types for `task` on this host's lab."""
+        hosts = f" --hosts {self.lab_file}" if self.lab_file is not None else ""
+        return f"./inv {task}{hosts}"
+
+    def _ssh_problem(self, why: str, fix: str) -> str:
+        ssh = self.spec.ssh
+        return f"{self.name}: cannot SSH to {ssh.user}@{ssh.address}:{ssh.port}: {why}. Fix: {fix}"
+
+    def _key_fix(self) -> str:
+        where = f" in {self.lab_file}" if self.lab_file is not None else ""
+        if self._known_hosts is not None:
+            return f"bring the local lab up: `{self._inv('lab.up')}` (it generates the key)"
+        return (f"create it (`ssh-keygen -t ed25519 -f {self.spec.ssh.key}`) and add its .pub "
+                f"to the host's authorized_keys, or point ssh.key{where} at an existing key")
+
+    def _diagnose(self, e: BaseException) -> tuple[str, str]:
+        """(why SSH failed, the fix) for an exception of Connection.open()."""
+        ssh = self.spec.ssh
+        where = f" in {self.lab_file}" if self.lab_file is not None else ""
+        local = self._known_hosts is not None
+        down_fix = (f"bring the lab up: `{self._inv('lab.up')}`, then `{self._inv('lab.status')}`"
+                    if local else f"is the machine up and sshd running on port {ssh.port}? "
+                    f"`{self._inv('lab.status')}` checks every host")
+        if isinstance(e, socket.gaierror):
+            return (f"the name '{ssh.address}' does not resolve ({e.strerror})",
+                    f"correct ssh.address{where} or add the name to DNS or /etc/hosts")
+        if isinstance(e, paramiko.AuthenticationException):
+            key = f"the key {ssh.key}" if ssh.key else "the agent's and default keys"
+            return (f"authentication refused for user {ssh.user} with {key}",
+                    f"add the key's .pub to ~{ssh.user}/.ssh/authorized_keys there, or correct "
+                    f"ssh.user/ssh.key{where}")
+        errnos = {getattr(x, "errno", None) for x in
+                  getattr(e, "errors", {}).values()} | {getattr(e, "errno", None)}
+        if errno.ECONNREFUSED in errnos:
+            return f"connection refused on port {ssh.port} (no sshd listening)", down_fix
+        if isinstance(e, TimeoutError | socket.timeout) or errno.ETIMEDOUT in errnos:
+            return f"no answer within {CONNECT_TIMEOUT} s", down_fix
+        if errno.EHOSTUNREACH in errnos or errno.ENETUNREACH in errnos:
+            return "no route to the host", down_fix
+        return str(e) or type(e).__name__, down_fix
+
+    def problem(self, timeout: float = 5.0) -> str | None:
+        """None when the host answers over SSH (connect + run `true`), else why not."""
+        try:
+            r = self.run("true", timeout=timeout, check=False)
+        except ToolkitError as e:
+            return str(e)
+        return None if r.ok else f"{self.name}: `true` over SSH exited {r.rc}"
 
     def close(self) -> None:
         with self._lock:
@@ -179,10 +236,7 @@ class Host:
 
     def answers(self, timeout: float = 5.0) -> bool:
         """Does the host answer over SSH (connect + run `true`)?"""
-        try:
-            return self.run("true", timeout=timeout, check=False).ok
-        except ToolkitError:
-            return False
+        return self.problem(timeout) is None
 
     # ---------------------------------------------------------------- commands
 

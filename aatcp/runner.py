@@ -42,7 +42,8 @@ from tqdm import tqdm
 
 from aatcp import plot as plotting
 from aatcp import provenance
-from aatcp.deploy import DeployReport, deploy
+from aatcp.claims import Claim
+from aatcp.deploy import DeployReport, deploy, require_ssh
 from aatcp.errors import CommandFailed, ToolkitError
 from aatcp.lab import Lab, load_lab
 from aatcp.paths import EXPERIMENTS_DIR, REPO_ROOT, RESULTS_DIR
@@ -100,6 +101,11 @@ class Experiment:
     teardown: Callable[[RunContext], None] | None = None
     needs_deploy: bool = True
     description: str = ""
+    #: what the thesis claims for this figure or table (aatcp.claims; the report)
+    claims: Sequence[Claim] = ()
+    #: expected wall-clock minutes on the local lab of a 2-core machine:
+    #: (full run, --quick run), deploy included (`./inv experiment --list`)
+    minutes: tuple[float, float] | None = None
 
     @property
     def x_param(self) -> str:
@@ -154,11 +160,31 @@ def list_experiments() -> list[str]:
                   if not m.name.startswith("_"))
 
 
+def format_list() -> str:
+    """`./inv experiment --list`: each experiment's expected minutes (full, --quick)
+    and title, and the total for `all`."""
+    exps = [load_experiment(n) for n in list_experiments()]
+
+    def mins(v: float | None) -> str:
+        return "?" if v is None else f"~{v:g} min"
+
+    rows = [("experiment", "full", "--quick", "what")]
+    rows += [(e.name, mins(e.minutes[0] if e.minutes else None),
+              mins(e.minutes[1] if e.minutes else None), e.title) for e in exps]
+    known = [e.minutes for e in exps if e.minutes]
+    rows.append(("all", mins(sum(m[0] for m in known)), mins(sum(m[1] for m in known)),
+                 "every experiment, one after the other"))
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]}" for r in rows]
+    return "\n".join(lines) + ("\n(minutes on the local lab of a 2-core machine, deploy "
+                               "included; a loaded machine takes longer)")
+
+
 def load_experiment(name: str) -> Experiment:
     names = list_experiments()
     if name not in names:
         raise ToolkitError(f"no experiment '{name}'. Fix: use one of {', '.join(names)} "
-                           "(`invoke experiment --list`)")
+                           "(`./inv experiment --list`)")
     module = importlib.import_module(f"experiments.{name}")
     exp = getattr(module, "EXPERIMENT", None)
     rel = f"experiments/{name}.py"
@@ -186,6 +212,17 @@ def validate(exp: Experiment, where: str) -> None:
         raise bad("metrics", "empty", "name the values run() returns")
     if exp.repetitions < 1 or exp.warmup < 0:
         raise bad("repetitions", "repetitions < 1 or warmup < 0", "use repetitions >= 1")
+    for i, c in enumerate(exp.claims):
+        r = c.ratio
+        if r is None or r.between != "variants":
+            continue
+        unknown = {r.num, r.den} - set(exp.variants)
+        if unknown:
+            raise bad(f"claims[{i}].ratio", f"variants {sorted(map(str, unknown))} are not "
+                      "among the experiment's variants", f"use {list(exp.variants)}")
+        if r.metric not in exp.metrics:
+            raise bad(f"claims[{i}].ratio.metric", f"'{r.metric}' is not a metric",
+                      f"use one of {list(exp.metrics)}")
     reserved = {"run", "variant", "repetition", "warmup", "status", "error", "stderr",
                 "started", "duration_s"}
     clash = reserved & (set(exp.sweep) | set(exp.metrics))
@@ -285,9 +322,7 @@ def run_experiment(
 def _run(exp: Experiment, lab: Lab, quick: bool, results_root: Path, do_deploy: bool,
          build_dir: Path | None, progress: bool, log: Log) -> RunSummary:
     lab.require_roles(exp.roles)
-    for role in exp.roles:
-        for h in lab.all_by_role(role):
-            h.connection()  # names the host and the fix when SSH does not answer
+    require_ssh([h for role in exp.roles for h in lab.all_by_role(role)], exp.name)
     out = results_root / exp.name
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("data.csv", "figure.png"):
@@ -424,10 +459,10 @@ def read_data(csv: Path) -> pd.DataFrame:
 
 
 def make_figure(exp: Experiment, out: Path) -> Path:
-    """Draw figure.png from out/data.csv (also what `invoke plot` does)."""
+    """Draw figure.png from out/data.csv (also what `./inv plot` does)."""
     csv = out / "data.csv"
     if not csv.exists():
-        raise ToolkitError(f"{csv}: no data. Fix: run `invoke experiment {exp.name}` first")
+        raise ToolkitError(f"{csv}: no data. Fix: run `./inv experiment {exp.name}` first")
     df = read_data(csv)
     path = out / "figure.png"
     if exp.plot is not None:
@@ -453,7 +488,7 @@ def replot(name: str, results_root: Path | None = None) -> Path:
 
 
 def run_many(names: Sequence[str], log: Log = print, **kwargs: Any) -> list[RunSummary]:
-    """Run several experiments (`invoke experiment all`); one failing does not stop the rest."""
+    """Run several experiments (`./inv experiment all`); one failing does not stop the rest."""
     summaries = []
     for n in names:
         try:

@@ -1,4 +1,4 @@
-"""`invoke setup`: the Debian packages and Python dependencies the project needs.
+"""`./inv setup`: the Debian packages and Python dependencies the project needs.
 
 DEBIAN_PACKAGES is the one list of Debian packages of the whole project:
 append to it (with a comment saying who needs the package) rather than
@@ -24,11 +24,11 @@ DEBIAN_PACKAGES: list[str] = [
     # compilers: gcc (release), clang + compiler-rt (libFuzzer, sanitizers)
     "gcc", "clang", "llvm", "libclang-rt-14-dev",
     # Linux peers in tests and experiments
-    "nginx-light", "haproxy", "iperf3", "netcat-openbsd", "curl", "wget",
+    "nginx-light", "haproxy", "iperf3", "netcat-openbsd", "curl", "wget", "wrk",
     # local lab: sshd per namespace, interfaces, traces
     "openssh-server", "openssh-client", "ethtool", "iproute2", "iputils-ping", "tcpdump",
     # parser baselines (thesis ch. 4)
-    "libhttp-parser-dev", "libcsv-dev",
+    "libhttp-parser-dev", "libcsv-dev", "node-llhttp",
     # toolkit
     "python3-venv", "git",
 ]

@@ -23,7 +23,7 @@ void app_stack_start(const char *prog, const char *conf, int max_events,
 		app_die(prog, "mtcp_create_context: %s", strerror(errno));
 	st->ep = mtcp_epoll_create(st->mctx, max_events);
 	mtcp_getconf(&mc);
-	st->max_socks = mc.max_concurrency + 64; /* + listeners, epolls */
+	st->max_socks = mc.max_concurrency; /* every id is below it, as in mTCP */
 }
 
 int app_stack_socket(const char *prog, mctx_t m, int optname, int size)

@@ -254,7 +254,7 @@ static void *run(void *arg)
 	if (!w->mctx)
 		app_die("epserver", "mtcp_create_context(%d): %s", w->core, strerror(errno));
 	mtcp_getconf(&mc);
-	w->n_conns = mc.max_concurrency + 64;
+	w->n_conns = mc.max_concurrency; /* every id is below it, as in mTCP */
 	w->conns = calloc((size_t)w->n_conns, sizeof(*w->conns));
 	w->ep = mtcp_epoll_create(w->mctx, MAX_EVENTS);
 	w->ls = mtcp_socket(w->mctx, AF_INET, SOCK_STREAM, 0);

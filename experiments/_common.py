@@ -28,3 +28,12 @@ def ratio_panel(ax: Axes, summ: pd.DataFrame, x: str, num: str, den: str,
                         ha="center", fontsize=8)
     ax.axhline(1.0, color="grey", lw=1)
     ax.axhline(thesis, color="C3", ls="--", lw=1, label=thesis_label)
+    label_room(ax)
+
+
+def label_room(ax: Axes, above: float = 0.3, below: float = 0.12) -> None:
+    """Widen `ax`'s y range so that the value labels over the points stay inside
+    the panel (they would otherwise run into the panel above)."""
+    lo, hi = ax.get_ylim()
+    span = hi - lo
+    ax.set_ylim(lo - below * span, hi + above * span)

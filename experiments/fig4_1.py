@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from aatcp.claims import Claim, Ratio
 from aatcp.dutrun import last_line_json
 from aatcp.plot import errorbar_line, measured, plt, save, summarize
 from aatcp.runner import Experiment, Point, Quick, RunContext
@@ -53,7 +54,7 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
 
     ratio_panel(mid, summ, "loop", "network", "application", THESIS_RATIO,
                 f"thesis: {THESIS_RATIO}x")
-    mid.set_ylabel("speed-up")
+    mid.set_ylabel("packets/s ratio,\nnetwork / application")
     mid.grid(True, which="both", alpha=0.3)
     mid.legend(fontsize=8)
 
@@ -78,8 +79,25 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     save(fig, path)
 
 
+CLAIMS = (
+    Claim("Figure 4.1",
+          "it is more efficient to outsource data processing to the networking thread, with a "
+          "factor of 1.6x",
+          Ratio("network", "application", metric="pps",
+                label="packets/s, parsing in the network thread / in the application thread"),
+          value=THESIS_RATIO, pick="max",
+          explanation="A standalone model of two threads on one core: the ratio is the kernel "
+          "scheduler's. Full runs on the 2-core Linux 6.18 development machines measured "
+          "0.35-0.96 (the application thread ahead): signalling after every burst of parsed "
+          "packets makes the threads switch about ten times more often than when the "
+          "application thread parses a whole buffer at once (bottom panel)."),
+)
+
+
 EXPERIMENT = Experiment(
     name="fig4_1",
+    claims=CLAIMS,
+    minutes=(2, 0.5),
     title="Fig. 4.1: network thread vs application thread parsing (2 threads, 1 core)",
     description=__doc__ or "",
     roles=("dut",),

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from aatcp.claims import Claim, Ratio
 from aatcp.runner import Experiment, Point, Quick, RunContext
 from experiments._ch4 import measure, setup
 from experiments._ch5 import lines_with_ratio
@@ -51,8 +52,23 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
                      "throughput (Gbit/s)")
 
 
+CLAIMS = (
+    Claim("Figure 4.2",
+          "parsing a packet directly after it is received rather than in the application "
+          "thread can give a performance benefit of up to 2x",
+          Ratio("network", "application", metric="measured_gbps",
+                label="throughput, loop in the network thread / in the application"),
+          value=2.0, pick="max",
+          explanation="The stack's network thread and the application share one core, and the "
+          "veth + AF_PACKET path, not the loop, limits the rate until the loop is long; a long "
+          "loop delays the ACKs in either thread alike. Full runs measured 0.88-1.02."),
+)
+
+
 EXPERIMENT = Experiment(
     name="fig4_2",
+    claims=CLAIMS,
+    minutes=(3.5, 0.5),
     title="Fig. 4.2: parsing loop in the network thread vs the application thread",
     description=__doc__ or "",
     roles=("server", "dut"),

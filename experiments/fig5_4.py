@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from aatcp.claims import Claim, Ratio
 from aatcp.plot import measured, plt, save
 from aatcp.runner import Experiment, Point, Quick, RunContext
 from experiments._ch5 import (
@@ -143,8 +144,23 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     save(fig, path)
 
 
+CLAIMS = (
+    Claim("Figure 5.4",
+          "alpha is adjusted when the environment changes, as illustrated by the two down "
+          "peaks",
+          Ratio("alpha_after", "alpha_before", between="metrics", where={"variant": "rate_drop"},
+                label="median alpha after / before the client's rate drops"),
+          direction="below", pick="median",
+          explanation="The client's rate drops to 100 Mbit/s midway (tc on its port): the "
+          "backlog b grows and alpha falls, then settles. The second-flow variant (another "
+          "connection starts) is plotted too."),
+)
+
+
 EXPERIMENT = Experiment(
     name="fig5_4",
+    claims=CLAIMS,
+    minutes=(1, 0.5),
     title="Fig. 5.4: alpha over time in the splice API",
     description=__doc__ or "",
     roles=("server", "dut", "client"),

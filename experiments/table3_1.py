@@ -31,9 +31,11 @@ from typing import Any
 
 import pandas as pd
 
+from aatcp.claims import Claim, Ratio
 from aatcp.errors import ToolkitError
 from aatcp.plot import errorbar_line, measured, plt, save, summarize
 from aatcp.runner import Experiment, Point, Quick, RunContext
+from experiments._common import label_room
 
 THESIS = {"zc_ns": 20.8, "copy_ns": 29.0, "ratio": 1.39}
 BENCH_CPU = 1
@@ -69,32 +71,33 @@ def headline(df: pd.DataFrame) -> dict[str, float] | None:
 
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
-    fig, (top, mid, bottom) = plt.subplots(3, 1, figsize=(7, 10), sharex=True,
+    fig, (top, mid, bottom) = plt.subplots(3, 1, figsize=(9.5, 10), sharex=True,
                                            gridspec_kw={"height_ratios": [2, 1, 1.3]})
     zc = summarize(df, "payload", "zc_ns")
     cp = summarize(df, "payload", "copy_ns")
     if not zc.empty:
-        errorbar_line(top, zc, "payload", "zero-copy list (zc_stream_input)", color="C0")
-        errorbar_line(top, cp, "payload", "ring buffer copy (rcvbuf_input)", color="C1")
-        for metric, color, label in (("zc_drain_ns", "C0", "zero-copy consumer side"),
-                                     ("copy_drain_ns", "C1", "copy consumer side")):
+        errorbar_line(top, zc, "payload", "zero-copy: packet appended to the list", color="C0")
+        errorbar_line(top, cp, "payload", "standard: payload copied into the ring buffer",
+                      color="C1")
+        for metric, color, label in (
+                ("zc_drain_ns", "C0", "zero-copy: app reads and frees it"),
+                ("copy_drain_ns", "C1", "standard: app copies it out")):
             s = summarize(df, "payload", metric)
-            top.plot(s["payload"], s["median"], ls=":", color=color, label=label + " (apart)")
+            top.plot(s["payload"], s["median"], ls=":", color=color,
+                     label=label + "\n(receiving side, not in the table)")
     top.axhline(THESIS["zc_ns"], color="C0", ls="--", lw=0.8,
                 label=f"thesis: zero-copy {THESIS['zc_ns']} ns")
     top.axhline(THESIS["copy_ns"], color="C1", ls="--", lw=0.8,
-                label=f"thesis: mTCP buffer {THESIS['copy_ns']} ns")
+                label=f"thesis: mTCP ring buffer {THESIS['copy_ns']} ns")
     top.set_ylabel("ns per packet\n(median, min-max bars)")
-    top.set_title(exp.title, fontsize=10)
+    h = headline(df)
+    summary = (f"\nat {h['payload']:.0f} B: zero-copy {h['zc_ns']:.1f} ns, copy "
+               f"{h['copy_ns']:.1f} ns, {h['ratio']:.2f}x (thesis: 20.8 vs 29.0 ns, 1.39x)"
+               if h else "")
+    top.set_title(exp.title + summary, fontsize=9)
     top.grid(True, which="both", alpha=0.3)
     top.set_ylim(bottom=0)
-    top.legend(fontsize=7)
-    h = headline(df)
-    if h:
-        top.text(0.02, 0.97, f"{h['payload']:.0f} B: zero-copy {h['zc_ns']:.1f} ns, copy "
-                 f"{h['copy_ns']:.1f} ns, {h['ratio']:.2f}x\nthesis: 20.8 vs 29.0 ns, 1.39x",
-                 transform=top.transAxes, va="top", fontsize=8,
-                 bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+    top.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
     ratio = summarize(df, "payload", "ratio")
     if not ratio.empty:
@@ -104,9 +107,10 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
                          ha="center", fontsize=8)
     mid.axhline(1.0, color="grey", lw=1)
     mid.axhline(THESIS["ratio"], color="C3", ls="--", lw=1, label="thesis: 1.39x")
-    mid.set_ylabel("speed-up of\nthe zero-copy list")
+    label_room(mid)
+    mid.set_ylabel("time ratio,\ncopy / zero-copy\n(> 1: zero-copy faster)")
     mid.grid(True, which="both", alpha=0.3)
-    mid.legend(fontsize=8)
+    mid.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
     for metric, color, label in (("zc_ns_per_byte", "C0", "zero-copy list"),
                                  ("copy_ns_per_byte", "C1", "ring buffer copy")):
@@ -121,12 +125,29 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     bottom.set_xticks(sizes, [str(int(x)) for x in sizes])
     bottom.minorticks_off()
     bottom.grid(True, which="both", alpha=0.3)
-    bottom.legend(fontsize=8)
+    bottom.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save(fig, path)
+
+
+CLAIMS = (
+    Claim("Table 3.1",
+          "average per-packet processing time: zero-copy list 20.8 ns, mTCP linear buffer "
+          "29.0 ns; relative performance 139%",
+          Ratio("copy_ns", "zc_ns", between="metrics",
+                label="copy / zero-copy time per in-order packet"),
+          value=29.0 / 20.8, pick="median",
+          explanation="Appending to the zero-copy list links the mbuf and moves no bytes, so it "
+          "costs about the same at every payload size; the copy into the ring buffer grows with "
+          "the payload. The thesis gives one number without its payload size; ours is the "
+          "median over 64..1460 B, and the per-size ratios go from about 1 at 64 B to several "
+          "times at 1460 B."),
+)
 
 
 EXPERIMENT = Experiment(
     name="table3_1",
+    claims=CLAIMS,
+    minutes=(3, 0.5),
     title="Table 3.1: in-order packet into the zero-copy list vs copy into the ring buffer",
     description=__doc__ or "",
     roles=("dut",),

@@ -1,11 +1,16 @@
 /*
  * mtcp_api.h - the socket API of aatcp.
  *
- * Same function names, arguments and semantics as mTCP's public header, so a
- * program written for mTCP compiles and runs against libaatcp unchanged.
- * Differences are extensions only: mtcp_shutdown() really half-closes,
+ * Same function names, arguments, struct layouts and semantics as mTCP's
+ * public header, so a program written for mTCP compiles and runs against
+ * libaatcp unchanged (README, "Differences from mTCP", lists the few
+ * differences and why). Extensions: mtcp_shutdown() really half-closes,
  * mtcp_getsockopt()/mtcp_setsockopt() really work (SO_ERROR, SO_RCVBUF,
  * SO_SNDBUF, TCP_NODELAY), and mtcp_abort() sends a RST.
+ *
+ * Socket ids (epoll ids included) are 0 .. max_concurrency-1 per context,
+ * reused after close; when none is free mtcp_socket() and mtcp_accept()
+ * fail with ENFILE, as in mTCP.
  *
  * Threading model (as mTCP): mtcp_create_context(cpu) starts one network
  * thread pinned to `cpu`; the thread that created the context is that
@@ -63,8 +68,13 @@ typedef struct mtcp_context *mctx_t;
 int mtcp_init(const char *config_file);
 void mtcp_destroy(void);
 
+/* The values in force (after mtcp_init(): the file's); tcp_timeout and
+ * tcp_timewait in mTCP's 1 ms ticks. */
 int mtcp_getconf(struct mtcp_conf *conf);
-/* Only before mtcp_init(), as in mTCP: overrides the file's values. */
+/* As mTCP: changes the fields given as > 0. Before mtcp_init() the file's
+ * keys win over it; after mtcp_init() it is accepted until the first
+ * mtcp_create_context() (then EBUSY), except a different num_cores (EINVAL:
+ * the ports' queues are set up by mtcp_init()). */
 int mtcp_setconf(const struct mtcp_conf *conf);
 
 int mtcp_core_affinitize(int cpu);
@@ -73,8 +83,13 @@ mctx_t mtcp_create_context(int cpu);
 void mtcp_destroy_context(mctx_t mctx);
 
 typedef void (*mtcp_sighandler_t)(int);
+/* Installs handler for signum; when the signal arrives the handler runs
+ * once, then every context's blocked mtcp_epoll_wait() (and blocking
+ * mtcp_accept/read/write/connect) returns -1 with errno EINTR, as mTCP's
+ * does for SIGINT. Returns the previous handler. */
 mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler);
 
+/* Not supported: -1 with errno ENOSYS (README, "Differences from mTCP"). */
 int mtcp_pipe(mctx_t mctx, int pipeid[2]);
 
 int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname,

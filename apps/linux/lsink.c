@@ -4,9 +4,12 @@
  * size and reports the throughput (thesis figure 5.5 sweeps that size).
  *
  *   lsink -c IP:PORT [-k CONNS] [-r READ] [-t SECONDS] [-W WARMUP] [-n BYTES]
- *         [-R RCVBUF] [-g TEXT]
+ *         [-R RCVBUF] [-g TEXT] [-T CONNECT_SECONDS]
  *
- * -k  parallel connections, one thread each (default 1);
+ * -k  parallel connections, one thread each (default 1); all of them are
+ *     connected at once before any is read, and lsink fails (exit 1, naming
+ *     how many are missing) when they are not all established within -T
+ *     seconds (default 10);
  * -r  bytes per read() (default 131072);
  * -t  measure for SECONDS after a WARMUP (-W, default 0) and then close every
  *     connection; without -t each connection is read to its end (or -n);
@@ -19,7 +22,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -56,7 +61,7 @@ static double now(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: lsink -c IP:PORT [-k CONNS] [-r READ] [-t SECONDS] [-W WARMUP] "
-			"[-n BYTES] [-R RCVBUF] [-g TEXT]\n");
+			"[-n BYTES] [-R RCVBUF] [-g TEXT] [-T CONNECT_SECONDS]\n");
 	exit(2);
 }
 
@@ -110,6 +115,72 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/*
+ * Connect all k sockets at once: every SYN leaves before any data flows.
+ * Connecting one by one while the earlier connections already stream lets
+ * their data fill the receiver's backlog and drop the later SYNs and
+ * SYN-ACKs, each drop costing a retransmission wait of 1, 3, 7, 15... s
+ * (RFC 6298 backoff): with 100 connections a run could stall for minutes.
+ * Returns 0 when all are established within `timeout` s, else -1 (reported).
+ */
+static int connect_all(struct conn *cs, int k, double timeout)
+{
+	struct pollfd *pf = calloc((size_t)k, sizeof(*pf));
+	int pending = 0;
+
+	if (!pf)
+		return -1;
+	for (int i = 0; i < k; i++) {
+		cs[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (cs[i].fd < 0) {
+			fprintf(stderr, "lsink: socket: %s\n", strerror(errno));
+			free(pf);
+			return -1;
+		}
+		if (rcvbuf)
+			setsockopt(cs[i].fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		if (connect(cs[i].fd, (struct sockaddr *)&addr, sizeof(addr)) && errno != EINPROGRESS) {
+			fprintf(stderr, "lsink: connect: %s\n", strerror(errno));
+			free(pf);
+			return -1;
+		}
+		pf[i] = (struct pollfd){.fd = cs[i].fd, .events = POLLOUT};
+		pending++;
+	}
+	double deadline = now() + timeout;
+	while (pending > 0) {
+		double left = deadline - now();
+		if (left <= 0)
+			break;
+		int n = poll(pf, (nfds_t)k, (int)(left * 1000) + 1);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; n > 0 && i < k; i++) {
+			if (pf[i].fd < 0 || !pf[i].revents)
+				continue;
+			int err = 0;
+			socklen_t len = sizeof(err);
+			getsockopt(pf[i].fd, SOL_SOCKET, SO_ERROR, &err, &len);
+			if (err) {
+				fprintf(stderr, "lsink: connect: %s\n", strerror(err));
+				free(pf);
+				return -1;
+			}
+			pf[i].fd = -1; /* established: poll ignores it from now on */
+			pending--;
+		}
+	}
+	free(pf);
+	if (pending) {
+		fprintf(stderr, "lsink: %d of %d connections not established after %g s\n", pending,
+			k, timeout);
+		return -1;
+	}
+	for (int i = 0; i < k; i++) /* the readers block in read() */
+		fcntl(cs[i].fd, F_SETFL, fcntl(cs[i].fd, F_GETFL) & ~O_NONBLOCK);
+	return 0;
+}
+
 static unsigned long long total(struct conn *cs, int k)
 {
 	unsigned long long s = 0;
@@ -122,10 +193,10 @@ static unsigned long long total(struct conn *cs, int k)
 int main(int argc, char **argv)
 {
 	int k = 1, opt;
-	double secs = 0, warm = 0;
+	double secs = 0, warm = 0, connect_timeout = 10;
 	char *target = NULL;
 
-	while ((opt = getopt(argc, argv, "c:k:r:t:W:n:R:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:k:r:t:W:n:R:g:T:")) != -1) {
 		switch (opt) {
 		case 'c': target = optarg; break;
 		case 'k': k = atoi(optarg); break;
@@ -135,11 +206,12 @@ int main(int argc, char **argv)
 		case 'n': limit = strtoull(optarg, NULL, 0); break;
 		case 'R': rcvbuf = atoi(optarg); break;
 		case 'g': greeting = unescape(optarg); break;
+		case 'T': connect_timeout = atof(optarg); break;
 		default: usage();
 		}
 	}
 	char *colon = target ? strrchr(target, ':') : NULL;
-	if (!colon || k < 1 || !rsize)
+	if (!colon || k < 1 || !rsize || connect_timeout <= 0)
 		usage();
 	*colon = 0;
 	addr.sin_family = AF_INET;
@@ -149,18 +221,15 @@ int main(int argc, char **argv)
 
 	struct conn *cs = calloc((size_t)k, sizeof(*cs));
 	int errors = 0;
-	double t0 = now();
-	for (int i = 0; i < k; i++) {
-		cs[i].fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (rcvbuf)
-			setsockopt(cs[i].fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-		if (connect(cs[i].fd, (struct sockaddr *)&addr, sizeof(addr))) {
-			fprintf(stderr, "lsink: connect %s:%d: %s\n", target, ntohs(addr.sin_port),
-				strerror(errno));
-			return 1;
-		}
-		pthread_create(&cs[i].th, NULL, reader, &cs[i]);
+	if (!cs)
+		return 1;
+	if (connect_all(cs, k, connect_timeout)) {
+		fprintf(stderr, "lsink: could not connect to %s:%d\n", target, ntohs(addr.sin_port));
+		return 1;
 	}
+	double t0 = now();
+	for (int i = 0; i < k; i++)
+		pthread_create(&cs[i].th, NULL, reader, &cs[i]);
 	unsigned long long b0 = 0, b1;
 	double m0 = t0, m1;
 	if (secs > 0) {

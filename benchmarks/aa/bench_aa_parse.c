@@ -2,7 +2,7 @@
  * bench_aa_parse.c - parser micro-benchmark of the application-aware layer
  * (thesis ch. 4): our CSV and HTTP modules against Debian's libcsv and
  * http-parser on the same bytes, in one run, printed as ratios (JSON on
- * stdout, a summary on stderr).
+ * stdout, a summary on stderr), with llhttp (Node.js' parser) beside them.
  *
  * Ours: the buffer is cut into MSS-sized packets (1460 bytes), each in its
  * own DPDK mbuf (built once, before timing), and goes through what the
@@ -11,10 +11,15 @@
  * (aa_stream_read), counts it and reads one field length, and frees it
  * (aa_stream_free). So the time includes the zero-copy node, the views,
  * the record pools and the reference counts, not only the parse.
- * Baselines: the same bytes fed in the same 1460-byte chunks (and, for
+ * Peers: the same bytes fed in the same 1460-byte chunks (and, for
  * reference, as one whole buffer), with callbacks that count records and
  * add up one length. libcsv copies every field into its buffer (that is
- * how it works); http-parser hands out pointers, like ours.
+ * how it works); http-parser and llhttp hand out pointers, like ours.
+ *
+ * Each measurement is the best of --reps runs of the thread's CPU time
+ * (bench_peers.h), the variants interleaved; reported per workload: bytes
+ * per ns, ns per record, bytes per TSC cycle (the TSC rate is measured at
+ * start), and our speed-up over each peer fed the same chunks.
  *
  * Workloads (sizes from the thesis' experiments):
  *   csv       lines of 5 fields of 8 bytes (figure 4.5's field size sweep)
@@ -23,7 +28,10 @@
  *   http_req  browser-like GET requests of 12 headers, no body
  *
  *   bench_aa_parse [--mb N] [--reps N] [--only csv|http_res|http_req]
- *   (default 16 MiB, best of 5, all workloads)
+ *                  [--ours-only 1] [--profile 1]
+ *   (default 16 MiB, best of 7, all workloads; --ours-only 1 skips the
+ *   peers, for profiling our path with perf; --profile 1 splits our
+ *   cycles per record into phases, see profiled_packet)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,20 +41,32 @@
 
 #include <csv.h>
 #include <http_parser.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
 #include "aa/aa_stream.h"
+#include "bench_peers.h"
 #include "zc/zc_stream.h"
 
 #define MSS 1460
 
-static double now_ns(void)
+/* TSC ticks per ns, measured against CLOCK_MONOTONIC over 100 ms. */
+static double tsc_per_ns(void)
 {
-	struct timespec t;
+	struct timespec a, b;
+	uint64_t t0, t1;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	t0 = rte_rdtsc();
+	do
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) <
+	       100000000L);
+	t1 = rte_rdtsc();
+	return (double)(t1 - t0) /
+	       (double)((b.tv_sec - a.tv_sec) * 1000000000L +
+			(b.tv_nsec - a.tv_nsec));
 }
 
 /* ---- workloads ------------------------------------------------------------ */
@@ -207,6 +227,38 @@ static void app_read(struct aa_stream *as, struct app *a)
 	}
 }
 
+/*
+ * --profile 1: the same steps, with the TSC read between them, so that the
+ * cycles of each phase add up over a run (g_phase): the packet's input
+ * and parse (zc node, module, fields, record ends, publication), the
+ * application's read and free of the ready records, and the network
+ * thread's reclaim (records, fields, nodes and mbufs back to their pools).
+ * The reads cost some 20-40 cycles each: use it for the split, not the
+ * total.
+ */
+enum { PH_PARSE, PH_APP, PH_RECLAIM, PH_N };
+static bool g_profile;
+static uint64_t g_phase[PH_N];
+
+static void profiled_packet(struct zc_stream *zs, struct aa_stream *as,
+			    struct rte_mbuf *m, const char *pl, uint32_t *nxt,
+			    struct app *a)
+{
+	uint64_t t0 = rte_rdtsc(), t1, t2, t3, t4;
+
+	zc_stream_input(zs, m, pl, *nxt, m->data_len - 54, nxt);
+	t1 = rte_rdtsc();
+	aa_stream_reclaim(as);
+	t2 = rte_rdtsc();
+	app_read(as, a);
+	t3 = rte_rdtsc();
+	aa_stream_reclaim(as);
+	t4 = rte_rdtsc();
+	g_phase[PH_PARSE] += t1 - t0;
+	g_phase[PH_RECLAIM] += (t2 - t1) + (t4 - t3);
+	g_phase[PH_APP] += t3 - t2;
+}
+
 static double run_ours(const struct aa_module *mod, const void *params,
 		       const struct packets *pk, struct zc_pool *zp,
 		       struct app *a)
@@ -215,7 +267,8 @@ static double run_ours(const struct aa_module *mod, const void *params,
 	struct zc_stream zs;
 	struct aa_stream *as;
 	uint32_t nxt = 12345;
-	double t0, t1;
+	struct bench_clock t0;
+	double ns;
 
 	a->records = a->sum = 0;
 	if (zc_stream_init(&zs, zp) < 0 ||
@@ -223,11 +276,15 @@ static double run_ours(const struct aa_module *mod, const void *params,
 		fprintf(stderr, "cannot create the streams: %s\n", strerror(errno));
 		exit(1);
 	}
-	t0 = now_ns();
+	bench_clock_start(&t0);
 	for (size_t i = 0; i < pk->n; i++) {
 		struct rte_mbuf *m = pk->m[i];
 		const char *pl = rte_pktmbuf_mtod_offset(m, const char *, 54);
 
+		if (g_profile) {
+			profiled_packet(&zs, as, m, pl, &nxt, a);
+			continue;
+		}
 		zc_stream_input(&zs, m, pl, nxt, m->data_len - 54, &nxt);
 		aa_stream_reclaim(as);
 		app_read(as, a);
@@ -236,10 +293,10 @@ static double run_ours(const struct aa_module *mod, const void *params,
 	aa_stream_fin(as);
 	app_read(as, a);
 	aa_stream_reclaim(as);
-	t1 = now_ns();
+	ns = bench_clock_ns(&t0);
 	aa_stream_destroy(as);
 	zc_stream_destroy(&zs);
-	return t1 - t0;
+	return ns;
 }
 
 /* ---- baselines ----------------------------------------------------------------- */
@@ -271,21 +328,22 @@ static void csv_cb2(int c, void *data)
 static double run_libcsv(const struct buf *buf, size_t chunk, struct base *b)
 {
 	struct csv_parser p;
-	double t0, t1;
+	struct bench_clock t0;
+	double ns;
 
 	memset(b, 0, sizeof(*b));
 	b->first = true;
 	csv_init(&p, 0);
-	t0 = now_ns();
+	bench_clock_start(&t0);
 	for (size_t off = 0; off < buf->len; off += chunk) {
 		size_t n = buf->len - off < chunk ? buf->len - off : chunk;
 
 		csv_parse(&p, buf->p + off, n, csv_cb1, csv_cb2, b);
 	}
 	csv_fini(&p, csv_cb1, csv_cb2, b);
-	t1 = now_ns();
+	ns = bench_clock_ns(&t0);
 	csv_free(&p);
-	return t1 - t0;
+	return ns;
 }
 
 static int hp_complete(http_parser *p)
@@ -318,12 +376,12 @@ static double run_http_parser(const struct buf *buf, size_t chunk, bool response
 			      struct base *b)
 {
 	http_parser p;
-	double t0, t1;
+	struct bench_clock t0;
 
 	memset(b, 0, sizeof(*b));
 	http_parser_init(&p, response ? HTTP_RESPONSE : HTTP_REQUEST);
 	p.data = b;
-	t0 = now_ns();
+	bench_clock_start(&t0);
 	for (size_t off = 0; off < buf->len; off += chunk) {
 		size_t n = buf->len - off < chunk ? buf->len - off : chunk;
 
@@ -333,8 +391,7 @@ static double run_http_parser(const struct buf *buf, size_t chunk, bool response
 			exit(1);
 		}
 	}
-	t1 = now_ns();
-	return t1 - t0;
+	return bench_clock_ns(&t0);
 }
 
 /* ---- driver ----------------------------------------------------------------- */
@@ -344,37 +401,82 @@ struct result {
 	uint64_t records;
 };
 
-static void json_side(const char *name, const struct result *r, size_t bytes,
-		      bool comma)
+static double g_tsc_per_ns;
+static bool g_ours_only;
+static int g_reps;
+
+struct side {
+	const char *name;
+	struct result r;
+};
+
+/* Up to 4 peers beside ours: same chunks, whole buffer... */
+#define MAX_SIDES 5
+
+struct workload {
+	const char *name;
+	size_t bytes;
+	uint64_t expect;
+	struct side side[MAX_SIDES]; /* side[0]: ours */
+	int nsides;
+};
+
+static void json_side(const struct side *s, size_t bytes, bool comma)
 {
+	const struct result *r = &s->r;
+
 	printf("    \"%s\": {\"ns\": %.0f, \"records\": %llu, \"records_per_s\": %.0f, "
-	       "\"bytes_per_ns\": %.4f}%s\n",
-	       name, r->ns, (unsigned long long)r->records,
+	       "\"bytes_per_ns\": %.4f, \"ns_per_record\": %.1f, \"bytes_per_cycle\": %.4f}%s\n",
+	       s->name, r->ns, (unsigned long long)r->records,
 	       (double)r->records / (r->ns * 1e-9), (double)bytes / r->ns,
-	       comma ? "," : "");
+	       r->records ? r->ns / (double)r->records : 0.0,
+	       (double)bytes / (r->ns * g_tsc_per_ns), comma ? "," : "");
 }
 
-static void report(const char *name, const char *base_name, size_t bytes,
-		   const struct result *ours, const struct result *chunks,
-		   const struct result *whole, bool last)
+/* The phase split of ours, per record the application counted, over
+ * every repetition (--profile 1). */
+static void report_profile(const struct workload *w, int reps)
 {
-	printf("  \"%s\": {\n    \"bytes\": %zu,\n", name, bytes);
-	json_side("ours_mss_packets", ours, bytes, true);
-	json_side(base_name, chunks, bytes, true);
-	{
-		char wn[64];
+	double per = (double)w->side[0].r.records * reps;
+	static const char *const names[PH_N] = { "input_parse", "app_read_free",
+						  "reclaim" };
 
-		snprintf(wn, sizeof(wn), "%s_whole_buffer", base_name);
-		json_side(wn, whole, bytes, true);
-	}
-	printf("    \"speedup_vs_baseline_same_chunks\": %.3f,\n", chunks->ns / ours->ns);
-	printf("    \"speedup_vs_baseline_whole_buffer\": %.3f\n  }%s\n",
-	       whole->ns / ours->ns, last ? "" : ",");
-	fprintf(stderr, "%-14s ours %7.3f B/ns %11.0f rec/s | %s %7.3f B/ns (x%.2f) | whole %7.3f B/ns (x%.2f)\n",
-		name, (double)bytes / ours->ns,
-		(double)ours->records / (ours->ns * 1e-9), base_name,
-		(double)bytes / chunks->ns, chunks->ns / ours->ns,
-		(double)bytes / whole->ns, whole->ns / ours->ns);
+	printf("    \"profile_cycles_per_record\": {");
+	for (int i = 0; i < PH_N; i++)
+		printf("\"%s\": %.1f%s", names[i], (double)g_phase[i] / per,
+		       i + 1 < PH_N ? ", " : "},\n");
+	fprintf(stderr, "%-20s cycles per record: input+parse %.0f, app read+free %.0f, reclaim %.0f\n",
+		w->name, (double)g_phase[PH_PARSE] / per,
+		(double)g_phase[PH_APP] / per, (double)g_phase[PH_RECLAIM] / per);
+	memset(g_phase, 0, sizeof(g_phase));
+}
+
+static void report(const struct workload *w)
+{
+	const struct result *ours = &w->side[0].r;
+
+	printf("  \"%s\": {\n    \"bytes\": %zu,\n", w->name, w->bytes);
+	if (g_profile)
+		report_profile(w, g_reps);
+	for (int i = 0; i < w->nsides; i++)
+		json_side(&w->side[i], w->bytes, true);
+	for (int i = 1; i < w->nsides; i++)
+		printf("    \"speedup_vs_%s\": %.3f%s\n", w->side[i].name,
+		       w->side[i].r.ns / ours->ns, i + 1 < w->nsides ? "," : "");
+	printf("  },\n");
+	fprintf(stderr, "%-20s ours %6.1f ns/rec %5.3f B/cycle |", w->name,
+		ours->ns / (double)ours->records,
+		(double)w->bytes / (ours->ns * g_tsc_per_ns));
+	for (int i = 1; i < (g_ours_only ? 1 : w->nsides); i++)
+		fprintf(stderr, " %s x%.2f", w->side[i].name,
+			w->side[i].r.ns / ours->ns);
+	fprintf(stderr, "\n");
+	for (int i = 0; i < (g_ours_only ? 1 : w->nsides); i++)
+		if (w->side[i].r.records != w->expect)
+			fprintf(stderr, "%s: %s counted %llu records, expected %llu\n",
+				w->name, w->side[i].name,
+				(unsigned long long)w->side[i].r.records,
+				(unsigned long long)w->expect);
 }
 
 static void best(struct result *r, double ns, uint64_t records)
@@ -384,12 +486,93 @@ static void best(struct result *r, double ns, uint64_t records)
 	r->records = records;
 }
 
+static void run_csv(struct rte_mempool *mp, struct zc_pool *zp, size_t bytes,
+		    int reps)
+{
+	struct workload w = { .name = "csv_5x8", .nsides = 3,
+			      .side = { { .name = "ours" },
+					{ .name = "libcsv" },
+					{ .name = "libcsv_whole_buffer" } } };
+	struct buf b = make_csv(bytes, &w.expect);
+	struct packets pk = make_packets(mp, &b);
+	struct aa_csv_params pp = { .n_fields = 5 };
+	struct app a = { .count_type = 0, .field = csv_field };
+	struct base bb;
+
+	w.bytes = b.len;
+	for (int r = 0; r < reps; r++) {
+		double t = run_ours(&aa_csv_module, &pp, &pk, zp, &a);
+
+		best(&w.side[0].r, t, a.records);
+		if (g_ours_only)
+			continue;
+		t = run_libcsv(&b, MSS, &bb);
+		best(&w.side[1].r, t, bb.records);
+		t = run_libcsv(&b, b.len, &bb);
+		best(&w.side[2].r, t, bb.records);
+	}
+	report(&w);
+	free_packets(&pk);
+	free(b.p);
+}
+
+/* HTTP: ours, http-parser and llhttp on the same chunks, then both peers
+ * on the whole buffer. */
+static void run_http(struct rte_mempool *mp, struct zc_pool *zp,
+		     const char *name, struct buf b, uint64_t n, bool response,
+		     int reps)
+{
+	struct workload w = { .name = name, .bytes = b.len, .expect = n,
+			      .side = { { .name = "ours" },
+					{ .name = "http_parser" },
+					{ .name = "llhttp" },
+					{ .name = "http_parser_whole_buffer" },
+					{ .name = "llhttp_whole_buffer" } } };
+	struct packets pk = make_packets(mp, &b);
+	struct app a = { .count_type = response ? AA_HTTP_RESPONSE : AA_HTTP_REQUEST,
+			 .field = http_field };
+	const struct aa_module *mod = response ? &aa_http_response_module
+					       : &aa_http_request_module;
+	bool ll = peer_llhttp_available();
+	struct base bb;
+
+	w.nsides = ll ? 5 : 4;
+	if (!ll)
+		w.side[2] = w.side[3];
+	for (int r = 0; r < reps; r++) {
+		struct peer_count pc = { 0 };
+		double t = run_ours(mod, NULL, &pk, zp, &a);
+
+		best(&w.side[0].r, t, a.records);
+		if (g_ours_only)
+			continue;
+		t = run_http_parser(&b, MSS, response, &bb);
+		best(&w.side[1].r, t, bb.records);
+		t = run_http_parser(&b, b.len, response, &bb);
+		best(&w.side[ll ? 3 : 2].r, t, bb.records);
+		if (!ll)
+			continue;
+		if (peer_llhttp(b.p, b.len, MSS, response, &pc, &t) < 0) {
+			fprintf(stderr, "llhttp: parse error\n");
+			exit(1);
+		}
+		best(&w.side[2].r, t, pc.records);
+		pc = (struct peer_count){ 0 };
+		if (peer_llhttp(b.p, b.len, b.len, response, &pc, &t) < 0)
+			exit(1);
+		best(&w.side[4].r, t, pc.records);
+	}
+	report(&w);
+	free_packets(&pk);
+	free(b.p);
+}
+
 int main(int argc, char **argv)
 {
 	char *eal[] = { argv[0], "--no-huge", "--no-pci", "--no-shconf", "-m", "512",
 			"-l", "0", "--log-level=error" };
 	size_t mb = 16;
-	int reps = 5;
+	int reps = 7;
 	const char *only = "";
 	struct rte_mempool *mp;
 	struct zc_pool *zp;
@@ -401,6 +584,10 @@ int main(int argc, char **argv)
 			reps = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--only"))
 			only = argv[i + 1];
+		else if (!strcmp(argv[i], "--ours-only"))
+			g_ours_only = atoi(argv[i + 1]) != 0;
+		else if (!strcmp(argv[i], "--profile"))
+			g_profile = atoi(argv[i + 1]) != 0;
 	}
 	if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), eal) < 0) {
 		fprintf(stderr, "EAL init failed\n");
@@ -413,85 +600,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cannot create the pools\n");
 		return 1;
 	}
-	printf("{\n  \"mss\": %d, \"reps\": %d, \"note\": \"best of reps; baselines fed the same %d-byte chunks, and the whole buffer\",\n",
-	       MSS, reps, MSS);
-	/* CSV */
-	if (!*only || !strcmp(only, "csv")) {
-		uint64_t n;
-		struct buf b = make_csv(mb << 20, &n);
-		struct packets pk = make_packets(mp, &b);
-		struct aa_csv_params pp = { .n_fields = 5 };
-		struct result ours = { 0 }, ch = { 0 }, wh = { 0 };
-		struct app a = { .count_type = 0, .field = csv_field };
-		struct base bb;
-
-		for (int r = 0; r < reps; r++) {
-			double t = run_ours(&aa_csv_module, &pp, &pk, zp, &a);
-
-			best(&ours, t, a.records);
-			t = run_libcsv(&b, MSS, &bb);
-			best(&ch, t, bb.records);
-			t = run_libcsv(&b, b.len, &bb);
-			best(&wh, t, bb.records);
-		}
-		if (ours.records != n || ch.records != n)
-			fprintf(stderr, "csv: record counts differ (%llu %llu %llu)\n",
-				(unsigned long long)n, (unsigned long long)ours.records,
-				(unsigned long long)ch.records);
-		report("csv_5x8", "libcsv", b.len, &ours, &ch, &wh, false);
-		free_packets(&pk);
-		free(b.p);
-	}
-	/* HTTP responses, 7 headers + body */
+	g_tsc_per_ns = tsc_per_ns();
+	g_reps = reps;
+	printf("{\n  \"mss\": %d, \"reps\": %d, \"tsc_ghz\": %.3f, \"llhttp\": %s, "
+	       "\"note\": \"best of reps, thread CPU time; peers fed the same %d-byte chunks, and the whole buffer\",\n",
+	       MSS, reps, g_tsc_per_ns, peer_llhttp_available() ? "true" : "false", MSS);
+	if (!*only || !strcmp(only, "csv"))
+		run_csv(mp, zp, mb << 20, reps);
 	for (int k = 0; k < 2 && (!*only || !strcmp(only, "http_res")); k++) {
 		size_t body = k ? 1000 : 100;
 		uint64_t n;
 		struct buf b = make_http_res(mb << 20, body, &n);
-		struct packets pk = make_packets(mp, &b);
-		struct result ours = { 0 }, ch = { 0 }, wh = { 0 };
-		struct app a = { .count_type = AA_HTTP_RESPONSE, .field = http_field };
-		struct base bb;
-		char name[32];
 
-		for (int r = 0; r < reps; r++) {
-			double t = run_ours(&aa_http_response_module, NULL, &pk, zp, &a);
-
-			best(&ours, t, a.records);
-			t = run_http_parser(&b, MSS, true, &bb);
-			best(&ch, t, bb.records);
-			t = run_http_parser(&b, b.len, true, &bb);
-			best(&wh, t, bb.records);
-		}
-		if (ours.records != n || ch.records != n)
-			fprintf(stderr, "http: message counts differ\n");
-		snprintf(name, sizeof(name), "http_res_7h_body%zu", body);
-		report(name, "http_parser", b.len, &ours, &ch, &wh, false);
-		free_packets(&pk);
-		free(b.p);
+		run_http(mp, zp, k ? "http_res_7h_body1000" : "http_res_7h_body100",
+			 b, n, true, reps);
 	}
-	/* HTTP requests */
 	if (!*only || !strcmp(only, "http_req")) {
 		uint64_t n;
 		struct buf b = make_http_req(mb << 20, &n);
-		struct packets pk = make_packets(mp, &b);
-		struct result ours = { 0 }, ch = { 0 }, wh = { 0 };
-		struct app a = { .count_type = AA_HTTP_REQUEST, .field = http_field };
-		struct base bb;
 
-		for (int r = 0; r < reps; r++) {
-			double t = run_ours(&aa_http_request_module, NULL, &pk, zp, &a);
-
-			best(&ours, t, a.records);
-			t = run_http_parser(&b, MSS, false, &bb);
-			best(&ch, t, bb.records);
-			t = run_http_parser(&b, b.len, false, &bb);
-			best(&wh, t, bb.records);
-		}
-		if (ours.records != n || ch.records != n)
-			fprintf(stderr, "http requests: message counts differ\n");
-		report("http_req_12h", "http_parser", b.len, &ours, &ch, &wh, false);
-		free_packets(&pk);
-		free(b.p);
+		run_http(mp, zp, "http_req_12h", b, n, false, reps);
 	}
 	printf("  \"done\": true\n}\n");
 	zc_pool_destroy(zp);

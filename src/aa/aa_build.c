@@ -3,10 +3,11 @@
  * fields as chains of views into packets (thesis 4.2.1, figure 4.4), record
  * ends, error records. Network thread only.
  *
- * Reference counting (thesis 4.2.1): every view holds one reference on the
- * zc node whose packet it points into (zc_node.refs), taken when the view
- * is made and dropped when it is given back, so a node - and its mbuf - is
- * reclaimed as soon as no record references it, in O(1) per view.
+ * Views come from the record itself (aa_rec_priv.inl, in the order fields
+ * are made), then from the stream's view pool; a record holds one
+ * reference, on the node of its first view, which keeps all of its packets
+ * (see struct aa_rec_priv). Freeing a record is then O(fields): clear its
+ * slots, give back pool views if it had any, drop one reference.
  *
  * A field that is still open when the parser leaves a node gets the view of
  * its part in that node then ("materialised"); the part in the current node
@@ -17,15 +18,9 @@
  */
 #include <string.h>
 
+#include "aa/aa_fast.h"
 #include "aa/aa_internal.h"
 #include "zc/zc_stream.h"
-
-struct stream_field **aa_slots(const struct aa_stream *as,
-			       const struct aa_record *r)
-{
-	return (struct stream_field **)((char *)(uintptr_t)r +
-					as->layout.fields_offset);
-}
 
 bool aa_can_start_record(const struct aa_stream *as)
 {
@@ -43,18 +38,27 @@ void aa_record_reset(struct aa_stream *as, struct aa_record *r)
 		memset((char *)r + sizeof(*r), 0, vars);
 }
 
-/* Gives a chain of views back; returns how many. */
-static uint32_t release_chain(struct aa_stream *as, struct stream_field *v)
+static bool is_inline(const struct aa_stream *as,
+		      const struct aa_rec_priv *pr, const struct stream_field *v)
+{
+	return v >= pr->inl && v < pr->inl + as->n_inline;
+}
+
+/* Gives a chain of views back; returns how many. Inline views stay used
+ * until the record is freed (they are handed out in order). */
+static uint32_t release_chain(struct aa_stream *as, struct aa_rec_priv *pr,
+			      struct stream_field *v)
 {
 	uint32_t n = 0;
 
 	while (v) {
 		struct stream_field *next = v->next;
 
-		if (v->owner)
-			zc_node_release(v->owner);
-		memset(v, 0, sizeof(*v));
-		aa_pool_put(&as->views, v);
+		if (!is_inline(as, pr, v)) {
+			memset(v, 0, sizeof(*v));
+			aa_pool_put(&as->views, v);
+			pr->pool_views--;
+		}
 		v = next;
 		n++;
 	}
@@ -64,12 +68,18 @@ static uint32_t release_chain(struct aa_stream *as, struct stream_field *v)
 void aa_release_record_fields(struct aa_stream *as, struct aa_record *r)
 {
 	struct stream_field **slots = aa_slots(as, r);
+	struct aa_rec_priv *pr = aa_rec_priv_of(as, r);
 
-	for (uint32_t i = 0; i < r->nfields; i++) {
-		release_chain(as, slots[i]);
-		slots[i] = NULL;
-	}
+	if (pr->pool_views)
+		for (uint32_t i = 0; i < r->nfields && pr->pool_views; i++)
+			release_chain(as, pr, slots[i]);
+	memset(slots, 0, (size_t)r->nfields * sizeof(*slots));
 	r->nfields = 0;
+	pr->inline_used = 0;
+	if (pr->held) {
+		zc_node_release(pr->held);
+		pr->held = NULL;
+	}
 }
 
 uint64_t aa_offset(struct aa_parse *p, const char *at)
@@ -91,21 +101,45 @@ struct stream_field *aa_field_last(struct aa_parse *p) { return p->last_closed; 
  * no packet to point into (and a view is never NULL). */
 static const char end_of_stream[1];
 
+/* A view for the record in progress: the next inline one, else one from
+ * the pool (never fails after aa_can_start_record; NULL means the record
+ * has too many views). */
+static struct stream_field *new_view(struct aa_parse *p)
+{
+	struct aa_stream *as = p->as;
+	struct aa_rec_priv *pr = aa_rec_priv_of(as, p->rec);
+	struct stream_field *v;
+
+	if (p->rec_views >= as->max_views)
+		return NULL;
+	if (pr->inline_used < as->n_inline) {
+		v = &pr->inl[pr->inline_used++];
+	} else {
+		v = aa_pool_get(&as->views);
+		if (!v)
+			return NULL;
+		pr->pool_views++;
+	}
+	p->rec_views++;
+	return v;
+}
+
+static void hold_node(struct aa_parse *p, struct zc_node *node)
+{
+	aa_rec_hold(aa_rec_priv_of(p->as, p->rec), node);
+}
+
 /* Appends [start, end) of node to the open field (node NULL: the empty
  * view of a field that begins at the end of the stream). */
 static bool materialise(struct aa_parse *p, const char *start, const char *end,
 			struct zc_node *node)
 {
-	struct aa_stream *as = p->as;
 	struct stream_field *v = p->open_last;
 
-	if (v && v->data.start == v->data.end) {
-		/* The empty view of a field that continues: reuse it. */
-		if (v->owner)
-			zc_node_release(v->owner);
-	} else {
-		if (p->rec_views >= as->max_views ||
-		    !(v = aa_pool_get(&as->views))) {
+	if (!v || v->data.start != v->data.end) {
+		/* (an empty view of a field that continues is reused) */
+		v = new_view(p);
+		if (!v) {
 			aa_fail(p, AA_ERR_FRAGMENTED,
 				"record spans too many packets", NULL);
 			return false;
@@ -116,14 +150,12 @@ static bool materialise(struct aa_parse *p, const char *start, const char *end,
 		else
 			*p->open_slot = v;
 		p->open_last = v;
-		p->rec_views++;
 	}
 	/* The stack never writes through these views (mtcp_zc.h). */
 	v->data.start = (char *)(uintptr_t)start;
 	v->data.end = (char *)(uintptr_t)end;
 	v->owner = node;
-	if (node)
-		zc_node_hold(node);
+	hold_node(p, node);
 	return true;
 }
 
@@ -155,7 +187,8 @@ static struct stream_field **slot_for(struct aa_parse *p, unsigned slot,
 	}
 	slots = aa_slots(as, p->rec);
 	if (slots[slot]) /* a module may overwrite a field */
-		p->rec_views -= release_chain(as, slots[slot]);
+		p->rec_views -= release_chain(as, aa_rec_priv_of(as, p->rec),
+					      slots[slot]);
 	slots[slot] = NULL;
 	if (slot + 1 > p->rec->nfields)
 		p->rec->nfields = (uint16_t)(slot + 1);
@@ -180,7 +213,11 @@ void aa_field_begin(struct aa_parse *p, unsigned slot, const char *at)
 void aa_field_set(struct aa_parse *p, unsigned slot, const char *start,
 		  const char *end)
 {
-	struct stream_field **s = slot_for(p, slot, start);
+	struct stream_field **s;
+
+	if (aa_field_set_try(p, slot, start, end))
+		return;
+	s = slot_for(p, slot, start);
 
 	if (!s)
 		return;
@@ -232,7 +269,8 @@ static void truncate_chain(struct aa_parse *p, struct stream_field *f,
 
 		if (acc + len >= keep) {
 			v->data.end = v->data.start + (keep - acc);
-			p->rec_views -= release_chain(p->as, v->next);
+			p->rec_views -= release_chain(
+				p->as, aa_rec_priv_of(p->as, p->rec), v->next);
 			v->next = NULL;
 			return;
 		}

@@ -2,12 +2,14 @@
  * aa_check.c - invariant checker of an application-aware stream, for the
  * tests and fuzzers (network thread, O(records + views + nodes)).
  *
- * Checked: records and views are all either in a pool or in the record
- * list (nothing leaks, nothing is counted twice); every view lies inside
- * its owner node's payload and that payload inside a segment of the
- * node's mbuf; every node's refs equals the number of views on it plus the
- * parser's reference while it is in the backlog (assumes no other holder,
- * such as a splice, in the test).
+ * Checked: records and pool views are all either in a pool or in the
+ * record list (nothing leaks, nothing is counted twice); every view lies
+ * inside its owner node's payload and that payload inside a segment of the
+ * node's mbuf; every view's node is the record's held node or a later one
+ * (so the record's one reference keeps it, see struct aa_rec_priv); every
+ * node's refs equals the number of records holding it plus the parser's
+ * reference while it is in the backlog (assumes no other holder, such as a
+ * splice, in the test).
  */
 #include <stdlib.h>
 
@@ -19,6 +21,7 @@
 struct node_count {
 	const struct zc_node *node;
 	uint32_t expect;
+	uint32_t pos;       /* order in the zc stream from its reclaim point */
 };
 
 struct count_map {
@@ -63,8 +66,9 @@ static bool in_mbuf(const struct rte_mbuf *m, const char *a, const char *b)
 	return false;
 }
 
+/* A view of a record whose held node is at position `held_pos`. */
 static const char *check_view(struct count_map *map,
-			      const struct stream_field *v)
+			      const struct stream_field *v, uint32_t held_pos)
 {
 	struct node_count *c;
 
@@ -79,7 +83,47 @@ static const char *check_view(struct count_map *map,
 	c = map_find(map, v->owner);
 	if (!c->node)
 		return "view on a node that is not in the zc stream";
-	c->expect++;
+	if (c->pos < held_pos)
+		return "view on a node before the record's held node";
+	return NULL;
+}
+
+/* The views of one record; *npool counts those from the view pool. */
+static const char *check_record_views(const struct aa_stream *as,
+				      const struct aa_record *r,
+				      struct count_map *map, uint32_t *npool)
+{
+	struct stream_field **slots = aa_slots(as, r);
+	const struct aa_rec_priv *pr = aa_rec_priv_of(as, r);
+	uint32_t held_pos = UINT32_MAX, own_pool = 0;
+
+	if (pr->inline_used > as->n_inline)
+		return "more inline views than the record has";
+	if (pr->held) {
+		struct node_count *c = map_find(map, pr->held);
+
+		if (!c->node)
+			return "record holds a node that is not in the zc stream";
+		c->expect++;
+		held_pos = c->pos;
+	}
+	for (uint32_t i = 0; i < as->layout.field_slots; i++) {
+		if (i >= r->nfields && slots[i])
+			return "field set beyond nfields";
+		for (const struct stream_field *v = slots[i]; v; v = v->next) {
+			const char *e = check_view(map, v, held_pos);
+
+			if (e)
+				return e;
+			if (v < pr->inl || v >= pr->inl + pr->inline_used)
+				own_pool++;
+		}
+	}
+	if (own_pool != pr->pool_views)
+		return "record's pool view count is wrong";
+	*npool += own_pool;
+	if (*npool > as->views.size)
+		return "more views than the pool";
 	return NULL;
 }
 
@@ -88,26 +132,16 @@ static const char *check_records(const struct aa_stream *as,
 				 uint32_t *nview)
 {
 	for (const struct aa_record *r = as->reclaim; r; r = r->next) {
-		struct stream_field **slots = aa_slots(as, r);
+		const char *e;
 
 		(*nrec)++;
 		if (*nrec > as->recs.size)
 			return "record list longer than the pool";
 		if (r->nfields > as->layout.field_slots)
 			return "nfields beyond the slots";
-		for (uint32_t i = 0; i < as->layout.field_slots; i++) {
-			if (i >= r->nfields && slots[i])
-				return "field set beyond nfields";
-			for (const struct stream_field *v = slots[i]; v;
-			     v = v->next) {
-				const char *e = check_view(map, v);
-
-				if (e)
-					return e;
-				if (++*nview > as->views.size)
-					return "more views than the pool";
-			}
-		}
+		e = check_record_views(as, r, map, nview);
+		if (e)
+			return e;
 		if (r == as->p.rec)
 			return r->next ? "tail record has a next" : NULL;
 	}
@@ -130,7 +164,7 @@ static const char *check_nodes(const struct aa_stream *as,
 	n = as->zc->reclaim;
 	for (size_t i = 0; i < nnodes; i++, n = n->next)
 		if (map_find(map, n)->expect != n->refs)
-			return "node refs differ from views + parser";
+			return "node refs differ from records + parser";
 	return NULL;
 }
 
@@ -150,9 +184,14 @@ const char *aa_stream_check(const struct aa_stream *as)
 	map.slot = calloc(cap, sizeof(*map.slot));
 	if (!map.slot)
 		return "out of memory";
+	nnodes = 0;
 	for (const struct zc_node *n = as->zc->reclaim; n && n != as->zc->tail;
-	     n = n->next)
-		map_find(&map, n)->node = n;
+	     n = n->next) {
+		struct node_count *c = map_find(&map, n);
+
+		c->node = n;
+		c->pos = (uint32_t)nnodes++;
+	}
 	err = check_records(as, &map, &nrec, &nview);
 	if (!err && nrec + as->recs.n_free != as->recs.size)
 		err = "records leaked";

@@ -288,9 +288,11 @@ static int parse_unsigned(const struct stream_field *f, size_t off,
 
 			if (d < 0)
 				return -1;
-			if (val > (limit - (uint64_t)d) / base)
-				return -1; /* would overflow */
-			val = val * base + (uint64_t)d;
+			/* overflow is detected, never undefined behaviour */
+			if (__builtin_mul_overflow(val, base, &val) ||
+			    __builtin_add_overflow(val, (uint64_t)d, &val) ||
+			    val > limit)
+				return -1;
 			ndig++;
 		}
 	}

@@ -21,7 +21,7 @@ static const char *body_record(struct aa_parse *p, struct http_state *s,
 {
 	struct aa_http_record *r = aa_record(p);
 
-	aa_field_set(p, HTTP_SLOT_DATA, c, c + n);
+	aa_field_set_fast(p, HTTP_SLOT_DATA, c, c + n);
 	r->flags = s->body_flags | flags;
 	r->body_offset = s->body_off;
 	s->body_off += n;

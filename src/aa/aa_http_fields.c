@@ -15,8 +15,29 @@
  * record, never a silent truncation.
  */
 #include "aa/aa_http_internal.h"
+#include "aa/aa_scan.h"
 
 static bool is(uint8_t c, uint8_t cls) { return aa_http_cls[c] & cls; }
+
+/*
+ * The field is `word` (lower-case letters and '-') ignoring ASCII case
+ * (RFC 9110 5.1). (b | 0x20) == w holds exactly when b is w or its
+ * upper-case letter, for any byte b but CR (which maps onto '-' and never
+ * lies inside a field).
+ */
+static bool name_is(const struct stream_field *f, const char *word, size_t n)
+{
+	const char *a = f->data.start;
+
+	if (f->next)
+		return aa_field_len(f) == n && aa_field_eq_case(f, word);
+	if ((size_t)(f->data.end - a) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (((uint8_t)a[i] | 0x20) != (uint8_t)word[i])
+			return false;
+	return true;
+}
 
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
@@ -72,6 +93,18 @@ static void connection_token(struct http_state *s, const char *t, unsigned n)
 		s->hflags |= HF_CONN_UPGRADE;
 }
 
+/* Connection (RFC 9112 9.3): one word in one view, the usual case, is
+ * matched whole; anything else token by token. */
+static void connection(struct http_state *s, const struct stream_field *v)
+{
+	if (!v->next && name_is(v, "keep-alive", 10))
+		s->hflags |= HF_CONN_KEEP;
+	else if (!v->next && name_is(v, "close", 5))
+		s->hflags |= HF_CONN_CLOSE;
+	else
+		for_each_token(v, connection_token, s);
+}
+
 /* Transfer-Encoding: only the final coding matters (RFC 9112 6.3 (4)):
  * each token overwrites the verdict, empty list elements are ignored. */
 static void te_token(struct http_state *s, const char *t, unsigned n)
@@ -113,21 +146,29 @@ static bool field_done(struct aa_parse *p, struct http_state *s,
 	struct aa_http_record *r = aa_record(p);
 	const struct stream_field *name = r->headers[s->nhdr].name;
 	const struct stream_field *value = r->headers[s->nhdr].value;
-	size_t len;
 
 	s->nhdr++;
 	if (s->in_trailer)
 		return true;
-	len = aa_field_len(name);
-	if (len == 14 && aa_field_eq_case(name, "content-length"))
-		return content_length(p, s, value, at);
-	if (len == 17 && aa_field_eq_case(name, "transfer-encoding")) {
-		s->hflags |= HF_TE;
-		for_each_token(value, te_token, s);
-	} else if (len == 10 && aa_field_eq_case(name, "connection")) {
-		for_each_token(value, connection_token, s);
-	} else if (len == 7 && aa_field_eq_case(name, "upgrade")) {
-		s->hflags |= HF_UPGRADE;
+	switch (((uint8_t)*name->data.start) | 0x20) {
+	case 'c':
+		if (name_is(name, "content-length", 14))
+			return content_length(p, s, value, at);
+		if (name_is(name, "connection", 10))
+			connection(s, value);
+		break;
+	case 't':
+		if (name_is(name, "transfer-encoding", 17)) {
+			s->hflags |= HF_TE;
+			for_each_token(value, te_token, s);
+		}
+		break;
+	case 'u':
+		if (name_is(name, "upgrade", 7))
+			s->hflags |= HF_UPGRADE;
+		break;
+	default:
+		break;
 	}
 	return true;
 }
@@ -288,10 +329,81 @@ static void section_done(struct aa_parse *p, struct http_state *s,
 
 /* ---- the states ---------------------------------------------------------- */
 
+/*
+ * A whole field line that lies in the chunk, in one pass (RFC 9112 5.1:
+ * field-line = field-name ":" OWS field-value OWS, then CRLF or LF): the
+ * name with the tchar table, the value up to the line end with the vector
+ * scanner (aa_scan.h), trailing OWS left out of the value (RFC 9110 5.5).
+ * Returns the position after the line end, or NULL when the line is not
+ * whole in the chunk or not the plain case (an empty value, a CR without
+ * LF, a control byte...): nothing was done then, and the byte-wise states
+ * below parse it and report its errors. c is the first byte of the name
+ * (a tchar) and there is room for one more field.
+ */
+static const char *field_line_fast(struct aa_parse *p, struct http_state *s,
+				   const char *c, const char *end)
+{
+	const char *n = c + 1, *v, *e, *next, *ve;
+
+	while (n < end && is((uint8_t)*n, HC_TCHAR))
+		n++;
+	if (n == end || *n != ':')
+		return NULL;
+	for (v = n + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+		;
+	e = aa_scan_field_end(v, end);
+	if (e == end || e == v)
+		return NULL;
+	if (*e == '\n')
+		next = e + 1;
+	else if (*e == '\r' && e + 1 < end && e[1] == '\n')
+		next = e + 2;
+	else
+		return NULL;
+	for (ve = e; ve[-1] == ' ' || ve[-1] == '\t'; ve--)
+		; /* stops at v: its first byte is not OWS */
+	aa_field_set_fast(p, HTTP_SLOT_NAME(s->nhdr), c, n);
+	aa_field_set_fast(p, HTTP_SLOT_VALUE(s->nhdr), v, ve);
+	field_done(p, s, e + 1); /* as value_end(): just after the CR or LF */
+	return next;
+}
+
+/*
+ * field_line_fast() over the following lines too, and the empty line that
+ * ends the section when it is CRLF in the chunk, without going back to the
+ * state dispatch between them. NULL when the first line is not the plain
+ * case; else the position after the last line handled (the state is still
+ * HS_HDR_START unless the section ended).
+ */
+static const char *field_lines_fast(struct aa_parse *p, struct http_state *s,
+				    const char *c, const char *end)
+{
+	const char *next = field_line_fast(p, s, c, end);
+
+	if (!next)
+		return NULL;
+	while (next + 1 < end && !s->stop) {
+		const char *n;
+
+		if (next[0] == '\r' && next[1] == '\n') { /* the empty line */
+			section_done(p, s, next + 2);
+			return next + 2;
+		}
+		if (!is((uint8_t)*next, HC_TCHAR) || s->nhdr >= s->max_headers)
+			break;
+		n = field_line_fast(p, s, next, end);
+		if (!n)
+			break;
+		next = n;
+	}
+	return next;
+}
+
 static const char *hdr_start(struct aa_parse *p, struct http_state *s,
-			     const char *c)
+			     const char *c, const char *end)
 {
 	uint8_t ch = (uint8_t)*c;
+	const char *fast;
 
 	if (ch == '\r') {
 		s->st = HS_HDR_END_LF;
@@ -313,6 +425,9 @@ static const char *hdr_start(struct aa_parse *p, struct http_state *s,
 			     "more header fields than configured", c);
 		return c;
 	}
+	fast = field_lines_fast(p, s, c, end);
+	if (fast)
+		return fast;
 	http_field_start(s, HTTP_SLOT_NAME(s->nhdr), c);
 	s->st = HS_HDR_NAME;
 	return c + 1;
@@ -358,7 +473,7 @@ static const char *hdr_ows(struct aa_parse *p, struct http_state *s,
 	if (c == end)
 		return c;
 	if (is((uint8_t)*c, HC_EOL)) { /* empty value */
-		aa_field_set(p, HTTP_SLOT_VALUE(s->nhdr), c, c);
+		aa_field_set_fast(p, HTTP_SLOT_VALUE(s->nhdr), c, c);
 		return value_end(p, s, c);
 	}
 	if (!is((uint8_t)*c, HC_VCHAR)) {
@@ -414,7 +529,7 @@ static const char *fields_one(struct aa_parse *p, struct http_state *s,
 {
 	switch (s->st) {
 	case HS_HDR_START:
-		return hdr_start(p, s, c);
+		return hdr_start(p, s, c, end);
 	case HS_HDR_NAME:
 		return hdr_name(p, s, c, end);
 	case HS_HDR_OWS:

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "aa/aa_fast.h"
 #include "aa/aa_module.h"
 
 /* aa_http_cls[] bits */
@@ -120,7 +121,7 @@ static inline void http_field_stop(struct aa_parse *p, struct http_state *s,
 				   const char *at, size_t back)
 {
 	if (s->pending) {
-		aa_field_set(p, s->pslot, s->fstart, at - back);
+		aa_field_set_fast(p, s->pslot, s->fstart, at - back);
 		s->pending = false;
 	} else {
 		aa_field_end_back(p, at, back);

@@ -10,9 +10,27 @@
  * A bare LF is accepted as a line end (RFC 9112 2.2 allows it), empty
  * lines before a message are skipped (2.2), "HTTP/1.x" only.
  */
+#include <string.h>
+
 #include "aa/aa_http_internal.h"
+#include "aa/aa_scan.h"
 
 static bool is(uint8_t c, uint8_t cls) { return aa_http_cls[c] & cls; }
+
+static bool digit(char c) { return c >= '0' && c <= '9'; }
+
+/* The line end at e (CRLF or LF, RFC 9112 2.2) lies in the chunk: the
+ * position after it, else NULL. */
+static const char *line_end_in(const char *e, const char *end)
+{
+	if (e == end)
+		return NULL;
+	if (*e == '\n')
+		return e + 1;
+	if (*e == '\r' && e + 1 < end && e[1] == '\n')
+		return e + 2;
+	return NULL;
+}
 
 void aa_http_line_done(struct http_state *s, uint8_t next)
 {
@@ -62,9 +80,16 @@ static const char *version(struct aa_parse *p, struct http_state *s,
 	return c;
 }
 
+static const char *status_line_fast(struct aa_parse *p, struct http_state *s,
+				    const char *c, const char *end);
+static const char *request_line_fast(struct aa_parse *p, struct http_state *s,
+				     const char *c, const char *end);
+
 static const char *start(struct aa_parse *p, struct http_state *s,
 			 const char *c, const char *end)
 {
+	const char *fast;
+
 	while (c < end && is((uint8_t)*c, HC_EOL))
 		c++;
 	if (c == end)
@@ -73,6 +98,10 @@ static const char *start(struct aa_parse *p, struct http_state *s,
 		aa_http_fail(p, s, AA_ERR_SYNTAX, "invalid request method", c);
 		return end;
 	}
+	fast = s->response ? status_line_fast(p, s, c, end)
+			   : request_line_fast(p, s, c, end);
+	if (fast)
+		return fast;
 	http_field_start(s, HTTP_SLOT_LINE0, c);
 	s->vpos = 0;
 	s->st = s->response ? HS_RES_VERSION : HS_REQ_METHOD;
@@ -123,7 +152,7 @@ static const char *res_status(struct aa_parse *p, struct http_state *s,
 		return c + 1;
 	}
 	/* "HTTP/1.1 200" CRLF: an empty reason phrase */
-	aa_field_set(p, HTTP_SLOT_LINE0 + 2, c, c);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, c, c);
 	return line_end(s, c, HS_HDR_START);
 }
 
@@ -236,6 +265,100 @@ static const char *req_version(struct aa_parse *p, struct http_state *s,
 	}
 	http_field_stop(p, s, c, 0);
 	return line_end(s, c, HS_HDR_START);
+}
+
+/* ---- whole lines in one pass ------------------------------------------- */
+
+/*
+ * A status line that lies whole in the chunk (RFC 9112 4: "HTTP/1.x" SP
+ * 3DIGIT SP reason-phrase CRLF, or no reason after the code): its three
+ * fields set at once. NULL, with nothing done, when it is not whole here
+ * or not the plain case: the byte-wise states then parse it (and report
+ * what is wrong with it).
+ */
+static const char *status_line_fast(struct aa_parse *p, struct http_state *s,
+				    const char *c, const char *end)
+{
+	const char *r, *e, *next;
+	uint16_t code;
+
+	if (end - c < 13 || memcmp(c, "HTTP/1.", 7) != 0 || !digit(c[7]) ||
+	    c[8] != ' ' || !digit(c[9]) || !digit(c[10]) || !digit(c[11]))
+		return NULL;
+	code = (uint16_t)((c[9] - '0') * 100 + (c[10] - '0') * 10 + (c[11] - '0'));
+	if (code < 100)
+		return NULL;
+	if (c[12] == ' ') {
+		r = c + 13;
+		e = aa_scan_field_end(r, end);
+	} else {
+		r = e = c + 12;
+	}
+	next = line_end_in(e, end);
+	if (!next)
+		return NULL;
+	s->version = (uint8_t)(10 + (c[7] - '0'));
+	s->status = code;
+	aa_field_set_fast(p, HTTP_SLOT_LINE0, c, c + 8);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 1, c + 9, c + 12);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, r, e);
+	aa_http_line_done(s, HS_HDR_START);
+	return next;
+}
+
+/* The method from its bytes (RFC 9110 9.1: case-sensitive). */
+static uint8_t method_of_mem(const char *m, size_t n)
+{
+	switch (n) {
+	case 3:
+		return !memcmp(m, "GET", 3) ? AA_HTTP_M_GET
+		       : !memcmp(m, "PUT", 3) ? AA_HTTP_M_PUT : AA_HTTP_M_OTHER;
+	case 4:
+		return !memcmp(m, "HEAD", 4) ? AA_HTTP_M_HEAD
+		       : !memcmp(m, "POST", 4) ? AA_HTTP_M_POST : AA_HTTP_M_OTHER;
+	case 5:
+		return !memcmp(m, "TRACE", 5) ? AA_HTTP_M_TRACE
+		       : !memcmp(m, "PATCH", 5) ? AA_HTTP_M_PATCH : AA_HTTP_M_OTHER;
+	case 6:
+		return !memcmp(m, "DELETE", 6) ? AA_HTTP_M_DELETE : AA_HTTP_M_OTHER;
+	case 7:
+		return !memcmp(m, "CONNECT", 7) ? AA_HTTP_M_CONNECT
+		       : !memcmp(m, "OPTIONS", 7) ? AA_HTTP_M_OPTIONS : AA_HTTP_M_OTHER;
+	default:
+		return AA_HTTP_M_OTHER;
+	}
+}
+
+/*
+ * A request line that lies whole in the chunk (RFC 9112 3: method SP
+ * request-target SP "HTTP/1.x" CRLF), as status_line_fast().
+ */
+static const char *request_line_fast(struct aa_parse *p, struct http_state *s,
+				     const char *c, const char *end)
+{
+	const char *m = c + 1, *t, *v, *next;
+
+	while (m < end && is((uint8_t)*m, HC_TCHAR))
+		m++;
+	if (m == end || *m != ' ' || m + 1 == end ||
+	    !is((uint8_t)m[1], HC_VCHAR))
+		return NULL;
+	t = aa_http_scan_vchar(m + 1, end);
+	if (end - t < 10 || *t != ' ')
+		return NULL; /* obs-text, a control byte, or not whole here */
+	v = t + 1;
+	if (memcmp(v, "HTTP/1.", 7) != 0 || !digit(v[7]))
+		return NULL;
+	next = line_end_in(v + 8, end);
+	if (!next)
+		return NULL;
+	s->version = (uint8_t)(10 + (v[7] - '0'));
+	s->method = method_of_mem(c, (size_t)(m - c));
+	aa_field_set_fast(p, HTTP_SLOT_LINE0, c, m);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 1, m + 1, t);
+	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, v, v + 8);
+	aa_http_line_done(s, HS_HDR_START);
+	return next;
 }
 
 /* ---- dispatch ----------------------------------------------------------- */

@@ -42,6 +42,30 @@ void aa_pool_fini(struct aa_pool *p);
 void *aa_pool_get(struct aa_pool *p);
 void aa_pool_put(struct aa_pool *p, void *e);
 
+/*
+ * The stack's private part of a record, right after the module's record in
+ * the same pool element (aa_rec_priv_of). Thesis 4.2.1 / figure 4.4 fields
+ * are chains of views; here the views of a record live in the record itself
+ * (`inl`, taken in order as fields are made), so building a field costs a
+ * few stores, not a pool allocation; only a record with more views than
+ * that (many fields, or fields crossing many packets) takes the rest from
+ * the stream's view pool.
+ *
+ * One reference per record, not per view: `held` is the node of the
+ * record's first view, referenced once (zc_node_hold). Every later view of
+ * the record lies in that node or a later one (the parser only moves
+ * forward), and zc_stream_reclaim() frees nodes in order and stops at the
+ * first one still referenced, so that single reference keeps every packet
+ * of the record alive until the record is freed (checked by
+ * aa_stream_check, tests/c/test_aa_*.c).
+ */
+struct aa_rec_priv {
+	struct zc_node *held;    /* referenced node, NULL: none yet */
+	uint32_t pool_views;     /* views of this record from the view pool */
+	uint32_t inline_used;    /* inl[0 .. inline_used) handed out */
+	struct stream_field inl[]; /* aa_stream.n_inline views */
+};
+
 /* The parsing context handed to modules (aa_module.h). Network thread. */
 struct aa_parse {
 	struct aa_stream *as;
@@ -83,6 +107,8 @@ struct aa_stream {
 	struct aa_pool views;
 	uint32_t max_rec_bytes;     /* effective byte limit of a record */
 	uint32_t max_views;         /* views per record: slots + crossings */
+	uint32_t n_inline;          /* views inside each record (aa_rec_priv) */
+	size_t priv_off;            /* record -> its aa_rec_priv */
 	uint32_t backlog;           /* delivered nodes not consumed yet */
 	uint32_t poff;              /* parsed bytes of the first of them */
 	uint64_t off;               /* stream offset of the next byte to parse */
@@ -96,9 +122,19 @@ struct aa_stream {
 	uint64_t pauses;
 };
 
+static inline struct aa_rec_priv *aa_rec_priv_of(const struct aa_stream *as,
+						 const struct aa_record *r)
+{
+	return (struct aa_rec_priv *)((char *)(uintptr_t)r + as->priv_off);
+}
+
 /* aa_build.c */
-struct stream_field **aa_slots(const struct aa_stream *as,
-			       const struct aa_record *r);
+static inline struct stream_field **aa_slots(const struct aa_stream *as,
+					     const struct aa_record *r)
+{
+	return (struct stream_field **)((char *)(uintptr_t)r +
+					as->layout.fields_offset);
+}
 void aa_release_record_fields(struct aa_stream *as, struct aa_record *r);
 /* Materialises the open field's part in the node being left. */
 void aa_open_field_node_end(struct aa_parse *p, const char *node_end);

@@ -35,6 +35,11 @@
 #define DEF_MAX_RECORD (64u * 1024u)
 #define DEF_MSS 1460u
 #define MIN_VIEWS 256u
+/* Views inside each record (struct aa_rec_priv): one per field slot and
+ * two packet crossings, at most INLINE_VIEWS_MAX (an HTTP head of up to 22
+ * header fields, a CSV line of up to 46 fields needs no pool view). */
+#define INLINE_VIEWS_EXTRA 2u
+#define INLINE_VIEWS_MAX 48u
 
 /* ---- attach / detach ------------------------------------------------------ */
 
@@ -114,16 +119,21 @@ static int setup_pools(struct aa_stream *as, const struct aa_stream_config *c)
 		nrec = c->rcvbuf / REC_PER_BYTES < MAX_DEF_RECORDS ?
 			       c->rcvbuf / REC_PER_BYTES : MAX_DEF_RECORDS;
 	as->max_views = as->layout.field_slots + extra;
+	as->n_inline = as->layout.field_slots + INLINE_VIEWS_EXTRA;
+	if (as->n_inline > INLINE_VIEWS_MAX)
+		as->n_inline = INLINE_VIEWS_MAX;
+	/* The pool holds the views that do not fit inside a record. */
 	nview = c->views ? c->views : 4 * as->max_views;
-	if (!c->views && nview < 4 * nrec) /* four fields per record */
-		nview = 4 * nrec;
 	if (!c->views && nview < MIN_VIEWS)
 		nview = MIN_VIEWS;
 	if (nview < as->max_views) /* one whole record must fit */
 		nview = as->max_views;
 	if (nrec < 2) /* the record in progress and the next one */
 		nrec = 2;
-	r = aa_pool_init(&as->recs, nrec, as->layout.record_size,
+	as->priv_off = (as->layout.record_size + 7) & ~(size_t)7;
+	r = aa_pool_init(&as->recs, nrec,
+			 as->priv_off + sizeof(struct aa_rec_priv) +
+				 as->n_inline * sizeof(struct stream_field),
 			 offsetof(struct aa_record, next));
 	if (r == 0)
 		r = aa_pool_init(&as->views, nview, sizeof(struct stream_field),

@@ -31,76 +31,120 @@
 #include "zc/zc_stream.h"
 
 struct aatcp_global aatcp_g;
-static struct mtcp_conf override;
-static bool have_override;
 
 void *net_main(void *arg);
 
+/* mTCP's struct mtcp_conf counts tcp_timeout and tcp_timewait in its timer
+ * ticks (1 ms); the configuration file, and aatcp_config, in seconds. */
+static int secs_to_ticks(int s)
+{
+	return s > 0 ? s * 1000 : s;
+}
+
+static int ticks_to_secs(int t)
+{
+	return (t + 999) / 1000;
+}
+
+static void conf_to_mtcp(const struct aatcp_config *c, struct mtcp_conf *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->num_cores = c->num_cores;
+	m->max_concurrency = c->max_concurrency;
+	m->num_ip = c->n_ports ? c->n_ports : 1;
+	m->max_num_buffers = c->max_num_buffers;
+	m->rcvbuf_size = c->rcvbuf;
+	m->sndbuf_size = c->sndbuf;
+	m->tcp_timewait = secs_to_ticks(c->tcp_timewait);
+	m->tcp_timeout = secs_to_ticks(c->tcp_timeout);
+}
+
+/* As mTCP's mtcp_setconf(): only the fields given as > 0 change. Fields
+ * the file set (c->set) keep the file's value when keep_file is true. */
+static void mtcp_to_conf(const struct mtcp_conf *m, struct aatcp_config *c, bool keep_file)
+{
+	unsigned locked = keep_file ? c->set : 0;
+
+#define TAKE(field, value, bit)                          \
+	do {                                             \
+		if ((value) > 0 && !(locked & (bit)))    \
+			c->field = (value);              \
+	} while (0)
+	TAKE(num_cores, m->num_cores, CONF_NUM_CORES);
+	TAKE(max_concurrency, m->max_concurrency, CONF_MAX_CONCURRENCY);
+	TAKE(max_num_buffers, m->max_num_buffers, CONF_MAX_NUM_BUFFERS);
+	TAKE(rcvbuf, m->rcvbuf_size, CONF_RCVBUF);
+	TAKE(sndbuf, m->sndbuf_size, CONF_SNDBUF);
+	TAKE(tcp_timewait, ticks_to_secs(m->tcp_timewait), CONF_TCP_TIMEWAIT);
+	TAKE(tcp_timeout, ticks_to_secs(m->tcp_timeout), CONF_TCP_TIMEOUT);
+#undef TAKE
+}
+
+/* mtcp_setconf() before mtcp_init(): applied under the file's values. */
+static struct aatcp_config pre_init;
+static bool have_pre_init;
+
 int mtcp_getconf(struct mtcp_conf *conf)
 {
-	const struct aatcp_config *c = &aatcp_g.conf;
+	struct aatcp_config d;
 
 	if (!conf) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (!aatcp_g.initialised) {
-		struct aatcp_config d;
-		config_defaults(&d);
-		c = &d;
-		memset(conf, 0, sizeof(*conf));
-		conf->num_cores = d.num_cores;
-		conf->max_concurrency = d.max_concurrency;
-		conf->max_num_buffers = d.max_num_buffers;
-		conf->rcvbuf_size = d.rcvbuf;
-		conf->sndbuf_size = d.sndbuf;
-		conf->tcp_timewait = d.tcp_timewait;
-		conf->tcp_timeout = d.tcp_timeout;
-		if (have_override)
-			*conf = override;
+	if (aatcp_g.initialised) {
+		conf_to_mtcp(&aatcp_g.conf, conf);
 		return 0;
 	}
-	memset(conf, 0, sizeof(*conf));
-	conf->num_cores = c->num_cores;
-	conf->max_concurrency = c->max_concurrency;
-	conf->num_ip = c->n_ports;
-	conf->max_num_buffers = c->max_num_buffers;
-	conf->rcvbuf_size = c->rcvbuf;
-	conf->sndbuf_size = c->sndbuf;
-	conf->tcp_timewait = c->tcp_timewait;
-	conf->tcp_timeout = c->tcp_timeout;
+	if (have_pre_init)
+		d = pre_init;
+	else
+		config_defaults(&d);
+	conf_to_mtcp(&d, conf);
 	return 0;
 }
 
+/* Accepted before mtcp_init() (the file's keys win, as in mTCP) and after
+ * it until the first mtcp_create_context() (the program's values win: the
+ * contexts are sized from them); EBUSY afterwards. num_cores is fixed by
+ * mtcp_init() (the ports' queues are set up): changing it then is EINVAL. */
 int mtcp_setconf(const struct mtcp_conf *conf)
 {
-	if (!conf || aatcp_g.initialised) {
-		errno = aatcp_g.initialised ? EBUSY : EINVAL;
+	struct aatcp_global *g = &aatcp_g;
+
+	if (!conf) {
+		errno = EINVAL;
 		return -1;
 	}
-	override = *conf;
-	have_override = true;
+	if (g->contexts_created) {
+		errno = EBUSY;
+		return -1;
+	}
+	if (!g->initialised) {
+		if (!have_pre_init)
+			config_defaults(&pre_init);
+		have_pre_init = true;
+		mtcp_to_conf(conf, &pre_init, false);
+		return 0;
+	}
+	if (conf->num_cores > 0 && conf->num_cores != g->conf.num_cores) {
+		LOG_WARN("mtcp_setconf: num_cores %d after mtcp_init(): the ports run %d "
+			 "queues; set it before mtcp_init()", conf->num_cores, g->conf.num_cores);
+		errno = EINVAL;
+		return -1;
+	}
+	mtcp_to_conf(conf, &g->conf, false);
 	return 0;
 }
 
-static void apply_override(struct aatcp_config *c)
+static void apply_pre_init(struct aatcp_config *c)
 {
-	if (!have_override)
+	struct mtcp_conf m;
+
+	if (!have_pre_init)
 		return;
-	if (override.num_cores > 0)
-		c->num_cores = override.num_cores;
-	if (override.max_concurrency > 0)
-		c->max_concurrency = override.max_concurrency;
-	if (override.max_num_buffers > 0)
-		c->max_num_buffers = override.max_num_buffers;
-	if (override.rcvbuf_size > 0)
-		c->rcvbuf = override.rcvbuf_size;
-	if (override.sndbuf_size > 0)
-		c->sndbuf = override.sndbuf_size;
-	if (override.tcp_timeout)
-		c->tcp_timeout = override.tcp_timeout;
-	if (override.tcp_timewait >= 0)
-		c->tcp_timewait = override.tcp_timewait;
+	conf_to_mtcp(&pre_init, &m);
+	mtcp_to_conf(&m, c, true);
 }
 
 static int start_eal(struct aatcp_config *conf)
@@ -128,13 +172,17 @@ static int start_eal(struct aatcp_config *conf)
 	return 0;
 }
 
+static int bad_config(const char *why);
+
 /* The part of initialisation after the config is read: EAL (unless the
  * caller started it), ports, ARP. */
 static int init_library(struct aatcp_global *g, bool eal)
 {
 	char err[512];
 
-	apply_override(&g->conf);
+	apply_pre_init(&g->conf);
+	if (config_resolve_kernel_ports(&g->conf, err, sizeof(err)))
+		return bad_config(err);
 	if (g->conf.num_cores > MAX_CORES) {
 		fprintf(stderr, "aatcp: %s: num_cores: at most %d\n", g->conf.path, MAX_CORES);
 		errno = EINVAL;
@@ -180,16 +228,30 @@ static int bad_config(const char *why)
 	return -1;
 }
 
+/* The directory of path ("." for a bare name): where mTCP's config/arp.conf
+ * and config/route.conf are looked for. */
+static const char *config_dir(const char *path, char *dir, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return ".";
+	snprintf(dir, len, "%.*s", (int)(slash - path), path);
+	return slash == path ? "/" : dir;
+}
+
 int mtcp_init(const char *config_file)
 {
 	struct aatcp_global *g = &aatcp_g;
-	char err[512];
+	char err[512], dir[256];
 
 	if (begin_init(g))
 		return -1;
 	if (!config_file)
 		return bad_config("no configuration file");
-	if (config_load(&g->conf, config_file, err, sizeof(err)))
+	if (config_load(&g->conf, config_file, err, sizeof(err)) ||
+	    config_load_mtcp_tables(&g->conf, config_dir(config_file, dir, sizeof(dir)),
+				    err, sizeof(err)))
 		return bad_config(err);
 	return init_library(g, true);
 }
@@ -219,7 +281,8 @@ static int alloc_core(struct core *c)
 {
 	const struct aatcp_config *conf = &c->g->conf;
 	uint32_t n_tcbs = (uint32_t)conf->max_concurrency;
-	uint32_t n_socks = (uint32_t)conf->max_concurrency + 64; /* + listeners, epolls */
+	/* as mTCP: listeners and epolls take ids of the same max_concurrency */
+	uint32_t n_socks = (uint32_t)conf->max_concurrency;
 
 	c->pool = c->g->pools[c->id];
 	c->tcbs = calloc(n_tcbs, sizeof(struct tcb));
@@ -249,6 +312,7 @@ static int alloc_core(struct core *c)
 		c->socks[i].free_next = i + 1 < (int)n_socks ? i + 1 : -1;
 	}
 	c->sock_free = 0;
+	c->sock_free_tail = (int)n_socks - 1;
 	c->next_ephemeral = (uint16_t)secret_random32(); /* RFC 6056 3.3.3 */
 	if (steer_init(c))
 		return -1;
@@ -271,6 +335,7 @@ static void free_epolls(struct core *c)
 
 static void free_core(struct core *c)
 {
+	rss_free(c);
 	steer_fini(c);
 	io_faults_destroy(c);
 	spsc_free(&c->cmdq);
@@ -297,6 +362,17 @@ int mtcp_core_affinitize(int cpu)
 	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) ? -1 : 0;
 }
 
+/* The CPU of network thread `id`: the id-th CPU of core_mask, else id. */
+static int core_cpu(const struct aatcp_config *conf, int id)
+{
+	int seen = 0;
+
+	for (int cpu = 0; conf->core_mask && cpu < 64; cpu++)
+		if ((conf->core_mask >> cpu & 1) && seen++ == id)
+			return cpu;
+	return id;
+}
+
 struct core *core_create(int id, bool start_thread)
 {
 	struct aatcp_global *g = &aatcp_g;
@@ -314,7 +390,7 @@ struct core *core_create(int id, bool start_thread)
 		return NULL;
 	}
 	c->id = id;
-	c->cpu = id;
+	c->cpu = core_cpu(&g->conf, id);
 	c->g = g;
 	c->now_us = clock_now_us();
 	if (alloc_core(c)) {
@@ -325,7 +401,7 @@ struct core *core_create(int id, bool start_thread)
 	if (start_thread) {
 		pthread_attr_init(&attr);
 		CPU_ZERO(&set);
-		CPU_SET(id % CPU_SETSIZE, &set);
+		CPU_SET(c->cpu % CPU_SETSIZE, &set);
 		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 		if (pthread_create(&c->thread, &attr, net_main, c)) {
 			pthread_attr_destroy(&attr);
@@ -342,6 +418,7 @@ struct core *core_create(int id, bool start_thread)
 	}
 	c->app_thread = pthread_self();
 	g->cores[id] = c;
+	g->contexts_created = true;
 	return c;
 }
 
@@ -428,23 +505,15 @@ void mtcp_destroy_context(mctx_t mctx)
 	core_destroy(c);
 }
 
-mtcp_sighandler_t mtcp_register_signal(int signum, mtcp_sighandler_t handler)
-{
-	struct sigaction sa, old;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(signum, &sa, &old))
-		return SIG_ERR;
-	return old.sa_handler;
-}
-
+/* The one mTCP call aatcp does not offer (README, "Differences from
+ * mTCP"): mTCP's pipes are in-process byte channels between application
+ * threads of one context, readable through mtcp_epoll; none of mTCP's
+ * example applications uses them. */
 int mtcp_pipe(mctx_t mctx, int pipeid[2])
 {
 	(void)mctx;
 	(void)pipeid;
-	errno = ENOSYS; /* mTCP's in-stack pipes are not part of aatcp */
+	errno = ENOSYS;
 	return -1;
 }
 

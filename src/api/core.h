@@ -32,6 +32,7 @@ struct zc_pool;
 struct out_pool;
 struct rte_ring;
 struct aa_module;
+struct rss_pool;
 
 struct port {
 	int index;              /* position in the config */
@@ -146,6 +147,7 @@ struct socket {
 	bool ep_queued;              /* on its epoll's candidate queue */
 	bool ep_disabled;            /* ONESHOT fired */
 	uint32_t ev_pending;         /* edges drained from the event ring, for ET */
+	int64_t rss_pair;            /* mtcp_init_rss() pair it holds, -1: none */
 	int free_next;
 };
 
@@ -196,6 +198,7 @@ struct core {
 	struct spsc released;        /* int socket ids the net thread let go of: net -> app */
 	_Atomic uint32_t wake_word;  /* futex: bumped by net when it pushed events */
 	_Atomic bool app_sleeping;
+	_Atomic bool interrupted;    /* a registered signal arrived (signal.c) */
 	_Atomic bool stop;
 	_Atomic bool running;
 	pthread_t thread;
@@ -203,9 +206,12 @@ struct core {
 
 	/* ---- application thread state ---- */
 	struct socket *socks;
-	int n_socks;
-	int sock_free;               /* free list head */
+	int n_socks;                 /* = max_concurrency: ids are 0..n_socks-1 */
+	int sock_free;               /* free list head (oldest freed first) */
+	int sock_free_tail;
+	int n_closing;               /* closed, id not yet handed back by net */
 	pthread_t app_thread;
+	struct rss_pool *rss;        /* mtcp_init_rss() (rss.c) */
 };
 
 struct aatcp_global {
@@ -219,6 +225,7 @@ struct aatcp_global {
 	struct core *finished[MAX_CORES]; /* counters of destroyed contexts */
 	uint64_t start_us;
 	bool initialised;
+	bool contexts_created;       /* mtcp_setconf() refused from then on */
 };
 
 extern struct aatcp_global aatcp_g;

@@ -256,6 +256,8 @@ int mtcp_epoll_wait(mctx_t mctx, int epid, struct mtcp_epoll_event *events, int 
 			errno = EINTR;
 			return -1;
 		}
+		if (app_interrupted(c))
+			return -1; /* EINTR: a registered signal (signal.c) */
 		int slice = 100;
 		if (timeout > 0) {
 			uint64_t now = clock_now_us();

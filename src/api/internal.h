@@ -36,6 +36,11 @@ int app_drain_events(struct core *c);
 void app_wait(struct core *c, int timeout_ms);
 /* Network thread: wake the application thread if it sleeps. */
 void net_wake_app(struct core *c);
+/* Signal handler: mark c interrupted and wake its application thread. */
+void app_interrupt(struct core *c);
+/* Application thread, about to block: true (and the mark cleared, errno
+ * EINTR) when a registered signal arrived since the last blocking call. */
+bool app_interrupted(struct core *c);
 
 /* Current readiness of a socket (MTCP_EPOLL* bits). */
 uint32_t sock_readiness(struct core *c, struct socket *s);
@@ -65,6 +70,17 @@ int aatcp_init_with_ports(const char *config_text);
  * network thread to reclaim them and advertise the window they free (one
  * command in flight per TCB). */
 void api_reclaim(struct core *c, struct socket *s, struct tcb *t);
+
+/* mtcp_init_rss() (rss.c): a source (address, port) from the context's
+ * pool for a connect to raddr:rport into s->laddr/lport: 1; 0 when no pool
+ * is set for that destination, -1 when every pair is taken. */
+int rss_pick(struct core *c, struct socket *s, uint32_t raddr, uint16_t rport);
+/* The socket gives its pair back (close). */
+void rss_release(struct core *c, struct socket *s);
+/* Whether this core owns the flow (its segments are steered here). */
+bool rss_owned(const struct core *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+	       uint16_t rport);
+void rss_free(struct core *c);
 
 /* Stats (stats.c) */
 void stats_print(struct core *c);

@@ -83,8 +83,11 @@ static ssize_t recv_common(mctx_t mctx, int sockid, char *buf, size_t len, int f
 		if (r == 0 || errno != EAGAIN || s->nonblock || (flags & MSG_DONTWAIT))
 			return r;
 		app_drain_events(c);
-		if (rcvbuf_held(t->rb) == 0)
+		if (rcvbuf_held(t->rb) == 0) {
+			if (app_interrupted(c))
+				return -1;
 			app_wait(c, 100);
+		}
 	}
 }
 
@@ -172,8 +175,11 @@ ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len)
 			}
 		}
 		app_drain_events(c);
-		if (!writable_state(t) || sndbuf_space(t->sb) == 0)
+		if (!writable_state(t) || sndbuf_space(t->sb) == 0) {
+			if (app_interrupted(c))
+				return done ? (ssize_t)done : -1;
 			app_wait(c, 100);
+		}
 	}
 }
 

@@ -2,9 +2,14 @@
  * sock.c - the socket table (application thread) and the socket calls of
  * mtcp_api.h that set up, connect and tear down connections.
  *
- * A socket id is not reused until the network thread has processed the
- * close (it hands the id back through the `released` ring): commands and
- * events that still name the old socket can never reach a new one.
+ * Socket ids are mTCP's: 0 .. max_concurrency-1 per context, listeners and
+ * epolls included, reused after close, oldest freed first. An id goes back
+ * to the free list once the network thread has processed the close (it
+ * hands the id back through the `released` ring, within one iteration), so
+ * a command that names the old socket never reaches a new one; events carry
+ * the socket's generation and stale ones are dropped (app_drain_events).
+ * When every id is taken, mtcp_socket() waits for closes in flight and
+ * fails with ENFILE (as mTCP) only when there are none.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -70,6 +75,17 @@ struct tcb *api_tcb(struct core *c, int sockid, struct socket **sp)
 	return t;
 }
 
+/* Appends id to the free list (taken last: mTCP's order). */
+static void free_list_push(struct core *c, int id)
+{
+	c->socks[id].free_next = -1;
+	if (c->sock_free < 0)
+		c->sock_free = id;
+	else
+		c->socks[c->sock_free_tail].free_next = id;
+	c->sock_free_tail = id;
+}
+
 static void refill_free_list(struct core *c)
 {
 	int id;
@@ -78,9 +94,22 @@ static void refill_free_list(struct core *c)
 		struct socket *s = &c->socks[id];
 		s->type = MTCP_SOCK_UNUSED;
 		s->closing = false;
-		s->free_next = c->sock_free;
-		c->sock_free = id;
+		c->n_closing--;
+		free_list_push(c, id);
 	}
+}
+
+/* A free id, waiting for the network thread to hand back ids closed but
+ * not yet released (it does within an iteration); -1 when none can come. */
+static int free_id(struct core *c)
+{
+	refill_free_list(c);
+	while (c->sock_free < 0 && c->n_closing > 0 && c->has_thread &&
+	       atomic_load(&c->running)) {
+		sched_yield();
+		refill_free_list(c);
+	}
+	return c->sock_free;
 }
 
 struct socket *sock_alloc(struct core *c, enum socket_type type)
@@ -89,10 +118,8 @@ struct socket *sock_alloc(struct core *c, enum socket_type type)
 	uint32_t gen;
 	int id;
 
-	if (c->sock_free < 0)
-		refill_free_list(c);
-	if (c->sock_free < 0) {
-		errno = ENFILE;
+	if (free_id(c) < 0) {
+		errno = ENFILE; /* mTCP's errno: "the concurrent sockets are at maximum" */
 		return NULL;
 	}
 	id = c->sock_free;
@@ -105,8 +132,10 @@ struct socket *sock_alloc(struct core *c, enum socket_type type)
 	s->gen = gen;
 	s->type = type;
 	s->epid = -1;
+	s->rss_pair = -1;
 	s->rcvbuf = (uint32_t)c->g->conf.rcvbuf;
 	s->sndbuf = (uint32_t)c->g->conf.sndbuf;
+	s->nodelay = true; /* mTCP has no Nagle; TCP_NODELAY = 0 turns it on */
 	atomic_init(&s->tcb, NULL);
 	return s;
 }
@@ -114,8 +143,7 @@ struct socket *sock_alloc(struct core *c, enum socket_type type)
 void sock_free_now(struct core *c, struct socket *s)
 {
 	s->type = MTCP_SOCK_UNUSED;
-	s->free_next = c->sock_free;
-	c->sock_free = s->id;
+	free_list_push(c, s->id);
 }
 
 int mtcp_socket(mctx_t mctx, int domain, int type, int protocol)
@@ -250,8 +278,11 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 			return -1;
 		}
 		app_drain_events(c);
-		if (spsc_empty(&ls->lst->accepts))
+		if (spsc_empty(&ls->lst->accepts)) {
+			if (app_interrupted(c))
+				return -1;
 			app_wait(c, 100);
+		}
 	}
 	atomic_fetch_sub(&ls->lst->queued, 1);
 	s = sock_alloc(c, MTCP_SOCK_STREAM);
@@ -273,22 +304,17 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 	atomic_store_explicit(&t->gen, s->gen, memory_order_relaxed);
 	atomic_store_explicit(&t->sockid, s->id, memory_order_release);
 	atomic_store_explicit(&s->tcb, t, memory_order_release);
+	if (s->nodelay) {
+		/* the TCB was made at the SYN with Nagle's default: the
+		 * network thread applies the listener's choice */
+		struct cmd cmd = {.type = CMD_SETOPT, .tcb = t, .sock = s, .sockid = s->id,
+				  .gen = s->gen, .arg = 1};
+		cmd_push(c, &cmd);
+	}
 	if (s->keepalive)
 		push_keepalive(c, s, t);
 	fill_sockaddr(addr, addrlen, t->raddr, t->rport);
 	return s->id;
-}
-
-int mtcp_init_rss(mctx_t mctx, in_addr_t saddr_base, int num_addr, in_addr_t daddr,
-		  in_addr_t dport)
-{
-	(void)saddr_base;
-	(void)num_addr;
-	(void)daddr;
-	(void)dport;
-	/* Source ports are always chosen so that this core owns the flow
-	 * (tcp/connect.c): nothing to precompute. */
-	return api_core(mctx) ? 0 : -1;
 }
 
 static bool wait_connected(struct core *c, struct socket *s)
@@ -311,8 +337,31 @@ static bool wait_connected(struct core *c, struct socket *s)
 			}
 		}
 		app_drain_events(c);
+		if (app_interrupted(c))
+			return false; /* EINTR; the connection goes on, as in Linux */
 		app_wait(c, 100);
 	}
+}
+
+/* The source of an active open, as in mTCP: a socket bound to an address
+ * and port must be one this core owns (EINVAL), else the mtcp_init_rss()
+ * pool for this destination chooses (EAGAIN when it is used up), else the
+ * network thread picks a port this core owns. */
+static int source_of(struct core *c, struct socket *s, const struct sockaddr_in *to)
+{
+	if (s->bound && s->laddr && s->lport) {
+		if (rss_owned(c, s->laddr, s->lport, to->sin_addr.s_addr, to->sin_port))
+			return 0;
+		errno = EINVAL;
+		return -1;
+	}
+	if (s->bound)
+		return 0;
+	if (rss_pick(c, s, to->sin_addr.s_addr, to->sin_port) < 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return 0;
 }
 
 int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t addrlen)
@@ -327,6 +376,8 @@ int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t
 		errno = s->connecting && !atomic_load(&s->tcb) ? EALREADY : EISCONN;
 		return -1;
 	}
+	if (source_of(c, s, &in))
+		return -1;
 	s->connecting = true;
 	s->raddr = in.sin_addr.s_addr;
 	s->rport = in.sin_port;
@@ -348,7 +399,9 @@ static void release(struct core *c, struct socket *s, enum cmd_type type)
 			  .ptr = s->lst};
 
 	epoll_forget(c, s);
+	rss_release(c, s);
 	s->closing = true;
+	c->n_closing++;
 	cmd_push(c, &cmd);
 }
 

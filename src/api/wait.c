@@ -36,6 +36,9 @@ void app_wait(struct core *c, int timeout_ms)
 
 	atomic_store_explicit(&c->app_sleeping, true, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
+	/* A signal's mark (app_interrupt) bumps wake_word: one that came after
+	 * `seen` was read ends the wait at once, one just before it is seen by
+	 * the caller's next app_interrupted() at the end of this slice. */
 	if (spsc_empty(&c->evq) && atomic_load(&c->running))
 		futex_wait(&c->wake_word, seen, timeout_ms);
 	atomic_store_explicit(&c->app_sleeping, false, memory_order_relaxed);
@@ -48,6 +51,21 @@ void net_wake_app(struct core *c)
 		atomic_fetch_add_explicit(&c->wake_word, 1, memory_order_release);
 		futex_wake(&c->wake_word);
 	}
+}
+
+void app_interrupt(struct core *c)
+{
+	atomic_store(&c->interrupted, true);
+	atomic_fetch_add(&c->wake_word, 1);
+	futex_wake(&c->wake_word);
+}
+
+bool app_interrupted(struct core *c)
+{
+	if (!atomic_exchange(&c->interrupted, false))
+		return false;
+	errno = EINTR;
+	return true;
 }
 
 int app_drain_events(struct core *c)

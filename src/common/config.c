@@ -9,11 +9,17 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -46,10 +52,10 @@ void config_defaults(struct aatcp_config *c)
 	c->num_cores = 1;
 	c->max_concurrency = 10000;
 	c->max_num_buffers = 10000;
-	c->rcvbuf = 65536;
-	c->sndbuf = 65536;
+	c->rcvbuf = 8192;  /* mTCP's defaults (docs/config.md) */
+	c->sndbuf = 8192;
 	c->tcp_timeout = 30;
-	c->tcp_timewait = -1; /* unset: 2*MSL (tcp/timewait.c) */
+	c->tcp_timewait = 60; /* 2*MSL, MSL 30 s (tcp/timewait.c) */
 	snprintf(c->eal, sizeof(c->eal), "--no-huge -m 1024");
 	c->fault_seed = 1;
 	c->log_level = LOG_WARNING;
@@ -100,7 +106,7 @@ static int parse_ip_prefix(struct parse *p, const char *key, const char *v,
 {
 	char buf[64];
 	char *slash;
-	long pl;
+	long pl = 0;
 
 	if (strlen(v) >= sizeof(buf))
 		return fail(p, key, "value too long");
@@ -330,34 +336,110 @@ static int set_string(struct parse *p, const char *key, const char *v, char *dst
 	return 0;
 }
 
+/* mTCP's integer keys: name, range, field, bit in aatcp_config.set. */
+static int set_mtcp_int(struct parse *p, const char *key, const char *v)
+{
+	static const struct {
+		const char *name;
+		long lo, hi;
+		size_t off;
+		unsigned bit;
+	} keys[] = {
+		{"num_cores", 1, 64, offsetof(struct aatcp_config, num_cores), CONF_NUM_CORES},
+		{"max_concurrency", 1, 1 << 22, offsetof(struct aatcp_config, max_concurrency),
+		 CONF_MAX_CONCURRENCY},
+		{"max_num_buffers", 1, 1 << 22, offsetof(struct aatcp_config, max_num_buffers),
+		 CONF_MAX_NUM_BUFFERS},
+		{"rcvbuf", 1024, 1 << 30, offsetof(struct aatcp_config, rcvbuf), CONF_RCVBUF},
+		{"sndbuf", 1024, 1 << 30, offsetof(struct aatcp_config, sndbuf), CONF_SNDBUF},
+		{"tcp_timeout", -1, 1 << 20, offsetof(struct aatcp_config, tcp_timeout),
+		 CONF_TCP_TIMEOUT},
+		{"tcp_timewait", 0, 3600, offsetof(struct aatcp_config, tcp_timewait),
+		 CONF_TCP_TIMEWAIT},
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(key, keys[i].name))
+			continue;
+		p->c->set |= keys[i].bit;
+		return set_int(p, key, v, keys[i].lo, keys[i].hi,
+			       (int *)((char *)p->c + keys[i].off));
+	}
+	return 1;
+}
+
+/* `port = NAME [NAME...]`: each NAME is a Linux interface whose address,
+ * prefix and MAC the port takes (config_resolve_kernel_ports), as mTCP
+ * takes them from its dpdk0.. interfaces. */
+static int set_mtcp_ports(struct parse *p, const char *v)
+{
+	char buf[512];
+	char *save = NULL;
+
+	if (strlen(v) >= sizeof(buf))
+		return fail(p, "port", "value too long");
+	strcpy(buf, v);
+	for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (strchr(t, ':'))
+			return fail(p, "port", "'%s': mTCP's NAME:QUEUE form is not supported; "
+				    "name the interface (one queue pair per core is used)", t);
+		struct port_conf *pc = port_by_name(p, "port", t, strlen(t));
+		if (!pc)
+			return -1;
+		pc->from_kernel = true;
+	}
+	return 0;
+}
+
+/* `core_mask = HEX`: network thread i runs on the i-th CPU of the mask. */
+static int set_core_mask(struct parse *p, const char *key, const char *v)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long m = strtoull(v, &end, 16);
+	if (errno || end == v || *end || !m)
+		return fail(p, key, "'%s' is not a non-zero hexadecimal CPU mask", v);
+	p->c->core_mask = m;
+	return 0;
+}
+
+/* mTCP's keys (its README, config/sample_mtcp.conf); 1 when key is not one. */
+static int set_mtcp_key(struct parse *p, const char *key, const char *v)
+{
+	int rc = set_mtcp_int(p, key, v);
+
+	if (rc != 1)
+		return rc;
+	if (!strcmp(key, "stat_print"))
+		return set_stat_print(p, v);
+	if (!strcmp(key, "port"))
+		return set_mtcp_ports(p, v);
+	if (!strcmp(key, "core_mask"))
+		return set_core_mask(p, key, v);
+	if (!strcmp(key, "io")) {
+		if (strcmp(v, "dpdk"))
+			return fail(p, key, "'%s': only dpdk (aatcp drives its ports with DPDK)", v);
+		return 0;
+	}
+	if (!strcmp(key, "num_mem_ch"))
+		return parse_long(p, key, v, 0, 64, &(long){0}); /* EAL finds the channels */
+	if (!strcmp(key, "multiprocess"))
+		return fail(p, key, "not supported: aatcp runs one process per set of ports "
+			    "(remove the line)");
+	return 1;
+}
+
 static int set_key(struct parse *p, const char *key, const char *v)
 {
 	struct aatcp_config *c = p->c;
 	long x = 0;
 
-	if (!strcmp(key, "num_cores"))
-		return set_int(p, key, v, 1, 64, &c->num_cores);
-	if (!strcmp(key, "max_concurrency"))
-		return set_int(p, key, v, 1, 1 << 22, &c->max_concurrency);
-	if (!strcmp(key, "max_num_buffers"))
-		return set_int(p, key, v, 1, 1 << 22, &c->max_num_buffers);
-	if (!strcmp(key, "rcvbuf"))
-		return set_int(p, key, v, 1024, 1 << 30, &c->rcvbuf);
-	if (!strcmp(key, "sndbuf"))
-		return set_int(p, key, v, 1024, 1 << 30, &c->sndbuf);
-	if (!strcmp(key, "tcp_timeout"))
-		return set_int(p, key, v, -1, 1 << 20, &c->tcp_timeout);
-	if (!strcmp(key, "tcp_timewait"))
-		return set_int(p, key, v, 0, 3600, &c->tcp_timewait);
+	int rc = set_mtcp_key(p, key, v);
+	if (rc != 1)
+		return rc;
 	if (!strcmp(key, "tcp_challenge_ack_limit"))
 		return set_int(p, key, v, 0, 1 << 30, &c->tcp_challenge_ack_limit);
-	if (!strcmp(key, "stat_print"))
-		return set_stat_print(p, v);
-	if (!strcmp(key, "io") || !strcmp(key, "num_mem_ch") || !strcmp(key, "port")) {
-		LOG_WARN("%s:%d: mTCP key '%s' ignored: aatcp reads its ports from "
-			 "port.<name>.* keys", p->file, p->line, key);
-		return 0;
-	}
 	if (!strncmp(key, "port.", 5))
 		return set_port_key(p, key, v);
 	if (!strncmp(key, "arp.", 4))
@@ -426,6 +508,8 @@ static int check_ports(struct parse *p)
 		char key[80];
 
 		p->line = pc->line;
+		if (pc->from_kernel)
+			continue; /* device and address come from the interface */
 		if (!pc->device[0]) {
 			snprintf(key, sizeof(key), "port.%s.device", pc->name);
 			return fail(p, key, "missing (PCI address or DPDK vdev)");
@@ -509,5 +593,169 @@ int config_load(struct aatcp_config *c, const char *path, char *err, int errlen)
 	fclose(f);
 	int rc = config_parse_text(c, path, text, err, errlen);
 	free(text);
+	return rc;
+}
+
+/* ---- mTCP's side files: config/arp.conf, config/route.conf ---- */
+
+/* "ip/prefix rest": the address, prefix and what follows (trimmed). */
+static int split_entry(struct parse *p, char *line, uint32_t *ip, uint8_t *prefix, char **rest)
+{
+	char *sp = line + strcspn(line, " \t");
+
+	if (!*sp)
+		return fail(p, line, "expected 'ip/prefix value'");
+	*sp = '\0';
+	*rest = trim(sp + 1);
+	return parse_ip_prefix(p, line, line, ip, prefix);
+}
+
+static int arp_entry(struct parse *p, char *line)
+{
+	struct aatcp_config *c = p->c;
+	uint32_t ip = 0;
+	uint8_t prefix = 0;
+	char *mac = NULL;
+
+	if (split_entry(p, line, &ip, &prefix, &mac))
+		return -1;
+	if (prefix != 32)
+		return fail(p, line, "only /32 entries (one neighbour per line) are supported");
+	if (c->n_arp == CONFIG_MAX_ARP)
+		return fail(p, line, "more than %d static ARP entries", CONFIG_MAX_ARP);
+	c->arp[c->n_arp].ip = ip;
+	if (parse_mac(mac, c->arp[c->n_arp].mac))
+		return fail(p, line, "'%s' is not a MAC address like 02:00:00:00:01:01", mac);
+	c->n_arp++;
+	return 0;
+}
+
+static int route_entry(struct parse *p, char *line)
+{
+	struct aatcp_config *c = p->c;
+	struct route_conf *r;
+	char *dev = NULL;
+	int i;
+
+	if (c->n_routes == CONFIG_MAX_ROUTES)
+		return fail(p, line, "more than %d routes", CONFIG_MAX_ROUTES);
+	r = &c->routes[c->n_routes];
+	if (split_entry(p, line, &r->ip, &r->prefix, &dev))
+		return -1;
+	for (i = 0; i < c->n_ports && strcmp(c->ports[i].name, dev); i++)
+		;
+	if (i == c->n_ports)
+		return fail(p, line, "'%s' is not one of the configured ports", dev);
+	r->port = i;
+	c->n_routes++;
+	return 0;
+}
+
+/* One table file: a header line "<header> n", then n entries. */
+static int load_table(struct aatcp_config *c, const char *path, const char *header,
+		      int (*entry)(struct parse *, char *), char *err, int errlen)
+{
+	struct parse p = {.c = c, .file = path, .err = err, .errlen = errlen};
+	char line[1024];
+	long left = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0; /* optional, as in mTCP */
+	while (fgets(line, sizeof(line), f)) {
+		p.line++;
+		line[strcspn(line, "#\n")] = '\0';
+		char *l = trim(line);
+		int rc = 0;
+		if (!*l)
+			continue;
+		if (left < 0 && !strncmp(l, header, strlen(header)))
+			rc = parse_long(&p, header, trim(l + strlen(header)), 0, 1 << 16, &left);
+		else if (left <= 0)
+			rc = fail(&p, header, "an entry before '%s n' or more entries than n", header);
+		else if (!(rc = entry(&p, l)))
+			left--;
+		if (rc) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int config_load_mtcp_tables(struct aatcp_config *c, const char *dir, char *err, int errlen)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/config/arp.conf", dir);
+	if (load_table(c, path, "ARP_ENTRY", arp_entry, err, errlen))
+		return -1;
+	snprintf(path, sizeof(path), "%s/config/route.conf", dir);
+	return load_table(c, path, "ROUTES", route_entry, err, errlen);
+}
+
+/* ---- `port = NAME`: the Linux interface's address, prefix and MAC ---- */
+
+static int iface_query(int fd, const char *name, unsigned long req, struct ifreq *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->ifr_name, sizeof(r->ifr_name), "%s", name);
+	r->ifr_addr.sa_family = AF_INET;
+	return ioctl(fd, req, r);
+}
+
+static int iface_error(const struct port_conf *pc, const char *what, char *err, int errlen)
+{
+	snprintf(err, (size_t)errlen, "port = %s: cannot read the interface's %s: %s", pc->name,
+		 what, strerror(errno));
+	return -1;
+}
+
+static int kernel_port(int fd, struct port_conf *pc, int idx, int num_cores, char *err,
+		       int errlen)
+{
+	struct ifreq r;
+	struct sockaddr_in a;
+	uint32_t mask;
+
+	if (iface_query(fd, pc->name, SIOCGIFADDR, &r)) {
+		snprintf(err, (size_t)errlen, "port = %s: the interface has no IPv4 address "
+			 "(%s). Fix: 'ip addr add A/P dev %s', or configure it with "
+			 "port.%s.device and port.%s.ip", pc->name, strerror(errno), pc->name,
+			 pc->name, pc->name);
+		return -1;
+	}
+	memcpy(&a, &r.ifr_addr, sizeof(a));
+	pc->ip = a.sin_addr.s_addr;
+	if (iface_query(fd, pc->name, SIOCGIFNETMASK, &r))
+		return iface_error(pc, "netmask", err, errlen);
+	memcpy(&a, &r.ifr_addr, sizeof(a));
+	mask = ntohl(a.sin_addr.s_addr);
+	pc->prefix = (uint8_t)__builtin_popcount(mask);
+	if (iface_query(fd, pc->name, SIOCGIFHWADDR, &r))
+		return iface_error(pc, "MAC", err, errlen);
+	memcpy(pc->mac, r.ifr_hwaddr.sa_data, 6);
+	snprintf(pc->device, sizeof(pc->device), "net_af_packet_mtcp%d,iface=%s,qpairs=%d",
+		 idx, pc->name, num_cores);
+	return 0;
+}
+
+int config_resolve_kernel_ports(struct aatcp_config *c, char *err, int errlen)
+{
+	int fd = -1, rc = 0;
+
+	for (int i = 0; i < c->n_ports && !rc; i++) {
+		if (!c->ports[i].from_kernel || c->ports[i].device[0])
+			continue;
+		if (fd < 0 && (fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
+			snprintf(err, (size_t)errlen, "port = %s: socket: %s", c->ports[i].name,
+				 strerror(errno));
+			return -1;
+		}
+		rc = kernel_port(fd, &c->ports[i], i, c->num_cores, err, errlen);
+	}
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }

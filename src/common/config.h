@@ -31,12 +31,37 @@ struct port_conf {
 	uint16_t mtu;
 	struct fault_conf fault;
 	bool stat_print;
+	bool from_kernel; /* `port = NAME`: address, prefix and MAC read from the
+			   * Linux interface NAME, driven with net_af_packet */
+	uint8_t mac[6];   /* from_kernel: the interface's MAC */
 	int line;         /* where it was first named, for messages */
 };
 
 struct arp_conf {
 	uint32_t ip;
 	uint8_t mac[6];
+};
+
+/* A static route (mTCP's config/route.conf): destinations in ip/prefix
+ * leave through port `port` (index into ports[]). */
+struct route_conf {
+	uint32_t ip;      /* network byte order */
+	uint8_t prefix;
+	int port;
+};
+
+#define CONFIG_MAX_ROUTES 64
+
+/* Bits of aatcp_config.set: which of mTCP's keys the file set (a value
+ * given with mtcp_setconf() before mtcp_init() never overrides them). */
+enum config_key_bit {
+	CONF_NUM_CORES = 1 << 0,
+	CONF_MAX_CONCURRENCY = 1 << 1,
+	CONF_MAX_NUM_BUFFERS = 1 << 2,
+	CONF_RCVBUF = 1 << 3,
+	CONF_SNDBUF = 1 << 4,
+	CONF_TCP_TIMEOUT = 1 << 5,
+	CONF_TCP_TIMEWAIT = 1 << 6,
 };
 
 struct aatcp_config {
@@ -48,11 +73,15 @@ struct aatcp_config {
 	int sndbuf;
 	int tcp_timeout; /* seconds, -1: never */
 	int tcp_timewait;
+	uint64_t core_mask;      /* CPUs of the network threads, 0: core i on CPU i */
+	unsigned set;            /* enum config_key_bit: keys the file set */
 	/* aatcp's keys */
 	int n_ports;
 	struct port_conf ports[CONFIG_MAX_PORTS];
 	int n_arp;
 	struct arp_conf arp[CONFIG_MAX_ARP];
+	int n_routes;
+	struct route_conf routes[CONFIG_MAX_ROUTES];
 	uint32_t mbufs;          /* per core, 0: derived */
 	char eal[512];
 	uint32_t idle_sleep_us;
@@ -72,5 +101,14 @@ int config_load(struct aatcp_config *c, const char *path, char *err, int errlen)
 /* Exposed for tests: parse text as if read from `name`. */
 int config_parse_text(struct aatcp_config *c, const char *name, const char *text,
 		      char *err, int errlen);
+/* mTCP's side files, read from directory `dir` when present (as mTCP reads
+ * config/arp.conf and config/route.conf): "ARP_ENTRY n" then n lines
+ * "ip/prefix mac"; "ROUTES n" then n lines "ip/prefix portname". Returns 0
+ * (also when a file is absent), or -1 with one message in err. */
+int config_load_mtcp_tables(struct aatcp_config *c, const char *dir, char *err, int errlen);
+/* Ports given as `port = NAME`: fills each one's device (net_af_packet on
+ * the interface, one queue pair per core), address, prefix and MAC from
+ * the Linux interface NAME. Runs once num_cores is final. */
+int config_resolve_kernel_ports(struct aatcp_config *c, char *err, int errlen);
 
 #endif /* AATCP_CONFIG_H */

@@ -251,6 +251,19 @@ struct port *port_for_dest(struct aatcp_global *g, uint32_t ip, uint32_t *next_h
 			return p;
 		}
 	}
+	/* static routes (mTCP's config/route.conf): destinations on the
+	 * link of the named port, the longest prefix first */
+	const struct route_conf *best = NULL;
+	for (int i = 0; i < g->conf.n_routes; i++) {
+		const struct route_conf *r = &g->conf.routes[i];
+		uint32_t m = r->prefix ? htonl(~0u << (32 - r->prefix)) : 0;
+		if ((ip & m) == (r->ip & m) && (!best || r->prefix > best->prefix))
+			best = r;
+	}
+	if (best && best->port < g->n_ports) {
+		*next_hop = ip;
+		return &g->ports[best->port];
+	}
 	for (int i = 0; i < g->n_ports; i++) {
 		struct port *p = &g->ports[i];
 		if (p->gateway) {

@@ -132,7 +132,7 @@ void tcp_set_keepalive(struct core *c, struct tcb *t, bool on);
 void tcp_keepalive_fire(struct core *c, struct tcb *t);
 
 /* ---- TIME-WAIT (timewait.c) ---- */
-/* tcp_timewait seconds; unset (-1): 2*MSL. */
+/* TIME-WAIT's length: tcp_timewait (default 2*MSL). */
 uint64_t tcp_timewait_us(const struct core *c);
 void tcp_enter_time_wait(struct core *c, struct tcb *t);
 /* The peer's FIN again: ACK it, restart the timeout. */

@@ -8,15 +8,14 @@
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
-/* MSL: RFC 9293 3.4.2 calls its 2 minutes an engineering choice; 30 s as
- * BSD and Linux (whose TIME-WAIT lasts 60 s). */
-#define MSL_US 30000000ull
-
+/* tcp_timewait seconds; its default (common/config.c) is 2*MSL = 60 s: RFC
+ * 9293 3.4.2 calls its MSL of 2 minutes an engineering choice, BSD and
+ * Linux use 30 s (Linux's TIME-WAIT lasts 60 s). */
 uint64_t tcp_timewait_us(const struct core *c)
 {
 	int tw = c->g->conf.tcp_timewait;
 
-	return tw < 0 ? 2 * MSL_US : (uint64_t)tw * 1000000u;
+	return tw > 0 ? (uint64_t)tw * 1000000u : 0;
 }
 
 void tcp_time_wait_fin(struct core *c, struct tcb *t)

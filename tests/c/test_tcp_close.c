@@ -221,8 +221,8 @@ static void test_time_wait_reuse(void)
 	end(h, ls);
 }
 
-/* The stack closes first and the peer's FIN ends it: TIME_WAIT (tcp_timewait
- * set to tw for the test; -1 is the default, 2*MSL). Returns the TCB. */
+/* The stack closes first and the peer's FIN ends it: TIME_WAIT for the
+ * tcp_timewait the test set. Returns the TCB. */
 static struct tcb *into_time_wait(struct h_stack *h, struct h_conn *k)
 {
 	struct tcb *t = h_tcb(h, k->sock);
@@ -234,7 +234,7 @@ static struct tcb *into_time_wait(struct h_stack *h, struct h_conn *k)
 	return t;
 }
 
-/* RFC 9293 3.3.2: TIME-WAIT lasts 2*MSL by default (60 s, MSL 30 s);
+/* RFC 9293 3.3.2: TIME-WAIT lasts 2*MSL by default (tcp_timewait 60 s);
  * the TCB stays in use until then, and goes back to the pool after. */
 static void test_time_wait_default(void)
 {
@@ -243,7 +243,10 @@ static void test_time_wait_default(void)
 	struct h_stack *h = open_conn(&k, &ls);
 	int tw = h_conf()->tcp_timewait;
 
-	h_conf()->tcp_timewait = -1; /* what config_defaults() sets */
+	struct aatcp_config d;
+	config_defaults(&d);
+	CHECK_EQ_U64(d.tcp_timewait, 60);
+	h_conf()->tcp_timewait = d.tcp_timewait;
 	struct tcb *t = into_time_wait(h, &k);
 	CHECK_EQ_U64(t->timer_at[TT_TIMEWAIT], h->now + 60000000);
 	h_advance(h, 59999000);

@@ -42,7 +42,8 @@ static void close_cleanly(struct h_stack *h, struct h_conn *k)
 
 /* Sends len bytes from the application and CHECKs the segments: full
  * ones at once, the runt tail only once everything before it is ACKed
- * (Nagle, RFC 9293 3.7.4). */
+ * (Nagle, RFC 9293 3.7.4, which the socket asks for: the default is off,
+ * as in mTCP). */
 static void write_and_check_segments(struct h_stack *h, struct h_conn *k, uint32_t len,
 				     uint32_t mss)
 {
@@ -50,8 +51,12 @@ static void write_and_check_segments(struct h_stack *h, struct h_conn *k, uint32
 	struct h_pkt p;
 	uint32_t off = 0;
 
+	int off_opt = 0;
+
 	for (uint32_t i = 0; i < len; i++)
 		buf[i] = (char)('a' + i % 26);
+	CHECK(mtcp_setsockopt(h->mctx, k->sock, IPPROTO_TCP, TCP_NODELAY, &off_opt,
+			      sizeof(off_opt)) == 0);
 	CHECK(mtcp_write(h->mctx, k->sock, buf, len) == (ssize_t)len);
 	h_run(h);
 	while (off < len) {

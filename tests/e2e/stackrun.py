@@ -32,7 +32,7 @@ import time
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aatcp.dutrun import (
@@ -117,7 +117,8 @@ class StackApp:
 
     def __init__(self, runner: StackRunner, program: str, args: Iterable[str], name: str,
                  overrides: Mapping[str, Any] | None, asan: bool, cpu: str | None,
-                 expect_rc: int | None) -> None:
+                 expect_rc: int | None, conf_text: str | None = None,
+                 conf_dir: str | None = None) -> None:
         self.runner = runner
         self.host = runner.dut
         self.program = program
@@ -125,10 +126,15 @@ class StackApp:
         self.asan = asan
         self.expect_rc = expect_rc
         self.conf, self.stats = run_paths(self.host, name)
+        if conf_dir is not None:  # a folder of its own (e.g. with mTCP's config/arp.conf)
+            self.conf = PurePosixPath(conf_dir) / self.conf.name
         ov = dict(DEFAULT_OVERRIDES)
         ov.update(overrides or {})
         ov["stats_file"] = str(self.stats)
-        self.conf_text = runner.conf(ov)
+        if conf_text is None:
+            self.conf_text = runner.conf(ov)
+        else:  # a config written by the test (an mTCP one), plus the run's keys
+            self.conf_text = conf_text + "".join(f"{k} = {v}\n" for k, v in ov.items())
         prog = f"asan/bin/{program}" if asan else program
         # -f last: epwget and zc_wget take their URL (and count) first
         argv = [prog, *args, "-f", str(self.conf)]
@@ -253,11 +259,14 @@ class StackRunner:
 
     def app(self, program: str, *args: str, overrides: Mapping[str, Any] | None = None,
             name: str | None = None, asan: bool | None = None, cpu: str | None = None,
-            expect_rc: int | None = 0) -> StackApp:
-        """A stack program run, not started yet (see start())."""
+            expect_rc: int | None = 0, conf_text: str | None = None,
+            conf_dir: str | None = None) -> StackApp:
+        """A stack program run, not started yet (see start()). `conf_text`: the
+        config to use instead of the lab's (the overrides and the stats file are
+        appended); `conf_dir`: the folder (relative to the workdir) it goes in."""
         self._n += 1
         a = StackApp(self, program, args, name or f"{program}{self._n}", overrides,
-                     self.asan if asan is None else asan, cpu, expect_rc)
+                     self.asan if asan is None else asan, cpu, expect_rc, conf_text, conf_dir)
         self.apps.append(a)
         return a
 

@@ -36,7 +36,7 @@ def test_status_reports_hosts_links_and_ssh(local_lab: Lab) -> None:
     assert all(h.namespace_exists and h.sshd_pid and h.ssh_answers for h in hosts)
     assert len(links) == 3 and all(li.up for li in links)
     text = netlab.format_status(local_lab)
-    assert "answers" in text and "NO ANSWER" not in text and "server:s-dut" in text
+    assert "ANSWERS SSH" in text and "NO ANSWER" not in text and "server:s-dut" in text
 
 
 def test_up_is_idempotent(local_lab: Lab) -> None:

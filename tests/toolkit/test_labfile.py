@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from aatcp.errors import LabFileError
+from aatcp.errors import LabFileError, ToolkitError
 from aatcp.labfile import derive_local_lab, load_lab_spec, parse_lab
 from aatcp.paths import DEFAULT_LAB, LABS_DIR
 
@@ -165,9 +165,16 @@ def test_link_across_subnets(tmp_path: Path) -> None:
 
 
 def test_missing_file() -> None:
-    with pytest.raises(LabFileError) as ei:
+    with pytest.raises(ToolkitError) as ei:
         load_lab_spec("/nonexistent/lab.yml")
-    assert "cannot read it" in str(ei.value) and "/nonexistent/lab.yml" in str(ei.value)
+    msg = str(ei.value)
+    assert msg.startswith("lab file /nonexistent/lab.yml does not exist. Fix: "), msg
+    assert "--hosts" in msg and "labs/local.yml" in msg and "(file)" not in msg
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ToolkitError, match=r"lab file .*: cannot read it \(Is a directory\)"):
+        load_lab_spec(tmp_path)
 
 
 def test_empty_file(tmp_path: Path) -> None:
