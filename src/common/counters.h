@@ -20,7 +20,8 @@
 	X(tcp_syn_challenged) X(tcp_syn_backlog) X(tcp_no_tcb) X(tcp_rcv_full)  \
 	X(tcp_old_dup) X(tcp_data_after_close) X(tcp_no_node)                   \
 	X(arp_pending_full) X(fault_injected) X(tx_full) X(mbuf_alloc)          \
-	X(steer_full) X(tcp_bad_cookie) X(tcp_accept_full) X(tcp_no_buffers)
+	X(steer_full) X(tcp_bad_cookie) X(tcp_accept_full) X(tcp_no_buffers)   \
+	X(tcp_rst_challenged)
 
 enum drop_reason {
 #define X(name) DROP_##name,

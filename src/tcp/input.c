@@ -367,10 +367,12 @@ static bool handle_rst(struct core *c, struct tcb *t, const struct seg *s)
 		tcp_done(c, t, tcb_state(t) == TCPS_SYN_RCVD ? ECONNREFUSED : ECONNRESET);
 		return true;
 	}
-	if (acceptable(t, s))
+	if (acceptable(t, s)) {
 		challenge_ack(c, t);
-	else
+		drop(c, DROP_tcp_rst_challenged); /* the RST itself goes no further */
+	} else {
 		drop(c, DROP_tcp_rst_ignored);
+	}
 	return true;
 }
 

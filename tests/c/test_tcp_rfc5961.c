@@ -300,6 +300,7 @@ static void test_challenge_ack_limit(void)
 	uint32_t first = rst_burst(h, &k, 100);
 	CHECK_MSG(first >= 5 && first < 15, "%u challenge ACKs in a second", first);
 	CHECK_EQ_U64(h->c->cnt.challenge_acks_limited, 100 - first);
+	CHECK_EQ_U64(h_drops(h, DROP_tcp_rst_challenged), 100); /* each RST counted */
 	CHECK(tcb_state(h_tcb(h, k.sock)) == TCPS_ESTABLISHED);
 	h_advance(h, 1000000);
 	uint32_t second = rst_burst(h, &k, 100);
