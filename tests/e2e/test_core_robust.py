@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from stackrun import StackRunner, make_files, parse_json_line, start_nginx
+from stackrun import StackResult, StackRunner, make_files, parse_json_line, start_nginx
 
 from aatcp.lab import Lab
 from aatcp.remote import Background
@@ -289,6 +289,62 @@ def test_syn_flood_during_transfer(lab: Lab, stack: StackRunner) -> None:
 CLEAN_EVERY = 0.1      # seconds between clean clients during the flood
 CLEAN_DEADLINE = 1.0   # seconds each clean client has for its whole request
 LONG_FLOOD_SECONDS = 10.0
+SHORT_FLOOD_SECONDS = 5.0
+
+
+def clean_clients_during_flood(stack: StackRunner, flags: str, seconds: float,
+                               name: str) -> tuple[dict[str, Any], StackResult, list[str], int]:
+    """epserver on EPS_PORT; a raw-socket flood (core_peer.py synflood --flags
+    flags) at FLOOD_RATE for seconds from spoofed addresses; a clean curl
+    client every CLEAN_EVERY s meanwhile. Returns the flood's report, epserver's
+    result (checked clean: every mbuf and TCB back), the clean clients that
+    failed or were late (one line each) and how many there were."""
+    ip = stack.stack_ip("client")
+    eps = stack.start("epserver", "-p", "www_robust", "-l", str(EPS_PORT),
+                      ready="listening on port")
+    avoid = ",".join(f"10.0.2.{i}" for i in (1, 2, 3))
+    net = ".".join(ip.split(".")[:3]) + ".0/24"
+    flood = start_core_peer(stack, "client", f"synflood {ip} {EPS_PORT} {seconds} "
+                            f"{FLOOD_RATE} {net} --flags {flags} --avoid "
+                            f"{stack.peer_ip('client')},{ip},{avoid}", name)
+    cl = stack.client
+    stack.wait_file(cl, str(flood.err), "core_peer: flooding", 30)
+    n = int(seconds / CLEAN_EVERY) - 5
+    url = f"http://{ip}:{EPS_PORT}/r1k"
+    cl.run("rm -rf run/clean && mkdir -p run/clean", timeout=10)
+    # one curl every 100 ms, each in the background; then one line per
+    # client: number, curl's exit status, HTTP code, time, SHA-256 of the body
+    script = (f"for i in $(seq {n}); do (curl -sS --max-time {CLEAN_DEADLINE:g} "
+              f"-o run/clean/$i.body -w '%{{http_code}} %{{time_total}}' {url} "
+              f"> run/clean/$i.res 2> run/clean/$i.err; echo $? > run/clean/$i.rc) & "
+              f"sleep {CLEAN_EVERY:g}; done; wait\n"
+              f"for i in $(seq {n}); do echo \"$i $(cat run/clean/$i.rc) $(cat run/clean/$i.res) "
+              f"$(sha256sum < run/clean/$i.body 2>/dev/null | cut -c1-64) "
+              f"$(head -c 100 run/clean/$i.err | tr '\\n' ' ')\"; done\n")
+    cl.write_file("run/clean.sh", script)
+    lines = cl.run("bash run/clean.sh", timeout=seconds + 30).stdout.splitlines()
+    fl = peer_result(flood, seconds + 30)
+    late = []
+    for line in lines:
+        f = line.split()
+        ok = (len(f) >= 5 and f[1] == "0" and f[2] == "200"
+              and float(f[3]) <= CLEAN_DEADLINE and f[4] == SHA["r1k"])
+        if not ok:
+            late.append(line)
+    assert len(lines) == n, f"{len(lines)} result lines for {n} clients"
+    res = eps.stop().check_clean()
+    assert fl["errors"] == 0, fl
+    assert fl["syns"] >= FLOOD_RATE * seconds * 0.9, f"the flood generator fell short: {fl}"
+    return fl, res, late, n
+
+
+def flood_info(fl: dict[str, Any], res: StackResult) -> str:
+    return json.dumps({"flood": {k: fl[k] for k in ("syns", "rate") if k in fl},
+                       "syncookies_sent": res.counter("syncookies_sent"),
+                       "syncookies_ok": res.counter("syncookies_ok"),
+                       "conn_passive": res.counter("conn_passive"),
+                       "rst_sent": res.counter("rst_sent"),
+                       "drops": {k: v for k, v in res.stats["cores"][0]["drops"].items() if v}})
 
 
 def test_syn_flood_clean_clients_served(lab: Lab, stack: StackRunner) -> None:
@@ -304,50 +360,27 @@ def test_syn_flood_clean_clients_served(lab: Lab, stack: StackRunner) -> None:
     within the deadline; the flood reached its rate; cookies were sent and
     some came back valid (the clean clients'); epserver ends with every mbuf
     and TCB back."""
-    ip = stack.stack_ip("client")
-    eps = stack.start("epserver", "-p", "www_robust", "-l", str(EPS_PORT),
-                      ready="listening on port")
-    avoid = ",".join(f"10.0.2.{i}" for i in (1, 2, 3))
-    net = ".".join(ip.split(".")[:3]) + ".0/24"
-    flood = start_core_peer(stack, "client", f"synflood {ip} {EPS_PORT} {LONG_FLOOD_SECONDS} "
-                            f"{FLOOD_RATE} {net} --avoid {stack.peer_ip('client')},{ip},"
-                            f"{avoid}", "longflood")
-    cl = stack.client
-    stack.wait_file(cl, str(flood.err), "core_peer: flooding", 30)
-    n = int(LONG_FLOOD_SECONDS / CLEAN_EVERY) - 5
-    url = f"http://{ip}:{EPS_PORT}/r1k"
-    cl.run("rm -rf run/clean && mkdir -p run/clean", timeout=10)
-    # one curl every 100 ms, each in the background; then one line per
-    # client: number, curl's exit status, HTTP code, time, SHA-256 of the body
-    script = (f"for i in $(seq {n}); do (curl -sS --max-time {CLEAN_DEADLINE:g} "
-              f"-o run/clean/$i.body -w '%{{http_code}} %{{time_total}}' {url} "
-              f"> run/clean/$i.res 2> run/clean/$i.err; echo $? > run/clean/$i.rc) & "
-              f"sleep {CLEAN_EVERY:g}; done; wait\n"
-              f"for i in $(seq {n}); do echo \"$i $(cat run/clean/$i.rc) $(cat run/clean/$i.res) "
-              f"$(sha256sum < run/clean/$i.body 2>/dev/null | cut -c1-64) "
-              f"$(head -c 100 run/clean/$i.err | tr '\\n' ' ')\"; done\n")
-    cl.write_file("run/clean.sh", script)
-    lines = cl.run("bash run/clean.sh", timeout=LONG_FLOOD_SECONDS + 30).stdout.splitlines()
-    fl = peer_result(flood, LONG_FLOOD_SECONDS + 30)
-    late = []
-    for line in lines:
-        f = line.split()
-        ok = (len(f) >= 5 and f[1] == "0" and f[2] == "200"
-              and float(f[3]) <= CLEAN_DEADLINE and f[4] == SHA["r1k"])
-        if not ok:
-            late.append(line)
-    assert len(lines) == n, f"{len(lines)} result lines for {n} clients"
-    res = eps.stop().check_clean()
-    info = json.dumps({"flood": {k: fl[k] for k in ("syns", "rate", "errors") if k in fl},
-                       "syncookies_sent": res.counter("syncookies_sent"),
-                       "syncookies_ok": res.counter("syncookies_ok"),
-                       "conn_passive": res.counter("conn_passive"),
-                       "drops": {k: v for k, v in res.stats["cores"][0]["drops"].items() if v},
-                       "ports": res.stats.get("ports")})
+    fl, res, late, n = clean_clients_during_flood(stack, "S", LONG_FLOOD_SECONDS, "synflood")
+    info = flood_info(fl, res)
     print(f"syn flood with clean clients: {info}")
-    assert fl["errors"] == 0, fl
-    assert fl["syns"] >= FLOOD_RATE * LONG_FLOOD_SECONDS * 0.9, \
-        f"the flood generator fell short: {fl}"
     assert not late, f"{len(late)} of {n} clean clients not answered within " \
         f"{CLEAN_DEADLINE:g} s: {late[:5]} {info}"
     assert res.counter("syncookies_sent") > 0 and res.counter("syncookies_ok") > 0, info
+
+
+@pytest.mark.parametrize("flags", ["A", "R"])
+def test_ack_rst_flood_clean_clients_served(lab: Lab, stack: StackRunner, flags: str) -> None:
+    """100,000 ACKs with random numbers (flags A), or RSTs (R), at 20,000/s for
+    5 s from spoofed addresses to epserver's port, while a clean curl client
+    connects every 100 ms: every one answered within 1 s. Each flood segment
+    is a counted drop (tcp_no_flow; an ACK also gets its RST, RFC 9293
+    3.10.7.1; a RST never), and nothing leaks."""
+    fl, res, late, n = clean_clients_during_flood(stack, flags, SHORT_FLOOD_SECONDS,
+                                                  f"flood{flags}")
+    info = flood_info(fl, res)
+    print(f"{flags} flood with clean clients: {info}")
+    assert not late, f"{len(late)} of {n} clean clients not answered within " \
+        f"{CLEAN_DEADLINE:g} s: {late[:5]} {info}"
+    assert res.drops("tcp_no_flow") >= fl["syns"] * 0.99, info
+    if flags == "A":
+        assert res.counter("rst_sent") >= fl["syns"] * 0.99, info
