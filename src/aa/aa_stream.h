@@ -81,10 +81,11 @@ struct aa_stream;
 
 /* Limits of one stream; 0 means the default shown. */
 struct aa_stream_config {
-	uint32_t records;          /* record pool (64, or rcvbuf / 64 up to
-				    * 4096 when rcvbuf is given) */
-	uint32_t views;            /* field view pool (4 x views per record,
-				    * at least 256 and 4 x records) */
+	uint32_t records;          /* record pool (64, or rcvbuf / 8 up to
+				    * 8192 when rcvbuf is given) */
+	uint32_t views;            /* field views beyond those inside each
+				    * record (4 x views per record, at least
+				    * 256) */
 	uint32_t max_extra_views;  /* views per record beyond one per field
 				    * slot, i.e. packet crossings (64) */
 	uint32_t max_record_bytes; /* (module's value, else 64 KiB) */
