@@ -18,7 +18,9 @@
  *             3  like 2 but the sequence number counts from the right edge
  *                of the receive window and the ack from snd_max
  *             4  segment from a new peer port to the listener (SYN floods,
- *                stray ACKs, RSTs)
+ *                stray ACKs, RSTs; flags 0xc0: the ACK that completes the
+ *                handshake of the SYN-ACK that port got last, a SYN cookie
+ *                once the listener's SYN queue (8) is full)
  *             5  the clock moves (byte^2 ms), timers fire
  *             6  an application call on a connection: read, write,
  *                shutdown, close, abort, accept
@@ -81,13 +83,28 @@ static void add_sock(int s)
 		socks[n_socks++] = s;
 }
 
+/* The last SYN-ACK each new peer (port 40000 + i) got: op_new_peer can
+ * answer it, completing a handshake from a SYN cookie (RFC 4987 3.6). */
+static struct {
+	bool seen;
+	uint32_t seq, ack, tsval;
+} synacks[256];
+
 /* Reads and checks everything the stack sent. */
 static void drain_tx(struct h_stack *h)
 {
 	struct h_pkt p;
 
-	while (h_recv(h, &p))
-		;
+	while (h_recv(h, &p)) {
+		unsigned i = (unsigned)(p.dport - 40000u);
+		if (p.ether_type == RTE_ETHER_TYPE_IPV4 && p.proto == IPPROTO_TCP &&
+		    p.flags == (TCP_FLAG_SYN | TCP_FLAG_ACK) && p.dport >= 40000 && i < 256) {
+			synacks[i].seen = true;
+			synacks[i].seq = p.seq;
+			synacks[i].ack = p.ack;
+			synacks[i].tsval = p.opts.ts_ok ? p.opts.tsval : 0;
+		}
+	}
 }
 
 static void run(struct h_stack *h)
@@ -274,12 +291,25 @@ static void op_new_peer(struct h_stack *h, struct in *in)
 	struct h_seg s = h_conn_seg(&conns[3], 0, NULL, 0);
 	uint8_t raw[48], frame[2200];
 
-	s.sport = (uint16_t)(40000 + u8(in));
+	uint8_t port = u8(in);
+	s.sport = (uint16_t)(40000 + port);
 	s.flags = u8(in);
 	s.seq = 0x20000000u + u16(in);
 	s.ack = (uint32_t)u16(in) << 16 | u16(in);
 	s.win = u16(in);
 	read_opts(in, &s, raw, NULL);
+	if ((s.flags & 0xc0) == 0xc0 && synacks[port].seen) {
+		/* the handshake's ACK to the SYN-ACK this port got (a cookie
+		 * when the SYN queue was full): numbers and TSecr echoed,
+		 * perturbed by the low bits of the ACK field */
+		s.flags = (uint8_t)((s.flags & (TCP_FLAG_FIN | TCP_FLAG_PSH)) | TCP_FLAG_ACK);
+		s.seq = synacks[port].ack;
+		s.ack = synacks[port].seq + 1 + (s.ack & 0x100 ? s.ack & 3 : 0);
+		if (s.opts.ts_ok || !s.raw_opts) {
+			s.opts.ts_ok = synacks[port].tsval != 0;
+			s.opts.tsecr = synacks[port].tsval ^ (s.ack & 0x200 ? 0x3f : 0);
+		}
+	}
 	s.len = u8(in);
 	s.payload = payload;
 	queue_frame(h, 0, frame, h_build_tcp(&s, frame));
@@ -419,6 +449,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct in in = {.p = data, .n = size};
 	struct h_stack *h = h_open();
 
+	memset(synacks, 0, sizeof(synacks));
 	setup(h);
 	while (in.i < in.n) {
 		uint8_t op = u8(&in);

@@ -69,13 +69,22 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	int rc;
 
 	if (!t) {
+		/* no TCB left (max_concurrency): the socket never gets one;
+		 * connect, SO_ERROR and epoll report ENOMEM */
+		struct event e = {.sockid = cmd->sockid, .gen = cmd->gen,
+				  .bits = TEV_ERR | TEV_HUP | TEV_IN | TEV_OUT};
 		LOG_WARN("core %d: no TCB left for a connect (max_concurrency)", c->id);
-		return; /* the socket never gets a TCB: connect reports ENOMEM */
+		atomic_store_explicit(&s->conn_error, ENOMEM, memory_order_release);
+		if (!spsc_push(&c->evq, &e))
+			LOG_WARN("core %d: event ring full: socket %d sees ENOMEM on its next wait",
+				 c->id, cmd->sockid);
+		return;
 	}
 	t->laddr = cmd->laddr;
 	t->lport = cmd->lport;
 	t->rcv_mode = s->zc ? RCV_ZC : RCV_RING;
 	t->nodelay = s->nodelay;
+	t->keepalive = s->keepalive; /* armed once the TCB is set up below */
 	atomic_store_explicit(&t->gen, cmd->gen, memory_order_relaxed);
 	atomic_store_explicit(&t->sockid, cmd->sockid, memory_order_relaxed);
 	/* tcb_setup needs the egress port for the MSS */
@@ -93,6 +102,8 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	else
 		rc = t->port ? -ENOMEM : -ENETUNREACH;
 	atomic_store_explicit(&s->tcb, t, memory_order_release);
+	if (!rc && t->keepalive)
+		tcp_set_keepalive(c, t, true);
 	if (rc) {
 		atomic_store(&t->error, -rc);
 		tcb_raise(c, t, TEV_ERR | TEV_HUP | TEV_IN | TEV_OUT);
@@ -285,6 +296,9 @@ static void run_one(struct core *c, struct cmd *cmd)
 	case CMD_SETOPT:
 		t->nodelay = cmd->arg != 0;
 		tcp_want_output(c, t);
+		break;
+	case CMD_KEEPALIVE:
+		tcp_set_keepalive(c, t, cmd->arg != 0);
 		break;
 	default:
 		break;

@@ -24,6 +24,7 @@
 #include "io/steer.h"
 #include "net/arp.h"
 #include "tcp/flow.h"
+#include "tcp/secret.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 #include "fwd/outlist.h"
@@ -312,8 +313,7 @@ static int alloc_core(struct core *c)
 	}
 	c->sock_free = 0;
 	c->sock_free_tail = (int)n_socks - 1;
-	c->iss_secret = (uint32_t)(clock_now_us() * 2654435761u) ^ (uint32_t)c->id;
-	c->next_ephemeral = (uint16_t)(32768 + (c->iss_secret % 20000));
+	c->next_ephemeral = (uint16_t)secret_random32(); /* RFC 6056 3.3.3 */
 	if (steer_init(c))
 		return -1;
 	return io_faults_init(c);

@@ -59,6 +59,7 @@ enum cmd_type {
 	CMD_FORWARD,    /* fwd: move n fragments to another socket */
 	CMD_SPLICE,
 	CMD_SETOPT,
+	CMD_KEEPALIVE,  /* SO_KEEPALIVE: arg on/off */
 };
 
 struct socket;
@@ -104,6 +105,8 @@ struct listener {
 	struct listener *next;    /* net: listener table chain */
 	bool closing;
 	bool ev_pending;           /* net: an IN event still to push */
+	uint64_t cookies_until_us; /* net: SYN cookies sent lately: ACKs may carry
+				    * one until then (tcp/syncookie.h) */
 };
 
 struct epoll;
@@ -120,11 +123,14 @@ struct socket {
 	const struct aa_module *aa_mod;
 	void *aa_params;             /* our copy */
 	bool nodelay;
+	bool keepalive;              /* SO_KEEPALIVE (accepted sockets inherit it) */
 	bool closing;                /* closed, id not yet released by net */
 	uint32_t rcvbuf, sndbuf;
 	uint32_t laddr, raddr;       /* network byte order */
 	uint16_t lport, rport;
 	_Atomic(struct tcb *) tcb;   /* writer: net (connect) or app (accept) */
+	_Atomic int conn_error;      /* connect failed before any TCB existed (none
+				      * left): the errno; writer: net */
 	struct listener *lst;        /* MTCP_SOCK_LISTENER */
 	struct epoll *ep;            /* MTCP_SOCK_EPOLL */
 	int zc_out;                  /* fragments handed out, not freed */
@@ -179,8 +185,9 @@ struct core {
 	bool lst_ev_pending;         /* some listener has an event to push */
 	bool lst_ev_pending_pushed;  /* a listener event was pushed: wake the app */
 	uint64_t now_us;
-	uint32_t iss_secret;
 	uint16_t next_ephemeral;
+	uint64_t chack_sec;          /* RFC 5961 7: the second challenge ACKs count in */
+	uint32_t chack_left;         /* challenge ACKs still allowed in it */
 	struct counters cnt;
 	uint64_t last_stat_us;
 	uint64_t last_arp_poll_us;

@@ -107,7 +107,7 @@ static bool rcv_ready(const struct tcb *t)
 		return aa_stream_readable(t->aa);
 	if (t->rcv_mode == RCV_ZC)
 		return zc_stream_pending_bytes(&t->zc) > 0;
-	return rcvbuf_held(t->rb) > 0;
+	return t->rb && rcvbuf_held(t->rb) > 0; /* none: a connect that never started */
 }
 
 uint32_t sock_readiness(struct core *c, struct socket *s)
@@ -122,6 +122,8 @@ uint32_t sock_readiness(struct core *c, struct socket *s)
 	if (s->type != MTCP_SOCK_STREAM)
 		return 0;
 	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	if (!t && atomic_load_explicit(&s->conn_error, memory_order_acquire))
+		return MTCP_EPOLLERR | MTCP_EPOLLHUP | MTCP_EPOLLIN | MTCP_EPOLLOUT;
 	if (!t)
 		return s->connecting ? 0 : MTCP_EPOLLOUT | MTCP_EPOLLHUP;
 	st = tcb_state(t);

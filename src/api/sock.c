@@ -254,6 +254,15 @@ static void fill_sockaddr(struct sockaddr *addr, socklen_t *addrlen, uint32_t ip
 	*addrlen = sizeof(in);
 }
 
+/* SO_KEEPALIVE to the network thread (tcp/keepalive.c). */
+static void push_keepalive(struct core *c, struct socket *s, struct tcb *t)
+{
+	struct cmd cmd = {.type = CMD_KEEPALIVE, .tcb = t, .sock = s, .sockid = s->id,
+			  .gen = s->gen, .arg = s->keepalive};
+
+	cmd_push(c, &cmd);
+}
+
 int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrlen)
 {
 	struct core *c = api_core(mctx);
@@ -287,6 +296,7 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 	s->zc = ls->zc;
 	s->aa_mod = atomic_load(&ls->lst->aa_mod_pub);
 	s->nodelay = ls->nodelay;
+	s->keepalive = ls->keepalive;
 	s->laddr = t->laddr;
 	s->lport = t->lport;
 	s->raddr = t->raddr;
@@ -301,6 +311,8 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 				  .gen = s->gen, .arg = 1};
 		cmd_push(c, &cmd);
 	}
+	if (s->keepalive)
+		push_keepalive(c, s, t);
 	fill_sockaddr(addr, addrlen, t->raddr, t->rport);
 	return s->id;
 }
@@ -309,6 +321,12 @@ static bool wait_connected(struct core *c, struct socket *s)
 {
 	for (;;) {
 		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+		int ce = atomic_load_explicit(&s->conn_error, memory_order_acquire);
+		if (!t && ce) {
+			errno = ce; /* no TCB was left (cmd.c do_connect) */
+			s->connecting = false;
+			return false;
+		}
 		if (t) {
 			int st = tcb_state(t);
 			if (st == TCPS_ESTABLISHED || st == TCPS_CLOSE_WAIT)
@@ -579,9 +597,15 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void 
 			s->sndbuf = (uint32_t)v;
 		return 0;
 	}
-	if (level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_REUSEPORT ||
-				    optname == SO_KEEPALIVE))
+	if (level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_REUSEPORT))
 		return 0; /* nothing to do: no kernel port table to share */
+	if (level == SOL_SOCKET && optname == SO_KEEPALIVE) {
+		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+		s->keepalive = v != 0;
+		if (t)
+			push_keepalive(c, s, t);
+		return 0;
+	}
 	if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
 		/* the MSS we advertise (e.g. a proxy making both sides' segments
 		 * fit each other); only before the SYN goes out */
@@ -623,7 +647,9 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optva
 	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
 	if (level == SOL_SOCKET && optname == SO_ERROR) {
 		/* as Linux: reading the pending error clears it */
-		v = t ? atomic_exchange(&t->error, 0) : 0;
+		v = t ? atomic_exchange(&t->error, 0) : atomic_exchange(&s->conn_error, 0);
+		if (!t && v)
+			s->connecting = false; /* the connect is over: unconnected */
 	} else if (level == SOL_SOCKET && optname == SO_RCVBUF) {
 		v = (int)(t ? t->rcvbuf_size : s->rcvbuf);
 	} else if (level == SOL_SOCKET && optname == SO_SNDBUF) {
@@ -632,6 +658,8 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optva
 		v = SOCK_STREAM;
 	} else if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
 		v = s->nodelay;
+	} else if (level == SOL_SOCKET && optname == SO_KEEPALIVE) {
+		v = s->keepalive;
 	} else if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
 		v = t ? t->mss : 536;
 	} else {

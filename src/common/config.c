@@ -55,12 +55,13 @@ void config_defaults(struct aatcp_config *c)
 	c->rcvbuf = 8192;  /* mTCP's defaults (docs/config.md) */
 	c->sndbuf = 8192;
 	c->tcp_timeout = 30;
-	c->tcp_timewait = 0;
+	c->tcp_timewait = 60; /* 2*MSL, MSL 30 s (tcp/timewait.c) */
 	snprintf(c->eal, sizeof(c->eal), "--no-huge -m 1024");
 	c->fault_seed = 1;
 	c->log_level = LOG_WARNING;
 	c->splice_b0 = 1 << 20;
 	c->fwd_wmax = 1 << 20;
+	c->tcp_challenge_ack_limit = 1000; /* Linux's tcp_challenge_ack_limit */
 }
 
 static int parse_long(struct parse *p, const char *key, const char *v, long lo,
@@ -437,6 +438,8 @@ static int set_key(struct parse *p, const char *key, const char *v)
 	int rc = set_mtcp_key(p, key, v);
 	if (rc != 1)
 		return rc;
+	if (!strcmp(key, "tcp_challenge_ack_limit"))
+		return set_int(p, key, v, 0, 1 << 30, &c->tcp_challenge_ack_limit);
 	if (!strncmp(key, "port.", 5))
 		return set_port_key(p, key, v);
 	if (!strncmp(key, "arp.", 4))

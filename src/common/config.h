@@ -90,6 +90,7 @@ struct aatcp_config {
 	int log_level;
 	uint32_t splice_b0;      /* bytes, thesis 5.1.2 threshold */
 	uint32_t fwd_wmax;       /* bytes, thesis 5.1.2 w_max of the forward API */
+	int tcp_challenge_ack_limit; /* per second and core, RFC 5961 section 7 */
 	char path[256];
 };
 

@@ -20,7 +20,8 @@
 	X(tcp_syn_challenged) X(tcp_syn_backlog) X(tcp_no_tcb) X(tcp_rcv_full)  \
 	X(tcp_old_dup) X(tcp_data_after_close) X(tcp_no_node)                   \
 	X(arp_pending_full) X(fault_injected) X(tx_full) X(mbuf_alloc)          \
-	X(steer_full)
+	X(steer_full) X(tcp_bad_cookie) X(tcp_accept_full) X(tcp_no_buffers)   \
+	X(tcp_rst_challenged)
 
 enum drop_reason {
 #define X(name) DROP_##name,
@@ -39,6 +40,11 @@ struct counters {
 	uint64_t dupacks_sent, dupacks_rcvd, ooo_segs, sack_blocks_sent;
 	uint64_t conn_active, conn_passive, conn_closed, conn_reset_rcvd;
 	uint64_t rst_sent, challenge_acks, zero_window_probes, window_updates;
+	uint64_t syncookies_sent, syncookies_ok; /* RFC 4987 3.6 */
+	uint64_t dsacks_sent;                    /* RFC 2883 */
+	uint64_t keepalive_probes;               /* RFC 9293 3.8.4 */
+	uint64_t challenge_acks_limited;         /* RFC 5961 7: not sent, over the limit */
+	uint64_t timewait_recycled;              /* TIME_WAIT given up: no TCB left */
 	uint64_t arp_requests, arp_replies, icmp_echo;
 	uint64_t fault_dropped, fault_duped, fault_reordered, fault_corrupted,
 		fault_delayed;

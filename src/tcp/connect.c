@@ -11,6 +11,7 @@
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rtt.h"
+#include "tcp/secret.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
@@ -20,15 +21,20 @@
 #define EPHEMERAL_LO 32768
 #define EPHEMERAL_HI 60999
 
-/* A free source port whose flow this core owns (flows are spread over the
- * cores by flow_hash; see api/netloop.c). */
+/* RFC 6056 3.3.3 (algorithm 3, simple hash-based): each destination
+ * starts its search at a secret offset, so ports neither repeat a visible
+ * sequence nor tell one destination what another got; next_ephemeral moves
+ * on with every try. The port must also map to this core (flows are spread
+ * over the cores by flow_hash; see api/netloop.c) and be free. */
 static uint16_t pick_port(struct core *c, uint32_t laddr, uint32_t raddr, uint16_t rport)
 {
+	const uint32_t num = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+	uint32_t offset = (uint32_t)secret_hash(SECRET_PORT, laddr, 0, raddr, rport, 0);
 	int n = c->g->n_cores;
 
-	for (int tries = 0; tries < EPHEMERAL_HI - EPHEMERAL_LO; tries++) {
-		uint16_t p = c->next_ephemeral;
-		c->next_ephemeral = p >= EPHEMERAL_HI ? EPHEMERAL_LO : (uint16_t)(p + 1);
+	for (uint32_t count = 0; count < num; count++) {
+		uint16_t p = (uint16_t)(EPHEMERAL_LO + (c->next_ephemeral + offset) % num);
+		c->next_ephemeral++;
 		uint16_t np = rte_cpu_to_be_16(p);
 		if (n > 1 && (int)(flow_hash(laddr, np, raddr, rport) % (uint32_t)n) != c->id)
 			continue;

@@ -17,7 +17,10 @@
 #include "tcp/options.h"
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
+#include "tcp/sackrcv.h"
+#include "tcp/secret.h"
 #include "tcp/sndbuf.h"
+#include "tcp/syncookie.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
@@ -81,22 +84,16 @@ static void arm_idle(struct core *c, struct tcb *t)
 		timer_arm(c, t, TT_IDLE, c->now_us + (uint64_t)to * 1000000u);
 }
 
-static void passive_open(struct core *c, struct port *p, struct listener *l,
-			 const struct rte_ipv4_hdr *ih, const struct seg *s,
-			 const struct rte_ether_addr *src_mac)
+/* A TCB for a connection to listener l (from the SYN's or the cookie
+ * ACK's headers); no buffers yet. */
+static struct tcb *passive_tcb(struct core *c, struct port *p, struct listener *l,
+			       const struct rte_ipv4_hdr *ih, const struct seg *s,
+			       const struct rte_ether_addr *src_mac)
 {
-	struct tcb *t;
+	struct tcb *t = tcb_alloc(c);
 
-	if (atomic_load(&l->syn_count) + atomic_load(&l->queued) >= l->backlog) {
-		/* bounded backlog: a SYN flood costs us nothing but this */
-		drop(c, DROP_tcp_syn_backlog);
-		return;
-	}
-	t = tcb_alloc(c);
-	if (!t) {
-		drop(c, DROP_tcp_no_tcb);
-		return;
-	}
+	if (!t)
+		return NULL;
 	t->laddr = ih->dst_addr;
 	t->raddr = ih->src_addr;
 	t->lport = s->th->dst_port;
@@ -105,46 +102,146 @@ static void passive_open(struct core *c, struct port *p, struct listener *l,
 	t->peer_mac = *src_mac;
 	t->peer_mac_ok = true;
 	t->rcv_mode = l->zc ? RCV_ZC : RCV_RING;
-	const struct aa_module *mod = atomic_load_explicit(&l->aa_mod_pub, memory_order_acquire);
-	if (tcb_setup(c, t, l->rcvbuf, l->sndbuf) ||
-	    (mod && rcv_attach_aa(c, t, mod, l->aa_params))) {
-		tcb_free(c, t);
-		drop(c, DROP_tcp_no_tcb);
-		return;
-	}
+	tcb_params(c, t, l->rcvbuf, l->sndbuf);
 	if (l->maxseg && l->maxseg < t->our_mss)
 		t->our_mss = (uint16_t)l->maxseg;
-	t->irs = s->seq;
-	t->rcv_nxt = s->seq + 1;
-	apply_syn_options(t, s);
-	t->iss = tcp_iss(c, t);
-	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
-	sndbuf_set_seq(t->sb, t->iss + 1); /* first data byte follows the SYN */
-	t->snd_wnd = s->wnd; /* RFC 7323 2.2: never scaled in a SYN */
-	t->max_snd_wnd = t->snd_wnd;
-	t->snd_wl1 = s->seq;
-	t->snd_wl2 = t->iss;
-	cc_init(t);
 	t->listener = l;
-	atomic_fetch_add(&l->syn_count, 1);
+	return t;
+}
+
+/* The peer's SYN (numbers and options) taken, our ISN chosen: SYN-RECEIVED
+ * (RFC 9293 3.10.7.2). */
+static void enter_syn_rcvd(struct core *c, struct tcb *t, const struct seg *syn, uint32_t iss)
+{
+	t->irs = syn->seq;
+	t->rcv_nxt = syn->seq + 1;
+	apply_syn_options(t, syn);
+	t->iss = iss;
+	t->snd_una = t->snd_nxt = t->snd_max = iss;
+	t->snd_wnd = syn->wnd; /* RFC 7323 2.2: never scaled in a SYN */
+	t->max_snd_wnd = t->snd_wnd;
+	t->snd_wl1 = syn->seq;
+	t->snd_wl2 = iss;
+	cc_init(t);
+	atomic_fetch_add(&t->listener->syn_count, 1);
 	tcp_set_state(c, t, TCPS_SYN_RCVD);
 	flow_insert(c->flows, t);
 	c->cnt.conn_passive++;
+}
+
+static struct cookie_tuple tuple_of(const struct rte_ipv4_hdr *ih, const struct seg *s)
+{
+	return (struct cookie_tuple){.laddr = ih->dst_addr, .raddr = ih->src_addr,
+				     .lport = s->th->dst_port, .rport = s->th->src_port};
+}
+
+/* RFC 4987 3.6: the SYN queue is full (or no TCB is left): answer with a
+ * SYN-ACK whose ISN is a cookie and keep nothing. Without timestamps the
+ * cookie cannot carry window scale and SACK-permitted: not offered. */
+static void cookie_synack(struct core *c, struct port *p, struct listener *l,
+			  const struct rte_ipv4_hdr *ih, const struct seg *s,
+			  const struct rte_ether_addr *src_mac)
+{
+	struct tcb tmp;
+	struct cookie_tuple k = tuple_of(ih, s);
+
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.laddr = k.laddr;
+	tmp.raddr = k.raddr;
+	tmp.lport = k.lport;
+	tmp.rport = k.rport;
+	tmp.port = p;
+	tmp.peer_mac = *src_mac;
+	tmp.core = c;
+	tcb_params(c, &tmp, l->rcvbuf, l->sndbuf);
+	if (l->maxseg && l->maxseg < tmp.our_mss)
+		tmp.our_mss = (uint16_t)l->maxseg;
+	tmp.irs = s->seq;
+	tmp.rcv_nxt = s->seq + 1;
+	apply_syn_options(&tmp, s);
+	if (!tmp.ts_ok) {
+		tmp.ws_ok = tmp.sack_ok = false;
+		tmp.rcv_wscale = 0;
+	}
+	tmp.iss = syncookie_make(c, &k, s->seq, &s->o);
+	atomic_init(&tmp.state, TCPS_SYN_RCVD);
+	tcp_send_synack_stateless(c, &tmp, tmp.ts_ok ? syncookie_tsval(c, &s->o) : 0);
+	c->cnt.syncookies_sent++;
+	/* ACKs to this listener may carry cookies for two ticks */
+	l->cookies_until_us = c->now_us + SYNCOOKIE_LIFE_US;
+}
+
+static void passive_open(struct core *c, struct port *p, struct listener *l,
+			 const struct rte_ipv4_hdr *ih, const struct seg *s,
+			 const struct rte_ether_addr *src_mac)
+{
+	struct tcb *t = NULL;
+
+	/* bounded SYN queue: past it, a SYN costs a SYN-ACK and nothing else */
+	if (atomic_load(&l->syn_count) + atomic_load(&l->queued) < l->backlog)
+		t = passive_tcb(c, p, l, ih, s, src_mac);
+	if (!t) {
+		cookie_synack(c, p, l, ih, s, src_mac);
+		return;
+	}
+	enter_syn_rcvd(c, t, s, tcp_iss(c, t));
 	tcp_send_syn(c, t);
 }
 
+static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s);
+
+/* RFC 4987 3.6: an ACK for no connection, to a listener that sent cookies
+ * lately: a good cookie rebuilds the SYN-RECEIVED TCB, and the ACK then
+ * completes the handshake as usual (with any data it carries). */
+static void cookie_ack(struct core *c, struct port *p, struct listener *l,
+		       const struct rte_ipv4_hdr *ih, struct rte_mbuf *m, struct seg *s,
+		       const struct rte_ether_addr *src_mac)
+{
+	struct cookie_tuple k = tuple_of(ih, s);
+	struct seg syn = {.seq = s->seq - 1, .th = s->th};
+	struct tcb *t;
+
+	if (!syncookie_check(c, &k, s->seq, s->ack, &s->o, &syn.o)) {
+		drop(c, DROP_tcp_bad_cookie);
+		tcp_send_rst_reply(c, p, src_mac, ih->dst_addr, ih->src_addr, s->th, s->len);
+		return;
+	}
+	if (atomic_load(&l->queued) >= l->backlog) {
+		drop(c, DROP_tcp_accept_full); /* the peer's next segment retries */
+		return;
+	}
+	t = passive_tcb(c, p, l, ih, s, src_mac);
+	if (!t) {
+		drop(c, DROP_tcp_no_tcb);
+		return;
+	}
+	enter_syn_rcvd(c, t, &syn, s->ack - 1);
+	/* what our SYN-ACK said: its window (unscaled) and its SYN */
+	t->rcv_wnd = t->rcvbuf_size > 0xffff ? 0xffff : t->rcvbuf_size;
+	t->rcv_adv = t->rcv_nxt + t->rcv_wnd;
+	t->snd_nxt = t->snd_max = t->iss + 1;
+	t->last_ack_sent = t->rcv_nxt; /* our SYN-ACK's */
+	c->cnt.syncookies_ok++;
+	synchronized(c, t, m, s);
+}
+
 static void no_connection(struct core *c, struct port *p, const struct rte_ipv4_hdr *ih,
-			  const struct seg *s, const struct rte_ether_addr *src_mac)
+			  struct rte_mbuf *m, struct seg *s, const struct rte_ether_addr *src_mac)
 {
 	struct listener *l = listener_lookup(c, ih->dst_addr, s->th->dst_port);
 	uint32_t seg_len = s->len + !!(s->flags & TCP_FLAG_SYN) + !!(s->flags & TCP_FLAG_FIN);
+	uint8_t hs = s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST);
 
 	if (s->flags & TCP_FLAG_RST) {
 		drop(c, DROP_tcp_no_flow); /* never answer a RST */
 		return;
 	}
-	if (l && !l->closing && (s->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN) {
+	if (l && !l->closing && hs == TCP_FLAG_SYN) {
 		passive_open(c, p, l, ih, s, src_mac);
+		return;
+	}
+	if (l && !l->closing && hs == TCP_FLAG_ACK && c->now_us < l->cookies_until_us) {
+		cookie_ack(c, p, l, ih, m, s, src_mac);
 		return;
 	}
 	/* RFC 9293 3.10.7.1 (CLOSED) and 3.10.7.2 (LISTEN, an ACK): RST. */
@@ -185,6 +282,7 @@ static void syn_sent(struct core *c, struct tcb *t, const struct seg *s)
 	 * receive buffer, and segments past the real space were dropped. */
 	t->rcv_adv = t->rcv_nxt + t->rcv_wnd;
 	apply_syn_options(t, s);
+	t->last_ack_sent = t->rcv_nxt; /* our ACK (or SYN-ACK) goes out next */
 	t->snd_wnd = s->wnd;
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = s->seq;
@@ -228,8 +326,33 @@ static bool acceptable(const struct tcb *t, const struct seg *s)
 	return seq_in(s->seq, t->rcv_nxt, end) || seq_in(s->seq + len - 1, t->rcv_nxt, end);
 }
 
+/* RFC 5961 section 7: at most tcp_challenge_ack_limit challenge ACKs a
+ * second (per core). The budget of each second is drawn between half and
+ * one and a half times the limit, as Linux does since CVE-2016-5696: a
+ * fixed global count would tell an off-path attacker when its guess hit a
+ * connection. */
+static bool challenge_allowed(struct core *c)
+{
+	uint64_t sec = c->now_us / 1000000u;
+	uint32_t lim = (uint32_t)c->g->conf.tcp_challenge_ack_limit;
+
+	if (sec != c->chack_sec) {
+		c->chack_sec = sec;
+		c->chack_left = lim ? lim / 2 + (uint32_t)(secret_hash(SECRET_CHALLENGE, 0, 0, 0, 0,
+								     sec) % lim) : 0;
+	}
+	if (!c->chack_left) {
+		c->cnt.challenge_acks_limited++;
+		return false;
+	}
+	c->chack_left--;
+	return true;
+}
+
 static void challenge_ack(struct core *c, struct tcb *t)
 {
+	if (!challenge_allowed(c))
+		return;
 	c->cnt.challenge_acks++;
 	t->ack_now = true;
 	tcp_want_output(c, t);
@@ -244,38 +367,13 @@ static bool handle_rst(struct core *c, struct tcb *t, const struct seg *s)
 		tcp_done(c, t, tcb_state(t) == TCPS_SYN_RCVD ? ECONNREFUSED : ECONNRESET);
 		return true;
 	}
-	if (acceptable(t, s))
+	if (acceptable(t, s)) {
 		challenge_ack(c, t);
-	else
+		drop(c, DROP_tcp_rst_challenged); /* the RST itself goes no further */
+	} else {
 		drop(c, DROP_tcp_rst_ignored);
-	return true;
-}
-
-/* RFC 9293 3.10.7.4, TIME-WAIT: a retransmission of the peer's FIN is
- * acknowledged again and restarts the 2 MSL timeout. */
-static void time_wait_fin(struct core *c, struct tcb *t)
-{
-	int tw = c->g->conf.tcp_timewait;
-
-	t->ack_now = true;
-	tcp_want_output(c, t);
-	if (tw > 0)
-		timer_arm(c, t, TT_TIMEWAIT, c->now_us + (uint64_t)tw * 1000000u);
-}
-
-static void enter_time_wait(struct core *c, struct tcb *t)
-{
-	int tw = c->g->conf.tcp_timewait;
-
-	tcp_set_state(c, t, TCPS_TIME_WAIT);
-	timer_cancel(t, TT_RTO);
-	timer_cancel(t, TT_PERSIST);
-	tcp_send_ack(c, t); /* the ACK of the peer's FIN goes out before we go */
-	if (tw <= 0) {
-		tcp_done(c, t, 0);
-		return;
 	}
-	timer_arm(c, t, TT_TIMEWAIT, c->now_us + (uint64_t)tw * 1000000u);
+	return true;
 }
 
 static void update_window(struct core *c, struct tcb *t, const struct seg *s)
@@ -290,7 +388,11 @@ static void update_window(struct core *c, struct tcb *t, const struct seg *s)
 		if (t->snd_wnd > t->max_snd_wnd)
 			t->max_snd_wnd = t->snd_wnd;
 		if (old == 0 && t->snd_wnd) {
+			/* RFC 9293 3.8.6.1: the window opened: probing is over
+			 * and no backoff carries over to the data now sent */
 			timer_cancel(t, TT_PERSIST);
+			t->persist_backoff = 0;
+			t->rto_backoff = 0;
 			tcp_want_output(c, t);
 		}
 	}
@@ -335,7 +437,8 @@ static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
 	sack_advance(t);
-	rtt_ack(t, s->ack, c->now_us);
+	if (!rtt_ack(t, s->ack, c->now_us) && t->ts_ok && s->o.ts_ok)
+		rtt_ts_sample(t, tcp_ts_now(c), s->o.tsecr);
 	if (cc_on_ack(t, s->ack, acked))
 		tcp_retransmit_hole(c, t); /* RFC 6582 / 6675: partial ACK, next hole */
 	if (t->snd_una == t->snd_max)
@@ -361,6 +464,12 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 			tcp_send_rst_reply(c, t->port, &t->peer_mac, t->laddr, t->raddr, s->th,
 					   s->len);
 			drop(c, DROP_tcp_bad_ack);
+			return false;
+		}
+		if (t->listener && listener_buffers(c, t)) {
+			drop(c, DROP_tcp_no_buffers);
+			tcp_send_rst(c, t);
+			tcp_done(c, t, ENOMEM);
 			return false;
 		}
 		t->snd_una = s->ack;
@@ -423,7 +532,7 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		break;
 	case TCPS_CLOSING:
 		if (fin_acked)
-			enter_time_wait(c, t);
+			tcp_enter_time_wait(c, t);
 		return fin_acked ? false : true;
 	case TCPS_LAST_ACK:
 		if (fin_acked) {
@@ -433,7 +542,7 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		break;
 	case TCPS_TIME_WAIT:
 		if (s->flags & TCP_FLAG_FIN)
-			time_wait_fin(c, t); /* the peer did not get our ACK */
+			tcp_time_wait_fin(c, t); /* the peer did not get our ACK */
 		return false;
 	default:
 		break;
@@ -457,12 +566,12 @@ static void consume_fin(struct core *c, struct tcb *t)
 		break;
 	case TCPS_FIN_WAIT_1:
 		if (t->fin_sent && seq_geq(t->snd_una, t->fin_seq + 1))
-			enter_time_wait(c, t);
+			tcp_enter_time_wait(c, t);
 		else
 			tcp_set_state(c, t, TCPS_CLOSING);
 		break;
 	case TCPS_FIN_WAIT_2:
-		enter_time_wait(c, t);
+		tcp_enter_time_wait(c, t);
 		break;
 	default:
 		break;
@@ -498,9 +607,11 @@ static bool handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 			if (len) {
 				drop(c, DROP_tcp_old_dup);
 				t->ack_now = true; /* RFC 5681 4.2: ACK duplicates now */
+				sackrcv_dsack(c, t, seq, seq + len); /* RFC 2883 4 */
 			}
 			return true;
 		}
+		sackrcv_dsack(c, t, seq, t->rcv_nxt); /* RFC 2883 4: the old part */
 		payload += old;
 		len -= old;
 		seq = t->rcv_nxt;
@@ -526,6 +637,11 @@ static bool handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 	if (!len)
 		return true;
 	bool in_order = seq == t->rcv_nxt;
+	if (!in_order) {
+		if (sackrcv_holds(t, seq, len)) /* RFC 2883 4: a duplicate above a hole */
+			sackrcv_dsack(c, t, seq, seq + len);
+		sackrcv_note(t, seq);
+	}
 	int64_t n = rcv_data(c, t, m, payload, seq, len);
 	if (n < 0) {
 		t->ack_now = true;
@@ -586,10 +702,12 @@ static bool paws_rejects(struct core *c, struct tcb *t, const struct seg *s)
 
 static void record_ts(struct core *c, struct tcb *t, const struct seg *s)
 {
-	/* RFC 7323 4.3: TS.Recent from the segment that covers Last.ACK.sent;
+	/* RFC 7323 4.3: TS.Recent from the segment that covers Last.ACK.sent
+	 * (not RCV.NXT: with delayed ACKs the echo is then the TSval of the
+	 * oldest segment the ACK covers, and RTT measures include the delay);
 	 * an invalid (stale, 5.5) TS.Recent is replaced even by a smaller
 	 * TSval, or we would echo a value from the peer's past forever */
-	if (t->ts_ok && s->o.ts_ok && seq_leq(s->seq, t->rcv_nxt) &&
+	if (t->ts_ok && s->o.ts_ok && seq_leq(s->seq, t->last_ack_sent) &&
 	    (seq_geq(s->o.tsval, t->ts_recent) || ts_recent_stale(c, t))) {
 		t->ts_recent = s->o.tsval;
 		t->ts_recent_us = c->now_us;
@@ -626,12 +744,15 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 				/* the peer's FIN again (it sits just below RCV.NXT,
 				 * so it never passes the window test) */
 				if (tcb_state(t) == TCPS_TIME_WAIT && (s->flags & TCP_FLAG_FIN))
-					time_wait_fin(c, t);
+					tcp_time_wait_fin(c, t);
 			}
 			/* an old duplicate (e.g. a retransmission we had) is
 			 * not an attack: count it apart */
 			uint32_t end = s->seq + s->len + !!(s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN));
-			drop(c, seq_leq(end, t->rcv_nxt) ? DROP_tcp_old_dup : DROP_tcp_out_of_window);
+			bool old_dup = seq_leq(end, t->rcv_nxt);
+			if (old_dup && s->len && tcb_state(t) != TCPS_SYN_RCVD)
+				sackrcv_dsack(c, t, s->seq, s->seq + s->len); /* RFC 2883 4 */
+			drop(c, old_dup ? DROP_tcp_old_dup : DROP_tcp_out_of_window);
 			LOG_DBG("tcb %u: out of window seq %u len %u flags %x rcv_nxt %u adv %u",
 				t->id, s->seq, s->len, s->flags, t->rcv_nxt, t->rcv_adv);
 			return;
@@ -653,8 +774,10 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 		drop(c, DROP_tcp_syn_challenged);
 		return;
 	}
-	/* only an acceptable segment proves the peer alive (tcp_timeout) */
+	/* only an acceptable segment proves the peer alive (tcp_timeout,
+	 * zero-window probes) */
 	t->last_rx_us = c->now_us;
+	t->probes_unanswered = 0;
 	record_ts(c, t, s);
 	if (!handle_ack(c, t, s))
 		return;
@@ -718,14 +841,15 @@ void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
 		goto out;
 	t = flow_lookup(c->flows, ih->dst_addr, s.th->dst_port, ih->src_addr, s.th->src_port);
 	if (t && tcb_state(t) == TCPS_TIME_WAIT && (s.flags & TCP_FLAG_SYN) &&
-	    !(s.flags & TCP_FLAG_ACK) && seq_gt(s.seq, t->rcv_nxt) && t->app_closed) {
-		/* RFC 9293 3.10.7.4 note / RFC 6191: a new SYN may reuse a
-		 * 4-tuple in TIME_WAIT when its sequence number is higher. */
+	    !(s.flags & TCP_FLAG_ACK) && t->app_closed &&
+	    tcp_time_wait_reusable(t, s.seq, s.o.ts_ok, s.o.tsval)) {
+		/* RFC 9293 3.10.7.4 note / RFC 6191: a new SYN may take over
+		 * a 4-tuple in TIME_WAIT (timewait.c says which). */
 		tcp_done(c, t, 0);
 		t = NULL;
 	}
 	if (!t) {
-		no_connection(c, p, ih, &s, src_mac);
+		no_connection(c, p, ih, m, &s, src_mac);
 		goto out;
 	}
 	if (tcb_state(t) == TCPS_SYN_SENT)

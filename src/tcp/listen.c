@@ -2,6 +2,7 @@
  * listen.c - the network thread's listener table and the hand-off of
  * established connections to the application's accept queue.
  */
+#include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
 struct listener *listener_lookup(struct core *c, uint32_t ip, uint16_t port)
@@ -32,6 +33,19 @@ void listener_remove(struct core *c, struct listener *l)
 			*pp = l->next;
 			return;
 		}
+}
+
+int listener_buffers(struct core *c, struct tcb *t)
+{
+	struct listener *l = t->listener;
+	const struct aa_module *mod = atomic_load_explicit(&l->aa_mod_pub, memory_order_acquire);
+
+	if (tcb_buffers(c, t))
+		return -1;
+	if (mod && !t->aa && rcv_attach_aa(c, t, mod, l->aa_params))
+		return -1;
+	sndbuf_set_seq(t->sb, t->iss + 1); /* first data byte follows the SYN */
+	return 0;
 }
 
 static bool push_listener_event(struct core *c, struct listener *l)

@@ -17,6 +17,7 @@
 #include "tcp/options.h"
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
+#include "tcp/sackrcv.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
@@ -130,6 +131,7 @@ static void seg_send(struct core *c, struct tcb *t, struct rte_mbuf *m, uint32_t
 	}
 	if (flags & TCP_FLAG_ACK) {
 		/* every segment we send acknowledges rcv_nxt */
+		t->last_ack_sent = t->rcv_nxt;
 		t->unacked_segs = 0;
 		t->ack_now = false;
 		timer_cancel(t, TT_DELACK);
@@ -156,23 +158,22 @@ void tcp_send_ack(struct core *c, struct tcb *t)
 		return;
 	fill_ts(c, t, &o);
 	if (t->sack_ok) {
-		o.n_sack = rcv_sack_blocks(t, o.sack_left, o.sack_right,
-					   t->ts_ok ? 3 : MAX_SACK_BLOCKS);
+		o.n_sack = sackrcv_blocks(t, o.sack_left, o.sack_right, MAX_SACK_BLOCKS);
 		if (o.n_sack)
 			c->cnt.sack_blocks_sent++;
 	}
 	seg_send(c, t, m, t->snd_nxt, TCP_FLAG_ACK, 0, &o);
 }
 
-void tcp_send_syn(struct core *c, struct tcb *t)
+/* SYN or SYN-ACK of t with its options. */
+static bool send_syn_seg(struct core *c, struct tcb *t, uint32_t tsval)
 {
 	struct opts_out o = {0};
 	struct rte_mbuf *m = alloc_empty(c);
-	int st = tcb_state(t);
-	bool synack = st == TCPS_SYN_RCVD;
+	bool synack = tcb_state(t) == TCPS_SYN_RCVD;
 
 	if (!m)
-		return;
+		return false;
 	o.mss = true;
 	o.mss_val = t->our_mss;
 	/* On a SYN-ACK, options only if the peer's SYN offered them
@@ -182,15 +183,27 @@ void tcp_send_syn(struct core *c, struct tcb *t)
 	o.sack_perm = !synack || t->sack_ok;
 	if (!synack || t->ts_ok) {
 		o.ts = true;
-		o.tsval = tcp_ts_now(c);
+		o.tsval = tsval;
 		o.tsecr = synack ? t->ts_recent : 0;
 	}
 	seg_send(c, t, m, t->iss, (uint8_t)(TCP_FLAG_SYN | (synack ? TCP_FLAG_ACK : 0)), 0, &o);
+	return true;
+}
+
+void tcp_send_syn(struct core *c, struct tcb *t)
+{
+	if (!send_syn_seg(c, t, tcp_ts_now(c)))
+		return;
 	t->snd_nxt = t->iss + 1;
 	if (seq_gt(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
 	if (!t->timer_at[TT_RTO])
 		timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
+}
+
+void tcp_send_synack_stateless(struct core *c, struct tcb *t, uint32_t tsval)
+{
+	send_syn_seg(c, t, tsval);
 }
 
 void tcp_send_rst(struct core *c, struct tcb *t)
@@ -239,7 +252,9 @@ void tcp_send_rst_reply(struct core *c, struct port *p, const struct rte_ether_a
 	io_tx(c, p, m);
 }
 
-void tcp_send_probe(struct core *c, struct tcb *t)
+/* An ACK with an old sequence number: the peer must answer with an ACK
+ * carrying its current window (RFC 9293 3.10.7.4); nothing is consumed. */
+static void send_old_ack(struct core *c, struct tcb *t)
 {
 	struct opts_out o = {0};
 	struct rte_mbuf *m = alloc_empty(c);
@@ -247,10 +262,19 @@ void tcp_send_probe(struct core *c, struct tcb *t)
 	if (!m)
 		return;
 	fill_ts(c, t, &o);
-	c->cnt.zero_window_probes++;
-	/* An old sequence number: the peer must answer with an ACK carrying
-	 * its current window (RFC 9293 3.10.7.4), nothing is consumed. */
 	seg_send(c, t, m, t->snd_una - 1, TCP_FLAG_ACK, 0, &o);
+}
+
+void tcp_send_probe(struct core *c, struct tcb *t)
+{
+	c->cnt.zero_window_probes++;
+	send_old_ack(c, t);
+}
+
+void tcp_send_keepalive(struct core *c, struct tcb *t)
+{
+	c->cnt.keepalive_probes++;
+	send_old_ack(c, t); /* RFC 9293 3.8.4: SEG.SEQ = SND.NXT - 1 (= SND.UNA - 1) */
 }
 
 /* Sends one data segment of up to max bytes at seq. Returns bytes sent. */

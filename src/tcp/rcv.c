@@ -84,7 +84,7 @@ uint32_t rcv_space(struct core *c, struct tcb *t)
 	uint64_t held;
 
 	if (t->rcv_mode != RCV_ZC)
-		return rcvbuf_space(t->rb);
+		return t->rb ? rcvbuf_space(t->rb) : t->rcvbuf_size; /* SYN_RCVD: none yet */
 	/* DESIGN.md: advertised window = receive buffer minus the bytes the
 	 * application still holds (thesis figure 3.3's rcv_wnd); with records,
 	 * the bytes of every packet a record or the parser still holds. */

@@ -46,14 +46,32 @@ static void sample(struct tcb *t, uint32_t r)
 	t->rto = (uint32_t)rto;
 }
 
-void rtt_ack(struct tcb *t, uint32_t ack, uint64_t now_us)
+bool rtt_ack(struct tcb *t, uint32_t ack, uint64_t now_us)
 {
+	bool sampled = false;
+
 	if (t->rtt_timing && seq_geq(ack, t->rtt_seq)) {
 		t->rtt_timing = false;
 		sample(t, (uint32_t)(now_us - t->rtt_start));
+		sampled = true;
 	}
 	/* RFC 6298 5.7: new data acknowledged ends the backoff */
 	t->rto_backoff = 0;
+	return sampled;
+}
+
+void rtt_ts_sample(struct tcb *t, uint32_t now_ts, uint32_t tsecr)
+{
+	uint32_t ms = now_ts - tsecr;
+
+	/* RFC 7323 4.1 (RTTM): the echo of the TSval of the segment that
+	 * was acknowledged; unambiguous even for a retransmission, where
+	 * Karn's rule leaves the timed segment without a sample. An echo
+	 * from the future or older than the largest RTO is no sample. A
+	 * 1 ms clock: a difference of 0 says "below 1 ms", taken as 0.5. */
+	if (!tsecr || seq_gt(tsecr, now_ts) || (uint64_t)ms * 1000u > RTO_MAX_US)
+		return;
+	sample(t, ms ? ms * 1000u : 500u);
 }
 
 uint32_t rtt_rto(const struct tcb *t)

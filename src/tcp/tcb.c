@@ -12,6 +12,7 @@
 #include "tcp/flow.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/rtt.h"
+#include "tcp/secret.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
@@ -28,7 +29,7 @@ const char *tcp_state_name(int s)
 
 struct tcb *tcb_alloc(struct core *c)
 {
-	struct tcb *t = c->tcb_free;
+	struct tcb *t = c->tcb_free ? c->tcb_free : tcp_time_wait_recycle(c);
 
 	if (!t)
 		return NULL;
@@ -55,27 +56,36 @@ static uint8_t wscale_for(uint32_t rcvbuf)
 	return s;
 }
 
-int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf)
+void tcb_params(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf)
 {
 	t->rcvbuf_size = rcvbuf;
 	t->sndbuf_size = sndbuf;
-	if (t->rcv_mode == RCV_ZC) {
-		if (zc_stream_init(&t->zc, c->zc_pool))
-			return -1;
-	} else {
-		t->rb = rcvbuf_create(rcvbuf);
-		if (!t->rb)
-			return -1;
-	}
-	t->sb = sndbuf_create(sndbuf);
-	if (!t->sb)
-		return -1;
 	t->rcv_wscale = wscale_for(rcvbuf);
 	t->our_mss = (uint16_t)(t->port->mtu - 40);
 	t->mss = 536; /* RFC 9293 3.7.1 default until the peer says more */
 	rtt_init(t);
 	t->last_rx_us = c->now_us;
-	return 0;
+}
+
+int tcb_buffers(struct core *c, struct tcb *t)
+{
+	if (t->rcv_mode == RCV_ZC) {
+		if (!t->zc.pool && zc_stream_init(&t->zc, c->zc_pool))
+			return -1;
+	} else if (!t->rb) {
+		t->rb = rcvbuf_create(t->rcvbuf_size);
+		if (!t->rb)
+			return -1;
+	}
+	if (!t->sb)
+		t->sb = sndbuf_create(t->sndbuf_size);
+	return t->sb ? 0 : -1;
+}
+
+int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf)
+{
+	tcb_params(c, t, rcvbuf, sndbuf);
+	return tcb_buffers(c, t);
 }
 
 void tcp_set_state(struct core *c, struct tcb *t, int state)
@@ -107,11 +117,12 @@ void tcp_want_output(struct core *c, struct tcb *t)
 
 uint32_t tcp_iss(struct core *c, const struct tcb *t)
 {
-	/* RFC 6528: a clock (4 us ticks) plus a keyed hash of the 4-tuple, so
-	 * ISNs are hard to guess and differ between connections. */
-	uint32_t h = flow_hash(t->laddr ^ c->iss_secret, t->lport, t->raddr,
-			       (uint16_t)(t->rport ^ (c->iss_secret >> 16)));
-	return (uint32_t)(c->now_us / 4) + h;
+	/* RFC 6528 section 3: ISN = M + F(localip, localport, remoteip,
+	 * remoteport, secretkey), M the 4 us clock of RFC 9293 3.4.1, F
+	 * SipHash-2-4 under the per-boot key (secret.c). */
+	uint32_t f = (uint32_t)secret_hash(SECRET_ISN, t->laddr, t->lport, t->raddr, t->rport, 0);
+
+	return (uint32_t)(c->now_us / 4) + f;
 }
 
 uint32_t tcp_ts_now(const struct core *c)

@@ -49,6 +49,7 @@ enum tcb_timer {
 	TT_PERSIST,  /* zero-window probes (RFC 9293 3.8.6.1) */
 	TT_TIMEWAIT, /* 2*MSL, config tcp_timewait */
 	TT_IDLE,     /* config tcp_timeout */
+	TT_KEEPALIVE, /* SO_KEEPALIVE probes (RFC 9293 3.8.4) */
 	TT_MAX
 };
 
@@ -109,6 +110,7 @@ struct tcb {
 	uint8_t snd_wscale, rcv_wscale;
 	bool ws_ok, ts_ok, sack_ok;
 	uint32_t ts_recent;             /* RFC 7323 4.3 */
+	uint32_t last_ack_sent;         /* RFC 7323 4.3 Last.ACK.sent */
 	uint64_t ts_recent_us;
 	/* congestion control (RFC 5681, RFC 6582) */
 	uint32_t cwnd, ssthresh;
@@ -121,6 +123,15 @@ struct tcb {
 	struct { uint32_t l, r; } sacked[8];
 	uint8_t n_sacked;
 	uint32_t rexmit_next;
+	/* receiver SACK (sackrcv.h): the latest out-of-order segment, the
+	 * first bytes of the blocks last reported, a D-SACK to send */
+	uint32_t sack_last_seq;
+	bool sack_last_ok;
+#define MAX_SACK_HIST 4
+	uint32_t sack_sent[MAX_SACK_HIST];
+	uint8_t n_sack_sent;
+	bool dsack_pending;
+	uint32_t dsack_l, dsack_r;
 	/* RTT (RFC 6298), microseconds */
 	uint32_t srtt, rttvar, rto;
 	uint32_t rtt_seq;
@@ -128,6 +139,10 @@ struct tcb {
 	bool rtt_timing;
 	uint8_t rto_backoff;
 	uint8_t syn_retries;
+	/* zero-window probes (RFC 9293 3.8.6.1): their own backoff, apart
+	 * from the RTO's; probes sent since the peer last said anything */
+	uint8_t persist_backoff;
+	uint8_t probes_unanswered;
 	/* FIN bookkeeping */
 	bool fin_queued;                /* send a FIN once the send queue is empty */
 	bool fin_sent;
@@ -141,6 +156,8 @@ struct tcb {
 	bool orphan;                    /* counted in core->orphans */
 	bool rst_on_close;              /* abort: send RST instead of FIN */
 	bool nodelay;
+	bool keepalive;                 /* SO_KEEPALIVE (keepalive.c) */
+	uint8_t ka_probes;              /* keep-alive probes unanswered */
 	bool zc_wanted;
 	/* timers */
 	uint64_t timer_at[TT_MAX];      /* 0: not armed */

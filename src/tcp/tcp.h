@@ -27,7 +27,11 @@
 
 /* ---- TCB lifecycle (tcb.c) ---- */
 struct tcb *tcb_alloc(struct core *c);
-/* Initialises buffers and sequence state for a new connection. */
+/* Buffer sizes, window scale, MSS and RTT state of a new connection. */
+void tcb_params(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf);
+/* Allocates the receive and send buffers (those not allocated yet). */
+int tcb_buffers(struct core *c, struct tcb *t);
+/* tcb_params() and tcb_buffers(): an active open. */
 int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf);
 void tcb_free(struct core *c, struct tcb *t);
 /* A work list let go of t: if t was freed meanwhile, return it to the pool. */
@@ -80,6 +84,9 @@ void snd_destroy(struct core *c, struct tcb *t);
 void tcp_output(struct core *c, struct tcb *t);
 void tcp_send_ack(struct core *c, struct tcb *t);
 void tcp_send_syn(struct core *c, struct tcb *t);
+/* A SYN-ACK for t that keeps no state: no timer, t may be a temporary
+ * (SYN cookies); tsval replaces our clock in the timestamp option. */
+void tcp_send_synack_stateless(struct core *c, struct tcb *t, uint32_t tsval);
 /* RST for a connection we abort. */
 void tcp_send_rst(struct core *c, struct tcb *t);
 /* RST answering a segment that has no connection (RFC 9293 3.10.7.1). */
@@ -93,6 +100,8 @@ void tcp_retransmit(struct core *c, struct tcb *t);
 uint32_t tcp_retransmit_hole(struct core *c, struct tcb *t);
 /* Zero-window probe (RFC 9293 3.8.6.1). */
 void tcp_send_probe(struct core *c, struct tcb *t);
+/* Keep-alive probe (RFC 9293 3.8.4). */
+void tcp_send_keepalive(struct core *c, struct tcb *t);
 /* The override timeout of sender SWS avoidance (RFC 9293 3.8.6.2.1): the
  * peer's window is open but too small to be worth a segment by the usual
  * rule; send what fits anyway. */
@@ -108,10 +117,31 @@ void tcp_window_update(struct core *c, struct tcb *t);
 struct listener *listener_lookup(struct core *c, uint32_t ip, uint16_t port);
 void listener_add(struct core *c, struct listener *l);
 void listener_remove(struct core *c, struct listener *l);
+/* The handshake of a passive connection completed: its buffers (and the
+ * listener's application-aware module). A SYN_RCVD TCB holds none, so a
+ * SYN flood costs no buffer memory (RFC 4987 3.3). */
+int listener_buffers(struct core *c, struct tcb *t);
 /* A connection from l's backlog is established: queue it for accept(). */
 void listener_established(struct core *c, struct tcb *t);
 /* Flush listener events that could not be queued earlier. */
 void listener_events(struct core *c);
+
+/* ---- keep-alives (keepalive.c) ---- */
+/* SO_KEEPALIVE on or off (network thread). */
+void tcp_set_keepalive(struct core *c, struct tcb *t, bool on);
+void tcp_keepalive_fire(struct core *c, struct tcb *t);
+
+/* ---- TIME-WAIT (timewait.c) ---- */
+/* TIME-WAIT's length: tcp_timewait (default 2*MSL). */
+uint64_t tcp_timewait_us(const struct core *c);
+void tcp_enter_time_wait(struct core *c, struct tcb *t);
+/* The peer's FIN again: ACK it, restart the timeout. */
+void tcp_time_wait_fin(struct core *c, struct tcb *t);
+/* May a SYN (seq, its timestamp if any) take over t's 4-tuple (RFC 6191)? */
+bool tcp_time_wait_reusable(const struct tcb *t, uint32_t seq, bool ts_ok, uint32_t tsval);
+/* No TCB left: ends the oldest closed TIME-WAIT connection; returns the
+ * pool's head (NULL if none could go). */
+struct tcb *tcp_time_wait_recycle(struct core *c);
 
 /* ---- active open (connect.c) ---- */
 int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport);

@@ -49,6 +49,11 @@ static void rto_data(struct core *c, struct tcb *t)
 		timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
 }
 
+/* RFC 9293 3.8.6.1: probe a zero window for as long as the peer answers
+ * (a window closed for any time is no reason to give up), backing off to
+ * one probe a minute; the probes keep their own backoff, so the RTO of the
+ * data that follows the window's opening starts fresh. A peer that
+ * answers none of DATA_RETRIES probes in a row is gone: abort. */
 static void persist(struct core *c, struct tcb *t)
 {
 	uint64_t next;
@@ -59,10 +64,16 @@ static void persist(struct core *c, struct tcb *t)
 		tcp_send_override(c, t); /* open, but below the SWS threshold */
 		return;
 	}
+	if (t->probes_unanswered >= DATA_RETRIES) {
+		tcp_send_rst(c, t);
+		tcp_done(c, t, ETIMEDOUT);
+		return;
+	}
 	tcp_send_probe(c, t);
-	if (t->rto_backoff < 16)
-		t->rto_backoff++;
-	next = rtt_rto(t);
+	t->probes_unanswered++;
+	if (t->persist_backoff < 16)
+		t->persist_backoff++;
+	next = (uint64_t)t->rto << t->persist_backoff;
 	timer_arm(c, t, TT_PERSIST, c->now_us + (next > PERSIST_MAX_US ? PERSIST_MAX_US : next));
 }
 
@@ -72,9 +83,17 @@ static void idle(struct core *c, struct tcb *t)
 
 	if (c->g->conf.tcp_timeout <= 0)
 		return;
+	if (t->keepalive && !t->app_closed) {
+		/* SO_KEEPALIVE: the probes test the peer (keepalive.c) */
+		timer_arm(c, t, TT_IDLE, c->now_us + limit);
+		return;
+	}
 	/* Data outstanding: the retransmission timer and its retry limit
-	 * decide (RFC 9293 3.8.3), not the idle timeout. */
-	if (t->snd_una != t->snd_max && tcb_state(t) != TCPS_FIN_WAIT_2) {
+	 * decide (RFC 9293 3.8.3), not the idle timeout; data held by a
+	 * zero window: the persist timer does (3.8.6.1), and a peer that
+	 * answers probes a minute apart is not idle. */
+	bool probing = t->timer_at[TT_PERSIST] && t->snd_wnd == 0;
+	if ((t->snd_una != t->snd_max || probing) && tcb_state(t) != TCPS_FIN_WAIT_2) {
 		timer_arm(c, t, TT_IDLE, c->now_us + limit);
 		return;
 	}
@@ -111,6 +130,9 @@ void tcp_timer_fire(struct core *c, struct tcb *t, enum tcb_timer which)
 		break;
 	case TT_IDLE:
 		idle(c, t);
+		break;
+	case TT_KEEPALIVE:
+		tcp_keepalive_fire(c, t);
 		break;
 	default:
 		break;

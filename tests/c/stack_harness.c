@@ -28,11 +28,13 @@
 #include "mtcp_epoll.h"
 #include "net/arp.h"
 #include "tcp/flow.h"
+#include "tcp/secret.h"
 #include "tcp/timer.h"
 #include "zc/zc_stream.h"
 
 #define RING_SIZE 8192
-#define ISS_SECRET 0x5eed1234u
+#define SECRET_K0 0x5eed12345eed1234ull
+#define SECRET_K1 0x0123456789abcdefull
 #define EPHEMERAL_START 40000
 
 const struct rte_ether_addr h_peer_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
@@ -163,7 +165,7 @@ struct h_stack *h_open(void)
 	timer_destroy_wheel(h->c->timers);
 	h->c->timers = timer_create_wheel(h->now);
 	CHECK(h->c->timers);
-	h->c->iss_secret = ISS_SECRET;
+	secret_set_key(SECRET_K0, SECRET_K1);
 	h->c->next_ephemeral = EPHEMERAL_START;
 	arp_fini();
 	CHECK(arp_init(&aatcp_g) == 0);

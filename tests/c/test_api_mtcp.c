@@ -403,12 +403,13 @@ static void test_mtcp_config_file(void)
 	CHECK_MSG(strstr(c->ports[0].device, "net_af_packet") &&
 		  strstr(c->ports[0].device, ",iface=lo") &&
 		  strstr(c->ports[0].device, ",qpairs=2"), "device '%s'", c->ports[0].device);
-	/* defaults: mTCP's buffer sizes and timeouts */
+	/* defaults: mTCP's buffer sizes and idle timeout; TIME_WAIT 2*MSL
+	 * (RFC 9293 3.3.2), where mTCP frees at once */
 	CHECK(parse(c, "port = lo\n", err, sizeof(err)) == 0);
 	CHECK_EQ_U64(c->rcvbuf, 8192);
 	CHECK_EQ_U64(c->sndbuf, 8192);
 	CHECK_EQ_U64(c->tcp_timeout, 30);
-	CHECK_EQ_U64(c->tcp_timewait, 0);
+	CHECK_EQ_U64(c->tcp_timewait, 60);
 	/* refused with one line naming the key */
 	CHECK(parse(c, "port = lo\nmultiprocess = 0 master\n", err, sizeof(err)) == -1);
 	CHECK_MSG(strstr(err, "mtcp.conf:2: multiprocess: not supported") == err, "%s", err);

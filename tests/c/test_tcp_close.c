@@ -221,6 +221,113 @@ static void test_time_wait_reuse(void)
 	end(h, ls);
 }
 
+/* The stack closes first and the peer's FIN ends it: TIME_WAIT for the
+ * tcp_timewait the test set. Returns the TCB. */
+static struct tcb *into_time_wait(struct h_stack *h, struct h_conn *k)
+{
+	struct tcb *t = h_tcb(h, k->sock);
+
+	close_sends_fin(h, k);
+	h_peer_fin(h, k);
+	expect(h, k, A, 0);
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT);
+	return t;
+}
+
+/* RFC 9293 3.3.2: TIME-WAIT lasts 2*MSL by default (tcp_timewait 60 s);
+ * the TCB stays in use until then, and goes back to the pool after. */
+static void test_time_wait_default(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	int tw = h_conf()->tcp_timewait;
+
+	struct aatcp_config d;
+	config_defaults(&d);
+	CHECK_EQ_U64(d.tcp_timewait, 60);
+	h_conf()->tcp_timewait = d.tcp_timewait;
+	struct tcb *t = into_time_wait(h, &k);
+	CHECK_EQ_U64(t->timer_at[TT_TIMEWAIT], h->now + 60000000);
+	h_advance(h, 59999000);
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT && h->c->tcbs_used == 1);
+	while (h->c->tcbs_used)
+		CHECK(h_run_timer(h, 100000000));
+	CHECK(h->now - H_T0_US >= 60000000);
+	h_expect_none(h);
+	h_conf()->tcp_timewait = tw;
+	end(h, ls);
+}
+
+/* RFC 6191 section 2: with timestamps, a SYN for a 4-tuple in TIME_WAIT
+ * is honoured when its TSval is newer than the last seen, whatever its
+ * sequence number; an older TSval is refused even with a higher sequence
+ * number (the SYN is answered with an ACK, RFC 5961 4.2). */
+static void test_time_wait_rfc6191(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	int tw = h_conf()->tcp_timewait;
+	struct h_pkt p;
+
+	h_conf()->tcp_timewait = 60;
+	k.ts_val = 9000;
+	struct tcb *t = into_time_wait(h, &k);
+	CHECK_EQ_U64(t->ts_recent, 9000);
+	/* an older TSval, a higher sequence number: refused */
+	struct h_conn k2 = k;
+	k2.ts_val = 8000;
+	k2.peer_iss = k.snd_nxt + 100000;
+	struct h_seg s = h_conn_seg(&k2, S, NULL, 0);
+	s.seq = k2.peer_iss;
+	s.opts.tsval = 8000;
+	h_send_seg(h, &s);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A, k.rcv_nxt, k.snd_nxt, 0);
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT && h->c->tcbs_used == 1);
+	/* a newer TSval, a lower sequence number: the new incarnation */
+	struct h_conn k3 = k;
+	k3.ts_val = 10000;
+	k3.peer_iss = k.snd_nxt - 100000;
+	int s3 = h_passive_open(h, ls, &k3);
+	CHECK(s3 >= 0 && h->c->tcbs_used == 1);
+	CHECK(mtcp_abort(h->mctx, s3) == 0);
+	h_run(h);
+	h_recv_tcp(h, &p);
+	CHECK(p.flags == (R | A));
+	h_conf()->tcp_timewait = tw;
+	end(h, ls);
+}
+
+/* No TCB left: the TIME_WAIT connection closest to its end gives way to a
+ * new connection (counted), instead of the new one getting a cookie it
+ * cannot use. */
+static void test_time_wait_recycled(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	int tw = h_conf()->tcp_timewait;
+
+	h_conf()->tcp_timewait = 60;
+	struct tcb *t = into_time_wait(h, &k);
+	struct tcb *pool = h->c->tcb_free;
+	h->c->tcb_free = NULL; /* every other TCB in use */
+	struct h_conn k2 = h_conn_default(80);
+	k2.pport = 50123;
+	int s2 = h_passive_open(h, ls, &k2);
+	CHECK(h_tcb(h, s2) == t);
+	CHECK_EQ_U64(h->c->cnt.timewait_recycled, 1);
+	CHECK_EQ_U64(h->c->cnt.syncookies_sent, 0);
+	h->c->tcb_free = pool;
+	CHECK(mtcp_abort(h->mctx, s2) == 0);
+	h_run(h);
+	h_drain(h);
+	h_conf()->tcp_timewait = tw;
+	end(h, ls);
+}
+
 static void test_half_close(void)
 {
 	struct h_conn k;
@@ -424,6 +531,9 @@ int main(int argc, char **argv)
 		test_simultaneous_close,
 		test_time_wait_fin_retransmit,
 		test_time_wait_reuse,
+		test_time_wait_default,
+		test_time_wait_rfc6191,
+		test_time_wait_recycled,
 		test_half_close,
 		test_fin_out_of_order,
 		test_fin_in_syn_rcvd,

@@ -179,11 +179,15 @@ static void test_out_of_order(void)
 	CHECK(p.opts.n_sack == 2);
 	CHECK(p.opts.sack_l[0] == base + 3000 && p.opts.sack_r[0] == base + 4000);
 	CHECK(p.opts.sack_l[1] == base + 1000 && p.opts.sack_r[1] == base + 2000);
-	/* a duplicate of an out-of-order segment: another duplicate ACK */
+	/* a duplicate of an out-of-order segment: another duplicate ACK,
+	 * a D-SACK first (RFC 2883 4), then the block that holds it */
 	h_send_seg(h, &s);
 	h_recv_tcp(h, &p);
 	h_check_seg(&p, &k, A, k.rcv_nxt, base, 0);
-	CHECK(p.opts.n_sack == 2);
+	CHECK(p.opts.n_sack == 3);
+	CHECK(p.opts.sack_l[0] == base + 3000 && p.opts.sack_r[0] == base + 4000);
+	CHECK(p.opts.sack_l[1] == base + 3000 && p.opts.sack_r[1] == base + 4000);
+	CHECK(p.opts.sack_l[2] == base + 1000 && p.opts.sack_r[2] == base + 2000);
 	/* [0, 1000) fills the first hole: ACK 2000 at once, one block left */
 	k.snd_nxt = base;
 	s = h_conn_seg(&k, A, data, 1000);
@@ -210,6 +214,8 @@ static void test_out_of_order(void)
 	k.snd_nxt = base + 4000;
 	h_recv_tcp(h, &p);
 	h_check_seg(&p, &k, A, k.rcv_nxt, base + 4000, 0);
+	CHECK(p.opts.n_sack == 1 && p.opts.sack_l[0] == base + 1000 &&
+	      p.opts.sack_r[0] == base + 1500); /* D-SACK */
 	CHECK_EQ_U64(h_drops(h, DROP_tcp_old_dup), old + 1);
 	/* a segment overlapping old and new data: only the new part counts */
 	uint8_t more[600];
@@ -339,6 +345,108 @@ static void test_persist(void)
 	finish(h, &k, ls);
 }
 
+/* Zero-window probes until now + dur: each answered (answer) with the
+ * window still closed, none more than 60 s apart. Returns the probes. */
+static int probe_for(struct h_stack *h, struct h_conn *k, uint64_t dur, bool answer)
+{
+	uint64_t end = h->now + dur, last = h->now;
+	int probes = 0;
+	struct h_pkt p;
+
+	while (h->now < end && tcb_state(h_tcb(h, k->sock)) == TCPS_ESTABLISHED) {
+		CHECK(h_run_timer(h, 100000000));
+		if (!h_recv(h, &p))
+			continue; /* another timer (idle, delayed ACK) */
+		if (p.flags & TCP_FLAG_RST)
+			break;
+		h_check_seg(&p, k, A, k->rcv_nxt - 1, k->snd_nxt, 0);
+		CHECK_MSG(h->now - last <= 60000000 + 1000, "probes %llu us apart",
+			  (unsigned long long)(h->now - last));
+		last = h->now;
+		probes++;
+		if (answer)
+			h_peer_ack(h, k);
+		h_expect_none(h);
+	}
+	return probes;
+}
+
+/* RFC 9293 3.8.6.1: a window held at zero for 10 minutes (virtual time)
+ * by a peer that answers the probes never kills the connection, and
+ * tcp_timeout (30 s here) does not either; once the window opens, the data
+ * goes at once and its retransmission timer starts from the un-backed-off
+ * RTO (the probes' backoff is their own). */
+static void test_persist_ten_minutes(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	static uint8_t out[2 * 1448]; /* two full segments: Nagle holds none */
+	struct h_pkt p;
+
+	fill(out, 0, sizeof(out));
+	k.win = 0;
+	h_peer_ack(h, &k);
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, sizeof(out)) == sizeof(out));
+	h_run(h);
+	h_expect_none(h);
+	int probes = probe_for(h, &k, 600000000, true);
+	/* 1, 2, 4, ... 32 s apart (63 s), then one a minute */
+	CHECK_MSG(probes == 6 + 8, "%d probes in 10 minutes", probes);
+	struct tcb *t = h_tcb(h, k.sock);
+	CHECK(tcb_state(t) == TCPS_ESTABLISHED);
+	/* the window opens: two segments at once */
+	k.win = 1000; /* << 7 */
+	h_peer_ack(h, &k);
+	uint32_t got = 0;
+	while (h_recv(h, &p)) {
+		CHECK_MSG(p.seq == k.rcv_nxt + got && p.len > 0, "%s seq +%u len %u",
+			  h_flags_str(p.flags), p.seq - k.rcv_nxt, p.len);
+		CHECK(memcmp(p.payload, out + got, p.len) == 0);
+		got += p.len;
+	}
+	CHECK_EQ_U64(got, sizeof(out));
+	CHECK(t->rto_backoff == 0 && t->persist_backoff == 0);
+	CHECK(t->timer_at[TT_PERSIST] == 0);
+	CHECK(t->timer_at[TT_RTO] && t->timer_at[TT_RTO] - h->now <= RTO_INITIAL_US);
+	/* all of it lost: retransmitted after that RTO, not a minute later */
+	uint64_t at = t->timer_at[TT_RTO];
+	CHECK_EQ_U64(h_run_timer(h, 100000000), at);
+	h_recv_tcp(h, &p);
+	CHECK(p.seq == k.rcv_nxt && p.len > 0);
+	h_drain(h);
+	k.rcv_nxt += sizeof(out);
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	finish(h, &k, ls);
+}
+
+/* A peer that stops answering the probes is gone: after DATA_RETRIES
+ * unanswered probes the connection is reset with ETIMEDOUT. */
+static void test_persist_dead_peer(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	struct h_pkt p;
+	char buf[8];
+
+	k.win = 0;
+	h_peer_ack(h, &k);
+	CHECK(mtcp_write(h->mctx, k.sock, "x", 1) == 1);
+	h_run(h);
+	CHECK_EQ_U64(probe_for(h, &k, 3600000000ull, false), DATA_RETRIES);
+	CHECK(tcb_state(h_tcb(h, k.sock)) == TCPS_CLOSED);
+	(void)p;
+	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == -ETIMEDOUT);
+	h_drain(h);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_expect_none(h);
+	h_close(h);
+}
+
 /* The peer's window shrinks to less than a segment (and less than half
  * the largest it offered) with nothing in flight: sender SWS avoidance
  * holds the data, but not forever: the override timeout (RFC 9293
@@ -447,6 +555,8 @@ int main(int argc, char **argv)
 		test_out_of_order,
 		test_receive_window_zero,
 		test_persist,
+		test_persist_ten_minutes,
+		test_persist_dead_peer,
 		test_small_window_override,
 		test_big_window,
 	};

@@ -4,9 +4,9 @@
  *     get RSTs built per RFC 9293 3.10.7.1, a RST gets nothing;
  *   - the SYN-ACK retransmitted on its timer (RFC 6298 backoff) and on a
  *     duplicate SYN, then given up after SYN_RETRIES;
- *   - the backlog bounds half-open plus unaccepted connections under a SYN
- *     flood, while an established connection keeps working, and frees up
- *     when the half-open ones time out;
+ *   - under a SYN flood the backlog bounds the half-open TCBs (which hold
+ *     no buffers) and SYN cookies (RFC 4987 3.6) answer the rest: clean
+ *     peers are accepted at once, forged and stale cookies refused;
  *   - closing a listener resets its queued and half-open connections.
  */
 #include <errno.h>
@@ -111,20 +111,29 @@ static void test_synack_retransmit(void)
 	end(h, ls);
 }
 
-static void test_syn_flood(void)
+/* Every SYN_RCVD TCB holds no buffers (they come with the handshake's ACK). */
+static void check_half_open_bufferless(struct h_stack *h, uint32_t want)
 {
-	struct h_stack *h = h_open();
-	int ls = h_listen(h, 80, 4);
-	struct h_conn k = h_conn_default(80);
-	struct h_pkt p;
-	char buf[64];
+	uint32_t n = 0;
 
-	/* one real connection, accepted */
-	h_passive_open(h, ls, &k);
-	/* a flood of 200 SYNs from as many ports, in bursts */
+	for (uint32_t i = 0; i < h->c->n_tcbs; i++) {
+		struct tcb *t = &h->c->tcbs[i];
+		if (t->in_pool || tcb_state(t) != TCPS_SYN_RCVD)
+			continue;
+		CHECK(!t->rb && !t->sb && !t->zc.pool && !t->aa);
+		n++;
+	}
+	CHECK_EQ_U64(n, want);
+}
+
+/* Sends n SYNs from as many ports (no options), returns the SYN-ACKs. */
+static uint32_t flood(struct h_stack *h, int n, uint16_t first_port)
+{
 	uint32_t synacks = 0;
-	for (int i = 0; i < 200; i++) {
-		struct h_seg s = {.sport = (uint16_t)(20000 + i), .dport = 80,
+	struct h_pkt p;
+
+	for (int i = 0; i < n; i++) {
+		struct h_seg s = {.sport = (uint16_t)(first_port + i), .dport = 80,
 				  .seq = 0x40000000u + (uint32_t)i * 77777, .flags = S,
 				  .win = 65535};
 		uint8_t f[200];
@@ -136,10 +145,34 @@ static void test_syn_flood(void)
 			synacks++;
 		}
 	}
-	/* the backlog (4) bounds the half-open ones; the rest are counted */
-	CHECK_EQ_U64(synacks, 4);
-	CHECK_EQ_U64(h_drops(h, DROP_tcp_syn_backlog), 196);
+	h_run(h);
+	while (h_recv(h, &p)) {
+		CHECK(p.flags == (S | A));
+		synacks++;
+	}
+	return synacks;
+}
+
+/* RFC 4987 3.6 under a SYN flood: the SYN queue (backlog 4) fills with
+ * half-open TCBs that hold no buffers; every further SYN gets a SYN-ACK
+ * whose ISN is a cookie and costs no state. A clean peer is accepted at
+ * once: with timestamps it keeps window scale and SACK (in the TSval's
+ * low bits), without them only its MSS (rounded down to the table); a
+ * forged cookie gets a RST and a counted drop. */
+static void test_syn_flood(void)
+{
+	struct h_stack *h = h_open();
+	int ls = h_listen(h, 80, 4);
+	struct h_conn k = h_conn_default(80);
+	struct h_pkt p;
+	char buf[64];
+
+	h_passive_open(h, ls, &k);
+	CHECK_EQ_U64(flood(h, 200, 20000), 200);
+	CHECK_EQ_U64(h->c->cnt.syncookies_sent, 196);
+	CHECK_EQ_U64(h_drops(h, DROP_tcp_syn_backlog), 0);
 	CHECK_EQ_U64(h->c->tcbs_used, 1 + 4);
+	check_half_open_bufferless(h, 4);
 	/* the established connection is not starved */
 	h_peer_send(h, &k, "still here", 10);
 	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == 10);
@@ -149,31 +182,96 @@ static void test_syn_flood(void)
 	h_check_seg(&p, &k, A | P, k.rcv_nxt, k.snd_nxt, 3);
 	h_conn_absorb(&k, &p);
 	h_peer_ack(h, &k);
-	/* a new peer is refused while the backlog is full... */
+
+	/* a clean peer with every option: accepted at once from its cookie */
 	struct h_conn k2 = h_conn_default(80);
 	k2.pport = 60000;
-	struct h_seg s = h_conn_seg(&k2, S, NULL, 0);
-	h_send_seg(h, &s);
-	h_expect_none(h);
-	/* ...and served once the flood's half-open connections time out */
-	int idle = h_conf()->tcp_timeout;
-	while (h->c->tcbs_used > 1) {
-		CHECK(h_run_timer(h, 100000000));
-		h_drain(h); /* SYN-ACK retransmissions */
-		k.rcv_nxt = h_tcb(h, k.sock)->snd_nxt;
-		if (h->now - H_T0_US > 20000000 && idle > 0) {
-			h_peer_ack(h, &k); /* keep the real connection alive */
-			h_drain(h);
-		}
-	}
-	CHECK(h->now - H_T0_US >= 63000000); /* 1 + 2 + ... + 32 s */
-	CHECK(atomic_load(&h->c->listeners->syn_count) == 0);
 	int s2 = h_passive_open(h, ls, &k2);
-	CHECK(s2 >= 0);
+	CHECK_EQ_U64(h->c->cnt.syncookies_sent, 197);
+	CHECK_EQ_U64(h->c->cnt.syncookies_ok, 1);
+	CHECK((k2.ts_recent & 0x3f) == (7 | 0x10)); /* WS 7, SACK-permitted */
+	struct tcb *t2 = h_tcb(h, s2);
+	CHECK(t2->ws_ok && t2->snd_wscale == 7 && t2->sack_ok && t2->ts_ok);
+	CHECK(t2->mss == 1460 - 12 && t2->rb && t2->sb);
+	h_peer_send(h, &k2, "cookie data", 11);
+	CHECK(h_read(h, s2, buf, sizeof(buf)) == 11 && memcmp(buf, "cookie data", 11) == 0);
+	CHECK(mtcp_write(h->mctx, s2, "ok", 2) == 2);
+	h_run(h);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k2, A | P, k2.rcv_nxt, k2.snd_nxt, 2);
+	h_conn_absorb(&k2, &p);
+	h_peer_ack(h, &k2);
+
+	/* no timestamps: the SYN-ACK offers only the MSS; the ACK carries
+	 * data, which the rebuilt connection delivers */
+	struct h_conn k3 = h_conn_default(80);
+	k3.pport = 60001;
+	k3.offer_ts = false;
+	k3.mss = 1400;
+	h_peer_syn(h, &k3, &p);
+	CHECK(p.opts.mss_ok && p.opts.mss == H_MSS && !p.opts.ws_ok && !p.opts.sack_perm &&
+	      !p.opts.ts_ok);
+	h_peer_send(h, &k3, "abc", 3);
+	h_expect_none(h); /* one segment: its ACK waits (delayed ACK) */
+	int s3 = mtcp_accept(h->mctx, ls, NULL, NULL);
+	CHECK(s3 >= 0 && mtcp_setsock_nonblock(h->mctx, s3) == 0);
+	struct tcb *t3 = h_tcb(h, s3);
+	CHECK(t3->mss == 1400 && !t3->ws_ok && !t3->sack_ok && !t3->ts_ok);
+	CHECK(h_read(h, s3, buf, sizeof(buf)) == 3 && memcmp(buf, "abc", 3) == 0);
+	CHECK_EQ_U64(h->c->cnt.syncookies_ok, 2);
+
+	/* a forged cookie: RST (an ACK to a listener, RFC 9293 3.10.7.2) */
+	struct h_conn k4 = h_conn_default(80);
+	k4.pport = 60002;
+	struct h_seg s = h_conn_seg(&k4, A, NULL, 0);
+	s.seq = k4.peer_iss + 1;
+	s.ack = 0x12345678;
+	h_send_seg(h, &s);
+	h_recv_tcp(h, &p);
+	CHECK(p.flags == R && p.seq == 0x12345678);
+	CHECK_EQ_U64(h_drops(h, DROP_tcp_bad_cookie), 1);
+	CHECK_EQ_U64(h->c->tcbs_used, 1 + 4 + 2);
+
 	CHECK(mtcp_abort(h->mctx, s2) == 0);
+	CHECK(mtcp_abort(h->mctx, s3) == 0);
 	CHECK(mtcp_abort(h->mctx, k.sock) == 0);
 	h_run(h);
-	h_drain(h); /* two RSTs */
+	h_drain(h); /* three RSTs */
+	/* the flood's half-open connections time out: 1 + 2 + ... + 32 s */
+	while (h->c->tcbs_used > 0) {
+		CHECK(h_run_timer(h, 100000000));
+		h_drain(h);
+	}
+	CHECK(h->now - H_T0_US >= 63000000);
+	CHECK(atomic_load(&h->c->listeners->syn_count) == 0);
+	end(h, ls);
+}
+
+/* A cookie is good for the tick it was made in and the next (about 67 s
+ * each); older, it is refused like any ACK to a listener. */
+static void test_cookie_expiry(void)
+{
+	struct h_stack *h = h_open();
+	int ls = h_listen(h, 80, 1);
+	struct h_conn k = h_conn_default(80), old = h_conn_default(80);
+	struct h_pkt p;
+
+	old.pport = 50001;
+	h_peer_syn(h, &k, &p); /* fills the SYN queue */
+	h_peer_syn(h, &old, &p);
+	CHECK_EQ_U64(h->c->cnt.syncookies_sent, 1);
+	/* the half-open one gives up after 63 s; 3 ticks later the cookie
+	 * is stale */
+	while (h->c->tcbs_used > 0) {
+		CHECK(h_run_timer(h, 100000000));
+		h_drain(h);
+	}
+	h_advance(h, 3ull << 26);
+	h_peer_ack(h, &old);
+	h_recv_tcp(h, &p);
+	CHECK(p.flags == R && p.seq == old.rcv_nxt);
+	CHECK_EQ_U64(h->c->tcbs_used, 0);
+	CHECK(h_drops(h, DROP_tcp_bad_cookie) + h_drops(h, DROP_tcp_no_flow) == 1);
 	end(h, ls);
 }
 
@@ -251,6 +349,7 @@ int main(int argc, char **argv)
 		test_no_connection,
 		test_synack_retransmit,
 		test_syn_flood,
+		test_cookie_expiry,
 		test_close_listener_with_pending,
 		test_reset_before_accept,
 	};

@@ -59,6 +59,8 @@ static void expect_data(struct h_stack *h, struct h_conn *k, uint32_t off, uint3
 		  p.seq - k->stack_iss - 1, p.len, off, len);
 	CHECK((p.flags & ~P) == A && p.ack == k->snd_nxt);
 	CHECK(memcmp(p.payload, out + off, len) == 0);
+	if (p.opts.ts_ok)
+		k->ts_recent = p.opts.tsval; /* the peer's TS.Recent (RFC 7323 4.3) */
 }
 
 static void test_rto_backoff_timeout(void)
@@ -143,12 +145,15 @@ static void test_rto_ack_resets_backoff(void)
 	CHECK_EQ_U64(h_run_timer(h, 10000000), t0 + 3 * RTO_INITIAL_US);
 	expect_data(h, &k, 0, MSS);
 	CHECK(t->rto_backoff == 2);
-	/* the first segment is ACKed: no sample (Karn), backoff over, the
-	 * timer restarts with the plain RTO, the second segment goes again */
+	/* the first segment is ACKed at once: the sample comes from the
+	 * echo of its retransmission's timestamp (RFC 7323 4.1; Karn's rule
+	 * leaves the timed segment none), below the 1 ms tick: 0.5 ms; the
+	 * backoff is over, the timer restarts with the new RTO (its floor),
+	 * the second segment goes again */
 	k.rcv_nxt += MSS;
 	h_peer_ack(h, &k);
-	CHECK(t->rto_backoff == 0 && t->srtt == 0);
-	CHECK_EQ_U64(t->timer_at[TT_RTO], h->now + RTO_INITIAL_US);
+	CHECK(t->rto_backoff == 0 && t->srtt == 500);
+	CHECK_EQ_U64(t->timer_at[TT_RTO], h->now + RTO_MIN_US);
 	expect_data(h, &k, MSS, MSS);
 	h_expect_none(h);
 	k.rcv_nxt += MSS;

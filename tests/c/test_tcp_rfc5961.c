@@ -265,6 +265,51 @@ static void test_paws(void)
 	finish_reset(h, &k, ls);
 }
 
+/* Sends n in-window, inexact RSTs; returns the challenge ACKs sent. */
+static uint32_t rst_burst(struct h_stack *h, struct h_conn *k, int n)
+{
+	struct h_seg s = h_conn_seg(k, R, NULL, 0);
+	struct h_pkt p;
+	uint32_t acks = 0;
+
+	for (int i = 0; i < n; i++) {
+		s.seq = k->snd_nxt + 1 + (uint32_t)i;
+		h_send_seg(h, &s);
+		while (h_recv(h, &p)) {
+			h_check_seg(&p, k, A, k->rcv_nxt, k->snd_nxt, 0);
+			acks++;
+		}
+	}
+	return acks;
+}
+
+/* RFC 5961 section 7: challenge ACKs are limited per second (config
+ * tcp_challenge_ack_limit; each second's budget is drawn between half and
+ * 1.5 times it); what is over is counted, the connection lives on, and the
+ * next second has a new budget. */
+static void test_challenge_ack_limit(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	int lim = h_conf()->tcp_challenge_ack_limit;
+
+	CHECK_EQ_U64(lim, 1000); /* the default, Linux's */
+	h_conf()->tcp_challenge_ack_limit = 10;
+	h_advance(h, 1000000 - h->now % 1000000); /* the start of a second */
+	uint32_t first = rst_burst(h, &k, 100);
+	CHECK_MSG(first >= 5 && first < 15, "%u challenge ACKs in a second", first);
+	CHECK_EQ_U64(h->c->cnt.challenge_acks_limited, 100 - first);
+	CHECK_EQ_U64(h_drops(h, DROP_tcp_rst_challenged), 100); /* each RST counted */
+	CHECK(tcb_state(h_tcb(h, k.sock)) == TCPS_ESTABLISHED);
+	h_advance(h, 1000000);
+	uint32_t second = rst_burst(h, &k, 100);
+	CHECK(second >= 5 && second < 15);
+	CHECK_EQ_U64(h->c->cnt.challenge_acks, first + second);
+	h_conf()->tcp_challenge_ack_limit = lim;
+	finish_abort(h, &k, ls);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
@@ -272,6 +317,7 @@ int main(int argc, char **argv)
 		test_syn_in_synchronized,
 		test_bad_ack,
 		test_paws,
+		test_challenge_ack_limit,
 	};
 
 	(void)argc;

