@@ -36,7 +36,9 @@
  *   STRSTR("s")     after the first occurrence of s; the field *includes*
  *                   s (thesis appendix: a header field is "Name: v\r\n" and
  *                   the empty line is the field "\r\n")
- *   UNTIL("s")      same, the field excludes s (s is skipped)
+ *   UNTIL("s")      same, the field excludes s (s is skipped); s is at
+ *                   most AA_DELIM_MAX_LEN (255) bytes (aa_delim.h: the
+ *                   same KMP matcher as the format compiler's runtime)
  *   OFFSET(n)       after n bytes or at the end of the packet, whichever
  *                   comes first (thesis table 4.1: one Body record per
  *                   packet); n <= 0: an empty field at once
@@ -81,20 +83,14 @@
  * that use the records, when the module is compiled elsewhere), and
  * AA_GEN_STATIC to make the module static.
  */
-#if defined(__has_include)
-#if __has_include("aa_module.h")
-#include "aa_module.h"
-#else
-#include "aa/aa_module.h"
-#endif
-#else
-#include "aa/aa_module.h"
-#endif
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* aa_module.h and aa_delim.h (the KMP matcher and scanner), through the
+ * format compiler's runtime: both generators share them. */
+#include "aa_fmt_runtime.h"
 
 /* ---- runtime helpers, shared by every generated module ------------------ */
 #ifndef AATCP_GENERATE_AA_API_HELPERS
@@ -114,6 +110,7 @@ struct aa_gen_core {
 	bool open;           /* that field has begun */
 	uint64_t flen;       /* its bytes so far */
 	uint32_t match;      /* STRSTR/UNTIL: delimiter bytes matched */
+	uint8_t pi[AA_DELIM_MAX_LEN]; /* STRSTR/UNTIL: the delimiter's KMP table */
 	uint32_t back;       /* UNTIL: delimiter bytes to cut off */
 	unsigned next_state; /* post-processing: SET_STATE */
 	bool end_record;     /* post-processing: END_OF_RECORD */
@@ -134,22 +131,16 @@ static inline void aa_gen_open(struct aa_parse *p, struct aa_gen_core *g,
 	g->back = 0;
 }
 
-/* Knuth-Morris-Pratt step: how much of s is matched after ch, when k
- * bytes were (delimiters are short: the fallback is computed on the fly). */
-static inline uint32_t aa_gen_kmp(const char *s, uint32_t k, char ch)
-{
-	if (s[k] == ch)
-		return k + 1;
-	for (uint32_t j = k; j > 0; j--)
-		if (s[j - 1] == ch && memcmp(s, s + k - j + 1, j - 1) == 0)
-			return j;
-	return 0;
-}
-
-/* STRSTR (excl = 0) and UNTIL (excl = 1). */
+/*
+ * STRSTR (excl = 0) and UNTIL (excl = 1): skip to the delimiter's first
+ * byte, then match it with KMP (aa_delim.h, the same matcher as the format
+ * compiler's runtime); its table is built when the field begins. A
+ * delimiter longer than AA_DELIM_MAX_LEN bytes ends the stream with an
+ * AA_ERR_MODULE error record.
+ */
 static inline int aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g,
 				const char **pc, const char *end,
-				const char *s, uint32_t m, int excl)
+				const char *s, size_t m, int excl)
 {
 	const char *c = *pc;
 
@@ -157,29 +148,35 @@ static inline int aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g,
 		aa_gen_open(p, g, c);
 		return 1;
 	}
+	if (m > AA_DELIM_MAX_LEN) {
+		aa_gen_open(p, g, c);
+		if (!g->fail) {
+			g->fail = AA_ERR_MODULE;
+			g->fail_msg = "STRSTR/UNTIL delimiter longer than 255 bytes";
+		}
+		return 1;
+	}
 	if (c == end)
 		return 0;
-	aa_gen_open(p, g, c);
+	if (!g->open) {
+		aa_gen_open(p, g, c);
+		aa_delim_kmp_table(s, (unsigned)m, g->pi);
+	}
 	while (c < end) {
 		if (g->match == 0) {
-			const char *h = memchr(c, s[0], (size_t)(end - c));
+			const char *h = aa_delim_find_byte(c, end, s[0]);
 
-			if (!h) {
-				g->flen += (uint64_t)(end - c);
-				c = end;
+			g->flen += (uint64_t)(h - c);
+			c = h;
+			if (c == end)
 				break;
-			}
-			g->flen += (uint64_t)(h - c) + 1;
-			c = h + 1;
-			g->match = 1;
-		} else {
-			g->match = aa_gen_kmp(s, g->match, *c++);
-			g->flen++;
 		}
+		g->match = aa_delim_kmp(s, g->pi, (unsigned)m, g->match, *c++);
+		g->flen++;
 		if (g->match == m) {
 			g->match = 0;
 			if (excl)
-				g->back = m;
+				g->back = (uint32_t)m;
 			*pc = c;
 			return 1;
 		}
@@ -246,8 +243,8 @@ bad:
 /* The macros of the description (figure 4.8, appendix). They refer to
  * the names the generated parse function has in scope: p (the parsing
  * context), G (the module state), R (the record in progress), c, end. */
-#define STRSTR(s) aa_gen_strstr(p, &G->core, &c, end, (s), (uint32_t)strlen(s), 0)
-#define UNTIL(s) aa_gen_strstr(p, &G->core, &c, end, (s), (uint32_t)strlen(s), 1)
+#define STRSTR(s) aa_gen_strstr(p, &G->core, &c, end, (s), strlen(s), 0)
+#define UNTIL(s) aa_gen_strstr(p, &G->core, &c, end, (s), strlen(s), 1)
 #define OFFSET(n) aa_gen_offset(p, &G->core, &c, end, (int64_t)(n), 1)
 #define LENGTH(n) aa_gen_offset(p, &G->core, &c, end, (int64_t)(n), 0)
 #define GET_VARIABLE(v) (G->vars.v)
