@@ -66,6 +66,10 @@ struct aa_fmt_core {
 	uint32_t rep;               /* repetition of a repeated field */
 	uint32_t next;              /* GO_NEXT: field, GO_END: state */
 	bool open;                  /* the field has begun */
+	const char *start;          /* until: where the open field began, while
+				     * the runtime has not been told (it began
+				     * in this chunk), else NULL */
+	uint32_t slot;              /* until: the open field's slot */
 	uint8_t q;                  /* quoted: 1 inside, 2 quote seen inside,
 				     * 3 closed (a delimiter must follow) */
 	int16_t delim;              /* what ended the last field */
@@ -137,6 +141,33 @@ static inline int64_t aa_fmt_mul(struct aa_fmt_core *g, int64_t a, int64_t b)
 	return aa_fmt_checked(g, o, r);
 }
 
+static inline unsigned char aa_fmt_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/*
+ * `starts "s"` (fold = false) and `starts_case "s"` (ASCII letters in
+ * either case): whether the field's first n bytes are s[0 .. n). Inline,
+ * length given: it runs on every field of a header-like repeated field
+ * and usually ends at the first byte.
+ */
+static inline bool aa_fmt_starts(const struct stream_field *f, const char *s,
+				 size_t n, bool fold)
+{
+	size_t i = 0;
+
+	aa_field_foreach_view(w, f) {
+		for (const char *c = w->data.start; c < w->data.end && i < n; c++, i++) {
+			unsigned char a = (unsigned char)*c, b = (unsigned char)s[i];
+
+			if (fold ? aa_fmt_lower(a) != aa_fmt_lower(b) : a != b)
+				return false;
+		}
+	}
+	return i == n;
+}
+
 /*
  * `int` / `int after "P"`: after the prefix P (matched ignoring ASCII
  * case), [SP HT]* [+-] DIGIT+ [SP HT CR LF]*. Anything else, or a number
@@ -151,7 +182,7 @@ static inline int64_t aa_fmt_int(struct aa_fmt_core *g,
 	int st = 0; /* 0 blanks, 1 sign, 2 digits, 3 trailing blanks */
 	bool neg = false;
 
-	if (plen && !aa_field_has_prefix_case(f, prefix))
+	if (plen && !aa_fmt_starts(f, prefix, plen, true))
 		goto bad;
 	aa_field_foreach_view(w, f) {
 		for (const char *c = w->data.start; c < w->data.end; c++, i++) {
@@ -215,9 +246,42 @@ static inline unsigned aa_fmt_partial(const struct aa_fmt_core *g,
 	return mx;
 }
 
-static inline int aa_fmt_too_long(struct aa_parse *p, const char *msg,
-				  const char *at)
+/*
+ * An `until` field that begins and ends in one chunk is one aa_field_set()
+ * call (the runtime's fast path); aa_field_begin() is called only when the
+ * chunk ends (or the stream fails) with the field still open.
+ */
+static inline void aa_fmt_begun(struct aa_parse *p, struct aa_fmt_core *g)
 {
+	if (g->start) {
+		aa_field_begin(p, g->slot, g->start);
+		g->start = NULL;
+	}
+}
+
+/*
+ * At a byte that may begin a delimiter, with none partly matched: the
+ * delimiter that completes first from here when that is certain without
+ * KMP, else -1. A one-byte delimiter equal to *c completes here (no other
+ * can: none had begun); the only delimiter, whole in [c, end), completes
+ * at its end (an earlier occurrence would have begun before c).
+ */
+static inline int aa_fmt_fresh(const struct aa_fmt_until *u, const char *c,
+			       const char *end)
+{
+	for (unsigned k = 0; k < u->n; k++)
+		if (u->len[k] == 1 && u->s[k][0] == *c)
+			return (int)k;
+	if (u->n == 1 && (size_t)(end - c) >= u->len[0] &&
+	    memcmp(c, u->s[0], u->len[0]) == 0)
+		return 0;
+	return -1;
+}
+
+static inline int aa_fmt_too_long(struct aa_parse *p, struct aa_fmt_core *g,
+				  const char *msg, const char *at)
+{
+	aa_fmt_begun(p, g);
 	aa_fail(p, AA_ERR_TOO_LONG, msg, at);
 	return AA_FMT_FAILED;
 }
@@ -239,7 +303,8 @@ static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 	if (c == end)
 		return AA_FMT_MORE;
 	if (!g->open) {
-		aa_field_begin(p, slot, c);
+		g->start = c;
+		g->slot = slot;
 		g->open = true;
 		g->flen = 0;
 		g->q = 0;
@@ -257,7 +322,7 @@ static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 			const char *stop = h < end ? h + 1 : end;
 
 			if ((uint64_t)(stop - c) > u->max - g->flen)
-				return aa_fmt_too_long(p, u->too_long, c + (u->max - g->flen));
+				return aa_fmt_too_long(p, g, u->too_long, c + (u->max - g->flen));
 			g->flen += (uint64_t)(stop - c);
 			c = stop;
 			if (h < end)
@@ -267,7 +332,7 @@ static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 		if (g->q == 2) { /* after a quote inside quotes */
 			if ((unsigned char)*c == u->quote) { /* "" */
 				if (g->flen >= u->max)
-					return aa_fmt_too_long(p, u->too_long, c);
+					return aa_fmt_too_long(p, g, u->too_long, c);
 				g->flen++;
 				c++;
 				g->q = 1;
@@ -289,6 +354,7 @@ static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 					k = (int)j;
 			}
 			if (!viable) {
+				aa_fmt_begun(p, g);
 				aa_fail(p, AA_ERR_SYNTAX, "data after a closing quote", c);
 				return AA_FMT_FAILED;
 			}
@@ -302,32 +368,48 @@ static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 
 			if (u->n == 1)
 				h = aa_delim_find_byte(c, end, u->s[0][0]);
-			else if (u->n > 1)
+			else if (u->n > 1 && u->n <= 4)
+				h = aa_delim_find_any4(c, end, u->s[0][0], u->s[1][0],
+						       u->s[u->n > 2 ? 2 : 0][0],
+						       u->s[u->n > 3 ? 3 : 0][0]);
+			else if (u->n > 4)
 				h = aa_delim_find_set(c, end, u->first);
 			if ((uint64_t)(h - c) > u->max - g->flen)
-				return aa_fmt_too_long(p, u->too_long, c + (u->max - g->flen));
+				return aa_fmt_too_long(p, g, u->too_long, c + (u->max - g->flen));
 			g->flen += (uint64_t)(h - c);
 			c = h;
 			if (c == end)
 				break;
+			k = aa_fmt_fresh(u, c, end);
+			if (k >= 0) {
+				c += u->len[k];
+				g->flen += u->len[k];
+				goto done;
+			}
 		}
 		k = aa_fmt_feed(g, u, *c++);
 		g->flen++;
 		if (k >= 0)
 			goto done;
 		if (g->flen - aa_fmt_partial(g, u) > u->max)
-			return aa_fmt_too_long(p, u->too_long, c - 1);
+			return aa_fmt_too_long(p, g, u->too_long, c - 1);
 	}
+	aa_fmt_begun(p, g);
 	*pc = c;
 	return AA_FMT_MORE;
 done:
 	g->clen = g->flen - u->len[k];
-	aa_field_end_back(p, c, u->len[k]);
+	if (g->start) {
+		aa_field_set(p, slot, g->start, c - u->len[k]);
+		g->start = NULL;
+	} else {
+		aa_field_end_back(p, c, u->len[k]);
+	}
 	g->open = false;
 	g->delim = (int16_t)k;
 	*pc = c;
 	if (g->clen > u->max)
-		return aa_fmt_too_long(p, u->too_long, c);
+		return aa_fmt_too_long(p, g, u->too_long, c);
 	return AA_FMT_DONE;
 }
 
@@ -361,7 +443,7 @@ static inline int aa_fmt_until_eof(struct aa_parse *p, struct aa_fmt_core *g,
 	g->clen = g->flen;
 	g->delim = AA_FMT_DELIM_EOF;
 	if (g->clen > u->max)
-		return aa_fmt_too_long(p, u->too_long, NULL);
+		return aa_fmt_too_long(p, g, u->too_long, NULL);
 	return AA_FMT_DONE;
 }
 
@@ -393,7 +475,7 @@ static inline int aa_fmt_length(struct aa_parse *p, struct aa_fmt_core *g,
 		if (n < 0)
 			return aa_fmt_bad_length(p, c);
 		if ((uint64_t)n > max)
-			return aa_fmt_too_long(p, too_long, c);
+			return aa_fmt_too_long(p, g, too_long, c);
 		if (n == 0)
 			return aa_fmt_empty(p, g, slot, c);
 		if (c == end)

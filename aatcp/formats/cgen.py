@@ -195,8 +195,8 @@ class _Gen:
             return {
                 "equals": f"(aa_field_cmp_mem(F, {s}, {len(e.value)}) == 0)",
                 "equals_case": f"aa_field_eq_case(F, {s})",
-                "starts": f"aa_field_has_prefix(F, {s})",
-                "starts_case": f"aa_field_has_prefix_case(F, {s})",
+                "starts": f"aa_fmt_starts(F, {s}, {len(e.value)}, false)",
+                "starts_case": f"aa_fmt_starts(F, {s}, {len(e.value)}, true)",
                 "contains": f"(aa_field_find(F, {s}, 0) >= 0)",
             }[e.test]
         if isinstance(e, m.Empty):
