@@ -108,6 +108,8 @@ struct aa_gen_core {
 	unsigned state;      /* current record type */
 	unsigned field;      /* field being read in that state */
 	bool open;           /* that field has begun */
+	const char *start;   /* where, while the runtime has not been told
+			      * (it began in this packet), else NULL */
 	uint64_t flen;       /* its bytes so far */
 	uint32_t match;      /* STRSTR/UNTIL: delimiter bytes matched */
 	uint8_t pi[AA_DELIM_MAX_LEN]; /* STRSTR/UNTIL: the delimiter's KMP table */
@@ -119,16 +121,43 @@ struct aa_gen_core {
 	uint32_t idle;       /* records in a row that consumed nothing */
 };
 
+/*
+ * A field that begins and ends in one packet is one aa_field_set() call
+ * (the runtime's fast path): aa_field_begin() is called only when the
+ * packet ends with the field still open (aa_gen_begun).
+ */
 static inline void aa_gen_open(struct aa_parse *p, struct aa_gen_core *g,
 			       const char *c)
 {
+	(void)p;
 	if (g->open)
 		return;
-	aa_field_begin(p, g->field, c);
+	g->start = c;
 	g->open = true;
 	g->flen = 0;
 	g->match = 0;
 	g->back = 0;
+}
+
+static inline void aa_gen_begun(struct aa_parse *p, struct aa_gen_core *g)
+{
+	if (g->start) {
+		aa_field_begin(p, g->field, g->start);
+		g->start = NULL;
+	}
+}
+
+/* The field ends before c, minus g->back bytes (UNTIL's delimiter). */
+static inline void aa_gen_close(struct aa_parse *p, struct aa_gen_core *g,
+				const char *c)
+{
+	if (g->start) {
+		aa_field_set(p, g->field, g->start, c - g->back);
+		g->start = NULL;
+	} else {
+		aa_field_end_back(p, c, g->back);
+	}
+	g->open = false;
 }
 
 /*
@@ -257,7 +286,7 @@ bad:
 #define THIS_FIELD() aa_field_last(p)
 #define FIELD_LEN() ((int64_t)(G->core.flen - G->core.back))
 #define STRCMP(s) aa_field_ncmp(THIS_FIELD(), (s), strlen(s))
-#define STRCASECMP(s) (aa_field_has_prefix_case(THIS_FIELD(), (s)) ? 0 : 1)
+#define STRCASECMP(s) (aa_fmt_starts(THIS_FIELD(), (s), strlen(s), true) ? 0 : 1)
 #define ATOI_WITH_OFFSET(k) aa_gen_atoi(&G->core, THIS_FIELD(), (size_t)(k))
 #define FAIL(msg) \
 	((void)(G->core.fail ? 0 : (G->core.fail = AA_ERR_MODULE, G->core.fail_msg = (msg), 0)))
@@ -435,10 +464,11 @@ static size_t AA_GEN_N(_aa_parse)(struct aa_parse *p, void *state,
 	for (;;) {
 		const char *from = c;
 
-		if (!AA_GEN_N(_aa_end_of_field)(p, G, &c, end))
-			return len; /* the field goes on in the next packet */
-		aa_field_end_back(p, c, g->back);
-		g->open = false;
+		if (!AA_GEN_N(_aa_end_of_field)(p, G, &c, end)) {
+			aa_gen_begun(p, g); /* it goes on in the next packet */
+			return len;
+		}
+		aa_gen_close(p, g, c);
 		g->end_record = false;
 		g->next_state = g->state;
 		AA_GEN_N(_aa_post)(p, G);
