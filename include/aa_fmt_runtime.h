@@ -82,6 +82,7 @@ struct aa_fmt_core {
 	enum aa_error fail;         /* set by actions (fail, bad number...) */
 	const char *fail_msg;
 	uint8_t m[AA_FMT_MAX_DELIMS]; /* bytes of each delimiter matched */
+	uint8_t pm;                 /* the largest of m[] (aa_fmt_feed) */
 };
 
 static inline void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
@@ -220,30 +221,26 @@ bad:
 	return 0;
 }
 
-/* Feeds one byte to every delimiter; the longest one it completes, or -1. */
+/*
+ * Feeds one byte to every delimiter; the longest one it completes, or -1.
+ * g->pm: the longest match, the bytes at the end of the field that may
+ * still begin a delimiter.
+ */
 static inline int aa_fmt_feed(struct aa_fmt_core *g,
 			      const struct aa_fmt_until *u, char ch)
 {
 	int best = -1;
+	uint8_t mx = 0;
 
 	for (unsigned k = 0; k < u->n; k++) {
 		g->m[k] = (uint8_t)aa_delim_kmp(u->s[k], u->pi[k], u->len[k], g->m[k], ch);
+		if (g->m[k] > mx)
+			mx = g->m[k];
 		if (g->m[k] == u->len[k] && (best < 0 || u->len[k] > u->len[best]))
 			best = (int)k;
 	}
+	g->pm = mx;
 	return best;
-}
-
-/* Bytes at the end of the field that may still begin a delimiter. */
-static inline unsigned aa_fmt_partial(const struct aa_fmt_core *g,
-				      const struct aa_fmt_until *u)
-{
-	unsigned mx = 0;
-
-	for (unsigned k = 0; k < u->n; k++)
-		if (g->m[k] > mx)
-			mx = g->m[k];
-	return mx;
 }
 
 /*
@@ -310,6 +307,7 @@ static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 		g->q = 0;
 		g->after_q = 0;
 		memset(g->m, 0, sizeof(g->m));
+		g->pm = 0;
 		if (u->quote && (unsigned char)*c == u->quote) {
 			g->q = 1;
 			g->flen = 1;
@@ -363,7 +361,7 @@ static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 				goto done;
 			continue;
 		}
-		if (aa_fmt_partial(g, u) == 0) { /* skip to a possible delimiter */
+		if (g->pm == 0) { /* skip to a possible delimiter */
 			const char *h = end;
 
 			if (u->n == 1)
@@ -391,7 +389,7 @@ static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 		g->flen++;
 		if (k >= 0)
 			goto done;
-		if (g->flen - aa_fmt_partial(g, u) > u->max)
+		if (g->flen - g->pm > u->max)
 			return aa_fmt_too_long(p, g, u->too_long, c - 1);
 	}
 	aa_fmt_begun(p, g);
