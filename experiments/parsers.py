@@ -10,7 +10,10 @@ reference counts included). The peers get the same bytes in the same
 1460-byte chunks (and, for reference, as one whole buffer) with callbacks
 that count records and add up a length. Workloads: CSV lines of 5 fields of
 8 bytes; HTTP responses of 7 headers with bodies of 100 and 1000 bytes;
-browser-like GET requests of 12 headers.
+browser-like GET requests of 12 headers. The modules that the format compiler
+(formats/csv.fmt, formats/http_response.fmt) and the macro generator
+(src/aa/http_gen_def.h) make run the same path beside the hand-written ones
+(columns <workload>_ours_generated_*, _ours_macro_*).
 
 Each repetition runs the benchmark once (best of `reps` passes inside it,
 thread CPU time) and records, per workload and side, bytes/ns, ns per record
@@ -41,6 +44,11 @@ WORKLOADS: dict[str, tuple[str, ...]] = {
     "http_req_12h": ("http_parser", "llhttp"),
 }
 
+#: our modules made by the generators, run beside the hand-written ones: the format
+#: compiler's (formats/*.fmt) and the macro generator's (generate_aa_api.h);
+#: <w>_<gen>_over_ours is their time over the hand-written module's (1.1: 10% slower)
+GENERATED = ("ours_generated", "ours_macro")
+
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     r = ctx.host("dut").run(f"bench_aa_parse --mb {int(p['mb'])} --reps {int(p['reps'])}",
@@ -53,6 +61,10 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
         out[f"{w}_ours_ns_per_rec"] = res["ours"]["ns_per_record"]
         out[f"{w}_ours_B_per_cycle"] = res["ours"]["bytes_per_cycle"]
         out[f"{w}_ours_rps"] = res["ours"]["records_per_s"]
+        for gen in GENERATED:
+            if gen in res:  # the generated modules: CSV and HTTP responses
+                out[f"{w}_{gen}_ns_per_rec"] = res[gen]["ns_per_record"]
+                out[f"{w}_{gen}_over_ours"] = res[f"speedup_vs_{gen}"]
         for i, peer in enumerate(peers):
             if peer not in res:  # llhttp missing from the build
                 continue

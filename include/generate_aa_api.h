@@ -36,7 +36,9 @@
  *   STRSTR("s")     after the first occurrence of s; the field *includes*
  *                   s (thesis appendix: a header field is "Name: v\r\n" and
  *                   the empty line is the field "\r\n")
- *   UNTIL("s")      same, the field excludes s (s is skipped)
+ *   UNTIL("s")      same, the field excludes s (s is skipped); s is at
+ *                   most AA_DELIM_MAX_LEN (255) bytes (aa_delim.h: the
+ *                   same KMP matcher as the format compiler's runtime)
  *   OFFSET(n)       after n bytes or at the end of the packet, whichever
  *                   comes first (thesis table 4.1: one Body record per
  *                   packet); n <= 0: an empty field at once
@@ -81,20 +83,14 @@
  * that use the records, when the module is compiled elsewhere), and
  * AA_GEN_STATIC to make the module static.
  */
-#if defined(__has_include)
-#if __has_include("aa_module.h")
-#include "aa_module.h"
-#else
-#include "aa/aa_module.h"
-#endif
-#else
-#include "aa/aa_module.h"
-#endif
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* aa_module.h and aa_delim.h (the KMP matcher and scanner), through the
+ * format compiler's runtime: both generators share them. */
+#include "aa_fmt_runtime.h"
 
 /* ---- runtime helpers, shared by every generated module ------------------ */
 #ifndef AATCP_GENERATE_AA_API_HELPERS
@@ -112,8 +108,11 @@ struct aa_gen_core {
 	unsigned state;      /* current record type */
 	unsigned field;      /* field being read in that state */
 	bool open;           /* that field has begun */
+	const char *start;   /* where, while the runtime has not been told
+			      * (it began in this packet), else NULL */
 	uint64_t flen;       /* its bytes so far */
 	uint32_t match;      /* STRSTR/UNTIL: delimiter bytes matched */
+	uint8_t pi[AA_DELIM_MAX_LEN]; /* STRSTR/UNTIL: the delimiter's KMP table */
 	uint32_t back;       /* UNTIL: delimiter bytes to cut off */
 	unsigned next_state; /* post-processing: SET_STATE */
 	bool end_record;     /* post-processing: END_OF_RECORD */
@@ -122,34 +121,55 @@ struct aa_gen_core {
 	uint32_t idle;       /* records in a row that consumed nothing */
 };
 
+/*
+ * A field that begins and ends in one packet is one aa_field_set() call
+ * (the runtime's fast path): aa_field_begin() is called only when the
+ * packet ends with the field still open (aa_gen_begun).
+ */
 static inline void aa_gen_open(struct aa_parse *p, struct aa_gen_core *g,
 			       const char *c)
 {
+	(void)p;
 	if (g->open)
 		return;
-	aa_field_begin(p, g->field, c);
+	g->start = c;
 	g->open = true;
 	g->flen = 0;
 	g->match = 0;
 	g->back = 0;
 }
 
-/* Knuth-Morris-Pratt step: how much of s is matched after ch, when k
- * bytes were (delimiters are short: the fallback is computed on the fly). */
-static inline uint32_t aa_gen_kmp(const char *s, uint32_t k, char ch)
+static inline void aa_gen_begun(struct aa_parse *p, struct aa_gen_core *g)
 {
-	if (s[k] == ch)
-		return k + 1;
-	for (uint32_t j = k; j > 0; j--)
-		if (s[j - 1] == ch && memcmp(s, s + k - j + 1, j - 1) == 0)
-			return j;
-	return 0;
+	if (g->start) {
+		aa_field_begin(p, g->field, g->start);
+		g->start = NULL;
+	}
 }
 
-/* STRSTR (excl = 0) and UNTIL (excl = 1). */
+/* The field ends before c, minus g->back bytes (UNTIL's delimiter). */
+static inline void aa_gen_close(struct aa_parse *p, struct aa_gen_core *g,
+				const char *c)
+{
+	if (g->start) {
+		aa_field_set(p, g->field, g->start, c - g->back);
+		g->start = NULL;
+	} else {
+		aa_field_end_back(p, c, g->back);
+	}
+	g->open = false;
+}
+
+/*
+ * STRSTR (excl = 0) and UNTIL (excl = 1): skip to the delimiter's first
+ * byte, then match it with KMP (aa_delim.h, the same matcher as the format
+ * compiler's runtime); its table is built when the field begins. A
+ * delimiter longer than AA_DELIM_MAX_LEN bytes ends the stream with an
+ * AA_ERR_MODULE error record.
+ */
 static inline int aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g,
 				const char **pc, const char *end,
-				const char *s, uint32_t m, int excl)
+				const char *s, size_t m, int excl)
 {
 	const char *c = *pc;
 
@@ -157,29 +177,35 @@ static inline int aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g,
 		aa_gen_open(p, g, c);
 		return 1;
 	}
+	if (m > AA_DELIM_MAX_LEN) {
+		aa_gen_open(p, g, c);
+		if (!g->fail) {
+			g->fail = AA_ERR_MODULE;
+			g->fail_msg = "STRSTR/UNTIL delimiter longer than 255 bytes";
+		}
+		return 1;
+	}
 	if (c == end)
 		return 0;
-	aa_gen_open(p, g, c);
+	if (!g->open) {
+		aa_gen_open(p, g, c);
+		aa_delim_kmp_table(s, (unsigned)m, g->pi);
+	}
 	while (c < end) {
 		if (g->match == 0) {
-			const char *h = memchr(c, s[0], (size_t)(end - c));
+			const char *h = aa_delim_find_byte(c, end, s[0]);
 
-			if (!h) {
-				g->flen += (uint64_t)(end - c);
-				c = end;
+			g->flen += (uint64_t)(h - c);
+			c = h;
+			if (c == end)
 				break;
-			}
-			g->flen += (uint64_t)(h - c) + 1;
-			c = h + 1;
-			g->match = 1;
-		} else {
-			g->match = aa_gen_kmp(s, g->match, *c++);
-			g->flen++;
 		}
+		g->match = aa_delim_kmp(s, g->pi, (unsigned)m, g->match, *c++);
+		g->flen++;
 		if (g->match == m) {
 			g->match = 0;
 			if (excl)
-				g->back = m;
+				g->back = (uint32_t)m;
 			*pc = c;
 			return 1;
 		}
@@ -246,8 +272,8 @@ bad:
 /* The macros of the description (figure 4.8, appendix). They refer to
  * the names the generated parse function has in scope: p (the parsing
  * context), G (the module state), R (the record in progress), c, end. */
-#define STRSTR(s) aa_gen_strstr(p, &G->core, &c, end, (s), (uint32_t)strlen(s), 0)
-#define UNTIL(s) aa_gen_strstr(p, &G->core, &c, end, (s), (uint32_t)strlen(s), 1)
+#define STRSTR(s) aa_gen_strstr(p, &G->core, &c, end, (s), strlen(s), 0)
+#define UNTIL(s) aa_gen_strstr(p, &G->core, &c, end, (s), strlen(s), 1)
 #define OFFSET(n) aa_gen_offset(p, &G->core, &c, end, (int64_t)(n), 1)
 #define LENGTH(n) aa_gen_offset(p, &G->core, &c, end, (int64_t)(n), 0)
 #define GET_VARIABLE(v) (G->vars.v)
@@ -260,7 +286,7 @@ bad:
 #define THIS_FIELD() aa_field_last(p)
 #define FIELD_LEN() ((int64_t)(G->core.flen - G->core.back))
 #define STRCMP(s) aa_field_ncmp(THIS_FIELD(), (s), strlen(s))
-#define STRCASECMP(s) (aa_field_has_prefix_case(THIS_FIELD(), (s)) ? 0 : 1)
+#define STRCASECMP(s) (aa_fmt_starts(THIS_FIELD(), (s), strlen(s), true) ? 0 : 1)
 #define ATOI_WITH_OFFSET(k) aa_gen_atoi(&G->core, THIS_FIELD(), (size_t)(k))
 #define FAIL(msg) \
 	((void)(G->core.fail ? 0 : (G->core.fail = AA_ERR_MODULE, G->core.fail_msg = (msg), 0)))
@@ -438,10 +464,11 @@ static size_t AA_GEN_N(_aa_parse)(struct aa_parse *p, void *state,
 	for (;;) {
 		const char *from = c;
 
-		if (!AA_GEN_N(_aa_end_of_field)(p, G, &c, end))
-			return len; /* the field goes on in the next packet */
-		aa_field_end_back(p, c, g->back);
-		g->open = false;
+		if (!AA_GEN_N(_aa_end_of_field)(p, G, &c, end)) {
+			aa_gen_begun(p, g); /* it goes on in the next packet */
+			return len;
+		}
+		aa_gen_close(p, g, c);
 		g->end_record = false;
 		g->next_state = g->state;
 		AA_GEN_N(_aa_post)(p, G);

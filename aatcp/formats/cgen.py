@@ -1,12 +1,12 @@
 """C code generation: a checked model.Format -> the module's .c and .h text.
 
-The generated code targets src/aa/aa_module.h only (the interface installed with
-the public headers). Layout of the output:
+The generated code targets src/aa/aa_module.h and include/aa_fmt_runtime.h (the
+shared runtime), both installed with the public headers. Layout of the output:
 
   header  record types (enum), params struct, record struct, the module's extern
-  source  the shared runtime (runtime_c.RUNTIME), per-field tables, the per-socket
-          state, one action function per field that has actions, the scan / actions
-          / end-of-stream dispatchers, init/parse/finish and the struct aa_module.
+  source  #include "aa_fmt_runtime.h", per-field tables, the per-socket state, one
+          action function per field that has actions, the scan / actions /
+          end-of-stream dispatchers, init/parse/finish and the struct aa_module.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 
 from aatcp.formats import model as m
-from aatcp.formats.runtime_c import RUNTIME
 
 TOOL = "aatcp.formats"
 
@@ -196,8 +195,8 @@ class _Gen:
             return {
                 "equals": f"(aa_field_cmp_mem(F, {s}, {len(e.value)}) == 0)",
                 "equals_case": f"aa_field_eq_case(F, {s})",
-                "starts": f"aa_field_has_prefix(F, {s})",
-                "starts_case": f"aa_field_has_prefix_case(F, {s})",
+                "starts": f"aa_fmt_starts(F, {s}, {len(e.value)}, false)",
+                "starts_case": f"aa_fmt_starts(F, {s}, {len(e.value)}, true)",
                 "contains": f"(aa_field_find(F, {s}, 0) >= 0)",
             }[e.test]
         if isinstance(e, m.Empty):
@@ -355,7 +354,7 @@ class _Gen:
             w(f'#include "{self.header_name}"\n')
         else:
             w(self.header_body())
-        w(RUNTIME)
+        w('\n#include "aa_fmt_runtime.h"\n')
         w("\n/* ---- tables ---- */\n")
         w("\n".join(self.tables()) + "\n\n")
         w("\n".join(self.state_struct()) + "\n\n")

@@ -11,6 +11,12 @@
  * (aa_stream_read), counts it and reads one field length, and frees it
  * (aa_stream_free). So the time includes the zero-copy node, the views,
  * the record pools and the reference counts, not only the parse.
+ * The generated modules go through the same path beside the hand-written
+ * ones: ours_generated (made by the format compiler from formats/csv.fmt
+ * and formats/http_response.fmt) and ours_macro (http_aa_module, made by
+ * generate_aa_api.h from src/aa/http_gen_def.h); they produce the same
+ * records (tests/c/test_fmt_*.c, test_aa_gen.c), so their ns per record
+ * say what the generators cost.
  * Peers: the same bytes fed in the same 1460-byte chunks (and, for
  * reference, as one whole buffer), with callbacks that count records and
  * add up one length. libcsv copies every field into its buffer (that is
@@ -30,8 +36,9 @@
  *   bench_aa_parse [--mb N] [--reps N] [--only csv|http_res|http_req]
  *                  [--ours-only 1] [--profile 1]
  *   (default 16 MiB, best of 7, all workloads; --ours-only 1 skips the
- *   peers, for profiling our path with perf; --profile 1 splits our
- *   cycles per record into phases, see profiled_packet)
+ *   peers (our hand-written and generated modules still run), for
+ *   profiling our path with perf; --profile 1 splits the hand-written
+ *   module's cycles per record into phases, see profiled_packet)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,7 +54,14 @@
 
 #include "aa/aa_stream.h"
 #include "bench_peers.h"
+#include "fmt_csv.h"
+#include "fmt_http_response.h"
 #include "zc/zc_stream.h"
+
+/* The macro generator's HTTP answer module (src/aa/http_gen.c). */
+#include "aa/http_gen_def.h"
+#define AA_GEN_DECLARE_ONLY
+#include "generate_aa_api.h"
 
 #define MSS 1460
 
@@ -189,9 +203,11 @@ static void free_packets(struct packets *p)
 	free(p->m);
 }
 
-/* counts what the application sees: records of `count_type` (0: all) */
+/* counts what the application sees: records of `count_type` (or all) */
 struct app {
 	uint64_t records, sum;
+	bool count_all;
+	bool profile; /* the --profile split (the hand-written modules) */
 	unsigned count_type;
 	const struct stream_field *(*field)(const struct aa_record *r);
 };
@@ -201,12 +217,34 @@ static const struct stream_field *csv_field(const struct aa_record *r)
 	return ((const struct aa_csv_record *)r)->fields[0];
 }
 
+static const struct stream_field *csv_gen_field(const struct aa_record *r)
+{
+	return ((const struct csv_record *)r)->fields.line.col[0];
+}
+
 /* a header value of a head record, the data of a body record */
 static const struct stream_field *http_field(const struct aa_record *r)
 {
 	const struct aa_http_record *h = (const void *)r;
 
 	return h->n_headers ? h->headers[0].value : h->data;
+}
+
+/* the first header line of an answer record, the data of a body record */
+static const struct stream_field *http_gen_field(const struct aa_record *r)
+{
+	const struct http_response_record *h = (const void *)r;
+
+	return r->type == HTTP_RESPONSE_ANSWER ? h->fields.answer.header[0]
+					       : h->fields.body.data;
+}
+
+static const struct stream_field *http_macro_field(const struct aa_record *r)
+{
+	const struct http_record *h = (const void *)r;
+
+	return r->type == HTTP_ANSWER ? h->fields.answer.header0
+				      : h->fields.body.data;
 }
 
 static void app_read(struct aa_stream *as, struct app *a)
@@ -219,7 +257,7 @@ static void app_read(struct aa_stream *as, struct app *a)
 			const struct aa_record *r = recs[i];
 			const struct stream_field *f = a->field(r);
 
-			if (!a->count_type || r->type == a->count_type)
+			if (a->count_all || r->type == a->count_type)
 				a->records++;
 			a->sum += f ? (size_t)(f->data.end - f->data.start) : 0;
 		}
@@ -281,7 +319,7 @@ static double run_ours(const struct aa_module *mod, const void *params,
 		struct rte_mbuf *m = pk->m[i];
 		const char *pl = rte_pktmbuf_mtod_offset(m, const char *, 54);
 
-		if (g_profile) {
+		if (a->profile) {
 			profiled_packet(&zs, as, m, pl, &nxt, a);
 			continue;
 		}
@@ -410,27 +448,44 @@ struct side {
 	struct result r;
 };
 
-/* Up to 4 peers beside ours: same chunks, whole buffer... */
-#define MAX_SIDES 5
+/* Ours (hand-written, generated, macro) and up to 4 peers: same chunks,
+ * whole buffer... */
+#define MAX_SIDES 7
 
 struct workload {
 	const char *name;
 	size_t bytes;
 	uint64_t expect;
-	struct side side[MAX_SIDES]; /* side[0]: ours */
+	struct side side[MAX_SIDES]; /* side[0]: ours (the hand-written module) */
 	int nsides;
+	int nours; /* side[0 .. nours): our pipeline (also run with --ours-only) */
 };
 
-static void json_side(const struct side *s, size_t bytes, bool comma)
+/* A side of the workload: our pipeline's come first. */
+static int add_side(struct workload *w, const char *name, bool ours)
+{
+	if (ours && w->nours != w->nsides)
+		abort();
+	w->side[w->nsides].name = name;
+	w->nours += ours;
+	return w->nsides++;
+}
+
+static bool ran(const struct workload *w, int i)
+{
+	return w->side[i].r.ns > 0;
+}
+
+static void json_side(const struct side *s, size_t bytes)
 {
 	const struct result *r = &s->r;
 
 	printf("    \"%s\": {\"ns\": %.0f, \"records\": %llu, \"records_per_s\": %.0f, "
-	       "\"bytes_per_ns\": %.4f, \"ns_per_record\": %.1f, \"bytes_per_cycle\": %.4f}%s\n",
+	       "\"bytes_per_ns\": %.4f, \"ns_per_record\": %.1f, \"bytes_per_cycle\": %.4f},\n",
 	       s->name, r->ns, (unsigned long long)r->records,
 	       (double)r->records / (r->ns * 1e-9), (double)bytes / r->ns,
 	       r->records ? r->ns / (double)r->records : 0.0,
-	       (double)bytes / (r->ns * g_tsc_per_ns), comma ? "," : "");
+	       (double)bytes / (r->ns * g_tsc_per_ns));
 }
 
 /* The phase split of ours, per record the application counted, over
@@ -451,28 +506,43 @@ static void report_profile(const struct workload *w, int reps)
 	memset(g_phase, 0, sizeof(g_phase));
 }
 
+/*
+ * JSON: each side that ran, then ours' speed-up over each other side
+ * ("speedup_vs_ours_generated": hand-written over generated, > 1: the
+ * hand-written module is faster). Summary on stderr: ns per record of each
+ * of ours, the speed-ups.
+ */
 static void report(const struct workload *w)
 {
 	const struct result *ours = &w->side[0].r;
+	int last = 0;
 
 	printf("  \"%s\": {\n    \"bytes\": %zu,\n", w->name, w->bytes);
 	if (g_profile)
 		report_profile(w, g_reps);
 	for (int i = 0; i < w->nsides; i++)
-		json_side(&w->side[i], w->bytes, true);
-	for (int i = 1; i < w->nsides; i++)
-		printf("    \"speedup_vs_%s\": %.3f%s\n", w->side[i].name,
-		       w->side[i].r.ns / ours->ns, i + 1 < w->nsides ? "," : "");
-	printf("  },\n");
-	fprintf(stderr, "%-20s ours %6.1f ns/rec %5.3f B/cycle |", w->name,
-		ours->ns / (double)ours->records,
+		if (ran(w, i)) {
+			json_side(&w->side[i], w->bytes);
+			last = i;
+		}
+	for (int i = 1; i <= last; i++)
+		if (ran(w, i))
+			printf("    \"speedup_vs_%s\": %.3f,\n", w->side[i].name,
+			       w->side[i].r.ns / ours->ns);
+	printf("    \"ours_sides\": %d\n  },\n", w->nours);
+	fprintf(stderr, "%-20s", w->name);
+	for (int i = 0; i < w->nours; i++)
+		fprintf(stderr, " %s %6.1f ns/rec", w->side[i].name,
+			w->side[i].r.ns / (double)w->side[i].r.records);
+	fprintf(stderr, " | ours %5.3f B/cycle |",
 		(double)w->bytes / (ours->ns * g_tsc_per_ns));
-	for (int i = 1; i < (g_ours_only ? 1 : w->nsides); i++)
-		fprintf(stderr, " %s x%.2f", w->side[i].name,
-			w->side[i].r.ns / ours->ns);
+	for (int i = 1; i < w->nsides; i++)
+		if (ran(w, i))
+			fprintf(stderr, " %s x%.2f", w->side[i].name,
+				w->side[i].r.ns / ours->ns);
 	fprintf(stderr, "\n");
-	for (int i = 0; i < (g_ours_only ? 1 : w->nsides); i++)
-		if (w->side[i].r.records != w->expect)
+	for (int i = 0; i < w->nsides; i++)
+		if (ran(w, i) && w->side[i].r.records != w->expect)
 			fprintf(stderr, "%s: %s counted %llu records, expected %llu\n",
 				w->name, w->side[i].name,
 				(unsigned long long)w->side[i].r.records,
@@ -486,81 +556,101 @@ static void best(struct result *r, double ns, uint64_t records)
 	r->records = records;
 }
 
+/* One of our modules on the packets: its side's best. */
+static void run_ours_side(struct workload *w, int side, const struct aa_module *mod,
+			  const void *params, const struct packets *pk,
+			  struct zc_pool *zp, struct app *a)
+{
+	double t = run_ours(mod, params, pk, zp, a);
+
+	best(&w->side[side].r, t, a->records);
+}
+
 static void run_csv(struct rte_mempool *mp, struct zc_pool *zp, size_t bytes,
 		    int reps)
 {
-	struct workload w = { .name = "csv_5x8", .nsides = 3,
-			      .side = { { .name = "ours" },
-					{ .name = "libcsv" },
-					{ .name = "libcsv_whole_buffer" } } };
+	struct workload w = { .name = "csv_5x8" };
+	int s_ours = add_side(&w, "ours", true),
+	    s_gen = add_side(&w, "ours_generated", true),
+	    s_csv = add_side(&w, "libcsv", false),
+	    s_whole = add_side(&w, "libcsv_whole_buffer", false);
 	struct buf b = make_csv(bytes, &w.expect);
 	struct packets pk = make_packets(mp, &b);
 	struct aa_csv_params pp = { .n_fields = 5 };
-	struct app a = { .count_type = 0, .field = csv_field };
+	struct csv_params gp = { .columns = 5 };
+	struct app a = { .count_all = true, .profile = g_profile, .field = csv_field };
+	struct app ga = { .count_all = true, .field = csv_gen_field };
 	struct base bb;
 
 	w.bytes = b.len;
 	for (int r = 0; r < reps; r++) {
-		double t = run_ours(&aa_csv_module, &pp, &pk, zp, &a);
+		double t;
 
-		best(&w.side[0].r, t, a.records);
+		run_ours_side(&w, s_ours, &aa_csv_module, &pp, &pk, zp, &a);
+		run_ours_side(&w, s_gen, &csv_aa_module, &gp, &pk, zp, &ga);
 		if (g_ours_only)
 			continue;
 		t = run_libcsv(&b, MSS, &bb);
-		best(&w.side[1].r, t, bb.records);
+		best(&w.side[s_csv].r, t, bb.records);
 		t = run_libcsv(&b, b.len, &bb);
-		best(&w.side[2].r, t, bb.records);
+		best(&w.side[s_whole].r, t, bb.records);
 	}
 	report(&w);
 	free_packets(&pk);
 	free(b.p);
 }
 
-/* HTTP: ours, http-parser and llhttp on the same chunks, then both peers
- * on the whole buffer. */
+/* HTTP: ours (responses: also the generated and the macro modules),
+ * http-parser and llhttp on the same chunks, then both peers on the whole
+ * buffer. */
 static void run_http(struct rte_mempool *mp, struct zc_pool *zp,
 		     const char *name, struct buf b, uint64_t n, bool response,
 		     int reps)
 {
-	struct workload w = { .name = name, .bytes = b.len, .expect = n,
-			      .side = { { .name = "ours" },
-					{ .name = "http_parser" },
-					{ .name = "llhttp" },
-					{ .name = "http_parser_whole_buffer" },
-					{ .name = "llhttp_whole_buffer" } } };
+	struct workload w = { .name = name, .bytes = b.len, .expect = n };
+	bool ll = peer_llhttp_available();
+	int s_ours = add_side(&w, "ours", true),
+	    s_gen = response ? add_side(&w, "ours_generated", true) : -1,
+	    s_macro = response ? add_side(&w, "ours_macro", true) : -1,
+	    s_hp = add_side(&w, "http_parser", false),
+	    s_ll = ll ? add_side(&w, "llhttp", false) : -1,
+	    s_hp_whole = add_side(&w, "http_parser_whole_buffer", false),
+	    s_ll_whole = ll ? add_side(&w, "llhttp_whole_buffer", false) : -1;
 	struct packets pk = make_packets(mp, &b);
 	struct app a = { .count_type = response ? AA_HTTP_RESPONSE : AA_HTTP_REQUEST,
-			 .field = http_field };
+			 .profile = g_profile, .field = http_field };
+	struct app ga = { .count_type = HTTP_RESPONSE_ANSWER, .field = http_gen_field };
+	struct app ma = { .count_type = HTTP_ANSWER, .field = http_macro_field };
 	const struct aa_module *mod = response ? &aa_http_response_module
 					       : &aa_http_request_module;
-	bool ll = peer_llhttp_available();
 	struct base bb;
 
-	w.nsides = ll ? 5 : 4;
-	if (!ll)
-		w.side[2] = w.side[3];
 	for (int r = 0; r < reps; r++) {
 		struct peer_count pc = { 0 };
-		double t = run_ours(mod, NULL, &pk, zp, &a);
+		double t;
 
-		best(&w.side[0].r, t, a.records);
+		run_ours_side(&w, s_ours, mod, NULL, &pk, zp, &a);
+		if (response) {
+			run_ours_side(&w, s_gen, &http_response_aa_module, NULL, &pk, zp, &ga);
+			run_ours_side(&w, s_macro, &http_aa_module, NULL, &pk, zp, &ma);
+		}
 		if (g_ours_only)
 			continue;
 		t = run_http_parser(&b, MSS, response, &bb);
-		best(&w.side[1].r, t, bb.records);
+		best(&w.side[s_hp].r, t, bb.records);
 		t = run_http_parser(&b, b.len, response, &bb);
-		best(&w.side[ll ? 3 : 2].r, t, bb.records);
+		best(&w.side[s_hp_whole].r, t, bb.records);
 		if (!ll)
 			continue;
 		if (peer_llhttp(b.p, b.len, MSS, response, &pc, &t) < 0) {
 			fprintf(stderr, "llhttp: parse error\n");
 			exit(1);
 		}
-		best(&w.side[2].r, t, pc.records);
+		best(&w.side[s_ll].r, t, pc.records);
 		pc = (struct peer_count){ 0 };
 		if (peer_llhttp(b.p, b.len, b.len, response, &pc, &t) < 0)
 			exit(1);
-		best(&w.side[4].r, t, pc.records);
+		best(&w.side[s_ll_whole].r, t, pc.records);
 	}
 	report(&w);
 	free_packets(&pk);

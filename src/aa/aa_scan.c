@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aa/aa_scan.h"
+#include "aa_delim.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -111,24 +112,11 @@ const char *aa_scan_field_end_avx2(const char *c, const char *end)
 
 /* ---- one of four bytes --------------------------------------------------- */
 
+/* The same SSE2 loop as the generated modules' scanner (aa_delim.h). */
 const char *aa_scan_any4_sse2(const char *c, const char *end, char a, char b,
 			      char d, char e)
 {
-	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b),
-		      vd = _mm_set1_epi8(d), ve = _mm_set1_epi8(e);
-
-	while (end - c >= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
-		__m128i hit = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
-			_mm_or_si128(_mm_cmpeq_epi8(v, vd), _mm_cmpeq_epi8(v, ve)));
-		unsigned m = (unsigned)_mm_movemask_epi8(hit);
-
-		if (m)
-			return c + __builtin_ctz(m);
-		c += 16;
-	}
-	return aa_scan_any4_scalar(c, end, a, b, d, e);
+	return aa_delim_find_any4(c, end, a, b, d, e);
 }
 
 __attribute__((target("avx2")))

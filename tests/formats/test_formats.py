@@ -59,7 +59,8 @@ def test_good_file_compiles_to_clean_c(path: Path, tmp_path: Path) -> None:
     assert f'#include "fmt_{path.stem}.h"' in text
     includes = set(re.findall(r'#include [<"]([^>"]+)[>"]', text + h.read_text()))
     assert includes <= {"errno.h", "stdbool.h", "stddef.h", "stdint.h", "string.h",
-                        f"fmt_{path.stem}.h", "aa_module.h", "aa/aa_module.h"}, includes
+                        f"fmt_{path.stem}.h", "aa_module.h", "aa/aa_module.h",
+                        "aa_fmt_runtime.h"}, includes
     assert "Do not edit" in h.read_text()
     cc_compile(tmp_path, [c])
     if shutil.which("clang"):
@@ -80,6 +81,36 @@ def _fmt_name(path: Path) -> str:
     m = re.search(r"^format\s+(\w+)", path.read_text(), re.M)
     assert m
     return m.group(1)
+
+
+def installed_headers() -> list[Path]:
+    """The headers include/meson.build installs (its install_headers list)."""
+    text = (REPO_ROOT / "include" / "meson.build").read_text()
+    m = re.search(r"install_headers\((.*?)\)", text, re.S)
+    assert m, "include/meson.build: no install_headers(...)"
+    return [REPO_ROOT / "include" / name for name in re.findall(r"'([^']+\.h)'", m.group(1))]
+
+
+@pytest.mark.parametrize("compiler", ["cc", "clang"])
+def test_generated_module_compiles_against_installed_headers(compiler: str,
+                                                             tmp_path: Path) -> None:
+    """What a user does outside the tree: `./inv formats` output compiled with only
+    the installed headers on the include path (one flat folder, as meson installs
+    them), with the project's warnings."""
+    exe = shutil.which(compiler)
+    if exe is None:
+        pytest.skip(f"no {compiler}")
+    inc = tmp_path / "include"
+    inc.mkdir()
+    for h in installed_headers():
+        shutil.copy(h, inc / h.name)
+    assert (inc / "aa_fmt_runtime.h").exists() and (inc / "aa_module.h").exists()
+    build_all(sorted((REPO_ROOT / "formats").glob("*.fmt")), tmp_path / "out")
+    for c in sorted((tmp_path / "out").glob("fmt_*.c")):
+        r = subprocess.run([exe, "-std=c11", "-Wall", "-Wextra", "-Werror", f"-I{inc}",
+                            "-c", str(c), "-o", str(tmp_path / (c.stem + ".o"))],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, f"{compiler} {c.name}:\n{r.stderr}"
 
 
 def test_two_modules_in_one_translation_unit(tmp_path: Path) -> None:

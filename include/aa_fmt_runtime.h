@@ -1,21 +1,33 @@
-# ruff: noqa: E101  (C source below: tabs, then spaces to align continuation lines)
-"""The C helpers every generated module carries (static inline, so a file that includes
-two generated modules or uses only some helpers compiles cleanly). They implement the
-field ends of the language on top of aa_module.h; the generated code adds the tables
-and the per-format switch statements."""
+/*
+ * aa_fmt_runtime.h - the C runtime of the modules that the format compiler
+ * (aatcp/formats, docs/formats.md) generates: the field ends of the
+ * language (`until`, `length`, `packet`, `int`, checked arithmetic, what
+ * follows a field's actions) on top of aa_module.h. A generated source
+ * includes it and adds only its tables and per-format switch statements.
+ * Installed with the public headers: a generated module compiles against
+ * them alone. Delimiters are found with aa_delim.h, shared with the macro
+ * generator (generate_aa_api.h).
+ *
+ * Everything is static inline, so a file may include two generated sources.
+ */
+#ifndef AATCP_AA_FMT_RUNTIME_H
+#define AATCP_AA_FMT_RUNTIME_H
 
-RUNTIME = r"""
-/* ---- aa_fmt runtime: the same in every module made by aatcp.formats ---- */
-#ifndef AATCP_AA_FMT_RUNTIME
-#define AATCP_AA_FMT_RUNTIME
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
-/* Helpers a module may not all use (clang warns about unused static
- * inline functions in a .c file). */
-#if defined(__GNUC__)
-#define AA_FMT_HELPER static inline __attribute__((unused))
+#if defined(__has_include)
+#if __has_include("aa_module.h")
+#include "aa_module.h"
 #else
-#define AA_FMT_HELPER static inline
+#include "aa/aa_module.h"
 #endif
+#else
+#include "aa/aa_module.h"
+#endif
+#include "aa_delim.h"
 
 /* What scanning a field returned. */
 enum { AA_FMT_MORE = 0, AA_FMT_DONE = 1, AA_FMT_FAILED = -1 };
@@ -24,7 +36,7 @@ enum { AA_FMT_GO_DEFAULT, AA_FMT_GO_NEXT, AA_FMT_GO_END, AA_FMT_GO_FAIL };
 /* The delimiter that ended a field, when it is not one of its strings. */
 #define AA_FMT_DELIM_NONE (-1)
 #define AA_FMT_DELIM_EOF (-2)
-#define AA_FMT_MAX_DELIMS 8
+#define AA_FMT_MAX_DELIMS 8 /* delimiter strings of one field */
 /* Records in a row that may end without consuming a byte. */
 #define AA_FMT_MAX_IDLE 1000
 
@@ -54,6 +66,10 @@ struct aa_fmt_core {
 	uint32_t rep;               /* repetition of a repeated field */
 	uint32_t next;              /* GO_NEXT: field, GO_END: state */
 	bool open;                  /* the field has begun */
+	const char *start;          /* until: where the open field began, while
+				     * the runtime has not been told (it began
+				     * in this chunk), else NULL */
+	uint32_t slot;              /* until: the open field's slot */
 	uint8_t q;                  /* quoted: 1 inside, 2 quote seen inside,
 				     * 3 closed (a delimiter must follow) */
 	int16_t delim;              /* what ended the last field */
@@ -66,9 +82,10 @@ struct aa_fmt_core {
 	enum aa_error fail;         /* set by actions (fail, bad number...) */
 	const char *fail_msg;
 	uint8_t m[AA_FMT_MAX_DELIMS]; /* bytes of each delimiter matched */
+	uint8_t pm;                 /* the largest of m[] (aa_fmt_feed) */
 };
 
-AA_FMT_HELPER void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
+static inline void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
 				   const char *msg)
 {
 	if (!g->fail) {
@@ -77,14 +94,14 @@ AA_FMT_HELPER void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
 	}
 }
 
-AA_FMT_HELPER int aa_fmt_fail(struct aa_fmt_core *g, enum aa_error code,
+static inline int aa_fmt_fail(struct aa_fmt_core *g, enum aa_error code,
 			      const char *msg)
 {
 	aa_fmt_set_fail(g, code, msg);
 	return AA_FMT_GO_FAIL;
 }
 
-AA_FMT_HELPER int aa_fmt_failed(struct aa_parse *p, struct aa_fmt_core *g,
+static inline int aa_fmt_failed(struct aa_parse *p, struct aa_fmt_core *g,
 				const char *at)
 {
 	aa_fail(p, g->fail, g->fail_msg, at);
@@ -92,37 +109,64 @@ AA_FMT_HELPER int aa_fmt_failed(struct aa_parse *p, struct aa_fmt_core *g,
 }
 
 /* Checked 64-bit arithmetic: an overflow ends the stream, never UB. */
-AA_FMT_HELPER int64_t aa_fmt_add(struct aa_fmt_core *g, int64_t a, int64_t b)
+static inline int64_t aa_fmt_checked(struct aa_fmt_core *g, bool overflow,
+				     int64_t r)
 {
-	int64_t r;
-
-	if (__builtin_add_overflow(a, b, &r)) {
-		aa_fmt_set_fail(g, AA_ERR_MODULE, "integer overflow");
-		return 0;
-	}
-	return r;
+	if (!overflow)
+		return r;
+	aa_fmt_set_fail(g, AA_ERR_MODULE, "integer overflow");
+	return 0;
 }
 
-AA_FMT_HELPER int64_t aa_fmt_sub(struct aa_fmt_core *g, int64_t a, int64_t b)
+static inline int64_t aa_fmt_add(struct aa_fmt_core *g, int64_t a, int64_t b)
 {
 	int64_t r;
+	bool o = __builtin_add_overflow(a, b, &r);
 
-	if (__builtin_sub_overflow(a, b, &r)) {
-		aa_fmt_set_fail(g, AA_ERR_MODULE, "integer overflow");
-		return 0;
-	}
-	return r;
+	return aa_fmt_checked(g, o, r);
 }
 
-AA_FMT_HELPER int64_t aa_fmt_mul(struct aa_fmt_core *g, int64_t a, int64_t b)
+static inline int64_t aa_fmt_sub(struct aa_fmt_core *g, int64_t a, int64_t b)
 {
 	int64_t r;
+	bool o = __builtin_sub_overflow(a, b, &r);
 
-	if (__builtin_mul_overflow(a, b, &r)) {
-		aa_fmt_set_fail(g, AA_ERR_MODULE, "integer overflow");
-		return 0;
+	return aa_fmt_checked(g, o, r);
+}
+
+static inline int64_t aa_fmt_mul(struct aa_fmt_core *g, int64_t a, int64_t b)
+{
+	int64_t r;
+	bool o = __builtin_mul_overflow(a, b, &r);
+
+	return aa_fmt_checked(g, o, r);
+}
+
+static inline unsigned char aa_fmt_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/*
+ * `starts "s"` (fold = false) and `starts_case "s"` (ASCII letters in
+ * either case): whether the field's first n bytes are s[0 .. n). Inline,
+ * length given: it runs on every field of a header-like repeated field
+ * and usually ends at the first byte.
+ */
+static inline bool aa_fmt_starts(const struct stream_field *f, const char *s,
+				 size_t n, bool fold)
+{
+	size_t i = 0;
+
+	aa_field_foreach_view(w, f) {
+		for (const char *c = w->data.start; c < w->data.end && i < n; c++, i++) {
+			unsigned char a = (unsigned char)*c, b = (unsigned char)s[i];
+
+			if (fold ? aa_fmt_lower(a) != aa_fmt_lower(b) : a != b)
+				return false;
+		}
 	}
-	return r;
+	return i == n;
 }
 
 /*
@@ -130,7 +174,7 @@ AA_FMT_HELPER int64_t aa_fmt_mul(struct aa_fmt_core *g, int64_t a, int64_t b)
  * case), [SP HT]* [+-] DIGIT+ [SP HT CR LF]*. Anything else, or a number
  * beyond 64 bits, ends the stream with a syntax error record.
  */
-AA_FMT_HELPER int64_t aa_fmt_int(struct aa_fmt_core *g,
+static inline int64_t aa_fmt_int(struct aa_fmt_core *g,
 				 const struct stream_field *f,
 				 const char *prefix, size_t plen)
 {
@@ -139,7 +183,7 @@ AA_FMT_HELPER int64_t aa_fmt_int(struct aa_fmt_core *g,
 	int st = 0; /* 0 blanks, 1 sign, 2 digits, 3 trailing blanks */
 	bool neg = false;
 
-	if (plen && !aa_field_has_prefix_case(f, prefix))
+	if (plen && !aa_fmt_starts(f, prefix, plen, true))
 		goto bad;
 	aa_field_foreach_view(w, f) {
 		for (const char *c = w->data.start; c < w->data.end; c++, i++) {
@@ -177,45 +221,64 @@ bad:
 	return 0;
 }
 
-AA_FMT_HELPER unsigned aa_fmt_kmp(const char *s, const uint8_t *pi,
-				  unsigned len, unsigned k, char ch)
-{
-	if (k == len)
-		k = pi[k - 1];
-	while (k > 0 && s[k] != ch)
-		k = pi[k - 1];
-	return s[k] == ch ? k + 1 : 0;
-}
-
-/* Feeds one byte to every delimiter; the longest one it completes, or -1. */
-AA_FMT_HELPER int aa_fmt_feed(struct aa_fmt_core *g,
+/*
+ * Feeds one byte to every delimiter; the longest one it completes, or -1.
+ * g->pm: the longest match, the bytes at the end of the field that may
+ * still begin a delimiter.
+ */
+static inline int aa_fmt_feed(struct aa_fmt_core *g,
 			      const struct aa_fmt_until *u, char ch)
 {
 	int best = -1;
+	uint8_t mx = 0;
 
 	for (unsigned k = 0; k < u->n; k++) {
-		g->m[k] = (uint8_t)aa_fmt_kmp(u->s[k], u->pi[k], u->len[k], g->m[k], ch);
+		g->m[k] = (uint8_t)aa_delim_kmp(u->s[k], u->pi[k], u->len[k], g->m[k], ch);
+		if (g->m[k] > mx)
+			mx = g->m[k];
 		if (g->m[k] == u->len[k] && (best < 0 || u->len[k] > u->len[best]))
 			best = (int)k;
 	}
+	g->pm = mx;
 	return best;
 }
 
-/* Bytes at the end of the field that may still begin a delimiter. */
-AA_FMT_HELPER unsigned aa_fmt_partial(const struct aa_fmt_core *g,
-				      const struct aa_fmt_until *u)
+/*
+ * An `until` field that begins and ends in one chunk is one aa_field_set()
+ * call (the runtime's fast path); aa_field_begin() is called only when the
+ * chunk ends (or the stream fails) with the field still open.
+ */
+static inline void aa_fmt_begun(struct aa_parse *p, struct aa_fmt_core *g)
 {
-	unsigned mx = 0;
-
-	for (unsigned k = 0; k < u->n; k++)
-		if (g->m[k] > mx)
-			mx = g->m[k];
-	return mx;
+	if (g->start) {
+		aa_field_begin(p, g->slot, g->start);
+		g->start = NULL;
+	}
 }
 
-AA_FMT_HELPER int aa_fmt_too_long(struct aa_parse *p, const char *msg,
-				  const char *at)
+/*
+ * At a byte that may begin a delimiter, with none partly matched: the
+ * delimiter that completes first from here when that is certain without
+ * KMP, else -1. A one-byte delimiter equal to *c completes here (no other
+ * can: none had begun); the only delimiter, whole in [c, end), completes
+ * at its end (an earlier occurrence would have begun before c).
+ */
+static inline int aa_fmt_fresh(const struct aa_fmt_until *u, const char *c,
+			       const char *end)
 {
+	for (unsigned k = 0; k < u->n; k++)
+		if (u->len[k] == 1 && u->s[k][0] == *c)
+			return (int)k;
+	if (u->n == 1 && (size_t)(end - c) >= u->len[0] &&
+	    memcmp(c, u->s[0], u->len[0]) == 0)
+		return 0;
+	return -1;
+}
+
+static inline int aa_fmt_too_long(struct aa_parse *p, struct aa_fmt_core *g,
+				  const char *msg, const char *at)
+{
+	aa_fmt_begun(p, g);
 	aa_fail(p, AA_ERR_TOO_LONG, msg, at);
 	return AA_FMT_FAILED;
 }
@@ -227,7 +290,7 @@ AA_FMT_HELPER int aa_fmt_too_long(struct aa_parse *p, const char *msg,
  * closing quote ("" inside is a quote), then a delimiter must follow; its
  * views include the quotes.
  */
-AA_FMT_HELPER int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
+static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 			       const struct aa_fmt_until *u, unsigned slot,
 			       const char **pc, const char *end)
 {
@@ -237,12 +300,14 @@ AA_FMT_HELPER int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 	if (c == end)
 		return AA_FMT_MORE;
 	if (!g->open) {
-		aa_field_begin(p, slot, c);
+		g->start = c;
+		g->slot = slot;
 		g->open = true;
 		g->flen = 0;
 		g->q = 0;
 		g->after_q = 0;
 		memset(g->m, 0, sizeof(g->m));
+		g->pm = 0;
 		if (u->quote && (unsigned char)*c == u->quote) {
 			g->q = 1;
 			g->flen = 1;
@@ -251,21 +316,21 @@ AA_FMT_HELPER int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 	}
 	while (c < end) {
 		if (g->q == 1) { /* inside quotes: to the next quote */
-			const char *h = memchr(c, u->quote, (size_t)(end - c));
-			const char *stop = h ? h + 1 : end;
+			const char *h = aa_delim_find_byte(c, end, (char)u->quote);
+			const char *stop = h < end ? h + 1 : end;
 
 			if ((uint64_t)(stop - c) > u->max - g->flen)
-				return aa_fmt_too_long(p, u->too_long, c + (u->max - g->flen));
+				return aa_fmt_too_long(p, g, u->too_long, c + (u->max - g->flen));
 			g->flen += (uint64_t)(stop - c);
 			c = stop;
-			if (h)
+			if (h < end)
 				g->q = 2;
 			continue;
 		}
 		if (g->q == 2) { /* after a quote inside quotes */
 			if ((unsigned char)*c == u->quote) { /* "" */
 				if (g->flen >= u->max)
-					return aa_fmt_too_long(p, u->too_long, c);
+					return aa_fmt_too_long(p, g, u->too_long, c);
 				g->flen++;
 				c++;
 				g->q = 1;
@@ -287,6 +352,7 @@ AA_FMT_HELPER int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 					k = (int)j;
 			}
 			if (!viable) {
+				aa_fmt_begun(p, g);
 				aa_fail(p, AA_ERR_SYNTAX, "data after a closing quote", c);
 				return AA_FMT_FAILED;
 			}
@@ -295,56 +361,64 @@ AA_FMT_HELPER int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 				goto done;
 			continue;
 		}
-		if (aa_fmt_partial(g, u) == 0) { /* skip to a possible delimiter */
+		if (g->pm == 0) { /* skip to a possible delimiter */
 			const char *h = end;
 
-			if (u->n == 1) {
-				h = memchr(c, u->s[0][0], (size_t)(end - c));
-				if (!h)
-					h = end;
-			} else if (u->n > 1) {
-				for (h = c; h < end; h++) {
-					unsigned char b = (unsigned char)*h;
-
-					if (u->first[b >> 3] & (1u << (b & 7)))
-						break;
-				}
-			}
+			if (u->n == 1)
+				h = aa_delim_find_byte(c, end, u->s[0][0]);
+			else if (u->n > 1 && u->n <= 4)
+				h = aa_delim_find_any4(c, end, u->s[0][0], u->s[1][0],
+						       u->s[u->n > 2 ? 2 : 0][0],
+						       u->s[u->n > 3 ? 3 : 0][0]);
+			else if (u->n > 4)
+				h = aa_delim_find_set(c, end, u->first);
 			if ((uint64_t)(h - c) > u->max - g->flen)
-				return aa_fmt_too_long(p, u->too_long, c + (u->max - g->flen));
+				return aa_fmt_too_long(p, g, u->too_long, c + (u->max - g->flen));
 			g->flen += (uint64_t)(h - c);
 			c = h;
 			if (c == end)
 				break;
+			k = aa_fmt_fresh(u, c, end);
+			if (k >= 0) {
+				c += u->len[k];
+				g->flen += u->len[k];
+				goto done;
+			}
 		}
 		k = aa_fmt_feed(g, u, *c++);
 		g->flen++;
 		if (k >= 0)
 			goto done;
-		if (g->flen - aa_fmt_partial(g, u) > u->max)
-			return aa_fmt_too_long(p, u->too_long, c - 1);
+		if (g->flen - g->pm > u->max)
+			return aa_fmt_too_long(p, g, u->too_long, c - 1);
 	}
+	aa_fmt_begun(p, g);
 	*pc = c;
 	return AA_FMT_MORE;
 done:
 	g->clen = g->flen - u->len[k];
-	aa_field_end_back(p, c, u->len[k]);
+	if (g->start) {
+		aa_field_set(p, slot, g->start, c - u->len[k]);
+		g->start = NULL;
+	} else {
+		aa_field_end_back(p, c, u->len[k]);
+	}
 	g->open = false;
 	g->delim = (int16_t)k;
 	*pc = c;
 	if (g->clen > u->max)
-		return aa_fmt_too_long(p, u->too_long, c);
+		return aa_fmt_too_long(p, g, u->too_long, c);
 	return AA_FMT_DONE;
 }
 
-AA_FMT_HELPER int aa_fmt_truncated(struct aa_parse *p)
+static inline int aa_fmt_truncated(struct aa_parse *p)
 {
 	aa_fail(p, AA_ERR_TRUNCATED, "stream ended inside a record", NULL);
 	return AA_FMT_FAILED;
 }
 
 /* The end of the stream while an `until` field is current. */
-AA_FMT_HELPER int aa_fmt_until_eof(struct aa_parse *p, struct aa_fmt_core *g,
+static inline int aa_fmt_until_eof(struct aa_parse *p, struct aa_fmt_core *g,
 				   const struct aa_fmt_until *u, unsigned slot)
 {
 	if (!u->eof)
@@ -367,11 +441,11 @@ AA_FMT_HELPER int aa_fmt_until_eof(struct aa_parse *p, struct aa_fmt_core *g,
 	g->clen = g->flen;
 	g->delim = AA_FMT_DELIM_EOF;
 	if (g->clen > u->max)
-		return aa_fmt_too_long(p, u->too_long, NULL);
+		return aa_fmt_too_long(p, g, u->too_long, NULL);
 	return AA_FMT_DONE;
 }
 
-AA_FMT_HELPER int aa_fmt_empty(struct aa_parse *p, struct aa_fmt_core *g,
+static inline int aa_fmt_empty(struct aa_parse *p, struct aa_fmt_core *g,
 			       unsigned slot, const char *c)
 {
 	aa_field_set(p, slot, c, c);
@@ -380,14 +454,14 @@ AA_FMT_HELPER int aa_fmt_empty(struct aa_parse *p, struct aa_fmt_core *g,
 	return AA_FMT_DONE;
 }
 
-AA_FMT_HELPER int aa_fmt_bad_length(struct aa_parse *p, const char *at)
+static inline int aa_fmt_bad_length(struct aa_parse *p, const char *at)
 {
 	aa_fail(p, AA_ERR_BAD_LENGTH, "negative field length", at);
 	return AA_FMT_FAILED;
 }
 
 /* `length N`: exactly n bytes, across packets if need be. */
-AA_FMT_HELPER int aa_fmt_length(struct aa_parse *p, struct aa_fmt_core *g,
+static inline int aa_fmt_length(struct aa_parse *p, struct aa_fmt_core *g,
 				unsigned slot, int64_t n, uint64_t max,
 				const char *too_long, const char **pc,
 				const char *end)
@@ -399,7 +473,7 @@ AA_FMT_HELPER int aa_fmt_length(struct aa_parse *p, struct aa_fmt_core *g,
 		if (n < 0)
 			return aa_fmt_bad_length(p, c);
 		if ((uint64_t)n > max)
-			return aa_fmt_too_long(p, too_long, c);
+			return aa_fmt_too_long(p, g, too_long, c);
 		if (n == 0)
 			return aa_fmt_empty(p, g, slot, c);
 		if (c == end)
@@ -425,7 +499,7 @@ AA_FMT_HELPER int aa_fmt_length(struct aa_parse *p, struct aa_fmt_core *g,
 }
 
 /* `packet upto N`: the rest of this packet, at most n bytes. */
-AA_FMT_HELPER int aa_fmt_packet(struct aa_parse *p, struct aa_fmt_core *g,
+static inline int aa_fmt_packet(struct aa_parse *p, struct aa_fmt_core *g,
 				unsigned slot, int64_t n, const char **pc,
 				const char *end)
 {
@@ -450,7 +524,7 @@ AA_FMT_HELPER int aa_fmt_packet(struct aa_parse *p, struct aa_fmt_core *g,
 
 /* `length` and `packet` fields at the end of the stream: only an empty
  * one that has not begun can still end. */
-AA_FMT_HELPER int aa_fmt_sized_eof(struct aa_parse *p, struct aa_fmt_core *g,
+static inline int aa_fmt_sized_eof(struct aa_parse *p, struct aa_fmt_core *g,
 				   unsigned slot, int64_t n)
 {
 	if (g->open || n != 0)
@@ -463,7 +537,7 @@ AA_FMT_HELPER int aa_fmt_sized_eof(struct aa_parse *p, struct aa_fmt_core *g,
  * of the record. 1: go on, 0: the runtime paused parsing (return), -1: the
  * stream failed.
  */
-AA_FMT_HELPER int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
+static inline int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
 			    const char *at, const struct aa_fmt_field *f,
 			    uint32_t nfields)
 {
@@ -509,5 +583,4 @@ AA_FMT_HELPER int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
 	return aa_record_end(p, type, at) ? 1 : 0;
 }
 
-#endif /* AATCP_AA_FMT_RUNTIME */
-"""
+#endif /* AATCP_AA_FMT_RUNTIME_H */
