@@ -29,8 +29,8 @@
 #define DEF_RECORDS 64u
 /* With a receive buffer: one record per REC_PER_BYTES bytes of it, up to
  * MAX_DEF_RECORDS (see setup_pools). */
-#define REC_PER_BYTES 8u
-#define MAX_DEF_RECORDS 8192u
+#define REC_PER_BYTES 64u
+#define MAX_DEF_RECORDS 4096u
 #define DEF_EXTRA_VIEWS 64u
 #define DEF_MAX_RECORD (64u * 1024u)
 #define DEF_MSS 1460u
@@ -105,15 +105,18 @@ static int setup_pools(struct aa_stream *as, const struct aa_stream_config *c)
 	int r;
 
 	/*
-	 * The default record pool covers a whole receive window of the
-	 * smallest records (one per 8 bytes: a CSV line of four 1-byte
-	 * fields), so the parser never pauses for the pool while the window
-	 * is open (issue "record pipeline": pausing meant one network <->
-	 * application hand-off per pool's worth of records, which on one core
-	 * is the bufferisation thesis 4.1 sets out to avoid; fig4_5 at 64-byte
-	 * fields went from 0.63 to 1.08 of the standard path with it).
-	 * Memory stays bounded by the window, and pool elements are carved
-	 * only when first used, so a socket of large records touches few.
+	 * The default record pool covers a receive window of small records
+	 * (one per 64 bytes). With 64 records, a window of short CSV lines or
+	 * small HTTP answers made the parser pause every 64 records until the
+	 * application thread had run, read and freed them: one network <->
+	 * application thread hand-off per 64 records, which on one core cost
+	 * 2-3x in throughput (fig4_5, 4-byte fields: 0.23 -> 0.69 Gbit/s;
+	 * fig4_9, 100-byte bodies: 0.88 -> 1.17), i.e. the very bufferisation
+	 * thesis 4.1 sets out to avoid. Memory stays bounded by the window,
+	 * and pool elements are carved only when first used. (One record per
+	 * 8 bytes was tried: no measurable gain in fig4_5, and 3.5x the time
+	 * of the C tests that create thousands of streams, all page faults of
+	 * fresh pool memory; docs/aa-performance.md.)
 	 */
 	if (!c->records && c->rcvbuf / REC_PER_BYTES > nrec)
 		nrec = c->rcvbuf / REC_PER_BYTES < MAX_DEF_RECORDS ?

@@ -81,8 +81,8 @@ struct aa_stream;
 
 /* Limits of one stream; 0 means the default shown. */
 struct aa_stream_config {
-	uint32_t records;          /* record pool (64, or rcvbuf / 8 up to
-				    * 8192 when rcvbuf is given) */
+	uint32_t records;          /* record pool (64, or rcvbuf / 64 up to
+				    * 4096 when rcvbuf is given) */
 	uint32_t views;            /* field views beyond those inside each
 				    * record (4 x views per record, at least
 				    * 256) */
