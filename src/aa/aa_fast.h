@@ -36,6 +36,15 @@ static inline bool aa_fast_ok(const struct aa_parse *p,
 	       p->rec_views + n <= as->max_views;
 }
 
+static inline void aa_fast_fill(struct stream_field *v, const char *start,
+				const char *end, struct zc_node *node)
+{
+	v->data.start = (char *)(uintptr_t)start;
+	v->data.end = (char *)(uintptr_t)end;
+	v->next = NULL;
+	v->owner = node;
+}
+
 /* aa_field_set() if it is the common case (true), else nothing (false). */
 static inline bool aa_field_set_try(struct aa_parse *p, unsigned slot,
 				    const char *start, const char *end)
@@ -50,10 +59,7 @@ static inline bool aa_field_set_try(struct aa_parse *p, unsigned slot,
 		return false;
 	v = &pr->inl[pr->inline_used++];
 	p->rec_views++;
-	v->data.start = (char *)(uintptr_t)start;
-	v->data.end = (char *)(uintptr_t)end;
-	v->next = NULL;
-	v->owner = p->node;
+	aa_fast_fill(v, start, end, p->node);
 	slots[slot] = v;
 	if (slot >= r->nfields)
 		r->nfields = (uint16_t)(slot + 1);
@@ -87,14 +93,8 @@ static inline bool aa_field_pair_try(struct aa_parse *p, unsigned slot,
 	v = &pr->inl[pr->inline_used];
 	pr->inline_used += 2;
 	p->rec_views += 2;
-	v[0].data.start = (char *)(uintptr_t)s0;
-	v[0].data.end = (char *)(uintptr_t)e0;
-	v[0].next = NULL;
-	v[0].owner = p->node;
-	v[1].data.start = (char *)(uintptr_t)s1;
-	v[1].data.end = (char *)(uintptr_t)e1;
-	v[1].next = NULL;
-	v[1].owner = p->node;
+	aa_fast_fill(&v[0], s0, e0, p->node);
+	aa_fast_fill(&v[1], s1, e1, p->node);
 	slots[slot] = &v[0];
 	slots[slot + 1] = &v[1];
 	if (slot + 1 >= r->nfields)

@@ -29,6 +29,7 @@
 #include "net/arp.h"
 #include "tcp/flow.h"
 #include "tcp/secret.h"
+#include "tcp/tcp.h"
 #include "tcp/timer.h"
 #include "zc/zc_stream.h"
 
@@ -937,4 +938,18 @@ unsigned h_rx_queued(struct h_stack *h)
 uint64_t h_drops(struct h_stack *h, enum drop_reason r)
 {
 	return h->c->cnt.drops[r];
+}
+
+void h_abort_and_close(struct h_stack *h, struct h_conn *k, int ls)
+{
+	struct h_pkt p;
+
+	CHECK(mtcp_abort(h->mctx, k->sock) == 0);
+	h_run(h);
+	h_recv_tcp(h, &p);
+	CHECK(p.flags & TCP_FLAG_RST);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_expect_none(h);
+	h_close(h);
 }

@@ -184,6 +184,9 @@ void h_recv_tcp(struct h_stack *h, struct h_pkt *p);
 unsigned h_drain(struct h_stack *h);
 /* CHECKs nothing was sent. */
 #define h_expect_none(h) CHECK_MSG(h_pending(h) == 0, "%u unexpected frames", h_pending(h))
+/* Ends a test's connection k with mtcp_abort (CHECKs the RST goes out),
+ * closes the listener ls, then h_close(). */
+void h_abort_and_close(struct h_stack *h, struct h_conn *k, int ls);
 /* Parses one frame (exported for the fuzzer and the net tests). */
 void h_parse(const uint8_t *frame, uint32_t len, struct h_pkt *p);
 /* Internet checksum over buf (folded, complemented). */

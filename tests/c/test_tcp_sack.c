@@ -46,20 +46,6 @@ static void expect_blocks(struct h_stack *h, struct h_conn *k, uint32_t base, ui
 	h_expect_none(h);
 }
 
-static void finish(struct h_stack *h, struct h_conn *k, int ls)
-{
-	struct h_pkt p;
-
-	CHECK(mtcp_abort(h->mctx, k->sock) == 0);
-	h_run(h);
-	h_recv_tcp(h, &p);
-	CHECK(p.flags & TCP_FLAG_RST);
-	CHECK(mtcp_close(h->mctx, ls) == 0);
-	h_run(h);
-	h_expect_none(h);
-	h_close(h);
-}
-
 static void test_sack_order(void)
 {
 	struct h_conn k;
@@ -80,7 +66,7 @@ static void test_sack_order(void)
 	send_at(h, &k, base, 2000, 500);
 	expect_blocks(h, &k, base, 0, 3,
 		      (const uint32_t[][2]){{1000, 2500}, {5000, 6000}, {3000, 4000}});
-	finish(h, &k, ls);
+	h_abort_and_close(h, &k, ls);
 }
 
 static void test_dsack(void)
@@ -112,7 +98,7 @@ static void test_dsack(void)
 	expect_blocks(h, &k, base, 2000, 2, (const uint32_t[][2]){{6000, 8000}, {4000, 5000}});
 	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == 2000);
 	CHECK(memcmp(buf, data, 2000) == 0);
-	finish(h, &k, ls);
+	h_abort_and_close(h, &k, ls);
 }
 
 int main(int argc, char **argv)

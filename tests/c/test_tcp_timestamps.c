@@ -16,20 +16,6 @@
 #define A TCP_FLAG_ACK
 #define P TCP_FLAG_PSH
 
-static void finish(struct h_stack *h, struct h_conn *k, int ls)
-{
-	struct h_pkt p;
-
-	CHECK(mtcp_abort(h->mctx, k->sock) == 0);
-	h_run(h);
-	h_recv_tcp(h, &p);
-	CHECK(p.flags & TCP_FLAG_RST);
-	CHECK(mtcp_close(h->mctx, ls) == 0);
-	h_run(h);
-	h_expect_none(h);
-	h_close(h);
-}
-
 static void test_ts_recent_last_ack_sent(void)
 {
 	struct h_conn k;
@@ -53,7 +39,7 @@ static void test_ts_recent_last_ack_sent(void)
 	h_recv_tcp(h, &p);
 	CHECK(p.opts.tsecr == 7200);
 	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == 16);
-	finish(h, &k, ls);
+	h_abort_and_close(h, &k, ls);
 }
 
 static void test_rtt_from_timestamps(void)
@@ -78,7 +64,7 @@ static void test_rtt_from_timestamps(void)
 	h_peer_ack(h, &k); /* echoes the retransmission's TSval */
 	CHECK_MSG(t->srtt == 40000, "srtt %u us", t->srtt);
 	CHECK(t->rto == RTO_MIN_US || t->rto == 40000 + 4 * 20000);
-	finish(h, &k, ls);
+	h_abort_and_close(h, &k, ls);
 }
 
 int main(int argc, char **argv)
