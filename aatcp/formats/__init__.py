@@ -104,7 +104,7 @@ class _Many(FormatError):
 
 def run(file: Path | None = None, out_dir: Path | None = None, check_only: bool = False
         ) -> list[str]:
-    """`invoke formats`: compile one description, or every formats/*.fmt, into out_dir
+    """`./inv formats`: compile one description, or every formats/*.fmt, into out_dir
     (default build/formats/); returns what to print. Raises FormatError."""
     files = [file] if file else sorted(FORMATS_DIR.glob("*.fmt"))
     if check_only:
