@@ -178,23 +178,35 @@ static const char *res_reason(struct aa_parse *p, struct http_state *s,
 
 /* ---- request-line ------------------------------------------------------ */
 
+/* The methods with a number of their own (RFC 9110 9.1: case-sensitive). */
+static const struct {
+	const char *name;
+	uint8_t len;
+	uint8_t m;
+} methods[] = {
+	{ "GET", 3, AA_HTTP_M_GET },         { "HEAD", 4, AA_HTTP_M_HEAD },
+	{ "POST", 4, AA_HTTP_M_POST },       { "PUT", 3, AA_HTTP_M_PUT },
+	{ "DELETE", 6, AA_HTTP_M_DELETE },   { "CONNECT", 7, AA_HTTP_M_CONNECT },
+	{ "OPTIONS", 7, AA_HTTP_M_OPTIONS }, { "TRACE", 5, AA_HTTP_M_TRACE },
+	{ "PATCH", 5, AA_HTTP_M_PATCH },
+};
+#define N_METHODS (sizeof(methods) / sizeof(methods[0]))
+
+/* The method of a field (possibly split across packets). */
 static uint8_t method_of(const struct stream_field *f)
 {
-	static const struct {
-		const char *name;
-		uint8_t m;
-	} known[] = {
-		{ "GET", AA_HTTP_M_GET },         { "HEAD", AA_HTTP_M_HEAD },
-		{ "POST", AA_HTTP_M_POST },       { "PUT", AA_HTTP_M_PUT },
-		{ "DELETE", AA_HTTP_M_DELETE },   { "CONNECT", AA_HTTP_M_CONNECT },
-		{ "OPTIONS", AA_HTTP_M_OPTIONS }, { "TRACE", AA_HTTP_M_TRACE },
-		{ "PATCH", AA_HTTP_M_PATCH },
-	};
+	for (unsigned i = 0; i < N_METHODS; i++)
+		if (aa_field_cmp(f, methods[i].name) == 0)
+			return methods[i].m;
+	return AA_HTTP_M_OTHER;
+}
 
-	/* Methods are case-sensitive (RFC 9110 9.1). */
-	for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (aa_field_cmp(f, known[i].name) == 0)
-			return known[i].m;
+/* The method from its bytes [m, m + n). */
+static uint8_t method_of_mem(const char *m, size_t n)
+{
+	for (unsigned i = 0; i < N_METHODS; i++)
+		if (methods[i].len == n && !memcmp(m, methods[i].name, n))
+			return methods[i].m;
 	return AA_HTTP_M_OTHER;
 }
 
@@ -304,29 +316,6 @@ static const char *status_line_fast(struct aa_parse *p, struct http_state *s,
 	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, r, e);
 	aa_http_line_done(s, HS_HDR_START);
 	return next;
-}
-
-/* The method from its bytes (RFC 9110 9.1: case-sensitive). */
-static uint8_t method_of_mem(const char *m, size_t n)
-{
-	switch (n) {
-	case 3:
-		return !memcmp(m, "GET", 3) ? AA_HTTP_M_GET
-		       : !memcmp(m, "PUT", 3) ? AA_HTTP_M_PUT : AA_HTTP_M_OTHER;
-	case 4:
-		return !memcmp(m, "HEAD", 4) ? AA_HTTP_M_HEAD
-		       : !memcmp(m, "POST", 4) ? AA_HTTP_M_POST : AA_HTTP_M_OTHER;
-	case 5:
-		return !memcmp(m, "TRACE", 5) ? AA_HTTP_M_TRACE
-		       : !memcmp(m, "PATCH", 5) ? AA_HTTP_M_PATCH : AA_HTTP_M_OTHER;
-	case 6:
-		return !memcmp(m, "DELETE", 6) ? AA_HTTP_M_DELETE : AA_HTTP_M_OTHER;
-	case 7:
-		return !memcmp(m, "CONNECT", 7) ? AA_HTTP_M_CONNECT
-		       : !memcmp(m, "OPTIONS", 7) ? AA_HTTP_M_OPTIONS : AA_HTTP_M_OTHER;
-	default:
-		return AA_HTTP_M_OTHER;
-	}
 }
 
 /*
