@@ -7,7 +7,7 @@
 
 #include <errno.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 /* The context of mctx, checked: NULL (errno EINVAL/EPERM) when misused. */
 struct core *api_core(mctx_t mctx);

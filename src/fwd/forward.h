@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 struct fwd_item {
 	struct rte_mbuf *mbuf; /* a reference taken for the outbound list */

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 struct zc_node;
 

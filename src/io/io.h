@@ -5,7 +5,7 @@
 #ifndef AATCP_IO_H
 #define AATCP_IO_H
 
-#include "api/core.h"
+#include "core/core.h"
 
 /* Receives up to max frames (<= RX_BURST) from port p's queue for core c. */
 uint16_t io_rx(struct core *c, struct port *p, struct rte_mbuf **pkts, uint16_t max);

@@ -6,7 +6,7 @@
 #ifndef AATCP_PORT_H
 #define AATCP_PORT_H
 
-#include "api/core.h"
+#include "core/core.h"
 
 /* Builds the EAL argument vector from the config (vdevs, PCI allowlist,
  * cores, extra `eal` args). argv points into `store`. Returns argc. */

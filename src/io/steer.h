@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 int steer_init(struct core *c);
 void steer_fini(struct core *c);

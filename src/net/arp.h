@@ -12,7 +12,7 @@
 
 #include <rte_ether.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 int arp_init(struct aatcp_global *g);
 void arp_fini(void);

@@ -7,7 +7,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 /* Handles one received frame (consumed: freed or kept by a layer above). */
 void eth_input(struct core *c, struct port *p, struct rte_mbuf *m);

@@ -5,7 +5,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 /* m starts at the IPv4 header of hlen bytes; consumed. */
 void icmp_input(struct core *c, struct port *p, struct rte_mbuf *m, uint16_t hlen,

@@ -9,7 +9,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 /* m starts at the IPv4 header; src_mac is the frame's sender (kept in the
  * mbuf's headroom, valid while m is). Consumes m. */

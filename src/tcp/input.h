@@ -9,7 +9,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 /* m starts at the IPv4 header (iphl bytes), trimmed to the IP length.
  * Consumes m (the receive side keeps its own reference if it wants one). */

@@ -1,7 +1,7 @@
 /* syncookie.c - see syncookie.h (RFC 4987 section 3.6). */
 #include "tcp/syncookie.h"
 
-#include "api/core.h"
+#include "core/core.h"
 #include "common/seq.h"
 #include "tcp/secret.h"
 #include "tcp/tcp.h"

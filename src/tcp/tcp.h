@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 #define TCP_FLAG_FIN RTE_TCP_FIN_FLAG
 #define TCP_FLAG_SYN RTE_TCP_SYN_FLAG

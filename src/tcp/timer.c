@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "api/core.h"
+#include "core/core.h"
 
 #define SLOT_US 1000u
 #define N_SLOTS 4096u /* 4 s per turn; later deadlines wait for their round */

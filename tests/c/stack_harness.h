@@ -35,7 +35,7 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include "api/core.h"
+#include "core/core.h"
 #include "mtcp_api.h"
 
 #define H_MAX_PORTS 2
