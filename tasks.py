@@ -33,23 +33,27 @@ def setup(c):
             "fuzz": "libFuzzer targets with clang in build-fuzz/",
             "native": "release build with -march=native",
             "jobs": "parallel compile jobs (default: ninja's choice)",
-            "reconfigure": "re-apply the meson options to an existing build folder"})
+            "reconfigure": "re-apply the meson options to an existing build folder",
+            "features": "core|zc|aa|fwd|all (default all): thesis features to compile; "
+                        "fewer than all build in their own folder, e.g. build-core/"})
 @friendly
-def build(c, debug=False, sanitize=False, fuzz=False, native=False, jobs=0, reconfigure=False):
+def build(c, debug=False, sanitize=False, fuzz=False, native=False, jobs=0, reconfigure=False,
+          features="all"):
     """Build the C code with meson + ninja (release in build/ by default)."""
     from aatcp.build import build as do_build
 
     kinds = [k for k, on in (("debug", debug), ("sanitize", sanitize), ("fuzz", fuzz)) if on]
     for kind in kinds or ["release"]:
-        do_build(kind, native=native, jobs=jobs, reconfigure=reconfigure)
+        do_build(kind, native=native, jobs=jobs, reconfigure=reconfigure, features=features)
 
 
-@task(help={"only": "comma-separated stages: ruff,c,py (default: all)",
+@task(help={"only": "comma-separated stages: ruff,layers,c,core,py (default: all)",
             "pytest-args": "extra pytest arguments, e.g. \"-k lab -x\"",
             "no-build": "skip setup and build (run the checks on what is built)"})
 @friendly
 def test(c, only="", pytest_args="", no_build=False):
-    """Run the whole test suite: setup + build (release, ASan), ruff, C tests, pytest."""
+    """Run the whole test suite: setup + build (release, ASan, core-only), ruff, the layer
+    check, C tests (ASan, then the core-only build), pytest."""
     import shlex
 
     from aatcp import checks, system
@@ -63,6 +67,8 @@ def test(c, only="", pytest_args="", no_build=False):
         system.setup()
         do_build("release")
         do_build("sanitize")
+        if "core" in stages:
+            do_build("release", features="core")
     rc = checks.run(stages, shlex.split(pytest_args))
     if rc:
         raise Exit(code=rc)

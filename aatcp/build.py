@@ -4,6 +4,11 @@
     debug     build-debug/  -Dbuildtype=debug
     sanitize  build-asan/   ASan + UBSan, the build the C tests run in
     fuzz      build-fuzz/   clang, libFuzzer targets (-Dfuzz=true) with ASan + UBSan
+
+`--features` leaves thesis features out (meson options zc, aa, fwd; docs/architecture.md
+"Features"): `core` (none of them), `all` (the default), or a comma list of zc, aa, fwd
+(aa and fwd bring zc). A build with fewer features has its own folder: build-core/,
+build-zc-aa/, ... (build-asan-core/ etc. for the other kinds).
 """
 
 from __future__ import annotations
@@ -26,22 +31,54 @@ MESON_OPTIONS: dict[str, list[str]] = {
     "fuzz": ["-Dbuildtype=debug", "-Dfuzz=true", *SANITIZE],
 }
 KINDS = tuple(MESON_OPTIONS)
+FEATURES = ("zc", "aa", "fwd")
 
 
-def build_dir(kind: str = "release") -> Path:
-    return BUILD_DIRS[kind]
+def features_of(spec: str) -> tuple[str, ...]:
+    """The features a `--features` value names, in FEATURES order."""
+    names = {n.strip() for n in spec.split(",") if n.strip()} or {"all"}
+    if names == {"all"}:
+        return FEATURES
+    if names == {"core"}:
+        return ()
+    unknown = names - set(FEATURES)
+    if unknown:
+        raise ToolkitError(f"unknown feature(s) {', '.join(sorted(unknown))} in --features "
+                           f"'{spec}'. Fix: `./inv build --features core|zc|aa|fwd|all` "
+                           "(or a comma list such as zc,fwd)")
+    if names & {"aa", "fwd"}:
+        names.add("zc")  # records and forwarding are built on the zero-copy stream
+    return tuple(f for f in FEATURES if f in names)
+
+
+def feature_options(features: tuple[str, ...]) -> list[str]:
+    return [f"-D{f}={'true' if f in features else 'false'}" for f in FEATURES]
+
+
+def build_dir(kind: str = "release", features: tuple[str, ...] = FEATURES) -> Path:
+    if features == FEATURES:
+        return BUILD_DIRS[kind]
+    name = "-".join(features) or "core"
+    if kind == "release":
+        return REPO_ROOT / f"build-{name}"
+    return BUILD_DIRS[kind].with_name(f"{BUILD_DIRS[kind].name}-{name}")
 
 
 def build(kind: str = "release", native: bool = False, jobs: int = 0,
-          reconfigure: bool = False, log: Callable[[str], None] = print) -> Path:
+          reconfigure: bool = False, log: Callable[[str], None] = print,
+          features: str = "all") -> Path:
     """Configure (first time) and compile one build kind; returns its folder."""
     if kind not in MESON_OPTIONS:
         raise ToolkitError(f"unknown build kind '{kind}'. Fix: use one of {', '.join(KINDS)}")
-    bdir = BUILD_DIRS[kind]
+    feats = features_of(features)
+    if kind == "fuzz" and feats != FEATURES:
+        raise ToolkitError("the fuzz targets need every feature. Fix: `./inv build --fuzz` "
+                           "without --features")
+    bdir = build_dir(kind, feats)
     env = dict(os.environ)
     if kind == "fuzz":
         env["CC"] = "clang"
-    opts = list(MESON_OPTIONS[kind])
+    opts = list(MESON_OPTIONS[kind]) + feature_options(feats)
     if kind == "release":
         opts.append(f"-Dnative={'true' if native else 'false'}")
     if not (bdir / "build.ninja").exists():

@@ -1,8 +1,11 @@
-"""`./inv test`: ruff, the C tests (meson test in the ASan build), then pytest.
+"""`./inv test`: ruff, the layer check, the C tests (ASan build, then the core-only
+build), then pytest.
 
 Stages, in order (`--only` picks some):
-  ruff  `ruff check` over the whole repository (pyproject.toml configures it)
-  c     `meson test` in build-asan/ (ASan + UBSan); skipped when no test is registered
+  ruff    `ruff check` over the whole repository (pyproject.toml configures it)
+  layers  every `#include` in src/ points down the layers (aatcp/layers.py)
+  c       `meson test` in build-asan/ (ASan + UBSan); skipped when no test is registered
+  core    `meson test` in build-core/: the library without zc/aa/fwd and the core's tests
   py    `pytest tests/` (toolkit tests in tests/toolkit, end-to-end in tests/e2e, ...)
 Every stage runs even if an earlier one failed, so one run reports everything.
 """
@@ -16,9 +19,10 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from aatcp import layers
 from aatcp.paths import BUILD_DIRS, REPO_ROOT
 
-STAGES = ("ruff", "c", "py")
+STAGES = ("ruff", "layers", "c", "core", "py")
 Log = Callable[[str], None]
 
 
@@ -41,7 +45,8 @@ def ruff(log: Log) -> int:
 def c_tests(log: Log, build_dir: Path | None = None) -> int:
     bdir = build_dir or BUILD_DIRS["sanitize"]
     if not (bdir / "build.ninja").exists():
-        log(f"test: {bdir} is not built. Fix: `./inv build --sanitize`")
+        fix = "--features core" if bdir == BUILD_DIRS["core"] else "--sanitize"
+        log(f"test: {bdir} is not built. Fix: `./inv build {fix}`")
         return 1
     listed = subprocess.run(["meson", "test", "-C", str(bdir), "--list"], cwd=REPO_ROOT,
                             capture_output=True, text=True, stdin=subprocess.DEVNULL)
@@ -76,8 +81,12 @@ def run(only: Sequence[str] = STAGES, pytest_args: Sequence[str] = (), log: Log 
             continue
         if stage == "ruff":
             results[stage] = ruff(log)
+        elif stage == "layers":
+            results[stage] = layers.check(log=log)
         elif stage == "c":
             results[stage] = c_tests(log)
+        elif stage == "core":
+            results[stage] = c_tests(log, BUILD_DIRS["core"])
         else:
             results[stage] = py_tests(log, pytest_args)
     summary = ", ".join(f"{k}: {'ok' if v == 0 else f'FAILED ({v})'}" for k, v in results.items())

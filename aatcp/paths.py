@@ -18,6 +18,8 @@ BUILD_DIRS = {
     "debug": REPO_ROOT / "build-debug",
     "sanitize": REPO_ROOT / "build-asan",
     "fuzz": REPO_ROOT / "build-fuzz",
+    # the library without zc/, aa/ and fwd/ (`./inv build --features core`)
+    "core": REPO_ROOT / "build-core",
 }
 
 

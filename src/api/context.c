@@ -27,8 +27,12 @@
 #include "tcp/secret.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
-#include "fwd/outlist.h"
+#if AATCP_WITH_ZC
 #include "zc/zc_stream.h"
+#endif
+#if AATCP_WITH_FWD
+#include "fwd/outlist.h"
+#endif
 
 struct aatcp_global aatcp_g;
 
@@ -289,12 +293,20 @@ static int alloc_core(struct core *c)
 	c->socks = calloc(n_socks, sizeof(struct socket));
 	c->flows = flow_create(n_tcbs);
 	c->timers = timer_create_wheel(clock_now_us());
+	if (!c->tcbs || !c->socks || !c->flows || !c->timers)
+		return -1;
+#if AATCP_WITH_ZC
 	/* a node per mbuf, plus each zero-copy socket's empty tail node */
 	c->zc_pool = zc_pool_create(rte_mempool_avail_count(c->pool) + n_tcbs);
+	if (!c->zc_pool)
+		return -1;
+#endif
+#if AATCP_WITH_FWD
 	/* one outbound node per mbuf at most: appends cannot run dry */
 	c->out_pool = out_pool_create(rte_mempool_avail_count(c->pool));
-	if (!c->tcbs || !c->socks || !c->flows || !c->timers || !c->zc_pool || !c->out_pool)
+	if (!c->out_pool)
 		return -1;
+#endif
 	if (spsc_init(&c->cmdq, 4096, sizeof(struct cmd)) ||
 	    spsc_init(&c->evq, pow2_at_least(n_tcbs * 2 + 64), sizeof(struct event)) ||
 	    spsc_init(&c->released, pow2_at_least(n_socks), sizeof(int)))
@@ -341,8 +353,12 @@ static void free_core(struct core *c)
 	spsc_free(&c->cmdq);
 	spsc_free(&c->evq);
 	spsc_free(&c->released);
+#if AATCP_WITH_ZC
 	zc_pool_destroy(c->zc_pool);
+#endif
+#if AATCP_WITH_FWD
 	out_pool_destroy(c->out_pool);
+#endif
 	timer_destroy_wheel(c->timers);
 	flow_destroy(c->flows);
 	free_epolls(c);

@@ -11,11 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aa/aa_stream.h"
 #include "api/internal.h"
 #include "common/clock.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/sndbuf.h"
+#include "tcp/tcp.h"
+#if AATCP_WITH_ZC
+#include "zc/zc_stream.h"
+#endif
+#if AATCP_WITH_AA
+#include "aa/aa_stream.h"
+#endif
 
 #define ALWAYS_REPORTED (MTCP_EPOLLERR | MTCP_EPOLLHUP)
 
@@ -103,10 +109,14 @@ void epoll_forget(struct core *c, struct socket *s)
 
 static bool rcv_ready(const struct tcb *t)
 {
+#if AATCP_WITH_AA
 	if (t->aa)
 		return aa_stream_readable(t->aa);
+#endif
+#if AATCP_WITH_ZC
 	if (t->rcv_mode == RCV_ZC)
 		return zc_stream_pending_bytes(&t->zc) > 0;
+#endif
 	return t->rb && rcvbuf_held(t->rb) > 0; /* none: a connect that never started */
 }
 
@@ -291,4 +301,22 @@ char *EventToString(uint32_t event)
 	if (!buf[0])
 		strcpy(buf, "NONE");
 	return buf;
+}
+
+int app_drain_events(struct core *c)
+{
+	struct event e;
+	int n = 0;
+
+	while (spsc_pop(&c->evq, &e)) {
+		n++;
+		if (e.sockid < 0 || e.sockid >= c->n_socks)
+			continue;
+		struct socket *s = &c->socks[e.sockid];
+		if (s->type == MTCP_SOCK_UNUSED || s->closing || s->gen != e.gen)
+			continue; /* stale: the socket it was for is gone */
+		s->ev_pending |= e.bits;
+		epoll_notify(c, s);
+	}
+	return n;
 }

@@ -45,7 +45,7 @@ int mtcp_zc_splice_flags(int sockid_from, int sockid_to, unsigned flags)
 	tt = atomic_load_explicit(&to->tcb, memory_order_acquire);
 	to->fwd_target = true;
 	if (ft && tt) {
-		struct cmd cmd = {.type = CMD_SPLICE, .tcb = ft, .tcb2 = tt, .sock = from,
+		struct cmd cmd = {.type = CMD_SPLICE, .tcb = ft, .tcb2 = tt,
 				  .sockid = from->id, .gen = from->gen, .arg = (int)flags};
 		cmd_push(c, &cmd);
 		return 0;
@@ -97,7 +97,7 @@ int mtcp_zc_forward(int sockid_from, int sockid_to, int n)
 		return -1;
 	ft = atomic_load_explicit(&from->tcb, memory_order_acquire);
 	tt = atomic_load_explicit(&to->tcb, memory_order_acquire);
-	if (!ft || !tt || ft->rcv_mode != RCV_ZC || ft->aa || n <= 0 || n > from->zc_out) {
+	if (!ft || !tt || ft->rcv_mode != RCV_ZC || tcb_has_records(ft) || n <= 0 || n > from->zc_out) {
 		errno = !ft || !tt ? ENOTCONN : EINVAL;
 		return -1;
 	}
@@ -132,7 +132,7 @@ int mtcp_zc_forward(int sockid_from, int sockid_to, int n)
 	zc_stream_consume(&ft->zc, n);
 	from->zc_out -= n;
 	to->fwd_target = true;
-	struct cmd cmd = {.type = CMD_FORWARD, .ptr = b, .tcb = tt, .sock = to,
+	struct cmd cmd = {.type = CMD_FORWARD, .ptr = b, .tcb = tt,
 			  .sockid = to->id, .gen = to->gen};
 	cmd_push(c, &cmd);
 	api_reclaim(c, from, ft);

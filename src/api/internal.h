@@ -8,6 +8,55 @@
 #include <errno.h>
 
 #include "core/core.h"
+#include "core/loop/loop.h"
+#include "mtcp_epoll.h"
+
+struct epoll;
+
+/* Application-side socket slot. */
+struct socket {
+	int id;
+	enum socket_type type;
+	uint32_t gen;
+	bool nonblock;
+	bool bound;
+	bool connecting;
+	bool zc;                     /* mtcp_zc_enable() called */
+	const struct aa_module *aa_mod;
+	void *aa_params;             /* our copy */
+	bool nodelay;
+	bool keepalive;              /* SO_KEEPALIVE (accepted sockets inherit it) */
+	bool closing;                /* closed, id not yet released by net */
+	uint32_t rcvbuf, sndbuf;
+	uint32_t laddr, raddr;       /* network byte order */
+	uint16_t lport, rport;
+	_Atomic(struct tcb *) tcb;   /* writer: net (connect) or app (accept) */
+	_Atomic int conn_error;      /* connect failed before any TCB existed (none
+				      * left): the errno; writer: net */
+	struct listener *lst;        /* MTCP_SOCK_LISTENER */
+	struct epoll *ep;            /* MTCP_SOCK_EPOLL */
+	int zc_out;                  /* fragments handed out, not freed */
+	struct socket *splice_to;    /* splice asked before this socket connected */
+	struct socket *splice_from;
+	unsigned splice_flags;
+	bool fwd_target;             /* has an outbound list: mtcp_write refused */
+	uint32_t maxseg;             /* TCP_MAXSEG: MSS to advertise, 0: the port's */
+	int aa_out;                  /* records handed out, not freed */
+	/* epoll membership */
+	int epid;                    /* -1: none */
+	uint32_t ep_events;
+	mtcp_epoll_data_t ep_data;
+	bool ep_queued;              /* on its epoll's candidate queue */
+	bool ep_disabled;            /* ONESHOT fired */
+	uint32_t ev_pending;         /* edges drained from the event ring, for ET */
+	int64_t rss_pair;            /* mtcp_init_rss() pair it holds, -1: none */
+	int free_next;
+};
+
+struct epoll {
+	int *queue;                  /* candidate socket ids */
+	int qhead, qlen, qcap;
+};
 
 /* The context of mctx, checked: NULL (errno EINVAL/EPERM) when misused. */
 struct core *api_core(mctx_t mctx);
@@ -21,26 +70,10 @@ struct socket *sock_alloc(struct core *c, enum socket_type type);
 /* Application thread: the id goes back to the free list at once (epoll). */
 void sock_free_now(struct core *c, struct socket *s);
 
-/* Application thread: queue a command for the network thread (waits while
- * the ring is full; the network thread drains it every iteration). */
-void cmd_push(struct core *c, const struct cmd *cmd);
-void cmd_simple(struct core *c, enum cmd_type type, struct socket *s, struct tcb *t);
-/* Network thread: run the queued commands; returns how many. */
-int cmd_run(struct core *c);
 
 /* Application thread: move events from the ring to the sockets (and their
  * epolls). Returns how many were drained. */
 int app_drain_events(struct core *c);
-/* Application thread: sleep until the network thread pushes an event or
- * timeout_ms passes (-1: 100 ms slices forever is the caller's loop). */
-void app_wait(struct core *c, int timeout_ms);
-/* Network thread: wake the application thread if it sleeps. */
-void net_wake_app(struct core *c);
-/* Signal handler: mark c interrupted and wake its application thread. */
-void app_interrupt(struct core *c);
-/* Application thread, about to block: true (and the mark cleared, errno
- * EINTR) when a registered signal arrived since the last blocking call. */
-bool app_interrupted(struct core *c);
 
 /* Current readiness of a socket (MTCP_EPOLL* bits). */
 uint32_t sock_readiness(struct core *c, struct socket *s);
@@ -52,9 +85,6 @@ void epoll_notify(struct core *c, struct socket *s);
  * a window update when the window grew enough to matter. */
 void api_maybe_window_update(struct core *c, struct socket *s, struct tcb *t);
 
-/* One iteration of the network thread's loop at time now_us (netloop.c);
- * returns how much work it found. Tests drive a core with it directly. */
-int net_iteration(struct core *c, uint64_t now_us);
 /* Creates core `id` of the initialised library; starts its network thread
  * unless start_thread is false (tests, fuzzers: net_iteration by hand). */
 struct core *core_create(int id, bool start_thread);
@@ -65,6 +95,10 @@ void core_destroy(struct core *c);
  * text whose port.<name>.device keys name those ethdevs. mtcp_destroy()
  * tears it down as usual. */
 int aatcp_init_with_ports(const char *config_text);
+
+/* Application thread: a command about socket s (its id and generation)
+ * and TCB t. */
+void cmd_simple(struct core *c, enum cmd_type type, struct socket *s, struct tcb *t);
 
 /* After the application freed zero-copy fragments or records: ask the
  * network thread to reclaim them and advertise the window they free (one
@@ -82,8 +116,5 @@ bool rss_owned(const struct core *c, uint32_t laddr, uint16_t lport, uint32_t ra
 	       uint16_t rport);
 void rss_free(struct core *c);
 
-/* Stats (stats.c) */
-void stats_print(struct core *c);
-int stats_write(const char *path);
 
 #endif /* AATCP_API_INTERNAL_H */

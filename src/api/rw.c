@@ -152,7 +152,11 @@ ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len)
 
 	if (!t)
 		return -1;
+#if AATCP_WITH_FWD
 	if (s->fwd_target || t->out) {
+#else
+	if (s->fwd_target) {
+#endif
 		errno = EINVAL; /* bytes would overtake the forwarded packets */
 		return -1;
 	}

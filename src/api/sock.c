@@ -25,6 +25,9 @@
 #include "tcp/rcvbuf.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
+#if AATCP_WITH_ZC
+#include "zc/zc_stream.h"
+#endif
 
 _Thread_local struct core *aatcp_tls_core;
 
@@ -257,7 +260,7 @@ static void fill_sockaddr(struct sockaddr *addr, socklen_t *addrlen, uint32_t ip
 /* SO_KEEPALIVE to the network thread (tcp/keepalive.c). */
 static void push_keepalive(struct core *c, struct socket *s, struct tcb *t)
 {
-	struct cmd cmd = {.type = CMD_KEEPALIVE, .tcb = t, .sock = s, .sockid = s->id,
+	struct cmd cmd = {.type = CMD_KEEPALIVE, .tcb = t, .sockid = s->id,
 			  .gen = s->gen, .arg = s->keepalive};
 
 	cmd_push(c, &cmd);
@@ -307,7 +310,7 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 	if (s->nodelay) {
 		/* the TCB was made at the SYN with Nagle's default: the
 		 * network thread applies the listener's choice */
-		struct cmd cmd = {.type = CMD_SETOPT, .tcb = t, .sock = s, .sockid = s->id,
+		struct cmd cmd = {.type = CMD_SETOPT, .tcb = t, .sockid = s->id,
 				  .gen = s->gen, .arg = 1};
 		cmd_push(c, &cmd);
 	}
@@ -364,6 +367,21 @@ static int source_of(struct core *c, struct socket *s, const struct sockaddr_in 
 	return 0;
 }
 
+/* What the network thread needs of s to open its connection. */
+static struct cmd_connect connect_options(const struct socket *s)
+{
+	struct cmd_connect o = {.rcvbuf = s->rcvbuf, .sndbuf = s->sndbuf, .maxseg = s->maxseg,
+				.zc = s->zc, .nodelay = s->nodelay, .keepalive = s->keepalive,
+				.aa_mod = s->aa_mod, .aa_params = s->aa_params,
+				.splice_flags = s->splice_flags};
+
+	if (s->splice_from)
+		o.splice_from = &s->splice_from->tcb;
+	if (s->splice_to)
+		o.splice_to = &s->splice_to->tcb;
+	return o;
+}
+
 int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct core *c = api_core(mctx);
@@ -381,7 +399,9 @@ int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t
 	s->connecting = true;
 	s->raddr = in.sin_addr.s_addr;
 	s->rport = in.sin_port;
-	struct cmd cmd = {.type = CMD_CONNECT, .sock = s, .sockid = s->id, .gen = s->gen,
+	struct cmd cmd = {.type = CMD_CONNECT, .sockid = s->id, .gen = s->gen,
+			  .tcb_word = &s->tcb, .err_word = &s->conn_error,
+			  .conn = connect_options(s),
 			  .addr = in.sin_addr.s_addr, .port = in.sin_port,
 			  .laddr = s->laddr, .lport = s->lport};
 	cmd_push(c, &cmd);
@@ -394,7 +414,8 @@ int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t
 
 static void release(struct core *c, struct socket *s, enum cmd_type type)
 {
-	struct cmd cmd = {.type = (uint8_t)type, .sock = s, .sockid = s->id, .gen = s->gen,
+	struct cmd cmd = {.type = (uint8_t)type, .sockid = s->id, .gen = s->gen,
+			  .tcb_word = &s->tcb,
 			  .tcb = atomic_load_explicit(&s->tcb, memory_order_acquire),
 			  .ptr = s->lst};
 
@@ -556,9 +577,11 @@ int mtcp_socket_ioctl(mctx_t mctx, int sockid, int request, void *argp)
 		errno = s->type != MTCP_SOCK_STREAM ? EINVAL : ENOTCONN;
 		return -1;
 	}
+#if AATCP_WITH_ZC
 	if (t->rcv_mode == RCV_ZC)
 		*(int *)argp = (int)zc_stream_pending_bytes(&t->zc);
 	else
+#endif
 		*(int *)argp = (int)rcvbuf_held(t->rb);
 	return 0;
 }
@@ -620,7 +643,7 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void 
 		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
 		s->nodelay = v != 0;
 		if (t) {
-			struct cmd cmd = {.type = CMD_SETOPT, .tcb = t, .sock = s,
+			struct cmd cmd = {.type = CMD_SETOPT, .tcb = t,
 					  .sockid = s->id, .gen = s->gen, .arg = s->nodelay};
 			cmd_push(c, &cmd);
 		}
@@ -669,4 +692,18 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optva
 	memcpy(optval, &v, sizeof(v));
 	*optlen = sizeof(v);
 	return 0;
+}
+
+void cmd_simple(struct core *c, enum cmd_type type, struct socket *s, struct tcb *t)
+{
+	struct cmd cmd = {.type = (uint8_t)type, .sockid = s ? s->id : -1,
+			  .gen = s ? s->gen : 0, .tcb = t};
+
+	cmd_push(c, &cmd);
+}
+
+void api_reclaim(struct core *c, struct socket *s, struct tcb *t)
+{
+	if (!atomic_exchange(&t->wnd_cmd_pending, true))
+		cmd_simple(c, CMD_RECLAIM, s, t);
 }

@@ -40,7 +40,7 @@ static struct tcb *zc_tcb(struct core *c, int sockid, struct socket **sp)
 {
 	struct tcb *t = api_tcb(c, sockid, sp);
 
-	if (t && (t->rcv_mode != RCV_ZC || t->aa)) {
+	if (t && (t->rcv_mode != RCV_ZC || tcb_has_records(t))) {
 		errno = EINVAL;
 		return NULL;
 	}

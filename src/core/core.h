@@ -17,8 +17,6 @@
 #include "common/config.h"
 #include "common/counters.h"
 #include "common/spsc.h"
-#include "mtcp_epoll.h"
-#include "tcp/tcb.h"
 
 #define MAX_CORES 16
 #define TX_BURST 64
@@ -33,6 +31,8 @@ struct out_pool;
 struct rte_ring;
 struct aa_module;
 struct rss_pool;
+struct tcb;
+struct socket;
 
 struct port {
 	int index;              /* position in the config */
@@ -62,16 +62,40 @@ enum cmd_type {
 	CMD_KEEPALIVE,  /* SO_KEEPALIVE: arg on/off */
 };
 
-struct socket;
+/* CONNECT: the socket's options, copied when the command is queued, so
+ * that the network thread never reads the application's socket table. */
+struct cmd_connect {
+	uint32_t rcvbuf, sndbuf;
+	uint32_t maxseg;                /* TCP_MAXSEG, 0: the port's */
+	bool zc, nodelay, keepalive;
+	const struct aa_module *aa_mod; /* record module, or NULL */
+	const void *aa_params;          /* the socket's copy: lives as long as it */
+	/* splices asked before the connect (thesis 5.1.2): the other socket's
+	 * TCB word (read when the command runs: commands run in order, so an
+	 * earlier CONNECT's TCB is there), or NULL */
+	_Atomic(struct tcb *) *splice_from, *splice_to;
+	unsigned splice_flags;
+};
 
+/* A command. The network thread reads only the command: what it needs is
+ * copied into it. The socket's two words the network thread writes (its
+ * TCB, set by CONNECT and cleared by CLOSE/ABORT, and the error of a
+ * connect that got no TCB) travel as pointers, each with one writer at a
+ * time (docs/architecture.md "Threads and shared state"). */
 struct cmd {
 	uint8_t type;
 	int sockid;
 	uint32_t gen;
-	struct socket *sock;
+	_Atomic(struct tcb *) *tcb_word; /* CONNECT, CLOSE, ABORT: the socket's TCB */
+	_Atomic int *err_word;           /* CONNECT: errno when no TCB was left */
 	struct tcb *tcb;
-	void *ptr;        /* listener, peer tcb, ... */
-	struct tcb *tcb2; /* SPLICE: the `to` side */
+	union {
+		struct cmd_connect conn; /* CONNECT */
+		struct {
+			void *ptr;        /* listener, forward batch */
+			struct tcb *tcb2; /* SPLICE: the `to` side */
+		};
+	};
 	uint32_t addr;    /* CONNECT: remote address/port, local address/port */
 	uint16_t port;
 	uint32_t laddr;
@@ -107,53 +131,6 @@ struct listener {
 	bool ev_pending;           /* net: an IN event still to push */
 	uint64_t cookies_until_us; /* net: SYN cookies sent lately: ACKs may carry
 				    * one until then (tcp/syncookie.h) */
-};
-
-struct epoll;
-
-/* Application-side socket slot. */
-struct socket {
-	int id;
-	enum socket_type type;
-	uint32_t gen;
-	bool nonblock;
-	bool bound;
-	bool connecting;
-	bool zc;                     /* mtcp_zc_enable() called */
-	const struct aa_module *aa_mod;
-	void *aa_params;             /* our copy */
-	bool nodelay;
-	bool keepalive;              /* SO_KEEPALIVE (accepted sockets inherit it) */
-	bool closing;                /* closed, id not yet released by net */
-	uint32_t rcvbuf, sndbuf;
-	uint32_t laddr, raddr;       /* network byte order */
-	uint16_t lport, rport;
-	_Atomic(struct tcb *) tcb;   /* writer: net (connect) or app (accept) */
-	_Atomic int conn_error;      /* connect failed before any TCB existed (none
-				      * left): the errno; writer: net */
-	struct listener *lst;        /* MTCP_SOCK_LISTENER */
-	struct epoll *ep;            /* MTCP_SOCK_EPOLL */
-	int zc_out;                  /* fragments handed out, not freed */
-	struct socket *splice_to;    /* splice asked before this socket connected */
-	struct socket *splice_from;
-	unsigned splice_flags;
-	bool fwd_target;             /* has an outbound list: mtcp_write refused */
-	uint32_t maxseg;             /* TCP_MAXSEG: MSS to advertise, 0: the port's */
-	int aa_out;                  /* records handed out, not freed */
-	/* epoll membership */
-	int epid;                    /* -1: none */
-	uint32_t ep_events;
-	mtcp_epoll_data_t ep_data;
-	bool ep_queued;              /* on its epoll's candidate queue */
-	bool ep_disabled;            /* ONESHOT fired */
-	uint32_t ev_pending;         /* edges drained from the event ring, for ET */
-	int64_t rss_pair;            /* mtcp_init_rss() pair it holds, -1: none */
-	int free_next;
-};
-
-struct epoll {
-	int *queue;                  /* candidate socket ids */
-	int qhead, qlen, qcap;
 };
 
 struct core {
@@ -232,5 +209,21 @@ extern struct aatcp_global aatcp_g;
 
 /* The calling thread's context (set by mtcp_create_context). */
 extern _Thread_local struct core *aatcp_tls_core;
+
+/* ---- waking each other (wait.c) ---- */
+/* Application thread: sleep until the network thread pushes an event or
+ * timeout_ms passes (-1: 100 ms slices forever is the caller's loop). */
+void app_wait(struct core *c, int timeout_ms);
+/* Network thread: wake the application thread if it sleeps. */
+void net_wake_app(struct core *c);
+/* Signal handler: mark c interrupted and wake its application thread. */
+void app_interrupt(struct core *c);
+/* Application thread, about to block: true (and the mark cleared, errno
+ * EINTR) when a registered signal arrived since the last blocking call. */
+bool app_interrupted(struct core *c);
+
+/* Stats (stats.c) */
+void stats_print(struct core *c);
+int stats_write(const char *path);
 
 #endif /* AATCP_CORE_H */

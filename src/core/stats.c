@@ -10,7 +10,7 @@
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
-#include "api/internal.h"
+#include "core/core.h"
 
 void stats_print(struct core *c)
 {

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/internal.h"
+#include "core/core.h"
 
 static void futex_wait(_Atomic uint32_t *addr, uint32_t val, int timeout_ms)
 {
@@ -66,22 +66,4 @@ bool app_interrupted(struct core *c)
 		return false;
 	errno = EINTR;
 	return true;
-}
-
-int app_drain_events(struct core *c)
-{
-	struct event e;
-	int n = 0;
-
-	while (spsc_pop(&c->evq, &e)) {
-		n++;
-		if (e.sockid < 0 || e.sockid >= c->n_socks)
-			continue;
-		struct socket *s = &c->socks[e.sockid];
-		if (s->type == MTCP_SOCK_UNUSED || s->closing || s->gen != e.gen)
-			continue; /* stale: the socket it was for is gone */
-		s->ev_pending |= e.bits;
-		epoll_notify(c, s);
-	}
-	return n;
 }

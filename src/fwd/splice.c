@@ -6,7 +6,9 @@
 
 #include <rte_mbuf.h>
 
+#if AATCP_WITH_AA /* records and splice together (thesis 5.2) */
 #include "aa/aa_stream.h"
+#endif
 #include "common/log.h"
 #include "common/seq.h"
 #include "fwd/outlist.h"
@@ -129,6 +131,7 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
  */
 static void announce_heads(struct splice *sp)
 {
+#if AATCP_WITH_AA
 	uint32_t seen;
 
 	if (!sp->from->aa || !sp->to->aa)
@@ -139,6 +142,9 @@ static void announce_heads(struct splice *sp)
 	/* -EINVAL when `to` parses something else than HTTP responses */
 	(void)aa_http_expect_head(sp->to->aa, (int)(seen - sp->heads_announced));
 	sp->heads_announced = seen;
+#else
+	(void)sp;
+#endif
 }
 
 void splice_node(struct core *c, struct tcb *from, struct zc_node *n)

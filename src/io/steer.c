@@ -8,7 +8,7 @@
 #include <rte_ring.h>
 #include <rte_tcp.h>
 
-#include "tcp/flow.h"
+#include "io/flow_hash.h"
 
 #define STEER_RING 4096
 

@@ -5,7 +5,6 @@
 
 #include "net/csum.h"
 #include "net/icmp.h"
-#include "tcp/input.h"
 
 static void drop(struct core *c, struct rte_mbuf *m, enum drop_reason r)
 {

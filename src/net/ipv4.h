@@ -16,6 +16,14 @@
 void ipv4_input(struct core *c, struct port *p, struct rte_mbuf *m,
 		const struct rte_ether_addr *src_mac);
 
+/* The transport ipv4_input() hands TCP segments to, defined by the layer
+ * above (tcp/input.c; declared here so that the network layer names what
+ * it calls and includes nothing above it). m starts at the IPv4 header
+ * (iphl bytes), trimmed to the IP length; consumed. */
+void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
+	       struct rte_ipv4_hdr *ih, uint16_t iphl,
+	       const struct rte_ether_addr *src_mac);
+
 /* Prepends an IPv4 header (no options, DF set, TTL 64) in front of an L4
  * header of l4len bytes already in m; fills the checksum unless the port
  * offloads it. Returns the header, or NULL without headroom. */

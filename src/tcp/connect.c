@@ -5,7 +5,6 @@
 #include <errno.h>
 
 #include "common/seq.h"
-#include "fwd/outlist.h"
 #include "io/port.h"
 #include "net/arp.h"
 #include "tcp/cc.h"
@@ -15,6 +14,9 @@
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
+#if AATCP_WITH_FWD /* hook: forwarding and splice (thesis ch. 5) */
+#include "fwd/outlist.h"
+#endif
 
 #include <rte_byteorder.h>
 
@@ -84,8 +86,10 @@ int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport)
 	t->iss = tcp_iss(c, t);
 	t->snd_una = t->snd_nxt = t->snd_max = t->iss;
 	sndbuf_set_seq(t->sb, t->iss + 1);
+#if AATCP_WITH_FWD /* hook */
 	if (t->out)
 		outlist_rebase(t->out, t->iss + 1); /* spliced before connecting */
+#endif
 	tcp_set_state(c, t, TCPS_SYN_SENT);
 	flow_insert(c->flows, t);
 	c->cnt.conn_active++;

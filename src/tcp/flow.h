@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "io/flow_hash.h"
+
 struct tcb;
 struct flow_table;
 
@@ -20,7 +22,5 @@ struct tcb *flow_lookup(const struct flow_table *ft, uint32_t laddr, uint16_t lp
 uint32_t flow_count(const struct flow_table *ft);
 /* Calls fn for every TCB (teardown). fn may remove the TCB it is given. */
 void flow_foreach(struct flow_table *ft, void (*fn)(struct tcb *, void *), void *arg);
-/* The hash used for the table; also decides which core owns a flow. */
-uint32_t flow_hash(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 
 #endif /* AATCP_FLOW_H */

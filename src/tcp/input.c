@@ -421,8 +421,10 @@ static bool writable_edge(const struct tcb *t, uint32_t freed)
 {
 	uint32_t space, third;
 
+#if AATCP_WITH_FWD /* hook */
 	if (t->out)
 		return true;
+#endif
 	space = sndbuf_space(t->sb);
 	third = t->sndbuf_size / 3;
 	return space == t->sndbuf_size || (space >= third && space - freed < third);
@@ -584,8 +586,12 @@ static void consume_fin(struct core *c, struct tcb *t)
  * tcp_timeout. A spliced socket's bytes go to the other side: not lost. */
 static bool data_after_close(struct core *c, struct tcb *t)
 {
-	if (!t->app_closed || t->splice)
+	if (!t->app_closed)
 		return false;
+#if AATCP_WITH_FWD /* hook */
+	if (t->splice)
+		return false;
+#endif
 	drop(c, DROP_tcp_data_after_close);
 	tcp_send_rst(c, t);
 	tcp_done(c, t, 0);

@@ -10,11 +10,6 @@
 #include <rte_mbuf.h>
 
 #include "core/core.h"
-
-/* m starts at the IPv4 header (iphl bytes), trimmed to the IP length.
- * Consumes m (the receive side keeps its own reference if it wants one). */
-void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
-	       struct rte_ipv4_hdr *ih, uint16_t iphl,
-	       const struct rte_ether_addr *src_mac);
+#include "net/ipv4.h" /* tcp_input(): declared by the layer that calls it */
 
 #endif /* AATCP_TCP_INPUT_H */

@@ -4,16 +4,22 @@
  * zero-copy outbound list (thesis ch. 5, fwd/). Sequence numbers below the
  * list's start come from the buffer, the rest from the list.
  */
-#include "fwd/outlist.h"
-#include "fwd/splice.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
 #include "common/seq.h"
+#if AATCP_WITH_FWD /* hook: forwarding and splice (thesis ch. 5) */
+#include "fwd/outlist.h"
+#include "fwd/splice.h"
+#endif
 
 uint32_t snd_end(const struct tcb *t)
 {
-	return t->out ? t->out->end_seq : sndbuf_end_seq(t->sb);
+#if AATCP_WITH_FWD /* hook */
+	if (t->out)
+		return t->out->end_seq;
+#endif
+	return sndbuf_end_seq(t->sb);
 }
 
 static struct rte_mbuf *copy_segment(struct core *c, struct tcb *t, uint32_t seq,
@@ -41,6 +47,7 @@ static struct rte_mbuf *copy_segment(struct core *c, struct tcb *t, uint32_t seq
 struct rte_mbuf *snd_segment(struct core *c, struct tcb *t, uint32_t seq,
 			     uint32_t max, uint32_t *len)
 {
+#if AATCP_WITH_FWD /* hook */
 	if (!t->out || seq_lt(seq, t->out->start_seq)) {
 		/* a segment never straddles the boundary: stop at it */
 		if (t->out && seq_gt(seq + max, t->out->start_seq))
@@ -51,10 +58,14 @@ struct rte_mbuf *snd_segment(struct core *c, struct tcb *t, uint32_t seq,
 	if (!m && *len)
 		count_drop(&c->cnt, DROP_mbuf_alloc);
 	return m;
+#else
+	return copy_segment(c, t, seq, max, len);
+#endif
 }
 
 uint32_t snd_acked(struct core *c, struct tcb *t, uint32_t ack)
 {
+#if AATCP_WITH_FWD /* hook */
 	uint32_t n = sndbuf_ack(t->sb, t->out && seq_gt(ack, t->out->start_seq) ?
 					     t->out->start_seq : ack);
 
@@ -65,6 +76,10 @@ uint32_t snd_acked(struct core *c, struct tcb *t, uint32_t ack)
 			splice_acked(c, t); /* b shrank: the spliced sender may open */
 	}
 	return n;
+#else
+	(void)c;
+	return sndbuf_ack(t->sb, ack);
+#endif
 }
 
 void snd_destroy(struct core *c, struct tcb *t)
@@ -72,6 +87,8 @@ void snd_destroy(struct core *c, struct tcb *t)
 	(void)c;
 	sndbuf_destroy(t->sb);
 	t->sb = NULL;
+#if AATCP_WITH_FWD /* hook */
 	outlist_destroy(t->out);
 	t->out = NULL;
+#endif
 }

@@ -2,12 +2,12 @@
  * tcb.c - TCB pool, setup and teardown, state changes and the per-iteration
  * work lists (output, events).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "fwd/splice.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rcvbuf.h"
@@ -16,6 +16,12 @@
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
+#if AATCP_WITH_ZC /* hook: zero-copy receive (thesis ch. 3) */
+#include "zc/zc_stream.h"
+#endif
+#if AATCP_WITH_FWD /* hook: forwarding and splice (thesis ch. 5) */
+#include "fwd/splice.h"
+#endif
 
 static const char *const state_names[] = {
 	"CLOSED", "LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1",
@@ -70,16 +76,21 @@ void tcb_params(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf)
 int tcb_buffers(struct core *c, struct tcb *t)
 {
 	if (t->rcv_mode == RCV_ZC) {
+#if AATCP_WITH_ZC /* hook */
 		if (!t->zc.pool && zc_stream_init(&t->zc, c->zc_pool))
-			return -1;
+			return -ENOMEM;
+#else
+		(void)c;
+		return -EINVAL;
+#endif
 	} else if (!t->rb) {
 		t->rb = rcvbuf_create(t->rcvbuf_size);
 		if (!t->rb)
-			return -1;
+			return -ENOMEM;
 	}
 	if (!t->sb)
 		t->sb = sndbuf_create(t->sndbuf_size);
-	return t->sb ? 0 : -1;
+	return t->sb ? 0 : -ENOMEM;
 }
 
 int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf)
@@ -142,9 +153,11 @@ void tcp_done(struct core *c, struct tcb *t, int err)
 
 	if (err)
 		atomic_store_explicit(&t->error, err, memory_order_release);
+#if AATCP_WITH_AA /* hook */
 	if (t->aa && !atomic_load(&t->rd_closed))
 		rcv_abort(c, t); /* record readers see the end of their stream (no FIN:
 				  * a record cut here is an error, not a record) */
+#endif
 	if (was != TCPS_CLOSED) {
 		flow_remove(c->flows, t);
 		c->cnt.conn_closed++;
@@ -152,7 +165,9 @@ void tcp_done(struct core *c, struct tcb *t, int err)
 	timer_unfile(c, t);
 	memset(t->timer_at, 0, sizeof(t->timer_at));
 	tcp_set_state(c, t, TCPS_CLOSED);
+#if AATCP_WITH_FWD /* hook */
 	splice_teardown(c, t, err); /* thesis ch. 5 proxy: carry a RST across */
+#endif
 	tcb_raise(c, t, TEV_IN | TEV_HUP | TEV_RDHUP | (err ? TEV_ERR : 0));
 	/* A half-open passive connection was never handed to the application:
 	 * nobody else will release it. */
@@ -175,8 +190,10 @@ void tcb_free(struct core *c, struct tcb *t)
 		tcp_set_state(c, t, TCPS_CLOSED);
 	}
 	timer_unfile(c, t);
+#if AATCP_WITH_FWD /* hook */
 	splice_teardown(c, t, 0);
 	splice_free(t);
+#endif
 	release_buffers(c, t);
 	if (t->orphan) {
 		t->orphan = false;

@@ -15,7 +15,9 @@
 
 #include <rte_ether.h>
 
+#if AATCP_WITH_ZC /* hook: zero-copy receive (thesis ch. 3) */
 #include "zc/zc_stream.h"
+#endif
 
 struct core;
 struct port;
@@ -84,14 +86,20 @@ struct tcb {
 	_Atomic bool snd_cmd_pending;   /* app queued data; cleared by net */
 	enum rcv_mode rcv_mode;         /* set before data arrives */
 	struct rcvbuf *rb;              /* RCV_RING */
+#if AATCP_WITH_ZC /* hook */
 	struct zc_stream zc;            /* RCV_ZC */
+#endif
+#if AATCP_WITH_AA /* hook */
 	struct aa_stream *aa;           /* RCV_ZC with an application-aware module */
+#endif
 	struct sndbuf *sb;              /* copying send buffer */
+#if AATCP_WITH_FWD /* hook */
 	struct outlist *out;            /* zero-copy outbound list (fwd/) */
 	struct splice *splice;          /* fwd/: we splice into splice->to */
 	struct splice *splice_in;       /* fwd/: splice_in->from splices into us */
 	struct splice *splice_mem;      /* fwd/: our splice's memory, freed with the TCB
 					 * (the application may read its stats) */
+#endif
 
 	/* ---- network thread only ---- */
 	/* send sequence space (RFC 9293 3.3.1) */
@@ -183,6 +191,17 @@ struct tcb {
 static inline int tcb_state(const struct tcb *t)
 {
 	return atomic_load_explicit(&((struct tcb *)t)->state, memory_order_acquire);
+}
+
+/* Whether t builds records (a module of aa/ parses its stream). */
+static inline bool tcb_has_records(const struct tcb *t)
+{
+#if AATCP_WITH_AA /* hook */
+	return t->aa != NULL;
+#else
+	(void)t;
+	return false;
+#endif
 }
 
 #endif /* AATCP_TCB_H */

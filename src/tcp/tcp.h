@@ -12,6 +12,7 @@
 #include <rte_tcp.h>
 
 #include "core/core.h"
+#include "tcp/tcb.h"
 
 #define TCP_FLAG_FIN RTE_TCP_FIN_FLAG
 #define TCP_FLAG_SYN RTE_TCP_SYN_FLAG
@@ -29,7 +30,8 @@
 struct tcb *tcb_alloc(struct core *c);
 /* Buffer sizes, window scale, MSS and RTT state of a new connection. */
 void tcb_params(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf);
-/* Allocates the receive and send buffers (those not allocated yet). */
+/* Allocates the receive and send buffers (those not allocated yet): 0, or
+ * -ENOMEM. */
 int tcb_buffers(struct core *c, struct tcb *t);
 /* tcb_params() and tcb_buffers(): an active open. */
 int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf);
@@ -57,7 +59,8 @@ int rcv_sack_blocks(const struct tcb *t, uint32_t *l, uint32_t *r, int max);
 /* Network thread: give back what the application freed (zc/aa). */
 void rcv_reclaim(struct core *c, struct tcb *t);
 void rcv_destroy(struct core *c, struct tcb *t);
-/* Puts an application-aware module on a zero-copy TCB (network thread). */
+/* Puts an application-aware module on a zero-copy TCB (network thread): 0,
+ * -EINVAL when the TCB does not receive zero-copy, -ENOMEM. */
 struct aa_module;
 int rcv_attach_aa(struct core *c, struct tcb *t, const struct aa_module *mod,
 		  const void *params);

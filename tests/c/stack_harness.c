@@ -31,7 +31,9 @@
 #include "tcp/secret.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
+#if AATCP_WITH_ZC
 #include "zc/zc_stream.h"
+#endif
 
 #define RING_SIZE 8192
 #define SECRET_K0 0x5eed12345eed1234ull
@@ -226,8 +228,10 @@ void h_close(struct h_stack *h)
 	for (int i = 0; i < c->n_socks; i++)
 		CHECK_MSG(c->socks[i].type == MTCP_SOCK_UNUSED || c->socks[i].closing,
 			  "socket %d still open", i);
+#if AATCP_WITH_ZC
 	CHECK_MSG(zc_pool_free_count(c->zc_pool) == zc_pool_size(c->zc_pool),
 		  "zc nodes not returned");
+#endif
 	destroy(h);
 }
 

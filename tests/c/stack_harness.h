@@ -37,6 +37,8 @@
 
 #include "core/core.h"
 #include "mtcp_api.h"
+#include "mtcp_epoll.h"
+#include "tcp/tcb.h"
 
 #define H_MAX_PORTS 2
 #define H_T0_US 1000000000ull /* the fake clock starts at 1000 s */

@@ -35,7 +35,9 @@
 #include "stack_harness.h"
 #include "api/internal.h"
 #include "common/config.h"
+#include "mtcp_aa.h"
 #include "mtcp_epoll.h"
+#include "mtcp_zc.h"
 #include "tcp/tcp.h"
 
 /* ---- ABI: mTCP's mtcp_api.h and mtcp_epoll.h (x86-64 / any LP64) ---- */
@@ -470,6 +472,51 @@ static void test_mtcp_tables(void)
 	free(c);
 }
 
+/* A build without a feature (meson options zc, aa, fwd) fails its calls
+ * with ENOTSUP (src/api/unsupported.c), on a connected socket too. */
+static void test_features_left_out(void)
+{
+	struct h_stack *h = h_open();
+	struct h_conn k = h_conn_default(80);
+	int s = h_active_open(h, &k);
+	int calls = 0;
+
+	(void)calls;
+#define LEFT_OUT(call)                                          \
+	do {                                                    \
+		errno = 0;                                      \
+		CHECK((call) == -1 && errno == ENOTSUP);        \
+		calls++;                                        \
+	} while (0)
+#if !AATCP_WITH_ZC
+	struct stream_fragment_content frag;
+	LEFT_OUT(mtcp_zc_enable(h->mctx, s));
+	LEFT_OUT(mtcp_zc_read_fragments(h->mctx, s, &frag, 1));
+	LEFT_OUT(mtcp_zc_free_fragments(h->mctx, s, 1));
+#endif
+#if !AATCP_WITH_AA
+	void *rec[1];
+	LEFT_OUT(mtcp_zc_register_aa_module(h->mctx, s, NULL, NULL));
+	LEFT_OUT(mtcp_zc_read_aa_records(h->mctx, s, rec, 1));
+	LEFT_OUT(mtcp_zc_free_aa_records(h->mctx, s, 1));
+	LEFT_OUT(mtcp_zc_aa_http_expect_head(h->mctx, s, 1));
+#endif
+#if !AATCP_WITH_FWD
+	struct mtcp_splice_stats st;
+	struct mtcp_alpha_sample sample;
+	LEFT_OUT(mtcp_zc_forward(s, s, 1));
+	LEFT_OUT(mtcp_zc_splice(s, s));
+	LEFT_OUT(mtcp_zc_splice_flags(s, s, 0));
+	LEFT_OUT(mtcp_zc_splice_stats(h->mctx, s, &st));
+	LEFT_OUT(mtcp_zc_splice_samples(h->mctx, s, &sample, 1));
+#endif
+#undef LEFT_OUT
+	CHECK(mtcp_abort(h->mctx, s) == 0);
+	h_run(h);
+	h_drain(h); /* the RST */
+	h_close(h);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -487,6 +534,7 @@ int main(int argc, char **argv)
 	test_init_rss();
 	test_mtcp_config_file();
 	test_mtcp_tables();
+	test_features_left_out();
 	h_global_fini();
 	return test_done();
 }

@@ -6,37 +6,30 @@
 #include <sched.h>
 #include <stdlib.h>
 
-#include "aa/aa_stream.h"
-#include "api/internal.h"
+#include "core/loop/loop.h"
 #include "mtcp_zc.h"
 #include "common/log.h"
 #include "common/seq.h"
-#include "fwd/forward.h"
-#include "fwd/splice.h"
 #include "io/port.h"
 #include "tcp/flow.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
+#if AATCP_WITH_ZC /* hook: zero-copy receive (thesis ch. 3) */
+#include "zc/zc_stream.h"
+#endif
+#if AATCP_WITH_AA /* hook: record streams (thesis ch. 4) */
+#include "aa/aa_stream.h"
+#endif
+#if AATCP_WITH_FWD /* hook: forwarding and splice (thesis ch. 5) */
+#include "fwd/forward.h"
+#include "fwd/splice.h"
+#endif
 
 void cmd_push(struct core *c, const struct cmd *cmd)
 {
 	while (!spsc_push(&c->cmdq, cmd))
 		sched_yield(); /* the network thread empties it every iteration */
-}
-
-void cmd_simple(struct core *c, enum cmd_type type, struct socket *s, struct tcb *t)
-{
-	struct cmd cmd = {.type = (uint8_t)type, .sock = s, .sockid = s ? s->id : -1,
-			  .gen = s ? s->gen : 0, .tcb = t};
-
-	cmd_push(c, &cmd);
-}
-
-void api_reclaim(struct core *c, struct socket *s, struct tcb *t)
-{
-	if (!atomic_exchange(&t->wnd_cmd_pending, true))
-		cmd_simple(c, CMD_RECLAIM, s, t);
 }
 
 static void release_id(struct core *c, int id)
@@ -45,26 +38,28 @@ static void release_id(struct core *c, int id)
 	spsc_push(&c->released, &id);
 }
 
+#if AATCP_WITH_FWD /* hook */
 /* Splices asked for before this socket connected (thesis 5.1.2: splice,
  * then connect the backend). */
-static int link_pending_splices(struct core *c, struct socket *s, struct tcb *t)
+static int link_pending_splices(struct core *c, const struct cmd_connect *o, struct tcb *t)
 {
 	int rc = 0;
 
-	if (s->splice_from) {
-		struct tcb *from = atomic_load_explicit(&s->splice_from->tcb, memory_order_acquire);
-		rc = from ? splice_link(c, from, t, s->splice_flags & MTCP_SPLICE_READ) : -ENOTCONN;
+	if (o->splice_from) {
+		struct tcb *from = atomic_load_explicit(o->splice_from, memory_order_acquire);
+		rc = from ? splice_link(c, from, t, o->splice_flags & MTCP_SPLICE_READ) : -ENOTCONN;
 	}
-	if (!rc && s->splice_to) {
-		struct tcb *to = atomic_load_explicit(&s->splice_to->tcb, memory_order_acquire);
-		rc = to ? splice_link(c, t, to, s->splice_flags & MTCP_SPLICE_READ) : -ENOTCONN;
+	if (!rc && o->splice_to) {
+		struct tcb *to = atomic_load_explicit(o->splice_to, memory_order_acquire);
+		rc = to ? splice_link(c, t, to, o->splice_flags & MTCP_SPLICE_READ) : -ENOTCONN;
 	}
 	return rc;
 }
+#endif
 
 static void do_connect(struct core *c, struct cmd *cmd)
 {
-	struct socket *s = cmd->sock;
+	const struct cmd_connect *o = &cmd->conn;
 	struct tcb *t = tcb_alloc(c);
 	int rc;
 
@@ -74,7 +69,7 @@ static void do_connect(struct core *c, struct cmd *cmd)
 		struct event e = {.sockid = cmd->sockid, .gen = cmd->gen,
 				  .bits = TEV_ERR | TEV_HUP | TEV_IN | TEV_OUT};
 		LOG_WARN("core %d: no TCB left for a connect (max_concurrency)", c->id);
-		atomic_store_explicit(&s->conn_error, ENOMEM, memory_order_release);
+		atomic_store_explicit(cmd->err_word, ENOMEM, memory_order_release);
 		if (!spsc_push(&c->evq, &e))
 			LOG_WARN("core %d: event ring full: socket %d sees ENOMEM on its next wait",
 				 c->id, cmd->sockid);
@@ -82,26 +77,28 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	}
 	t->laddr = cmd->laddr;
 	t->lport = cmd->lport;
-	t->rcv_mode = s->zc ? RCV_ZC : RCV_RING;
-	t->nodelay = s->nodelay;
-	t->keepalive = s->keepalive; /* armed once the TCB is set up below */
+	t->rcv_mode = o->zc ? RCV_ZC : RCV_RING;
+	t->nodelay = o->nodelay;
+	t->keepalive = o->keepalive; /* armed once the TCB is set up below */
 	atomic_store_explicit(&t->gen, cmd->gen, memory_order_relaxed);
 	atomic_store_explicit(&t->sockid, cmd->sockid, memory_order_relaxed);
 	/* tcb_setup needs the egress port for the MSS */
 	uint32_t nh;
 	t->port = port_for_dest(c->g, cmd->addr, &nh);
-	rc = t->port ? tcb_setup(c, t, s->rcvbuf, s->sndbuf) : -1;
-	if (!rc && s->maxseg && s->maxseg < t->our_mss)
-		t->our_mss = (uint16_t)s->maxseg;
-	if (!rc && s->aa_mod)
-		rc = rcv_attach_aa(c, t, s->aa_mod, s->aa_params);
+	rc = t->port ? tcb_setup(c, t, o->rcvbuf, o->sndbuf) : -ENETUNREACH;
+	if (!rc && o->maxseg && o->maxseg < t->our_mss)
+		t->our_mss = (uint16_t)o->maxseg;
+#if AATCP_WITH_AA /* hook */
+	if (!rc && o->aa_mod)
+		rc = rcv_attach_aa(c, t, o->aa_mod, o->aa_params);
+#endif
+#if AATCP_WITH_FWD /* hook */
 	if (!rc)
-		rc = link_pending_splices(c, s, t);
+		rc = link_pending_splices(c, o, t);
+#endif
 	if (!rc)
 		rc = tcp_connect(c, t, cmd->addr, cmd->port);
-	else
-		rc = t->port ? -ENOMEM : -ENETUNREACH;
-	atomic_store_explicit(&s->tcb, t, memory_order_release);
+	atomic_store_explicit(cmd->tcb_word, t, memory_order_release);
 	if (!rc && t->keepalive)
 		tcp_set_keepalive(c, t, true);
 	if (rc) {
@@ -117,10 +114,18 @@ static bool unread_data(const struct tcb *t)
 	 * (or a record half parsed) got a FIN, not a RST; the peer then kept
 	 * sending into a window nobody opened until tcp_timeout. A spliced
 	 * socket's bytes are consumed by the splice: unchanged there. */
+#if AATCP_WITH_AA /* hook */
+#if AATCP_WITH_FWD /* hook */
 	if (t->aa && !t->splice)
+#else
+	if (t->aa)
+#endif
 		return aa_stream_unread(t->aa);
+#endif
+#if AATCP_WITH_ZC /* hook */
 	if (t->rcv_mode == RCV_ZC)
 		return zc_stream_pending_bytes(&t->zc) > 0;
+#endif
 	return t->rb && rcvbuf_held(t->rb) > 0;
 }
 
@@ -245,19 +250,19 @@ static void run_one(struct core *c, struct cmd *cmd)
 		release_id(c, cmd->sockid);
 		break;
 	case CMD_CLOSE:
-		t = atomic_load_explicit(&cmd->sock->tcb, memory_order_acquire);
+		t = atomic_load_explicit(cmd->tcb_word, memory_order_acquire);
 		if (t)
 			close_tcb(c, t);
-		atomic_store(&cmd->sock->tcb, NULL);
+		atomic_store(cmd->tcb_word, NULL);
 		release_id(c, cmd->sockid);
 		break;
 	case CMD_ABORT:
-		if (cmd->sock)
-			t = atomic_load_explicit(&cmd->sock->tcb, memory_order_acquire);
+		if (cmd->tcb_word)
+			t = atomic_load_explicit(cmd->tcb_word, memory_order_acquire);
 		if (t)
 			abort_tcb(c, t);
-		if (cmd->sock) {
-			atomic_store(&cmd->sock->tcb, NULL);
+		if (cmd->tcb_word) {
+			atomic_store(cmd->tcb_word, NULL);
 			release_id(c, cmd->sockid);
 		}
 		break;
@@ -283,6 +288,7 @@ static void run_one(struct core *c, struct cmd *cmd)
 			rcv_reclaim(c, t);
 		tcp_window_update(c, t);
 		break;
+#if AATCP_WITH_FWD /* hook */
 	case CMD_SPLICE:
 		if (tcb_state(t) == TCPS_CLOSED || tcb_state(cmd->tcb2) == TCPS_CLOSED ||
 		    splice_link(c, t, cmd->tcb2, cmd->arg & MTCP_SPLICE_READ)) {
@@ -293,6 +299,7 @@ static void run_one(struct core *c, struct cmd *cmd)
 	case CMD_FORWARD:
 		fwd_run_batch(c, cmd->ptr);
 		break;
+#endif
 	case CMD_SETOPT:
 		t->nodelay = cmd->arg != 0;
 		tcp_want_output(c, t);

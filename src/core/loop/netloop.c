@@ -10,7 +10,7 @@
 
 #include <rte_lcore.h>
 
-#include "api/internal.h"
+#include "core/loop/loop.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "io/io.h"
