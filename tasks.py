@@ -74,6 +74,15 @@ def test(c, only="", pytest_args="", no_build=False):
         raise Exit(code=rc)
 
 
+@task(help={"out": "folder to write the series to (default: patches/)"})
+@friendly
+def patches(c, out=None):
+    """Write the feature patch series (zero-copy receive, records, forwarding) to patches/."""
+    from aatcp import patches as pt
+
+    pt.generate(Path(out) if out else pt.PATCHES_DIR)
+
+
 @task(help={"file": "one description to compile (default: every formats/*.fmt)",
             "out": "output folder (default: build/formats/)",
             "check": "only check the descriptions, write nothing"})
@@ -243,4 +252,4 @@ def clean(c, results=False, lab=False):
             print(f"clean: removed {p}")
 
 
-ns = Collection(setup, build, test, formats, deploy, experiment, plot, report, clean, lab)
+ns = Collection(setup, build, test, patches, formats, deploy, experiment, plot, report, clean, lab)

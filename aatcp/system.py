@@ -29,8 +29,8 @@ DEBIAN_PACKAGES: list[str] = [
     "openssh-server", "openssh-client", "ethtool", "iproute2", "iputils-ping", "tcpdump",
     # parser baselines (thesis ch. 4)
     "libhttp-parser-dev", "libcsv-dev", "node-llhttp",
-    # toolkit
-    "python3-venv", "git",
+    # toolkit; unifdef: `./inv patches` (the feature patch series, aatcp/patches.py)
+    "python3-venv", "git", "unifdef",
 ]
 
 
