@@ -6,7 +6,7 @@ few things around a program built against libaatcp: render the dut's stack
 config with a few overrides and a per-run `stats_file`, start the program
 (pinned with taskset, under ASan from `asan/` when asked), wait until it
 prints that it listens, stop it, read the stats file it wrote in
-mtcp_destroy() and check the DESIGN.md invariants (`mbufs_in_use == 0`, no
+mtcp_destroy() and check the docs/design.md invariants (`mbufs_in_use == 0`, no
 TCB left on any core), and pick the JSON report line out of its stdout. They
 used to carry one copy each; a fix in one (a new invariant, a sanitizer
 pattern) silently missed the others, so the mechanics live here once and
@@ -103,7 +103,7 @@ def read_stats(host: Host, path: str | PurePosixPath) -> dict[str, Any]:
 
 
 def stats_problems(stats: Mapping[str, Any]) -> list[str]:
-    """What breaks the DESIGN.md exit invariants in a stats file (empty: none):
+    """What breaks the docs/design.md exit invariants in a stats file (empty: none):
     every packet buffer back in its pool, no TCB left on any core."""
     if not stats:
         return ["no stats file (did mtcp_destroy() run?)"]

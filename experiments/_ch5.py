@@ -76,7 +76,7 @@ class ProxyResult:
 
     def check_clean(self) -> None:
         """The proxy exited 0 and the stack gave every packet buffer and TCB back
-        (DESIGN.md: tests require 0)."""
+        (docs/design.md "Invariants": tests require 0)."""
         if not self.stats:
             raise AssertionError(f"proxy wrote no stats file (rc {self.rc}); stderr:\n"
                                  f"{self.stderr[-3000:]}")

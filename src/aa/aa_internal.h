@@ -20,7 +20,7 @@ struct zc_node;
 /*
  * Fixed-size pool of equal elements (records or field views) with a LIFO
  * free list threaded through a pointer inside the element (link_off).
- * Owned by the network thread of one stream: no atomics (DESIGN.md: only
+ * Owned by the network thread of one stream: no atomics (docs/architecture.md "mbuf ownership": only
  * the network thread gives memory back). Free elements are poisoned under
  * AddressSanitizer, except their link, so that a record used after
  * mtcp_zc_free_aa_records is reported. Elements are carved from the

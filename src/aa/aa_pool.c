@@ -2,7 +2,8 @@
  * aa_pool.c - bounded pools of records and field views, one pair per
  * application-aware stream (see aa_internal.h). Bounded on purpose: when
  * the application keeps its records the pools run dry and parsing waits,
- * which closes the TCP window instead of growing memory (DESIGN.md).
+ * which closes the TCP window instead of growing memory (docs/design.md
+ * "Invariants"; test_aa_stream).
  */
 #include <errno.h>
 #include <stdlib.h>

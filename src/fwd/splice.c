@@ -117,17 +117,15 @@ int splice_link(struct core *c, struct tcb *from, struct tcb *to, bool app_reads
 
 /*
  * RFC 9110 9.3.2 / RFC 9112 6.3: a response to HEAD carries GET's headers,
- * Content-Length included, and no body. The response parser on `to` cannot
- * tell from the response, and the application cannot tell it in time (the
- * answer can be parsed before the app thread has read the request record:
- * the HTTP-inspecting proxy then expected a body, and the close gave a
- * truncated error, tests/e2e/test_proxy_e2e.py::
- * test_http_inspection_matches_access_log). The request parser on `from`
- * runs on a node before the node is forwarded, so the announcement precedes
- * the answer; unless the parser was paused with its record pool full (the
- * application not reading `from`'s records): a HEAD parsed when it resumes
- * is announced with `from`'s next packet. Called for each node before it
- * is forwarded, so requests parsed before the splice count too.
+ * Content-Length included, and no body; only the request says so. The
+ * response parser on `to` learns of each HEAD from the request parser on
+ * `from` before the answer can arrive: the request is parsed on a node
+ * before the node is forwarded, so the announcement precedes the answer
+ * (thesis 5.2; tests/e2e/test_proxy_e2e.py::
+ * test_http_inspection_matches_access_log). A HEAD parsed late, after the
+ * parser paused with its record pool full, is announced with `from`'s next
+ * packet. Called for each node before it is forwarded, so requests parsed
+ * before the splice count too.
  */
 static void announce_heads(struct splice *sp)
 {

@@ -3,8 +3,9 @@
  *
  * The kernel on the test machines has no netem, so loss, duplication,
  * reordering, corruption and rate limits for tests and experiments come from
- * here (DESIGN.md). Seeded: the same seed and the same traffic give the same
- * faults, so a failing run can be replayed.
+ * here (docs/design.md "Invariants"; test_tcp_loss). Seeded: the same seed
+ * and the same traffic give the same faults, so a failing run can be
+ * replayed.
  */
 #ifndef AATCP_FAULT_H
 #define AATCP_FAULT_H

@@ -2,7 +2,7 @@
 
 Generic helpers for every e2e test module (core, zero-copy, proxy...): start a
 program built against libaatcp on the lab's dut host with its own stack config
-and stats file, wait for it, and check the DESIGN.md invariants afterwards:
+and stats file, wait for it, and check the docs/design.md invariants afterwards:
 every packet buffer back in its pool (`mbufs_in_use == 0`), no TCB left on any
 core (`tcbs_in_use == 0`), the expected exit status, and no sanitizer report on
 stderr (ASan/UBSan builds). Linux peers started through the same runner are

@@ -109,11 +109,11 @@ static void do_connect(struct core *c, struct cmd *cmd)
 
 static bool unread_data(const struct tcb *t)
 {
-	/* Records: the parser consumes the zc stream itself, so its pending
-	 * bytes were always 0 and a record socket closed with records unread
-	 * (or a record half parsed) got a FIN, not a RST; the peer then kept
-	 * sending into a window nobody opened until tcp_timeout. A spliced
-	 * socket's bytes are consumed by the splice: unchanged there. */
+	/* Unread means what the application has not read yet, in its own
+	 * unit: records (and a record half parsed) on a record socket, whose
+	 * parser consumes the zc stream itself; bytes otherwise. A spliced
+	 * socket's bytes belong to the splice: never unread (RFC 2525 2.17
+	 * below; test_close_with_unread_data). */
 #if AATCP_WITH_AA /* hook */
 #if AATCP_WITH_FWD /* hook */
 	if (t->aa && !t->splice)
@@ -201,13 +201,11 @@ static void abort_listener_tcb(struct tcb *t, void *arg)
 	if (t->listener != l)
 		return;
 	t->listener = NULL; /* l is freed by our caller */
-	/* Only half-open connections die with their listener (and, below,
-	 * the established ones nobody accepted). A connection the application
-	 * accepted is its own (RFC 9293 3.3.2: the TCB left LISTEN at the SYN;
-	 * BSD sockets: closing a listener discards its queues only): it keeps
-	 * running, and its TCB must not be freed under the socket that holds
-	 * it. Resetting those here broke connections a server was still
-	 * serving, or whose FIN was queued but not yet sent. */
+	/* Only half-open connections die with their listener (and, in
+	 * close_listener(), the established ones nobody accepted). An accepted
+	 * connection left LISTEN at its SYN (RFC 9293 3.3.2) and belongs to
+	 * the application: closing a listener discards its queues only, as in
+	 * BSD sockets (test_close_listener_with_pending). */
 	if (tcb_state(t) != TCPS_SYN_RCVD)
 		return;
 	t->app_closed = true;
@@ -275,14 +273,12 @@ static void run_one(struct core *c, struct cmd *cmd)
 		break;
 	case CMD_RECLAIM:
 	case CMD_WND_UPDATE:
-		/* Clear the flag before looking at what the application freed
-		 * or read: a free after this point sends its own command, one
-		 * before it is seen below. Cleared after the reclaim, nodes
-		 * freed in between stayed unreclaimed until the next command,
-		 * and a window they filled stayed shut (zero-window probes do
-		 * not reclaim). An exchange, not a store: reading the value
-		 * of the application's exchange synchronises with it, so the
-		 * head it moved before is visible to the reclaim. */
+		/* One command in flight per TCB (api_reclaim): the flag is
+		 * cleared before the reclaim, so a free after this point sends
+		 * its own command and one before it is seen here. An exchange,
+		 * not a store: it synchronises with the application's exchange,
+		 * so the head moved before it is visible to the reclaim
+		 * (test_zc_stream_mt). */
 		(void)atomic_exchange(&t->wnd_cmd_pending, false);
 		if (cmd->type == CMD_RECLAIM)
 			rcv_reclaim(c, t);
