@@ -37,14 +37,16 @@ void listener_remove(struct core *c, struct listener *l)
 
 int listener_buffers(struct core *c, struct tcb *t)
 {
-	if (tcb_buffers(c, t))
-		return -1;
+	int rc = tcb_buffers(c, t);
+
+	if (rc)
+		return rc;
 #if AATCP_WITH_AA /* hook */
 	struct listener *l = t->listener;
 	const struct aa_module *mod = atomic_load_explicit(&l->aa_mod_pub, memory_order_acquire);
 
-	if (mod && !t->aa && rcv_attach_aa(c, t, mod, l->aa_params))
-		return -1;
+	if (mod && !t->aa && (rc = rcv_attach_aa(c, t, mod, l->aa_params)))
+		return rc;
 #endif
 	sndbuf_set_seq(t->sb, t->iss + 1); /* first data byte follows the SYN */
 	return 0;

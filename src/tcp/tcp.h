@@ -122,7 +122,7 @@ void listener_add(struct core *c, struct listener *l);
 void listener_remove(struct core *c, struct listener *l);
 /* The handshake of a passive connection completed: its buffers (and the
  * listener's application-aware module). A SYN_RCVD TCB holds none, so a
- * SYN flood costs no buffer memory (RFC 4987 3.3). */
+ * SYN flood costs no buffer memory (RFC 4987 3.3). 0, or -ENOMEM, -EINVAL. */
 int listener_buffers(struct core *c, struct tcb *t);
 /* A connection from l's backlog is established: queue it for accept(). */
 void listener_established(struct core *c, struct tcb *t);
