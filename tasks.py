@@ -68,7 +68,7 @@ def test(c, only="", pytest_args="", no_build=False):
         do_build("release")
         do_build("sanitize")
         if "core" in stages:
-            do_build("release", features="core")
+            do_build("debug", features="core")
     rc = checks.run(stages, shlex.split(pytest_args))
     if rc:
         raise Exit(code=rc)

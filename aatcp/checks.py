@@ -1,11 +1,11 @@
 """`./inv test`: ruff, the layer check, the C tests (ASan build, then the core-only
-build), then pytest.
+debug build), then pytest.
 
 Stages, in order (`--only` picks some):
   ruff    `ruff check` over the whole repository (pyproject.toml configures it)
   layers  every `#include` in src/ points down the layers (aatcp/layers.py)
   c       `meson test` in build-asan/ (ASan + UBSan); skipped when no test is registered
-  core    `meson test` in build-core/: the library without zc/aa/fwd and the core's tests
+  core    `meson test` in build-debug-core/: the library without zc/aa/fwd, the core's tests
   py    `pytest tests/` (toolkit tests in tests/toolkit, end-to-end in tests/e2e, ...)
 Every stage runs even if an earlier one failed, so one run reports everything.
 """
@@ -45,7 +45,7 @@ def ruff(log: Log) -> int:
 def c_tests(log: Log, build_dir: Path | None = None) -> int:
     bdir = build_dir or BUILD_DIRS["sanitize"]
     if not (bdir / "build.ninja").exists():
-        fix = "--features core" if bdir == BUILD_DIRS["core"] else "--sanitize"
+        fix = "--debug --features core" if bdir == BUILD_DIRS["core"] else "--sanitize"
         log(f"test: {bdir} is not built. Fix: `./inv build {fix}`")
         return 1
     listed = subprocess.run(["meson", "test", "-C", str(bdir), "--list"], cwd=REPO_ROOT,

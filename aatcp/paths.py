@@ -18,8 +18,9 @@ BUILD_DIRS = {
     "debug": REPO_ROOT / "build-debug",
     "sanitize": REPO_ROOT / "build-asan",
     "fuzz": REPO_ROOT / "build-fuzz",
-    # the library without zc/, aa/ and fwd/ (`./inv build --features core`)
-    "core": REPO_ROOT / "build-core",
+    # the library without zc/, aa/ and fwd/, debug (fast to compile), whose C tests
+    # `./inv test` runs (`./inv build --debug --features core`)
+    "core": REPO_ROOT / "build-debug-core",
 }
 
 

@@ -23,7 +23,7 @@ def test_features(spec: str, want: tuple[str, ...], folder: str) -> None:
 
 
 def test_core_is_where_the_test_stage_looks() -> None:
-    assert build_dir("release", features_of("core")) == BUILD_DIRS["core"]
+    assert build_dir("debug", features_of("core")) == BUILD_DIRS["core"]
     assert feature_options(()) == ["-Dzc=false", "-Daa=false", "-Dfwd=false"]
 
 
