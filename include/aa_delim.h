@@ -80,20 +80,29 @@ static inline const char *aa_delim_find_byte(const char *c, const char *end,
 	return h ? h : end;
 }
 
+#if defined(__SSE2__)
+/* Bit i set when c[i] (i < 16) is a, b, d or e. */
+static inline unsigned aa_delim_mask16_any4(const char *c, char a, char b,
+					    char d, char e)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
+	__m128i hit = _mm_or_si128(
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(a)),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8(b))),
+		_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(d)),
+			     _mm_cmpeq_epi8(v, _mm_set1_epi8(e))));
+
+	return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
 /* The first byte of [c, end) equal to a, b, d or e (repeat one for fewer), or end. */
 static inline const char *aa_delim_find_any4(const char *c, const char *end,
 					     char a, char b, char d, char e)
 {
 #if defined(__SSE2__)
-	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b),
-		      vd = _mm_set1_epi8(d), ve = _mm_set1_epi8(e);
-
 	for (; end - c >= 16; c += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
-		__m128i hit = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)),
-			_mm_or_si128(_mm_cmpeq_epi8(v, vd), _mm_cmpeq_epi8(v, ve)));
-		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+		unsigned m = aa_delim_mask16_any4(c, a, b, d, e);
 
 		if (m)
 			return c + __builtin_ctz(m);

@@ -44,8 +44,22 @@ struct stream_field {
 #define aa_field_foreach_view(v, f) \
 	for (const struct stream_field *v = (f); v; v = v->next)
 
+/*
+ * The accessors an application calls per field come inline with a fast
+ * path for a field in one view (nearly every field: one packet holds it);
+ * a field across packets goes to the library's *_chain version.
+ */
+size_t aa_field_len_chain(const struct stream_field *f);
+int aa_field_byte_chain(const struct stream_field *f, size_t i);
+int aa_field_cmp_chain(const struct stream_field *f, const char *s);
+
 /* Total length in bytes. */
-size_t aa_field_len(const struct stream_field *f);
+static inline size_t aa_field_len(const struct stream_field *f)
+{
+	if (f && !f->next)
+		return (size_t)(f->data.end - f->data.start);
+	return aa_field_len_chain(f);
+}
 /* Number of views (packets) the field spans. */
 unsigned aa_field_nviews(const struct stream_field *f);
 /* Copies up to n views into v; returns the number of views of the field
@@ -54,12 +68,33 @@ unsigned aa_field_views(const struct stream_field *f,
 			struct stream_fragment_content *v, unsigned n);
 
 /* Byte i of the field (0..255), or -1 when i >= length (get_byte). */
-int aa_field_byte(const struct stream_field *f, size_t i);
+static inline int aa_field_byte(const struct stream_field *f, size_t i)
+{
+	if (f && !f->next)
+		return i < (size_t)(f->data.end - f->data.start)
+			       ? (unsigned char)f->data.start[i] : -1;
+	return aa_field_byte_chain(f, i);
+}
 
 /* Compare the field with the NUL-terminated string s as strcmp() does
- * (sign of the first differing byte, unsigned; shorter is smaller):
- * fieldstrcmp. */
-int aa_field_cmp(const struct stream_field *f, const char *s);
+ * (the difference of the first differing bytes, unsigned; shorter is
+ * smaller): fieldstrcmp. */
+static inline int aa_field_cmp(const struct stream_field *f, const char *s)
+{
+	if (f && !f->next) {
+		const unsigned char *p = (const unsigned char *)f->data.start;
+		size_t n = (size_t)(f->data.end - f->data.start);
+
+		for (size_t i = 0; i < n; i++) {
+			if (!s[i])
+				return 1; /* the field is longer */
+			if (p[i] != (unsigned char)s[i])
+				return p[i] - (unsigned char)s[i];
+		}
+		return s[n] ? -1 : 0;
+	}
+	return aa_field_cmp_chain(f, s);
+}
 /* Same with a byte array of length n (may contain NUL bytes). */
 int aa_field_cmp_mem(const struct stream_field *f, const void *s, size_t n);
 /* ASCII case-insensitive versions, e.g. for HTTP field names (RFC 9110

@@ -28,12 +28,15 @@
  * start), and our speed-up over each peer fed the same chunks.
  *
  * Workloads (sizes from the thesis' experiments):
- *   csv       lines of 5 fields of 8 bytes (figure 4.5's field size sweep)
+ *   csv       lines of 5 fields of 8 bytes; with --csv-field F, lines of
+ *             4 fields of exactly F bytes (figure 4.5's sweep, as its
+ *             answer_server sends them)
  *   http_res  responses of 7 headers and a body of S bytes (figure 4.9),
  *             S = 100 and 1000
  *   http_req  browser-like GET requests of 12 headers, no body
  *
  *   bench_aa_parse [--mb N] [--reps N] [--only csv|http_res|http_req]
+ *                  [--csv-field F]
  *                  [--ours-only 1] [--profile 1]
  *   (default 16 MiB, best of 7, all workloads; --ours-only 1 skips the
  *   peers (our hand-written and generated modules still run), for
@@ -117,6 +120,26 @@ static struct buf make_csv(size_t target, uint64_t *records)
 			 (unsigned long long)i, (unsigned long long)(i * 2654435761u),
 			 (unsigned long long)(i % 100000000));
 		puts_(&b, line);
+		(*records)++;
+	}
+	return b;
+}
+
+/* Figure 4.5's lines: 4 fields of exactly `field` bytes. */
+static struct buf make_csv_sized(size_t target, size_t field, uint64_t *records)
+{
+	struct buf b = { 0 };
+	char line[4 * 256 + 4];
+	size_t n = 0;
+
+	for (int f = 0; f < 4; f++) {
+		for (size_t i = 0; i < field; i++)
+			line[n++] = (char)('a' + (f * 7 + i) % 26);
+		line[n++] = f < 3 ? ',' : '\n';
+	}
+	*records = 0;
+	while (b.len < target) {
+		put(&b, line, n);
 		(*records)++;
 	}
 	return b;
@@ -567,21 +590,25 @@ static void run_ours_side(struct workload *w, int side, const struct aa_module *
 }
 
 static void run_csv(struct rte_mempool *mp, struct zc_pool *zp, size_t bytes,
-		    int reps)
+		    int reps, size_t field)
 {
-	struct workload w = { .name = "csv_5x8" };
+	char name[32];
+	struct workload w = { .name = name };
 	int s_ours = add_side(&w, "ours", true),
 	    s_gen = add_side(&w, "ours_generated", true),
 	    s_csv = add_side(&w, "libcsv", false),
 	    s_whole = add_side(&w, "libcsv_whole_buffer", false);
-	struct buf b = make_csv(bytes, &w.expect);
+	unsigned cols = field ? 4 : 5;
+	struct buf b = field ? make_csv_sized(bytes, field, &w.expect)
+			     : make_csv(bytes, &w.expect);
 	struct packets pk = make_packets(mp, &b);
-	struct aa_csv_params pp = { .n_fields = 5 };
-	struct csv_params gp = { .columns = 5 };
+	struct aa_csv_params pp = { .n_fields = cols };
+	struct csv_params gp = { .columns = cols };
 	struct app a = { .count_all = true, .profile = g_profile, .field = csv_field };
 	struct app ga = { .count_all = true, .field = csv_gen_field };
 	struct base bb;
 
+	snprintf(name, sizeof(name), "csv_%ux%zu", cols, field ? field : 8);
 	w.bytes = b.len;
 	for (int r = 0; r < reps; r++) {
 		double t;
@@ -664,6 +691,7 @@ int main(int argc, char **argv)
 	size_t mb = 16;
 	int reps = 7;
 	const char *only = "";
+	size_t csv_field = 0;
 	struct rte_mempool *mp;
 	struct zc_pool *zp;
 
@@ -676,6 +704,8 @@ int main(int argc, char **argv)
 			only = argv[i + 1];
 		else if (!strcmp(argv[i], "--ours-only"))
 			g_ours_only = atoi(argv[i + 1]) != 0;
+		else if (!strcmp(argv[i], "--csv-field"))
+			csv_field = (size_t)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--profile"))
 			g_profile = atoi(argv[i + 1]) != 0;
 	}
@@ -696,7 +726,7 @@ int main(int argc, char **argv)
 	       "\"note\": \"best of reps, thread CPU time; peers fed the same %d-byte chunks, and the whole buffer\",\n",
 	       MSS, reps, g_tsc_per_ns, peer_llhttp_available() ? "true" : "false", MSS);
 	if (!*only || !strcmp(only, "csv"))
-		run_csv(mp, zp, mb << 20, reps);
+		run_csv(mp, zp, mb << 20, reps, csv_field > 256 ? 256 : csv_field);
 	for (int k = 0; k < 2 && (!*only || !strcmp(only, "http_res")); k++) {
 		size_t body = k ? 1000 : 100;
 		uint64_t n;

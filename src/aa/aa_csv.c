@@ -16,8 +16,13 @@
 #include "aa/aa_fast.h"
 #include "aa/aa_module.h"
 #include "aa/aa_scan.h"
+#include "aa_delim.h"
 
 #define DEF_MAX_LINE (64u * 1024u)
+/* Bytes of a field looked at one by one before the vector scanner. */
+#define SHORT_PROBE 2
+/* Lines of up to this many fields may take the whole-line path. */
+#define LINE_FAST_FIELDS 32u
 
 enum csv_st {
 	CSV_FIELD_START, /* before the first byte of a field */
@@ -73,6 +78,134 @@ static const char *scan_special(const struct csv_state *s, const char *c,
 				const char *end)
 {
 	return aa_scan_any4(c, end, (char)s->delim, '\r', '\n', '\0');
+}
+
+/* The first special byte at or after c. The SSE2 scanner is inlined here
+ * (aa_delim.h): the fields of figure 4.5's sweep are short, and a call per
+ * field cost more than the scan (docs/aa-performance.md). */
+static inline const char *field_end(const struct csv_state *s, const char *c,
+				    const char *end)
+{
+	/* the shortest fields end before a vector step pays */
+	for (int i = 0; i < SHORT_PROBE && c < end; i++, c++)
+		if (s->special[(uint8_t)*c])
+			return c;
+	if (aa_simd_level == AA_SIMD_SSE2)
+		return aa_delim_find_any4(c, end, (char)s->delim, '\r', '\n', '\0');
+	return scan_special(s, c, end);
+}
+
+/*
+ * Where the next special byte at or after pos is, for the whole-line path:
+ * with SSE2 a bit mask per 16 bytes, carried from field to field and line to
+ * line, so that the short fields of figure 4.5 cost a bit each, not a scan
+ * each; otherwise field_end(). NULL: not within the bytes this path looks
+ * at (the last < 16 bytes of the packet with SSE2): the states take over.
+ */
+struct special_cursor {
+	const char *blk; /* 16-byte block whose bits are in m */
+	unsigned m;      /* special bytes of blk not yet handed out */
+};
+
+static inline const char *next_special(const struct csv_state *s,
+				       struct special_cursor *k,
+				       const char *pos, const char *end)
+{
+	const char *e;
+
+#if defined(__SSE2__)
+	if (aa_simd_level == AA_SIMD_SSE2) {
+		for (;;) {
+			while (!k->m) {
+				k->blk += 16;
+				if (end - k->blk < 16)
+					return NULL;
+				k->m = aa_delim_mask16_any4(k->blk, (char)s->delim,
+							    '\r', '\n', '\0');
+			}
+			e = k->blk + __builtin_ctz(k->m);
+			k->m &= k->m - 1;
+			if (e >= pos) /* bits before pos: an LF after a CR */
+				return e;
+		}
+	}
+#else
+	(void)k;
+#endif
+	e = field_end(s, pos, end);
+	return e == end ? NULL : e;
+}
+
+/*
+ * One line at c (c < end) whose fields are all unquoted and that ends in
+ * LF or CRLF with exactly n_fields fields: its fields in st/en, the byte
+ * after it returned; NULL for any other line (a quote at a field start, a
+ * NUL, a stray CR, a wrong field count, an empty line, a line cut by the
+ * packet end). RFC 4180 2.1-2.4.
+ */
+static const char *line_fast(const struct csv_state *s,
+			     struct special_cursor *k, const char *c,
+			     const char *end, const char **st, const char **en)
+{
+	const char *pos = c, *e;
+	unsigned n = s->n_fields;
+
+	if (*c == '\n' || *c == '\r')
+		return NULL; /* empty lines: skipped or an error */
+	for (unsigned i = 0; i < n; i++) {
+		if (pos >= end || (uint8_t)*pos == s->quote)
+			return NULL;
+		e = next_special(s, k, pos, end);
+		if (!e)
+			return NULL;
+		st[i] = pos;
+		en[i] = e;
+		pos = e + 1;
+		if (*e == (char)s->delim) {
+			if (i + 1 == n)
+				return NULL; /* too many fields: the states say so */
+		} else if (i + 1 != n || !*e) {
+			return NULL; /* too few fields, or a NUL */
+		}
+	}
+	if (pos[-1] != '\r')
+		return pos;
+	return pos < end && *pos == '\n' ? pos + 1 : NULL;
+}
+
+/*
+ * The common case in one pass: the whole lines from c (a line start) on,
+ * each with its fields set together and its record ended. Returns the byte
+ * after the last line done, NULL when the first one is not the common case;
+ * nothing of a line that is not was changed, so the states parse it and
+ * report any error exactly (tests/c/test_aa_csv.c runs every split through
+ * both). *go_on is false when parse() must return (the pools are full).
+ */
+static const char *lines_fast(struct aa_parse *p, struct csv_state *s,
+			      const char *c, const char *end, bool *go_on)
+{
+	const char *st[LINE_FAST_FIELDS], *en[LINE_FAST_FIELDS];
+	struct special_cursor k = { .blk = c - 16, .m = 0 };
+	const char *done = NULL;
+
+	*go_on = true;
+	if (s->n_fields > LINE_FAST_FIELDS)
+		return NULL;
+	while (c < end) {
+		const char *next = line_fast(s, &k, c, end, st, en);
+		struct aa_csv_record *r;
+
+		if (!next || !aa_fields_set_try(p, 0, s->n_fields, st, en))
+			break;
+		r = aa_record(p);
+		r->n_fields = s->n_fields;
+		r->flags = 0;
+		done = c = next;
+		*go_on = aa_record_end(p, AA_CSV_LINE, c);
+		if (!*go_on)
+			break;
+	}
+	return done;
 }
 
 /* The line ended (at: after its terminator, NULL at the end of stream). */
@@ -146,6 +279,15 @@ static const char *field_start(struct aa_parse *p, struct csv_state *s,
 
 	uint8_t ch = (uint8_t)*c;
 
+	if (s->field == 0) {
+		bool go_on;
+
+		e = lines_fast(p, s, c, end, &go_on);
+		if (e && !go_on)
+			*stop_at = e;
+		if (e)
+			return go_on ? e : NULL;
+	}
 	if (ch == s->quote) {
 		aa_field_begin(p, s->field, c);
 		s->quoted = true;
@@ -163,7 +305,7 @@ static const char *field_start(struct aa_parse *p, struct csv_state *s,
 		return after_field(p, s, c, stop_at);
 	}
 	/* unquoted: usually it ends in this packet, then one call does */
-	e = scan_special(s, c + 1, end);
+	e = field_end(s, c + 1, end);
 	if (e == end) {
 		aa_field_begin(p, s->field, c);
 		s->st = CSV_UNQUOTED;
@@ -176,7 +318,7 @@ static const char *field_start(struct aa_parse *p, struct csv_state *s,
 static const char *unquoted(struct aa_parse *p, struct csv_state *s,
 			    const char *c, const char *end, const char **stop_at)
 {
-	c = scan_special(s, c, end);
+	c = field_end(s, c, end);
 	if (c == end)
 		return c;
 	aa_field_end(p, c);

@@ -104,6 +104,44 @@ static inline bool aa_field_pair_try(struct aa_parse *p, unsigned slot,
 	return true;
 }
 
+/*
+ * n fields in slots slot .. slot + n - 1 at once, field i = [st[i], en[i])
+ * inside the current packet (a CSV line parsed whole): the common case
+ * checked once for all. false: nothing done, set them one by one.
+ */
+static inline bool aa_fields_set_try(struct aa_parse *p, unsigned slot,
+				     unsigned n, const char *const *st,
+				     const char *const *en)
+{
+	struct aa_stream *as = p->as;
+	struct aa_record *r = p->rec;
+	struct stream_field **slots = aa_slots(as, r);
+	struct aa_rec_priv *pr = aa_rec_priv_of(as, r);
+	struct stream_field *v;
+
+	if (!n || !aa_fast_ok(p, pr, slot, n))
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (slots[slot + i])
+			return false;
+	v = &pr->inl[pr->inline_used];
+	pr->inline_used += n;
+	p->rec_views += n;
+	for (unsigned i = 0; i < n; i++) {
+		aa_fast_fill(&v[i], st[i], en[i], p->node);
+		slots[slot + i] = &v[i];
+	}
+	if (slot + n > r->nfields)
+		r->nfields = (uint16_t)(slot + n);
+	if (!p->rec_offset_set) {
+		r->offset = p->chunk_off + (uint64_t)(st[0] - p->chunk);
+		p->rec_offset_set = true;
+	}
+	aa_rec_hold(pr, p->node);
+	p->last_closed = &v[n - 1];
+	return true;
+}
+
 static inline void aa_field_set_fast(struct aa_parse *p, unsigned slot,
 				     const char *start, const char *end)
 {

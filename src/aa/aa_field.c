@@ -14,7 +14,7 @@ static size_t view_len(const struct stream_field *v)
 	return (size_t)(v->data.end - v->data.start);
 }
 
-size_t aa_field_len(const struct stream_field *f)
+size_t aa_field_len_chain(const struct stream_field *f)
 {
 	size_t n = 0;
 
@@ -59,7 +59,7 @@ static const struct stream_field *seek(const struct stream_field *f, size_t off,
 	return NULL;
 }
 
-int aa_field_byte(const struct stream_field *f, size_t i)
+int aa_field_byte_chain(const struct stream_field *f, size_t i)
 {
 	size_t in;
 
@@ -102,7 +102,7 @@ int aa_field_cmp_mem(const struct stream_field *f, const void *s, size_t n)
 	return cmp_mem(f, s, n, false);
 }
 
-int aa_field_cmp(const struct stream_field *f, const char *s)
+int aa_field_cmp_chain(const struct stream_field *f, const char *s)
 {
 	return cmp_mem(f, (const unsigned char *)s, strlen(s), false);
 }
