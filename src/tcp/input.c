@@ -738,8 +738,8 @@ static void trim_repeated_syn(struct tcb *t, struct seg *s)
  * delayed-ACK timer or for data of ours to ride on (tcp_output()). */
 static void ack_policy(struct core *c, struct tcb *t, const struct seg *s)
 {
-	if (s->len && (t->ack_now || t->unacked_segs >= 2))
-		tcp_send_ack(c, t);
+	if (s->len && (t->ack_now || t->unacked_segs >= 2) && tcb_state(t) != TCPS_SYN_RCVD)
+		tcp_send_ack(c, t); /* (SYN-RECEIVED answers with its SYN,ACK: tcp_output) */
 }
 
 static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s)
