@@ -20,7 +20,9 @@ void app_die(const char *prog, const char *fmt, ...) __attribute__((format(print
 void app_fill(uint64_t *state, char *buf, size_t len);
 
 /* The result line of sink and source, one JSON object: {"bytes", "conns",
- * "seconds", "gbps", "sha256": [hex(ctx, i) for each of the conns]}. */
+ * "seconds", "gbps", "cpu_s" (the process's user + system CPU seconds), "app_cpu_s" (the calling
+ * thread's),
+ * "sha256": [hex(ctx, i) for each of the conns]}. */
 void app_report(uint64_t bytes, int conns, double secs,
 		const char *(*hex)(const void *ctx, int i), const void *ctx);
 /* Appends arg to the malloc'ed *buf of *len bytes, its C escapes (\r \n

@@ -6,7 +6,10 @@ One connection moves `mbytes` MB over the dut<->client veth link:
 - rx-aatcp-zc   Linux sender (client) -> our `sink -q -z` (zero-copy read)
 - rx-linux      Linux sender (client) -> Linux receiver in the dut namespace,
                 on the same veth (the dut port's kernel_ip), same offloads
+- rx-aatcp-xdp  as rx-aatcp, the port driven with DPDK net_af_xdp (an AF_XDP
+                socket on the same veth) instead of the lab's device
 - tx-aatcp      our `source -q` -> Linux receiver (client)
+- tx-aatcp-xdp  as tx-aatcp over net_af_xdp
 - tx-linux      Linux sender in the dut namespace -> Linux receiver (client)
 
 The Linux endpoints are tests/e2e/peers/core_peer.py (`blast`: send from one
@@ -27,6 +30,17 @@ core 1. Kernel softirq work of a veth runs on the core of the sending
 thread, so Linux's receive-side TCP processing lands on the sender's core,
 while the stack's receive processing (af_packet RX polling) runs on core 0.
 
+CPU accounting: every run records the CPU each side used. The Linux peer
+programs report their process's user + system time (`cpu_s`, which includes
+the kernel TCP and veth work done in their context); sink/source report the
+process's and the application thread's CPU time, and the stack's stats file
+the network thread's busy poll-loop cycles (`busy_tsc`: iterations that
+found work; idle polls are not counted). Ours = busy cycles + application
+thread; `ratios()` turns each into CPU cycles per byte moved (at the TSC
+rate the stack reports) for the dut side and the peer side. `tx_full` (our
+own frames dropped at a full TX ring) is reported for every stack run and
+must be 0.
+
 The stack runs with its defaults (pure polling network thread) plus
 rcvbuf/sndbuf = `buf_kb` KB; Linux with its defaults (autotuned buffers).
 Absolute numbers depend on the machine and on whatever else runs on it; the
@@ -46,6 +60,7 @@ from aatcp.claims import Claim, Ratio
 from aatcp.dutrun import (
     StackConfig,
     core_counter,
+    core_drops,
     read_stats,
     require_json_line,
     stack_port_towards,
@@ -60,7 +75,8 @@ PEER = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "peers" / "cor
 PORT = 5400
 DUT_CPU = 0
 PEER_CPU = 1
-VARIANTS = ("rx-aatcp", "rx-aatcp-zc", "rx-linux", "tx-aatcp", "tx-linux")
+VARIANTS = ("rx-aatcp", "rx-aatcp-zc", "rx-aatcp-xdp", "rx-linux", "tx-aatcp", "tx-aatcp-xdp",
+            "tx-linux")
 BASELINE = {"rx": "rx-linux", "tx": "tx-linux"}
 
 
@@ -102,15 +118,28 @@ def setup(ctx: RunContext) -> None:
     # the stack drives only the port towards the client
     buf = int(ctx.experiment.fixed["buf_kb"]) * 1024
     conf = StackConfig(lab, dut.name, ports=[port.name])
-    dut.write_file("conf/bulk.conf", conf.render({
-        "rcvbuf": buf, "sndbuf": buf, "stats_file": dut.workdir / "run" / "bulk.stats.json"}))
+    common = {"rcvbuf": buf, "sndbuf": buf, "stats_file": dut.workdir / "run" / "bulk.stats.json"}
+    dut.write_file("conf/bulk.conf", conf.render(common))
+    # the same port driven through AF_XDP (the stack falls back to
+    # net_af_packet, saying so, where AF_XDP is missing)
+    dut.write_file("conf/bulk-xdp.conf", conf.render({
+        **common, f"port.{port.name}.device": xdp_device(port.iface or "")}))
     ctx.state.update(dut=dut, client=client, stack_ip=str(link.ip_of(dut.name).ip),
                      kernel_ip=str(link.kernel_ip_of(dut.name).ip),
                      client_ip=str(link.ip_of(client.name).ip), port=PORT)
 
 
+def xdp_device(iface: str) -> str:
+    """The DPDK vdev that drives `iface` through an AF_XDP socket on queue 0."""
+    return f"net_af_xdp0,iface={iface},start_queue=0,queue_count=1"
+
+
 def _peer(cpu: int, args: str) -> str:
     return f"exec taskset -c {cpu} python3 peers/core_peer.py {args}"
+
+
+def _conf(who: str) -> str:
+    return "conf/bulk-xdp.conf" if who.endswith("-xdp") else "conf/bulk.conf"
 
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
@@ -127,7 +156,7 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     if direction == "rx":
         if who.startswith("aatcp"):
             z = " -z" if who == "aatcp-zc" else ""
-            recv = dut.start(f"exec taskset -c {DUT_CPU} sink -f conf/bulk.conf -l {port} -q{z}",
+            recv = dut.start(f"exec taskset -c {DUT_CPU} sink -f {_conf(who)} -l {port} -q{z}",
                              name="bulk_dut")
             _wait_text(dut, recv, "listening on port")
             dst = s["stack_ip"]
@@ -145,8 +174,8 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
         _wait_text(client, recv, "core_peer: listening")
         try:
             dst = f"{s['client_ip']}"
-            cmd = (f"taskset -c {DUT_CPU} source -f conf/bulk.conf -c {dst}:{port} -n {nbytes} -q"
-                   if who == "aatcp" else _peer(DUT_CPU, f"blast {dst} {port} {nbytes}"))
+            cmd = (f"taskset -c {DUT_CPU} source -f {_conf(who)} -c {dst}:{port} -n {nbytes} -q"
+                   if who.startswith("aatcp") else _peer(DUT_CPU, f"blast {dst} {port} {nbytes}"))
             r = dut.run(cmd, timeout=timeout)
             dut_out = require_json_line(r.stdout)
         finally:
@@ -158,36 +187,82 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
         st = read_stats(dut, "run/bulk.stats.json")
         extra = {"mbufs_in_use": st.get("mbufs_in_use"),
                  "retransmits": core_counter(st, "retransmits"),
-                 "imissed": sum(int(x.get("imissed", 0)) for x in st.get("ports", []))}
+                 "imissed": sum(int(x.get("imissed", 0)) for x in st.get("ports", [])),
+                 "tx_full": core_drops(st, "tx_full"),
+                 "tx_ring_full": core_counter(st, "tx_ring_full"),
+                 "tx_backpressure": core_counter(st, "tx_backpressure"),
+                 **stack_cpu(st, dut_out)}
+    else:
+        extra = {"dut_cpu_s": float(dut_out.get("cpu_s", float("nan")))}
     return {"gbps": peer["gbps"], "dut_gbps": dut_out["gbps"], "seconds": peer["seconds"],
-            **extra}
+            "bytes": nbytes, "peer_cpu_s": float(peer.get("cpu_s", float("nan"))), **extra}
+
+
+def stack_cpu(st: Mapping[str, Any], dut_out: Mapping[str, Any]) -> dict[str, float]:
+    """The stack's CPU for one run: the network thread's busy poll-loop cycles
+    (stats file busy_tsc, idle polls left out) plus the application thread's
+    CPU time (sink/source's app_cpu_s), in seconds; and the TSC rate."""
+    hz = float(st.get("tsc_hz") or 0)
+    busy = core_counter(st, "busy_tsc") / hz if hz else float("nan")
+    app = float(dut_out.get("app_cpu_s", float("nan")))
+    return {"dut_cpu_s": busy + app, "net_busy_s": busy, "app_cpu_s": app,
+            "proc_cpu_s": float(dut_out.get("cpu_s", float("nan"))), "tsc_hz": hz}
+
+
+def _cycles_per_byte(d: pd.DataFrame, col: str, hz: float) -> pd.Series:
+    if col not in d or "bytes" not in d or not hz:
+        return pd.Series(float("nan"), index=d.index)
+    return d[col].astype(float) * hz / d["bytes"].astype(float)
 
 
 def ratios(df: pd.DataFrame) -> pd.DataFrame:
-    """Median gbps per variant and its ratio to Linux<->Linux in the same direction."""
+    """Median gbps per variant and its ratio to Linux<->Linux in the same
+    direction; CPU cycles per byte on the dut side (ours: busy poll-loop
+    cycles + the application thread; Linux: the dut process's user + system
+    time) and on the peer side (the Linux peer process), at the TSC rate the
+    stack reported, and the dut side's cycles/byte relative to Linux's."""
     d = measured(df)
+    cols = ["variant", "runs", "median_gbps", "vs_linux", "dut_cyc_per_byte",
+            "peer_cyc_per_byte", "cpu_vs_linux", "tx_full"]
     if d.empty:
-        return pd.DataFrame(columns=["variant", "runs", "median_gbps", "vs_linux"])
-    med = d.groupby("variant")["gbps"].agg(["median", "count"])
+        return pd.DataFrame(columns=cols)
+    hz = float(d["tsc_hz"].median()) if "tsc_hz" in d and d["tsc_hz"].notna().any() else 0.0
+    d = d.assign(dut_cyc=_cycles_per_byte(d, "dut_cpu_s", hz),
+                 peer_cyc=_cycles_per_byte(d, "peer_cpu_s", hz))
+    med = d.groupby("variant").agg(median=("gbps", "median"), count=("gbps", "count"),
+                                   dut_cyc=("dut_cyc", "median"),
+                                   peer_cyc=("peer_cyc", "median"))
+    full = d.groupby("variant")["tx_full"].sum(min_count=1) if "tx_full" in d else None
     rows = []
     for v in VARIANTS:
         if v not in med.index:
             continue
         base = BASELINE[v.split("-")[0]]
         b = med.loc[base, "median"] if base in med.index else float("nan")
+        bc = med.loc[base, "dut_cyc"] if base in med.index else float("nan")
+        nfull = full.loc[v] if full is not None and v in full.index else float("nan")
         rows.append({"variant": v, "runs": int(med.loc[v, "count"]),
                      "median_gbps": float(med.loc[v, "median"]),
-                     "vs_linux": float(med.loc[v, "median"] / b) if b else float("nan")})
-    return pd.DataFrame(rows)
+                     "vs_linux": float(med.loc[v, "median"] / b) if b else float("nan"),
+                     "dut_cyc_per_byte": float(med.loc[v, "dut_cyc"]),
+                     "peer_cyc_per_byte": float(med.loc[v, "peer_cyc"]),
+                     "cpu_vs_linux": float(med.loc[v, "dut_cyc"] / bc) if bc else float("nan"),
+                     "tx_full": None if pd.isna(nfull) else int(nfull)})
+    return pd.DataFrame(rows, columns=cols)
 
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     table = ratios(df)
     print(f"\n{exp.name}: bulk throughput, median Gbit/s over repetitions "
           "(measured by the Linux peer at the client)")
+    print("  (cpu: cycles per byte moved, dut side / peer side; ours = busy poll-loop "
+          "cycles + app thread)")
     for _, row in table.iterrows():
+        full = "" if pd.isna(row["tx_full"]) else f"   tx_full {int(row['tx_full'])}"
         print(f"  {row['variant']:<12} {row['median_gbps']:7.3f} Gbit/s   "
-              f"{row['vs_linux']:5.2f} x Linux<->Linux   ({row['runs']} runs)")
+              f"{row['vs_linux']:5.2f} x Linux<->Linux   "
+              f"cpu {row['dut_cyc_per_byte']:5.2f} / {row['peer_cyc_per_byte']:5.2f} c/B "
+              f"({row['cpu_vs_linux']:4.2f} x Linux's)   ({row['runs']} runs){full}")
     fig, ax = plt.subplots(figsize=(7, 4.5))
     d = measured(df)
     for i, v in enumerate(table["variant"] if not table.empty else []):

@@ -155,7 +155,10 @@ static int start_eal(struct aatcp_config *conf)
 {
 	static char store[4096];
 	char *argv[64];
-	int argc = port_eal_args(conf, store, sizeof(store), argv, 64);
+	int argc;
+
+	port_fallback_af_xdp(conf);
+	argc = port_eal_args(conf, store, sizeof(store), argv, 64);
 
 	if (argc < 0) {
 		fprintf(stderr, "aatcp: %s: too many EAL arguments\n", conf->path);
@@ -478,6 +481,7 @@ static void teardown(struct core *c)
 	}
 	c->listeners = NULL;
 	io_flush(c);
+	io_tx_discard(c);
 	io_faults_destroy(c);
 }
 

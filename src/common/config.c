@@ -205,6 +205,9 @@ static int parse_fault(struct parse *p, const char *key, const char *v,
 		} else if (!strcmp(name, "corrupt")) {
 			if (parse_prob(p, key, name, val, &f->corrupt))
 				return -1;
+		} else if (!strcmp(name, "txfull")) {
+			if (parse_prob(p, key, name, val, &f->txfull))
+				return -1;
 		} else if (!strcmp(name, "depth")) {
 			if (parse_long(p, key, val, 1, 1024, &x))
 				return -1;
@@ -219,7 +222,7 @@ static int parse_fault(struct parse *p, const char *key, const char *v,
 				return fail(p, key, "dir=%s: expected rx, tx or both", val);
 		} else {
 			return fail(p, key, "unknown fault '%s' (drop, dup, reorder, depth, "
-				    "corrupt, rate, dir)", name);
+				    "corrupt, txfull, rate, dir)", name);
 		}
 	}
 	f->enabled = true;

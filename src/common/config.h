@@ -16,6 +16,7 @@
 
 struct fault_conf {
 	double drop, dup, reorder, corrupt; /* probabilities per frame */
+	double txfull;                      /* per TX burst: the ring takes none */
 	uint32_t depth;                     /* frames a reordered frame is held */
 	uint64_t rate_bps;                  /* 0: unlimited */
 	bool rx, tx;                        /* directions it applies to */

@@ -21,6 +21,10 @@
 #define MAX_CORES 16
 #define TX_BURST 64
 #define RX_BURST 64
+/* Frames a core queues per port while the PMD's TX ring is full; the last
+ * TXQ_RESERVE are kept for ACKs and control segments (io_tx_room()). */
+#define TXQ_LEN 1024
+#define TXQ_RESERVE 256
 
 struct fault;
 struct arp_table;
@@ -144,8 +148,9 @@ struct core {
 	struct out_pool *out_pool;    /* fwd/ outbound nodes */
 	struct rte_ring *steer_in;    /* frames other cores passed to us (io/steer.c) */
 	struct {
-		struct rte_mbuf *pkts[TX_BURST];
+		struct rte_mbuf *pkts[TXQ_LEN]; /* oldest first (io/io.c) */
 		uint16_t n;
+		bool refused;                   /* the PMD took less this iteration */
 	} tx[CONFIG_MAX_PORTS];
 	struct fault *fault_rx[CONFIG_MAX_PORTS], *fault_tx[CONFIG_MAX_PORTS];
 	struct flow_table *flows;
@@ -161,6 +166,7 @@ struct core {
 	struct tcb *arp_wait;        /* tcbs waiting for ARP */
 	bool lst_ev_pending;         /* some listener has an event to push */
 	bool lst_ev_pending_pushed;  /* a listener event was pushed: wake the app */
+	uint64_t wake_due_us;        /* events pushed: wake the app by then (0: none) */
 	uint64_t now_us;
 	uint16_t next_ephemeral;
 	uint64_t chack_sec;          /* RFC 5961 7: the second challenge ACKs count in */

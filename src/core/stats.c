@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
@@ -47,6 +48,9 @@ static void write_counters(FILE *f, const struct counters *n)
 	F(arp_requests); F(arp_replies); F(icmp_echo);
 	F(fault_dropped); F(fault_duped); F(fault_reordered); F(fault_corrupted);
 	F(fault_delayed); F(fwd_segs); F(splice_segs); F(steered);
+	F(tx_ring_full); F(tx_backpressure); F(fault_tx_refused);
+	F(busy_tsc); F(idle_tsc); F(iterations); F(busy_iterations);
+	F(rx_tsc); F(cmd_timer_tsc); F(output_tsc); F(flush_tsc); F(events_tsc);
 #undef F
 	fprintf(f, "\"drops\": {");
 	for (int i = 0; i < DROP_MAX; i++)
@@ -69,7 +73,9 @@ int stats_write(const char *path)
 		total += g->pools[i]->size;
 		in_use += g->pools[i]->size - rte_mempool_avail_count(g->pools[i]);
 	}
-	fprintf(f, "{\"mbufs_total\": %lu, \"mbufs_in_use\": %lu, \"cores\": [", total, in_use);
+	/* tsc_hz: the unit of the *_tsc counters (the poll loop's cycles) */
+	fprintf(f, "{\"mbufs_total\": %lu, \"mbufs_in_use\": %lu, \"tsc_hz\": %lu, \"cores\": [",
+		total, in_use, (unsigned long)rte_get_tsc_hz());
 	for (int i = 0; i < g->n_cores; i++) {
 		struct core *c = g->cores[i] ? g->cores[i] : g->finished[i];
 		if (!c)

@@ -211,3 +211,11 @@ uint16_t fault_apply(struct fault *f, struct rte_mbuf **in, uint16_t n,
 	shape(f, now_us, out, &n_out, out_cap);
 	return n_out;
 }
+
+bool fault_tx_refuses(struct fault *f)
+{
+	if (!chance(f, f->c.txfull))
+		return false;
+	f->cnt->fault_tx_refused++;
+	return true;
+}

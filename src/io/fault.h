@@ -10,6 +10,7 @@
 #ifndef AATCP_FAULT_H
 #define AATCP_FAULT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/config.h"
@@ -32,5 +33,9 @@ void fault_destroy(struct fault *f);
  */
 uint16_t fault_apply(struct fault *f, struct rte_mbuf **in, uint16_t n,
 		     struct rte_mbuf **out, uint16_t out_cap, uint64_t now_us);
+
+/* The injected "TX ring full": true when this TX burst must find the ring
+ * full (probability txfull per burst); counted. */
+bool fault_tx_refuses(struct fault *f);
 
 #endif /* AATCP_FAULT_H */

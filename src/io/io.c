@@ -1,6 +1,8 @@
 /* io.c - see io.h. */
 #include "io/io.h"
 
+#include <string.h>
+
 #include <rte_ethdev.h>
 
 #include "io/fault.h"
@@ -53,29 +55,50 @@ uint16_t io_rx(struct core *c, struct port *p, struct rte_mbuf **pkts, uint16_t 
 	return fault_apply(f, raw, n, pkts, max, c->now_us);
 }
 
+/* Hands the queued frames to the PMD, oldest first; what the TX ring does
+ * not take stays queued, in order, for the next try (never dropped: our
+ * own segments lost here would cost the peer a retransmission timeout). */
 static void tx_burst(struct core *c, struct port *p)
 {
-	uint16_t n = c->tx[p->index].n, sent = 0;
 	struct rte_mbuf **pkts = c->tx[p->index].pkts;
+	struct fault *f = c->fault_tx[p->index];
+	uint16_t n = c->tx[p->index].n, offer = n, sent;
 
-	/* A short burst means the TX ring is full: retry a few times, then
-	 * count and drop rather than stall the thread (TCP retransmits). */
-	for (int tries = 0; sent < n && tries < 64; tries++)
-		sent += rte_eth_tx_burst(p->dpdk_id, (uint16_t)c->id, pkts + sent, n - sent);
-	for (uint16_t i = sent; i < n; i++) {
-		count_drop(&c->cnt, DROP_tx_full);
-		rte_pktmbuf_free(pkts[i]);
-	}
+	if (f && fault_tx_refuses(f))
+		offer = 0; /* the injected "TX ring full" */
+	sent = offer ? rte_eth_tx_burst(p->dpdk_id, (uint16_t)c->id, pkts, offer) : 0;
 	c->cnt.tx_pkts += sent;
-	c->tx[p->index].n = 0;
+	if (sent < n) {
+		c->cnt.tx_ring_full++;
+		c->tx[p->index].refused = true;
+		memmove(pkts, pkts + sent, (size_t)(n - sent) * sizeof(*pkts));
+	}
+	c->tx[p->index].n = (uint16_t)(n - sent);
 }
 
 static void tx_queue(struct core *c, struct port *p, struct rte_mbuf *m)
 {
-	if (c->tx[p->index].n == TX_BURST)
+	uint16_t *n = &c->tx[p->index].n;
+
+	/* a full burst goes out at once, unless the ring refused one this
+	 * iteration (then the next io_flush() tries again) */
+	if (*n >= TX_BURST && !c->tx[p->index].refused)
 		tx_burst(c, p);
+	if (*n == TXQ_LEN) {
+		/* only if segments ignored io_tx_room(): a bug, counted */
+		count_drop(&c->cnt, DROP_tx_full);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	c->cnt.tx_bytes += rte_pktmbuf_pkt_len(m);
-	c->tx[p->index].pkts[c->tx[p->index].n++] = m;
+	c->tx[p->index].pkts[(*n)++] = m;
+}
+
+uint32_t io_tx_room(const struct core *c, const struct port *p)
+{
+	uint16_t n = c->tx[p->index].n;
+
+	return n >= TXQ_LEN - TXQ_RESERVE ? 0 : (uint32_t)(TXQ_LEN - TXQ_RESERVE - n);
 }
 
 void io_tx(struct core *c, struct port *p, struct rte_mbuf *m)
@@ -93,9 +116,10 @@ void io_tx(struct core *c, struct port *p, struct rte_mbuf *m)
 		tx_queue(c, p, out[i]);
 }
 
-void io_flush(struct core *c)
+unsigned io_flush(struct core *c)
 {
 	struct aatcp_global *g = c->g;
+	unsigned left = 0;
 
 	for (int i = 0; i < g->n_ports; i++) {
 		struct port *p = &g->ports[i];
@@ -107,7 +131,19 @@ void io_flush(struct core *c)
 			for (uint16_t k = 0; k < n; k++)
 				tx_queue(c, p, out[k]);
 		}
+		c->tx[i].refused = false;
 		if (c->tx[i].n)
 			tx_burst(c, p);
+		left += c->tx[i].n;
+	}
+	return left;
+}
+
+void io_tx_discard(struct core *c)
+{
+	for (int i = 0; i < CONFIG_MAX_PORTS; i++) {
+		for (uint16_t k = 0; k < c->tx[i].n; k++)
+			rte_pktmbuf_free(c->tx[i].pkts[k]);
+		c->tx[i].n = 0;
 	}
 }

@@ -5,9 +5,11 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <rte_build_config.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -26,6 +28,38 @@ static bool is_pci(const char *dev)
 	/* domain:bus:slot.func or bus:slot.func */
 	return sscanf(dev, "%x:%x:%x.%x%c", &d, &b, &s, &f, &tail) == 4 ||
 	       sscanf(dev, "%x:%x.%x%c", &b, &s, &f, &tail) == 3;
+}
+
+/* Why net_af_xdp cannot run here (NULL: it can): the kernel must offer
+ * AF_XDP sockets and DPDK must have the PMD (a plugin in Debian's build). */
+static const char *af_xdp_missing(void)
+{
+	int fd = socket(AF_XDP, SOCK_RAW, 0);
+
+	if (fd < 0)
+		return "this kernel offers no AF_XDP sockets (CONFIG_XDP_SOCKETS)";
+	close(fd);
+	if (sizeof(RTE_EAL_PMD_PATH) > 1 &&
+	    access(RTE_EAL_PMD_PATH "/librte_net_af_xdp.so", F_OK))
+		return "DPDK's net_af_xdp PMD is not installed (Debian: librte-net-af-xdp23)";
+	return NULL;
+}
+
+void port_fallback_af_xdp(struct aatcp_config *c)
+{
+	for (int i = 0; i < c->n_ports; i++) {
+		char *dev = c->ports[i].device;
+		const char *iface = strstr(dev, "iface="), *why;
+		char name[64]; /* an interface name (IFNAMSIZ is 16) */
+
+		if (strncmp(dev, "net_af_xdp", 10) || !iface || !(why = af_xdp_missing()))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(iface + 6, ","), iface + 6);
+		fprintf(stderr, "aatcp: %s: port.%s.device: %s; driving %s with "
+			"net_af_packet instead (slower: a copy and a syscall per burst)\n",
+			c->path, c->ports[i].name, why, name);
+		snprintf(dev, CONFIG_DEV_LEN, "net_af_packet_x%d,iface=%s", i, name);
+	}
 }
 
 int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,

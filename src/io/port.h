@@ -13,6 +13,11 @@
 int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
 		  char **argv, int max_args);
 
+/* A port configured as net_af_xdp where AF_XDP cannot run (no kernel
+ * support, no PMD) is driven as net_af_packet on the same interface, with a
+ * message saying why. Called before port_eal_args(). */
+void port_fallback_af_xdp(struct aatcp_config *c);
+
 /* Creates per-core mempools, configures and starts every port. Returns 0 or
  * -1 with a message naming the port and the problem in err. */
 int port_setup_all(struct aatcp_global *g, char *err, int errlen);

@@ -45,6 +45,28 @@ static inline uint64_t csum_add(const void *buf, size_t len, uint64_t sum)
 	return sum;
 }
 
+/* Copies len bytes from src to dst and returns their partial sum added to
+ * `sum`, in one pass over the bytes (the send path's copy into the frame
+ * is also its checksum pass). The sum is that of dst as if it started at an
+ * even offset; see csum_shift(). */
+static inline uint64_t csum_copy(void *dst, const void *src, size_t len, uint64_t sum)
+{
+	unsigned char *d = dst;
+	const unsigned char *p = src;
+
+	while (len >= 32) {
+		uint32_t v[8];
+		memcpy(v, p, 32);
+		memcpy(d, v, 32);
+		sum += (uint64_t)v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+		p += 32;
+		d += 32;
+		len -= 32;
+	}
+	memcpy(d, p, len);
+	return csum_add(d, len, sum); /* the tail, from the bytes just written */
+}
+
 /* Fold to 16 bits (not complemented). */
 static inline uint16_t csum_fold(uint64_t sum)
 {
@@ -54,6 +76,18 @@ static inline uint16_t csum_fold(uint64_t sum)
 	sum = (sum & 0xffffu) + (sum >> 16);
 	sum = (sum & 0xffffu) + (sum >> 16);
 	return (uint16_t)sum;
+}
+
+/* A partial sum of a block that lies at `offset` in the checksummed data:
+ * RFC 1071 2 (B): a block at an odd offset adds byte-swapped. */
+static inline uint64_t csum_shift(uint64_t block_sum, size_t offset)
+{
+	uint16_t f;
+
+	if (!(offset & 1))
+		return block_sum;
+	f = csum_fold(block_sum);
+	return (uint16_t)((f << 8) | (f >> 8));
 }
 
 /* TCP/UDP pseudo-header (RFC 9293 3.1): addresses in network order,

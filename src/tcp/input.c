@@ -736,6 +736,18 @@ static void trim_repeated_syn(struct tcb *t, struct seg *s)
 	}
 }
 
+/* RFC 9293 3.8.6.3 and RFC 5681 4.2: acknowledge at least every second
+ * full-sized segment, and at once a segment that must be acknowledged now
+ * (out of order, filling a hole, a duplicate, beyond the window), per
+ * segment as it arrives, not once per receive burst (a stretch ACK slows
+ * the sender's ACK clock and hides losses). One segment alone waits for the
+ * delayed-ACK timer or for data of ours to ride on (tcp_output()). */
+static void ack_policy(struct core *c, struct tcb *t, const struct seg *s)
+{
+	if (s->len && (t->ack_now || t->unacked_segs >= 2) && tcb_state(t) != TCPS_SYN_RCVD)
+		tcp_send_ack(c, t); /* (SYN-RECEIVED answers with its SYN,ACK: tcp_output) */
+}
+
 static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s)
 {
 	if (paws_rejects(c, t, s))
@@ -790,6 +802,7 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 	if (!handle_text(c, t, m, s))
 		return;
 	handle_fin(c, t, s);
+	ack_policy(c, t, s);
 	tcp_want_output(c, t);
 }
 

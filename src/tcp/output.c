@@ -84,10 +84,11 @@ static void fill_ts(struct core *c, const struct tcb *t, struct opts_out *o)
 
 /*
  * Prepends the TCP header (with options), computes the checksum, prepends
- * IPv4 and Ethernet and queues the frame. m holds `len` payload bytes.
+ * IPv4 and Ethernet and queues the frame. m holds `len` payload bytes whose
+ * partial checksum is `psum` (SND_NO_SUM: not known, summed here).
  */
-static void seg_send(struct core *c, struct tcb *t, struct rte_mbuf *m, uint32_t seq,
-		     uint8_t flags, uint32_t len, const struct opts_out *o)
+static void seg_send_sum(struct core *c, struct tcb *t, struct rte_mbuf *m, uint32_t seq,
+			 uint8_t flags, uint32_t len, const struct opts_out *o, uint64_t psum)
 {
 	int olen = opts_len(o);
 	uint16_t hlen = (uint16_t)(sizeof(struct rte_tcp_hdr) + olen);
@@ -120,6 +121,12 @@ static void seg_send(struct core *c, struct tcb *t, struct rte_mbuf *m, uint32_t
 		m->l4_len = hlen;
 		th->cksum = csum_fold(csum_pseudo(t->laddr, t->raddr, IPPROTO_TCP,
 						  (uint16_t)(hlen + len)));
+	} else if (psum != SND_NO_SUM) {
+		/* the payload was summed while it was copied (snd.c); the
+		 * header is a multiple of 4 bytes, so the payload's offset is
+		 * even (RFC 1071 2 (B)) */
+		uint64_t s = csum_pseudo(t->laddr, t->raddr, IPPROTO_TCP, (uint16_t)(hlen + len));
+		th->cksum = csum_finish(csum_add(th, hlen, s + psum));
 	} else {
 		uint64_t s = csum_pseudo(t->laddr, t->raddr, IPPROTO_TCP, (uint16_t)(hlen + len));
 		th->cksum = csum_finish(csum_add(th, (size_t)hlen + len, s));
@@ -138,6 +145,12 @@ static void seg_send(struct core *c, struct tcb *t, struct rte_mbuf *m, uint32_t
 	}
 	c->cnt.tcp_tx_segs++;
 	io_tx(c, t->port, m);
+}
+
+static void seg_send(struct core *c, struct tcb *t, struct rte_mbuf *m, uint32_t seq,
+		     uint8_t flags, uint32_t len, const struct opts_out *o)
+{
+	seg_send_sum(c, t, m, seq, flags, len, o, SND_NO_SUM);
 }
 
 static struct rte_mbuf *alloc_empty(struct core *c)
@@ -283,7 +296,8 @@ static uint32_t send_data(struct core *c, struct tcb *t, uint32_t seq, uint32_t 
 {
 	struct opts_out o = {0};
 	uint32_t len;
-	struct rte_mbuf *m = snd_segment(c, t, seq, max, &len);
+	uint64_t psum;
+	struct rte_mbuf *m = snd_segment(c, t, seq, max, &len, &psum);
 
 	if (!m || !len) {
 		if (m)
@@ -294,7 +308,7 @@ static uint32_t send_data(struct core *c, struct tcb *t, uint32_t seq, uint32_t 
 	uint8_t flags = TCP_FLAG_ACK;
 	if (seq + len == snd_end(t))
 		flags |= TCP_FLAG_PSH;
-	seg_send(c, t, m, seq, flags, len, &o);
+	seg_send_sum(c, t, m, seq, flags, len, &o, psum);
 	c->cnt.tcp_tx_data_segs++;
 	if (retransmit) {
 		c->cnt.retransmits++;
@@ -384,7 +398,9 @@ static bool can_send_data(int st)
 
 static void output_data(struct core *c, struct tcb *t)
 {
-	for (int burst = 0; burst < TX_BURST; burst++) {
+	int burst;
+
+	for (burst = 0; burst < TX_BURST; burst++) {
 		uint32_t end = snd_end(t);
 		uint32_t avail = seq_lt(t->snd_nxt, end) ? end - t->snd_nxt : 0;
 		uint32_t wnd = send_window(t);
@@ -401,6 +417,13 @@ static void output_data(struct core *c, struct tcb *t)
 		}
 		if (nagle_holds(t, len, avail))
 			break;
+		if (!io_tx_room(c, t->port)) {
+			/* the TX ring is full: keep the data in the send buffer
+			 * and try again next iteration (io.h) */
+			c->cnt.tx_backpressure++;
+			tcp_want_output(c, t);
+			break;
+		}
 		bool rexmit = seq_lt(t->snd_nxt, t->snd_max);
 		uint32_t sent = send_data(c, t, t->snd_nxt, len, rexmit);
 		if (!sent)
@@ -411,6 +434,10 @@ static void output_data(struct core *c, struct tcb *t)
 		if (!t->timer_at[TT_RTO])
 			timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
 	}
+	/* a burst per connection and iteration (other connections get their
+	 * turn); the rest next iteration, not at the next ACK or write */
+	if (burst == TX_BURST)
+		tcp_want_output(c, t);
 }
 
 void tcp_send_override(struct core *c, struct tcb *t)

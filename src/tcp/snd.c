@@ -23,7 +23,7 @@ uint32_t snd_end(const struct tcb *t)
 }
 
 static struct rte_mbuf *copy_segment(struct core *c, struct tcb *t, uint32_t seq,
-				     uint32_t max, uint32_t *len)
+				     uint32_t max, uint32_t *len, uint64_t *sum)
 {
 	uint32_t end = sndbuf_end_seq(t->sb);
 	uint32_t avail = end - seq;
@@ -40,26 +40,30 @@ static struct rte_mbuf *copy_segment(struct core *c, struct tcb *t, uint32_t seq
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	sndbuf_copy(t->sb, seq, dst, *len);
+	/* without checksum offload, the copy is also the checksum pass */
+	*sum = sndbuf_copy(t->sb, seq, dst, *len, !t->port->tx_tcp_csum);
+	if (t->port->tx_tcp_csum)
+		*sum = SND_NO_SUM;
 	return m;
 }
 
 struct rte_mbuf *snd_segment(struct core *c, struct tcb *t, uint32_t seq,
-			     uint32_t max, uint32_t *len)
+			     uint32_t max, uint32_t *len, uint64_t *sum)
 {
+	*sum = SND_NO_SUM;
 #if AATCP_WITH_FWD /* hook */
 	if (!t->out || seq_lt(seq, t->out->start_seq)) {
 		/* a segment never straddles the boundary: stop at it */
 		if (t->out && seq_gt(seq + max, t->out->start_seq))
 			max = t->out->start_seq - seq;
-		return copy_segment(c, t, seq, max, len);
+		return copy_segment(c, t, seq, max, len, sum);
 	}
 	struct rte_mbuf *m = outlist_segment(t->out, seq, max, len, c->pool);
 	if (!m && *len)
 		count_drop(&c->cnt, DROP_mbuf_alloc);
 	return m;
 #else
-	return copy_segment(c, t, seq, max, len);
+	return copy_segment(c, t, seq, max, len, sum);
 #endif
 }
 

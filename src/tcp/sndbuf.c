@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/seq.h"
+#include "net/csum.h"
 
 static uint64_t load_acq(const uint64_t *p)
 {
@@ -82,18 +83,23 @@ uint32_t sndbuf_end_seq(const struct sndbuf *sb)
 	return sb->head_seq + (uint32_t)(load_acq(&sb->tail) - sb->head);
 }
 
-void sndbuf_copy(const struct sndbuf *sb, uint32_t seq, char *dst, uint32_t len)
+uint64_t sndbuf_copy(const struct sndbuf *sb, uint32_t seq, char *dst, uint32_t len,
+		     bool sum)
 {
 	uint64_t pos = sb->head + (uint32_t)(seq - sb->head_seq);
 	uint32_t off = (uint32_t)(pos % sb->size);
 	uint32_t first = sb->size - off;
 
-	if (first >= len) {
-		memcpy(dst, sb->data + off, len);
-	} else {
+	if (first > len)
+		first = len;
+	if (!sum) {
 		memcpy(dst, sb->data + off, first);
 		memcpy(dst + first, sb->data, len - first);
+		return 0;
 	}
+	/* the buffer wraps: the second piece starts at offset `first` */
+	return csum_copy(dst, sb->data + off, first, 0) +
+	       csum_shift(csum_copy(dst + first, sb->data, len - first, 0), first);
 }
 
 uint32_t sndbuf_ack(struct sndbuf *sb, uint32_t ack)

@@ -11,6 +11,7 @@
 #ifndef AATCP_SNDBUF_H
 #define AATCP_SNDBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,8 +33,11 @@ uint32_t sndbuf_space(const struct sndbuf *sb);
 /* Network thread. */
 void sndbuf_set_seq(struct sndbuf *sb, uint32_t seq); /* first data byte's seq */
 uint32_t sndbuf_end_seq(const struct sndbuf *sb);      /* one past the last byte */
-/* Copies [seq, seq+len) out; the range must lie within head..tail. */
-void sndbuf_copy(const struct sndbuf *sb, uint32_t seq, char *dst, uint32_t len);
+/* Copies [seq, seq+len) out; the range must lie within head..tail. With
+ * `sum`, returns the partial Internet checksum of the bytes copied (as if
+ * dst were at an even offset), computed in the same pass (net/csum.h). */
+uint64_t sndbuf_copy(const struct sndbuf *sb, uint32_t seq, char *dst, uint32_t len,
+		     bool sum);
 /* Releases bytes before ack (clamped to what was written). Returns bytes. */
 uint32_t sndbuf_ack(struct sndbuf *sb, uint32_t ack);
 uint64_t sndbuf_used(const struct sndbuf *sb);

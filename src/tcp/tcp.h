@@ -75,9 +75,11 @@ void rcv_abort(struct core *c, struct tcb *t);
 /* ---- send side (snd.c): copying buffer or zero-copy outbound list ---- */
 uint32_t snd_end(const struct tcb *t);
 /* A frame holding payload [seq, seq + *len) (len <= max), with headroom for
- * the headers; NULL when no buffer is available. */
+ * the headers; NULL when no buffer is available. *sum: the payload's partial
+ * checksum when the copy computed it (net/csum.h), else SND_NO_SUM. */
+#define SND_NO_SUM UINT64_MAX
 struct rte_mbuf *snd_segment(struct core *c, struct tcb *t, uint32_t seq,
-			     uint32_t max, uint32_t *len);
+			     uint32_t max, uint32_t *len, uint64_t *sum);
 /* Releases what ack covers; returns bytes released. */
 uint32_t snd_acked(struct core *c, struct tcb *t, uint32_t ack);
 void snd_destroy(struct core *c, struct tcb *t);

@@ -46,6 +46,7 @@ bool h_quiet;
 static struct {
 	int n_ports;
 	struct rte_ring *rx[H_MAX_PORTS], *tx[H_MAX_PORTS];
+	unsigned tx_fill[H_MAX_PORTS]; /* placeholders holding a TX ring full */
 	bool up;
 } G;
 
@@ -178,12 +179,17 @@ struct h_stack *h_open(void)
 	return h;
 }
 
+/* What h_tx_block() puts in a TX ring: not an mbuf. */
+static char tx_placeholder;
+
 static unsigned drain_ring(struct rte_ring *r)
 {
 	void *m;
 	unsigned n = 0;
 
 	while (rte_ring_dequeue(r, &m) == 0) {
+		if (m == &tx_placeholder)
+			continue;
 		rte_pktmbuf_free(m);
 		n++;
 	}
@@ -204,6 +210,7 @@ static void destroy(struct h_stack *h)
 	core_destroy(h->c);
 	for (int i = 0; i < G.n_ports; i++) {
 		drain_ring(G.tx[i]);
+		G.tx_fill[i] = 0;
 		drain_ring(G.rx[i]);
 	}
 	check_pools();
@@ -456,6 +463,29 @@ unsigned h_pending(struct h_stack *h)
 	for (int i = 0; i < G.n_ports; i++)
 		n += rte_ring_count(G.tx[i]);
 	return n;
+}
+
+void h_tx_block(struct h_stack *h, int port)
+{
+	void *fill[256];
+
+	(void)h;
+	CHECK(port >= 0 && port < G.n_ports && !G.tx_fill[port]);
+	CHECK_MSG(rte_ring_count(G.tx[port]) == 0, "read the stack's frames before blocking");
+	for (unsigned i = 0; i < 256; i++)
+		fill[i] = &tx_placeholder;
+	for (unsigned n; (n = rte_ring_enqueue_burst(G.tx[port], fill, 256, NULL)) > 0;)
+		G.tx_fill[port] += n;
+}
+
+void h_tx_unblock(struct h_stack *h, int port)
+{
+	void *m;
+
+	(void)h;
+	for (; G.tx_fill[port]; G.tx_fill[port]--) {
+		CHECK(rte_ring_dequeue(G.tx[port], &m) == 0 && m == &tx_placeholder);
+	}
 }
 
 unsigned h_drain(struct h_stack *h)

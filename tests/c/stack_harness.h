@@ -153,7 +153,8 @@ struct h_stack *h_open(void);
 /* Strict teardown: CHECKs no TCB in use, no listener, no open socket and
  * no frame left unread, destroys the core and CHECKs every pool is full. */
 void h_close(struct h_stack *h);
-/* Teardown for the fuzzer: whatever is left is released by core_destroy;
+/* Teardown without the strict checks (the fuzzer; a test that ends with the
+ * TX ring blocked): whatever is left is released by core_destroy;
  * CHECKs the mbuf pool is full afterwards. */
 void h_close_any(struct h_stack *h);
 
@@ -182,6 +183,10 @@ unsigned h_pending(struct h_stack *h);
 bool h_recv(struct h_stack *h, struct h_pkt *p);
 /* Pops the next frame that must exist and be TCP. */
 void h_recv_tcp(struct h_stack *h, struct h_pkt *p);
+/* Makes port's TX ring full (the PMD takes nothing) until h_tx_unblock();
+ * every frame the stack sent must have been read first. */
+void h_tx_block(struct h_stack *h, int port);
+void h_tx_unblock(struct h_stack *h, int port);
 /* Discards every frame sent; returns how many. */
 unsigned h_drain(struct h_stack *h);
 /* CHECKs nothing was sent. */

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 
 #include "core/loop/loop.h"
@@ -21,6 +22,8 @@
 #include "tcp/timer.h"
 
 #define IDLE_POLLS 64
+/* Longest an event waits for its wake-up while the loop is still busy. */
+#define WAKE_DELAY_US 100
 
 static int rx_all(struct core *c)
 {
@@ -107,24 +110,60 @@ static void idle_sleep(struct core *c, uint32_t us)
 	nanosleep(&ts, NULL);
 }
 
+/* Adds one iteration's cycles to the core's accounting: busy iterations
+ * by phase (t[0..5] the phase boundaries), idle polls apart. */
+static void account(struct core *c, const uint64_t t[6], int work)
+{
+	c->cnt.iterations++;
+	if (!work) {
+		c->cnt.idle_tsc += t[5] - t[0];
+		return;
+	}
+	c->cnt.busy_iterations++;
+	c->cnt.busy_tsc += t[5] - t[0];
+	c->cnt.rx_tsc += t[1] - t[0];
+	c->cnt.cmd_timer_tsc += t[2] - t[1];
+	c->cnt.output_tsc += t[3] - t[2];
+	c->cnt.flush_tsc += t[4] - t[3];
+	c->cnt.events_tsc += t[5] - t[4];
+}
+
 int net_iteration(struct core *c, uint64_t now_us)
 {
-	int work;
+	uint64_t t[6];
+	int work, pushed;
 
+	t[0] = rte_rdtsc();
 	c->now_us = now_us;
 	work = rx_all(c);
+	t[1] = rte_rdtsc();
 	work += cmd_run(c);
 	timer_run(c);
 	if (c->arp_wait && c->now_us - c->last_arp_poll_us > 1000) {
 		tcp_arp_poll(c);
 		c->last_arp_poll_us = c->now_us;
 	}
+	t[2] = rte_rdtsc();
 	work += run_output(c);
-	io_flush(c);
-	if (push_events(c) || c->lst_ev_pending_pushed) {
+	t[3] = rte_rdtsc();
+	work += io_flush(c) > 0; /* frames a full TX ring still holds */
+	t[4] = rte_rdtsc();
+	pushed = push_events(c);
+	if (pushed || c->lst_ev_pending_pushed) {
 		c->lst_ev_pending_pushed = false;
+		if (!c->wake_due_us)
+			c->wake_due_us = c->now_us + WAKE_DELAY_US;
+	}
+	/* The wake-up policy (docs/architecture.md): a sleeping application
+	 * thread is woken once this loop has no more input to work on, or
+	 * WAKE_DELAY_US after the first event it has not been woken for;
+	 * not after every iteration that pushed something. */
+	if (c->wake_due_us && (!work || c->now_us >= c->wake_due_us)) {
+		c->wake_due_us = 0;
 		net_wake_app(c);
 	}
+	t[5] = rte_rdtsc();
+	account(c, t, work + pushed);
 	if (c->g->any_stat_print && c->now_us - c->last_stat_us >= 1000000) {
 		stats_print(c);
 		c->last_stat_us = c->now_us;
@@ -132,17 +171,42 @@ int net_iteration(struct core *c, uint64_t now_us)
 	return work;
 }
 
+/* The loop's clock: CLOCK_MONOTONIC read once a second, the TSC in
+ * between (one rdtsc per iteration instead of a clock_gettime); never
+ * backwards. */
+struct loop_clock {
+	uint64_t us, tsc, hz, last;
+};
+
+static uint64_t loop_now_us(struct loop_clock *k)
+{
+	uint64_t tsc = rte_rdtsc(), now;
+
+	if (tsc - k->tsc >= k->hz) {
+		k->us = clock_now_us();
+		k->tsc = rte_rdtsc();
+		now = k->us;
+	} else {
+		now = k->us + (tsc - k->tsc) * 1000000u / k->hz;
+	}
+	if (now < k->last)
+		now = k->last;
+	k->last = now;
+	return now;
+}
+
 void *net_main(void *arg)
 {
 	struct core *c = arg;
 	uint32_t idle_us = c->g->conf.idle_sleep_us;
 	int idle = 0;
+	struct loop_clock clk = {.us = clock_now_us(), .tsc = rte_rdtsc(), .hz = rte_get_tsc_hz()};
 
 	if (rte_thread_register() < 0)
 		LOG_WARN("core %d: rte_thread_register failed: mempool caches off", c->id);
 	atomic_store(&c->running, true);
 	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
-		if (net_iteration(c, clock_now_us())) {
+		if (net_iteration(c, loop_now_us(&clk))) {
 			idle = 0;
 		} else if (++idle >= IDLE_POLLS) {
 			idle = 0;

@@ -254,6 +254,13 @@ def cmd_many(a: argparse.Namespace) -> None:
     out({"conns": len(socks), "sha256": hashes, "open_left": left, "errors": errors})
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process so far (its syscalls' kernel work,
+    the softirq work that ran in its context included)."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def cmd_blast(a: argparse.Namespace) -> None:
     buf = memoryview(bytes(1 << 20))
     s = socket.create_connection((a.ip, a.port), timeout=120)
@@ -267,7 +274,8 @@ def cmd_blast(a: argparse.Namespace) -> None:
         pass
     secs = time.monotonic() - t0
     s.close()
-    out({"bytes": a.bytes, "seconds": secs, "gbps": a.bytes * 8 / secs / 1e9})
+    out({"bytes": a.bytes, "seconds": secs, "gbps": a.bytes * 8 / secs / 1e9,
+         "cpu_s": cpu_seconds()})
 
 
 def cmd_drain(a: argparse.Namespace) -> None:
@@ -282,7 +290,8 @@ def cmd_drain(a: argparse.Namespace) -> None:
         total += n
     secs = time.monotonic() - t0
     s.close()
-    out({"bytes": total, "seconds": secs, "gbps": total * 8 / secs / 1e9 if secs else 0.0})
+    out({"bytes": total, "seconds": secs, "gbps": total * 8 / secs / 1e9 if secs else 0.0,
+         "cpu_s": cpu_seconds()})
 
 
 def csum(data: bytes) -> int:
