@@ -53,7 +53,7 @@ struct counters {
 	uint64_t tx_ring_full;      /* TX bursts the PMD took only in part (kept, retried) */
 	uint64_t tx_backpressure;   /* TCP output stopped: the TX queue was full */
 	uint64_t fault_tx_refused;  /* injected "TX ring full" (fault txfull=) */
-	/* The poll loop's TSC cycles (api/netloop.c): iterations that found
+	/* The poll loop's TSC cycles (core/loop/netloop.c): iterations that found
 	 * work (busy) and those that did not (idle polls), and where a busy
 	 * iteration's cycles went. Sleeps count in neither. */
 	uint64_t busy_tsc, idle_tsc, iterations, busy_iterations;

@@ -27,7 +27,7 @@
  * starts its search at a secret offset, so ports neither repeat a visible
  * sequence nor tell one destination what another got; next_ephemeral moves
  * on with every try. The port must also map to this core (flows are spread
- * over the cores by flow_hash; see api/netloop.c) and be free. */
+ * over the cores by flow_hash; see core/loop/netloop.c) and be free. */
 static uint16_t pick_port(struct core *c, uint32_t laddr, uint32_t raddr, uint16_t rport)
 {
 	const uint32_t num = EPHEMERAL_HI - EPHEMERAL_LO + 1;
