@@ -165,7 +165,7 @@ struct core {
 	struct tcb *ev_list;         /* tcbs with events to push */
 	struct tcb *arp_wait;        /* tcbs waiting for ARP */
 	bool lst_ev_pending;         /* some listener has an event to push */
-	bool lst_ev_pending_pushed;  /* a listener event was pushed: wake the app */
+	bool ev_pushed_direct;  /* an event went to evq outside push_events() (a listener's, a connect without a TCB): wake the app */
 	uint64_t wake_due_us;        /* events pushed: wake the app by then (0: none) */
 	uint64_t now_us;
 	uint16_t next_ephemeral;

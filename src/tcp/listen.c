@@ -79,7 +79,7 @@ void listener_established(struct core *c, struct tcb *t)
 		l->ev_pending = true;
 		c->lst_ev_pending = true;
 	} else {
-		c->lst_ev_pending_pushed = true;
+		c->ev_pushed_direct = true;
 	}
 }
 
@@ -92,7 +92,7 @@ void listener_events(struct core *c)
 			continue;
 		if (push_listener_event(c, l)) {
 			l->ev_pending = false;
-			c->lst_ev_pending_pushed = true;
+			c->ev_pushed_direct = true;
 		} else
 			pending = true;
 	}

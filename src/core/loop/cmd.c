@@ -73,6 +73,7 @@ static void do_connect(struct core *c, struct cmd *cmd)
 		if (!spsc_push(&c->evq, &e))
 			LOG_WARN("core %d: event ring full: socket %d sees ENOMEM on its next wait",
 				 c->id, cmd->sockid);
+		c->ev_pushed_direct = true; /* a blocked connect wakes (test_no_tcb) */
 		return;
 	}
 	t->laddr = cmd->laddr;

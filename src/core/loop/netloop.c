@@ -149,8 +149,8 @@ int net_iteration(struct core *c, uint64_t now_us)
 	work += io_flush(c) > 0; /* frames a full TX ring still holds */
 	t[4] = rte_rdtsc();
 	pushed = push_events(c);
-	if (pushed || c->lst_ev_pending_pushed) {
-		c->lst_ev_pending_pushed = false;
+	if (pushed || c->ev_pushed_direct) {
+		c->ev_pushed_direct = false;
 		if (!c->wake_due_us)
 			c->wake_due_us = c->now_us + WAKE_DELAY_US;
 	}
