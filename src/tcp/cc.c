@@ -42,6 +42,8 @@ bool cc_on_ack(struct tcb *t, uint32_t ack, uint32_t acked)
 			t->in_recovery = false;
 			return false;
 		}
+		if (t->sbd)
+			return false; /* RFC 6675: the pipe, not the window, governs */
 		/* Step 5: partial ACK. Deflate by what was acked, add back one
 		 * segment, and retransmit the next hole. */
 		t->cwnd = t->cwnd > acked ? t->cwnd - acked : 0;

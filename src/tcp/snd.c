@@ -6,6 +6,7 @@
  */
 #include "fwd/outlist.h"
 #include "fwd/splice.h"
+#include "tcp/sacksnd.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
@@ -74,4 +75,5 @@ void snd_destroy(struct core *c, struct tcb *t)
 	t->sb = NULL;
 	outlist_destroy(t->out);
 	t->out = NULL;
+	sacksnd_free(t);
 }
