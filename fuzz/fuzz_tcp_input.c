@@ -5,7 +5,7 @@
  *
  * Every input starts from the same deterministic stack: a listener on port
  * 80 and three established connections (two accepted, one connected by the
- * application; different options), one of them with data in flight and one
+ * application; different options), one of them with ten segments in flight and one
  * with unread data. The input is then a program of operations:
  *
  *   op & 7 == 0  raw Ethernet frame (2-byte length, bytes)
@@ -75,7 +75,7 @@ static int socks[MAX_SOCKS];
 static int n_socks;
 static int listener, zc_listener;
 static uint64_t advanced;
-static uint8_t payload[4096];
+static uint8_t payload[20480];
 
 static void add_sock(int s)
 {
@@ -133,7 +133,9 @@ static void setup(struct h_stack *h)
 	/* 0: every option; data in flight from the stack */
 	conns[0] = h_conn_default(80);
 	add_sock(h_passive_open(h, listener, &conns[0]));
-	CHECK(mtcp_write(h->mctx, conns[0].sock, (const char *)payload, 3000) == 3000);
+	/* ten segments in flight (the initial window), more queued: SACK
+	 * recovery, RACK and TLP have a scoreboard to work on */
+	CHECK(mtcp_write(h->mctx, conns[0].sock, (const char *)payload, 20000) == 20000);
 	run(h);
 	/* 1: no options at all (MSS 536, no scaling); unread data */
 	conns[1] = h_conn_default(80);
@@ -236,9 +238,17 @@ static int read_opts(struct in *in, struct h_seg *s, uint8_t *raw, const struct 
 	if (mask & 16) {
 		s->opts.n_sack = 1 + u8(in) % 3;
 		for (int i = 0; i < s->opts.n_sack; i++) {
-			uint32_t base = t ? t->snd_una : 0;
-			s->opts.sack_l[i] = base + (uint32_t)(int32_t)(int16_t)u16(in);
-			s->opts.sack_r[i] = s->opts.sack_l[i] + u16(in);
+			uint32_t base = t ? t->snd_una : 0, mss = t ? t->mss : 536;
+			uint16_t a = u16(in), b = u16(in);
+			if (a & 1) {
+				/* on segment boundaries, as real receivers report
+				 * them: the scoreboard's records and RACK */
+				s->opts.sack_l[i] = base + (uint32_t)(int32_t)(int8_t)(a >> 8) * mss;
+				s->opts.sack_r[i] = s->opts.sack_l[i] + (b % 16u) * mss;
+			} else {
+				s->opts.sack_l[i] = base + (uint32_t)(int32_t)(int16_t)a;
+				s->opts.sack_r[i] = s->opts.sack_l[i] + b;
+			}
 		}
 	}
 	/* at most 40 bytes of options: drop SACK blocks that do not fit */

@@ -27,11 +27,15 @@ void rack_delivered(struct core *c, struct tcb *t, const struct sb_seg *s,
 	if (s->flags & SBF_RETRANS) {
 		/* step 2: a retransmitted segment's delivery may be its
 		 * original's: no sample when the echoed timestamp predates the
-		 * retransmission or the sample is below the minimum RTT */
-		if (o && o->ts_ok && t->ts_ok && seq_lt(o->tsecr, (uint32_t)(s->xmit_us / 1000)))
+		 * retransmission; without timestamps, when the sample is below
+		 * the minimum RTT (a timestamp settles it: a probe's ACK may
+		 * well come back faster than the fastest ACK so far) */
+		if (o && o->ts_ok && t->ts_ok) {
+			if (seq_lt(o->tsecr, (uint32_t)(s->xmit_us / 1000)))
+				return;
+		} else if (t->rack_min_rtt && rtt < t->rack_min_rtt) {
 			return;
-		if (t->rack_min_rtt && rtt < t->rack_min_rtt)
-			return;
+		}
 	}
 	if (!rtt)
 		rtt = 1;

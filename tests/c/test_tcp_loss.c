@@ -264,11 +264,12 @@ static void test_sack_recovery(void)
 	CHECK_EQ_U64(h->c->cnt.dupacks_rcvd, before);
 	h_expect_none(h);
 	/* everything up to segment 12 arrived: recovery is over, cwnd
-	 * min(ssthresh, flight + MSS) */
+	 * stays at ssthresh (RFC 6675), six segments go */
 	dupack(h, &k, base + 13 * MSS);
-	CHECK(!t->in_recovery && t->sbd->n == 1); /* segment 13, sent now */
-	CHECK_EQ_U64(t->cwnd, MSS);
-	expect_data(h, &k, 13 * MSS, MSS);
+	CHECK(!t->in_recovery);
+	CHECK_EQ_U64(t->cwnd, 6 * MSS);
+	for (uint32_t i = 13; i < 19; i++)
+		expect_data(h, &k, i * MSS, MSS);
 	h_drain(h);
 	finish_abort(h, &k, ls);
 }
