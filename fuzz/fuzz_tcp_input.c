@@ -215,6 +215,15 @@ static struct tcb *live_tcb(struct h_stack *h, const struct h_conn *k)
 			   rte_cpu_to_be_16(k->pport));
 }
 
+/* At most 40 bytes of options: drops the SACK blocks that do not fit. */
+static void fit_opts(struct h_opts *o)
+{
+	int used = 4 * o->mss_ok + 4 * o->ws_ok + 12 * o->ts_ok + 4 * o->sack_perm;
+
+	while (o->n_sack && used + 4 + 8 * o->n_sack > 40)
+		o->n_sack--;
+}
+
 static int read_opts(struct in *in, struct h_seg *s, uint8_t *raw, const struct tcb *t)
 {
 	uint8_t mask = u8(in);
@@ -251,11 +260,7 @@ static int read_opts(struct in *in, struct h_seg *s, uint8_t *raw, const struct 
 			}
 		}
 	}
-	/* at most 40 bytes of options: drop SACK blocks that do not fit */
-	int used = 4 * s->opts.mss_ok + 4 * s->opts.ws_ok + 12 * s->opts.ts_ok +
-		   4 * s->opts.sack_perm;
-	while (s->opts.n_sack && used + 4 + 8 * s->opts.n_sack > 40)
-		s->opts.n_sack--;
+	fit_opts(&s->opts);
 	if (mask & 32) {
 		int n = u8(in) % 41;
 		for (int i = 0; i < n; i++)
@@ -318,6 +323,7 @@ static void op_new_peer(struct h_stack *h, struct in *in)
 		if (s.opts.ts_ok || !s.raw_opts) {
 			s.opts.ts_ok = synacks[port].tsval != 0;
 			s.opts.tsecr = synacks[port].tsval ^ (s.ack & 0x200 ? 0x3f : 0);
+			fit_opts(&s.opts); /* the timestamp may not have been counted */
 		}
 	}
 	s.len = u8(in);
