@@ -437,7 +437,7 @@ static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
 	t->snd_una = s->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
-	sacksnd_advance(c, t, s->ack, &s->o);
+	sacksnd_advance(c, t, s->ack);
 	if (!rtt_ack(t, s->ack, c->now_us) && t->ts_ok && s->o.ts_ok)
 		rtt_ts_sample(t, tcp_ts_now(c), s->o.tsecr);
 	if (cc_on_ack(t, s->ack, acked))

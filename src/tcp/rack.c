@@ -18,24 +18,28 @@ static bool sent_after(uint64_t t1, uint32_t s1, uint64_t t2, uint32_t s2)
 	return t1 > t2 || (t1 == t2 && seq_gt(s1, s2));
 }
 
-void rack_delivered(struct core *c, struct tcb *t, const struct sb_seg *s,
-		    const struct tcp_opts *o)
+/* s lies within the outstanding loss probe's retransmission. */
+static bool tlp_probe(const struct tcb *t, const struct sb_seg *s)
+{
+	return t->tlp_out && t->tlp_is_retrans && seq_geq(s->seq, t->tlp_probe_seq) &&
+	       seq_leq(s->end, t->tlp_end_seq);
+}
+
+void rack_delivered(struct core *c, struct tcb *t, const struct sb_seg *s)
 {
 	uint64_t rtt64 = c->now_us - s->xmit_us;
 	uint32_t rtt = rtt64 > RTO_MAX_US ? RTO_MAX_US : (uint32_t)rtt64;
 
-	if (s->flags & SBF_RETRANS) {
+	if ((s->flags & SBF_RETRANS) && !tlp_probe(t, s)) {
 		/* step 2: a retransmitted segment's delivery may be its
-		 * original's: no sample when the echoed timestamp predates the
-		 * retransmission; without timestamps, when the sample is below
-		 * the minimum RTT (a timestamp settles it: a probe's ACK may
-		 * well come back faster than the fastest ACK so far) */
-		if (o && o->ts_ok && t->ts_ok) {
-			if (seq_lt(o->tsecr, (uint32_t)(s->xmit_us / 1000)))
-				return;
-		} else if (t->rack_min_rtt && rtt < t->rack_min_rtt) {
+		 * original's: no sample below the minimum RTT (as Linux; the
+		 * timestamp echo cannot tell: a receiver echoes the last
+		 * in-order segment's TSval in the SACK of an out-of-order one,
+		 * RFC 7323 4.3). The probe's segment is exempt: its original
+		 * was sent a PTO (two SRTTs) before it and never acknowledged,
+		 * and its SACK is what the probe is for (RFC 8985 7.3). */
+		if (t->rack_min_rtt && rtt < t->rack_min_rtt)
 			return;
-		}
 	}
 	if (!rtt)
 		rtt = 1;
@@ -190,6 +194,7 @@ static bool send_probe(struct core *c, struct tcb *t)
 		return false; /* only a FIN outstanding: the RTO resends it */
 	uint32_t n = data_end - t->snd_una < t->mss ? data_end - t->snd_una : t->mss;
 	t->tlp_is_retrans = true;
+	t->tlp_probe_seq = data_end - n;
 	return tcp_send_range(c, t, data_end - n, n, true) != 0;
 }
 

@@ -26,10 +26,9 @@ struct tcp_opts;
 #define TLP_MIN_US 10000u       /* PTO floor: Linux's (tcp_schedule_loss_probe) */
 #define TLP_WCDELACK_US 200000u /* RFC 8985 7.2 WCDelAckT */
 
-/* RFC 8985 6.2 steps 2-3: segment s was newly delivered by an ACK with
- * options o (NULL: none known). */
-void rack_delivered(struct core *c, struct tcb *t, const struct sb_seg *s,
-		    const struct tcp_opts *o);
+/* RFC 8985 6.2 steps 2-3: segment s was newly delivered (SACKed or
+ * cumulatively acknowledged). */
+void rack_delivered(struct core *c, struct tcb *t, const struct sb_seg *s);
 /* RFC 8985 6.2 steps 4-5: marks lost the segments RACK deems lost, arms or
  * cancels the reordering timer (TT_REO). Returns how many were marked. */
 uint32_t rack_detect_loss(struct core *c, struct tcb *t);

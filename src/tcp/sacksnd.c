@@ -128,8 +128,7 @@ void sacksnd_on_send(struct tcb *t, uint32_t seq, uint32_t len, uint64_t now_us)
 }
 
 /* Marks [l, r) SACKed, record by record (split at the block's edges). */
-static bool mark_sacked(struct core *c, struct tcb *t, uint32_t l, uint32_t r,
-			const struct tcp_opts *o)
+static bool mark_sacked(struct core *c, struct tcb *t, uint32_t l, uint32_t r)
 {
 	struct scoreboard *sb = t->sbd;
 	bool news = false;
@@ -149,7 +148,7 @@ static bool mark_sacked(struct core *c, struct tcb *t, uint32_t l, uint32_t r,
 		sb->sacked_segs++;
 		if (sb->sacked_segs == 1 || seq_gt(s->end, sb->high_sacked))
 			sb->high_sacked = s->end;
-		rack_delivered(c, t, s, o);
+		rack_delivered(c, t, s);
 		news = true;
 	}
 	return news;
@@ -167,12 +166,12 @@ bool sacksnd_update(struct core *c, struct tcb *t, const struct tcp_opts *o)
 		 * D-SACK (RFC 2883) reports a duplicate below snd_una */
 		if (!seq_lt(l, r) || seq_leq(r, t->snd_una) || seq_gt(r, t->snd_max))
 			continue;
-		news |= mark_sacked(c, t, seq_max(l, t->snd_una), r, o);
+		news |= mark_sacked(c, t, seq_max(l, t->snd_una), r);
 	}
 	return news;
 }
 
-void sacksnd_advance(struct core *c, struct tcb *t, uint32_t ack, const struct tcp_opts *o)
+void sacksnd_advance(struct core *c, struct tcb *t, uint32_t ack)
 {
 	struct scoreboard *sb = t->sbd;
 
@@ -183,7 +182,7 @@ void sacksnd_advance(struct core *c, struct tcb *t, uint32_t ack, const struct t
 		if (s->flags & SBF_SACKED)
 			sb->sacked_segs--;
 		else
-			rack_delivered(c, t, s, o);
+			rack_delivered(c, t, s);
 		sb->head++;
 		sb->n--;
 	}

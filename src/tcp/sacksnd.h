@@ -54,7 +54,7 @@ void sacksnd_free(struct tcb *t);
 bool sacksnd_update(struct core *c, struct tcb *t, const struct tcp_opts *o);
 /* snd_una moved to ack: drops the records it covers, passing those not
  * SACKed before to rack_delivered(). */
-void sacksnd_advance(struct core *c, struct tcb *t, uint32_t ack, const struct tcp_opts *o);
+void sacksnd_advance(struct core *c, struct tcb *t, uint32_t ack);
 /* After a retransmission timeout: the receiver may have reneged (RFC 2018
  * section 8), so no record stays SACKed; everything outstanding is lost
  * (RFC 6675 5.1: retransmit it all, go-back-N). */

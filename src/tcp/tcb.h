@@ -138,7 +138,7 @@ struct tcb {
 	uint32_t rack_dsack_round;       /* snd_max when a D-SACK last grew it */
 	/* TLP (RFC 8985 7): the probe outstanding, its end */
 	bool tlp_out, tlp_is_retrans;
-	uint32_t tlp_end_seq;
+	uint32_t tlp_end_seq, tlp_probe_seq; /* a retransmitted probe: [probe_seq, end) */
 	/* receiver SACK (sackrcv.h): the latest out-of-order segment, the
 	 * first bytes of the blocks last reported, a D-SACK to send */
 	uint32_t sack_last_seq;

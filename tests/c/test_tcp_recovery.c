@@ -219,6 +219,7 @@ static void test_tlp_tail_drop(void)
 	const uint32_t l[] = {9}, r[] = {10};
 
 	send_segs(h, &k, 10, 10);
+	uint32_t ts_eight = k.ts_recent;
 	h_advance(h, RTT);
 	ack_sack(h, &k, base, 8, 0, NULL, NULL);
 	uint64_t t1 = h->now;
@@ -231,8 +232,10 @@ static void test_tlp_tail_drop(void)
 	h_expect_none(h);
 	CHECK_EQ_U64(h->c->cnt.tlp_probes, 1);
 	CHECK(t->tlp_out && t->timer_at[TT_TLP] == 0);
-	/* its SACK comes back faster than any ACK so far (2 ms < min_RTT):
-	 * the echoed timestamp says it is the probe's, RACK takes it */
+	/* its SACK comes back faster than any ACK so far (2 ms < min_RTT)
+	 * and, as from Linux, echoes the TSval of the last in-order segment
+	 * (RFC 7323 4.3): RACK takes the probe's sample all the same */
+	k.ts_recent = ts_eight;
 	h_advance(h, RTT / 5);
 	ack_sack(h, &k, base, 8, 1, l, r);
 	expect_seg(h, &k, 8); /* RACK: lost */
@@ -297,8 +300,8 @@ static void test_rescue_retransmission(void)
 	 * the others) is not before segment 4: not lost */
 	ack_sack(h, &k, base, 0, 1, l, r4);
 	h_expect_none(h);
-	/* ACK 5 for the original of 0, which came late: it echoes the
-	 * original's timestamp, so RACK takes no sample from it (RFC 8985
+	/* ACK 5, 1 ms after the retransmission of 0: below min_RTT, it may
+	 * be the original's ACK, so RACK takes no sample from it (RFC 8985
 	 * 6.2 step 2); no segment lost, no new data, no hole below the
 	 * SACKed data: rule (4) resends the last one */
 	k.ts_recent = ts_orig;
