@@ -23,6 +23,8 @@ DEBIAN_PACKAGES: list[str] = [
     "dpdk", "dpdk-dev", "libdpdk-dev", "meson", "ninja-build", "pkg-config",
     # compilers: gcc (release), clang + compiler-rt (libFuzzer, sanitizers)
     "gcc", "clang", "llvm", "libclang-rt-14-dev",
+    # the loss experiment's tc cls_bpf drop program (experiments/bpf/loss_drop.c)
+    "libbpf-dev", "linux-libc-dev",
     # Linux peers in tests and experiments
     "nginx-light", "haproxy", "iperf3", "netcat-openbsd", "curl", "wget", "wrk",
     # local lab: sshd per namespace, interfaces, traces

@@ -5,7 +5,7 @@
  *
  * Every input starts from the same deterministic stack: a listener on port
  * 80 and three established connections (two accepted, one connected by the
- * application; different options), one of them with data in flight and one
+ * application; different options), one of them with ten segments in flight and one
  * with unread data. The input is then a program of operations:
  *
  *   op & 7 == 0  raw Ethernet frame (2-byte length, bytes)
@@ -75,7 +75,7 @@ static int socks[MAX_SOCKS];
 static int n_socks;
 static int listener, zc_listener;
 static uint64_t advanced;
-static uint8_t payload[4096];
+static uint8_t payload[20480];
 
 static void add_sock(int s)
 {
@@ -133,7 +133,9 @@ static void setup(struct h_stack *h)
 	/* 0: every option; data in flight from the stack */
 	conns[0] = h_conn_default(80);
 	add_sock(h_passive_open(h, listener, &conns[0]));
-	CHECK(mtcp_write(h->mctx, conns[0].sock, (const char *)payload, 3000) == 3000);
+	/* ten segments in flight (the initial window), more queued: SACK
+	 * recovery, RACK and TLP have a scoreboard to work on */
+	CHECK(mtcp_write(h->mctx, conns[0].sock, (const char *)payload, 20000) == 20000);
 	run(h);
 	/* 1: no options at all (MSS 536, no scaling); unread data */
 	conns[1] = h_conn_default(80);
@@ -213,6 +215,15 @@ static struct tcb *live_tcb(struct h_stack *h, const struct h_conn *k)
 			   rte_cpu_to_be_16(k->pport));
 }
 
+/* At most 40 bytes of options: drops the SACK blocks that do not fit. */
+static void fit_opts(struct h_opts *o)
+{
+	int used = 4 * o->mss_ok + 4 * o->ws_ok + 12 * o->ts_ok + 4 * o->sack_perm;
+
+	while (o->n_sack && used + 4 + 8 * o->n_sack > 40)
+		o->n_sack--;
+}
+
 static int read_opts(struct in *in, struct h_seg *s, uint8_t *raw, const struct tcb *t)
 {
 	uint8_t mask = u8(in);
@@ -236,16 +247,20 @@ static int read_opts(struct in *in, struct h_seg *s, uint8_t *raw, const struct 
 	if (mask & 16) {
 		s->opts.n_sack = 1 + u8(in) % 3;
 		for (int i = 0; i < s->opts.n_sack; i++) {
-			uint32_t base = t ? t->snd_una : 0;
-			s->opts.sack_l[i] = base + (uint32_t)(int32_t)(int16_t)u16(in);
-			s->opts.sack_r[i] = s->opts.sack_l[i] + u16(in);
+			uint32_t base = t ? t->snd_una : 0, mss = t ? t->mss : 536;
+			uint16_t a = u16(in), b = u16(in);
+			if (a & 1) {
+				/* on segment boundaries, as real receivers report
+				 * them: the scoreboard's records and RACK */
+				s->opts.sack_l[i] = base + (uint32_t)(int32_t)(int8_t)(a >> 8) * mss;
+				s->opts.sack_r[i] = s->opts.sack_l[i] + (b % 16u) * mss;
+			} else {
+				s->opts.sack_l[i] = base + (uint32_t)(int32_t)(int16_t)a;
+				s->opts.sack_r[i] = s->opts.sack_l[i] + b;
+			}
 		}
 	}
-	/* at most 40 bytes of options: drop SACK blocks that do not fit */
-	int used = 4 * s->opts.mss_ok + 4 * s->opts.ws_ok + 12 * s->opts.ts_ok +
-		   4 * s->opts.sack_perm;
-	while (s->opts.n_sack && used + 4 + 8 * s->opts.n_sack > 40)
-		s->opts.n_sack--;
+	fit_opts(&s->opts);
 	if (mask & 32) {
 		int n = u8(in) % 41;
 		for (int i = 0; i < n; i++)
@@ -308,6 +323,7 @@ static void op_new_peer(struct h_stack *h, struct in *in)
 		if (s.opts.ts_ok || !s.raw_opts) {
 			s.opts.ts_ok = synacks[port].tsval != 0;
 			s.opts.tsecr = synacks[port].tsval ^ (s.ack & 0x200 ? 0x3f : 0);
+			fit_opts(&s.opts); /* the timestamp may not have been counted */
 		}
 	}
 	s.len = u8(in);

@@ -36,12 +36,17 @@ bool cc_on_ack(struct tcb *t, uint32_t ack, uint32_t acked)
 	t->dupacks = 0;
 	if (t->in_recovery) {
 		if (seq_geq(ack, t->recover)) {
-			/* RFC 6582 3.2 step 3: full acknowledgment, leave recovery */
+			/* RFC 6582 3.2 step 3: full acknowledgment, leave recovery
+			 * (NewReno deflates to at most the flight + 1 MSS; with
+			 * SACK the pipe kept the flight at cwnd = ssthresh all
+			 * along, RFC 6675 5: it stays) */
 			uint32_t f = cc_flight(t) + t->mss;
-			t->cwnd = t->ssthresh < f ? t->ssthresh : f;
+			t->cwnd = t->ssthresh < f || t->sbd ? t->ssthresh : f;
 			t->in_recovery = false;
 			return false;
 		}
+		if (t->sbd)
+			return false; /* RFC 6675: the pipe, not the window, governs */
 		/* Step 5: partial ACK. Deflate by what was acked, add back one
 		 * segment, and retransmit the next hole. */
 		t->cwnd = t->cwnd > acked ? t->cwnd - acked : 0;

@@ -16,7 +16,8 @@
 #include "tcp/flow.h"
 #include "tcp/options.h"
 #include "tcp/rtt.h"
-#include "tcp/sack.h"
+#include "tcp/recovery.h"
+#include "tcp/sacksnd.h"
 #include "tcp/sackrcv.h"
 #include "tcp/secret.h"
 #include "tcp/sndbuf.h"
@@ -406,7 +407,7 @@ static bool is_dupack(const struct tcb *t, const struct seg *s, bool sack_news)
 	/* RFC 6675 2: with SACK, an ACK that reports new SACK information
 	 * (a receiver holding out-of-order data may shrink its window, so the
 	 * window test of RFC 5681 would miss it) */
-	if (t->sack_ok && s->o.n_sack)
+	if (t->sbd && s->o.n_sack)
 		return sack_news;
 	/* RFC 5681 section 2, "DUPLICATE ACKNOWLEDGMENT" */
 	return (s->wnd << t->snd_wscale) == t->snd_wnd;
@@ -438,11 +439,11 @@ static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
 	t->snd_una = s->ack;
 	if (seq_lt(t->snd_nxt, t->snd_una))
 		t->snd_nxt = t->snd_una;
-	sack_advance(t);
+	sacksnd_advance(c, t, s->ack);
 	if (!rtt_ack(t, s->ack, c->now_us) && t->ts_ok && s->o.ts_ok)
 		rtt_ts_sample(t, tcp_ts_now(c), s->o.tsecr);
 	if (cc_on_ack(t, s->ack, acked))
-		tcp_retransmit_hole(c, t); /* RFC 6582 / 6675: partial ACK, next hole */
+		tcp_retransmit(c, t); /* RFC 6582 3.2 step 5: partial ACK, next hole */
 	if (t->snd_una == t->snd_max)
 		timer_cancel(t, TT_RTO);
 	else
@@ -503,27 +504,27 @@ static bool handle_ack(struct core *c, struct tcb *t, const struct seg *s)
 		drop(c, DROP_tcp_bad_ack);
 		return false;
 	}
-	bool sack_news = sack_update(t, &s->o);
+	bool sack_news = sacksnd_update(c, t, &s->o);
 	if (seq_gt(s->ack, t->snd_una)) {
 		new_ack(c, t, s);
 	} else if (is_dupack(t, s, sack_news)) {
 		c->cnt.dupacks_rcvd++;
-		if (cc_on_dupack(t, seq_lt(t->snd_max, snd_end(t)))) {
+		if (t->sbd) {
+			/* SACK recovery (recovery.c) decides; the first two
+			 * duplicates may send new data (RFC 3042) */
+			t->dupacks++;
+			tcp_want_output(c, t);
+		} else if (cc_on_dupack(t, seq_lt(t->snd_max, snd_end(t)))) {
 			c->cnt.fast_retransmits++;
 			tcp_retransmit(c, t);
-		} else if (!t->in_recovery) {
-			tcp_want_output(c, t); /* RFC 3042 limited transmit */
 		} else {
-			/* each further duplicate says a segment left the network:
-			 * spend it on the next hole if there is one (RFC 6675),
-			 * else on new data through the inflated window */
-			if (t->sack_ok && t->n_sacked && tcp_retransmit_hole(c, t) &&
-			    t->cwnd > t->mss)
-				t->cwnd -= t->mss;
-			tcp_want_output(c, t); /* the inflated window may allow more */
+			/* RFC 3042 limited transmit; in recovery the inflated
+			 * window may allow more (RFC 6582 3.2 step 4) */
+			tcp_want_output(c, t);
 		}
 	}
 	update_window(c, t, s);
+	recovery_on_ack(c, t, s->ack, &s->o);
 	bool fin_acked = t->fin_sent && seq_geq(t->snd_una, t->fin_seq + 1);
 	switch (st) {
 	case TCPS_FIN_WAIT_1:

@@ -16,7 +16,9 @@
 #include "tcp/cc.h"
 #include "tcp/options.h"
 #include "tcp/rtt.h"
-#include "tcp/sack.h"
+#include "tcp/rack.h"
+#include "tcp/recovery.h"
+#include "tcp/sacksnd.h"
 #include "tcp/sackrcv.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
@@ -308,6 +310,7 @@ static uint32_t send_data(struct core *c, struct tcb *t, uint32_t seq, uint32_t 
 	uint8_t flags = TCP_FLAG_ACK;
 	if (seq + len == snd_end(t))
 		flags |= TCP_FLAG_PSH;
+	sacksnd_on_send(t, seq, len, c->now_us);
 	seg_send_sum(c, t, m, seq, flags, len, &o, psum);
 	c->cnt.tcp_tx_data_segs++;
 	if (retransmit) {
@@ -330,18 +333,17 @@ static void send_fin(struct core *c, struct tcb *t)
 	seg_send(c, t, m, t->fin_seq, TCP_FLAG_FIN | TCP_FLAG_ACK, 0, &o);
 }
 
+uint32_t tcp_send_range(struct core *c, struct tcb *t, uint32_t seq, uint32_t max, bool rexmit)
+{
+	return send_data(c, t, seq, max, rexmit);
+}
+
 void tcp_retransmit(struct core *c, struct tcb *t)
 {
 	uint32_t end = snd_end(t);
 
 	if (seq_lt(t->snd_una, end)) {
-		uint32_t len = t->mss;
-		uint32_t hseq, hlen;
-		/* with SACK, only the hole, not the data the peer already has */
-		if (t->sack_ok && sack_next_hole(t, t->snd_una, &hseq, &hlen) &&
-		    hseq == t->snd_una && hlen < len)
-			len = hlen;
-		t->rexmit_next = t->snd_una + send_data(c, t, t->snd_una, len, true);
+		send_data(c, t, t->snd_una, t->mss, true);
 	} else if (t->fin_sent && t->snd_una == t->fin_seq) {
 		send_fin(c, t);
 		c->cnt.retransmits++;
@@ -349,36 +351,17 @@ void tcp_retransmit(struct core *c, struct tcb *t)
 	timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
 }
 
-uint32_t tcp_retransmit_hole(struct core *c, struct tcb *t)
-{
-	uint32_t from = seq_gt(t->rexmit_next, t->snd_una) ? t->rexmit_next : t->snd_una;
-	uint32_t seq, len;
-
-	if (!t->sack_ok || !t->n_sacked) {
-		/* no SACK information (not negotiated, or the peer sends no
-		 * blocks): NewReno, the first unacknowledged segment */
-		tcp_retransmit(c, t);
-		return 1;
-	}
-	/* RFC 6675 NextSeg(): the next hole below the highest SACKed byte */
-	if (!sack_next_hole(t, from, &seq, &len))
-		return 0;
-	if (len > t->mss)
-		len = t->mss;
-	uint32_t sent = send_data(c, t, seq, len, true);
-	if (sent)
-		t->rexmit_next = seq + sent;
-	timer_arm(c, t, TT_RTO, c->now_us + rtt_rto(t));
-	return sent;
-}
-
 static uint32_t send_window(const struct tcb *t)
 {
 	uint32_t cw = t->cwnd + cc_limited_transmit(t);
-	uint32_t w = t->snd_wnd < cw ? t->snd_wnd : cw;
 	uint32_t flight = t->snd_nxt - t->snd_una;
+	/* RFC 6675 5 (C): in SACK recovery the congestion window limits the
+	 * pipe, the peer's window the sequence space */
+	uint32_t used = recovery_in_flight(t);
+	uint32_t cr = cw > used ? cw - used : 0;
+	uint32_t wr = t->snd_wnd > flight ? t->snd_wnd - flight : 0;
 
-	return w > flight ? w - flight : 0;
+	return cr < wr ? cr : wr;
 }
 
 /* Nagle (RFC 9293 3.7.4): hold a small segment while data is in flight,
@@ -398,6 +381,7 @@ static bool can_send_data(int st)
 
 static void output_data(struct core *c, struct tcb *t)
 {
+	uint32_t max0 = t->snd_max;
 	int burst;
 
 	for (burst = 0; burst < TX_BURST; burst++) {
@@ -438,6 +422,8 @@ static void output_data(struct core *c, struct tcb *t)
 	 * turn); the rest next iteration, not at the next ACK or write */
 	if (burst == TX_BURST)
 		tcp_want_output(c, t);
+	if (seq_gt(t->snd_max, max0))
+		rack_arm_tlp(c, t); /* RFC 8985 7.2: after new data */
 }
 
 void tcp_send_override(struct core *c, struct tcb *t)
@@ -492,6 +478,7 @@ void tcp_output(struct core *c, struct tcb *t)
 		return;
 	}
 	if (can_send_data(st)) {
+		recovery_output(c, t);
 		output_data(c, t);
 		output_fin(c, t);
 	}

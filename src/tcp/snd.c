@@ -4,6 +4,7 @@
  * zero-copy outbound list (thesis ch. 5, fwd/). Sequence numbers below the
  * list's start come from the buffer, the rest from the list.
  */
+#include "tcp/sacksnd.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
@@ -95,4 +96,5 @@ void snd_destroy(struct core *c, struct tcb *t)
 	outlist_destroy(t->out);
 	t->out = NULL;
 #endif
+	sacksnd_free(t);
 }

@@ -27,6 +27,7 @@ struct listener;
 struct aa_stream;
 struct outlist;
 struct splice;
+struct scoreboard;
 
 enum tcp_state {
 	TCPS_CLOSED = 0,
@@ -52,6 +53,8 @@ enum tcb_timer {
 	TT_TIMEWAIT, /* 2*MSL, config tcp_timewait */
 	TT_IDLE,     /* config tcp_timeout */
 	TT_KEEPALIVE, /* SO_KEEPALIVE probes (RFC 9293 3.8.4) */
+	TT_REO,      /* RACK reordering window (RFC 8985 6.2) */
+	TT_TLP,      /* tail loss probe (RFC 8985 7.2) */
 	TT_MAX
 };
 
@@ -126,11 +129,24 @@ struct tcb {
 	uint32_t recover;
 	bool in_recovery;
 	uint32_t bytes_acked;           /* congestion avoidance byte counting (RFC 3465) */
-	/* SACK scoreboard (RFC 2018 / RFC 6675): ranges above snd_una the peer
-	 * holds, sorted and disjoint; and how far this recovery retransmitted */
-	struct { uint32_t l, r; } sacked[8];
-	uint8_t n_sacked;
-	uint32_t rexmit_next;
+	/* SACK scoreboard (sacksnd.h, RFC 6675): NULL without SACK; and
+	 * RescueRxt of RFC 6675 section 5 */
+	struct scoreboard *sbd;
+	uint32_t rescue_rxt;
+	/* RACK (RFC 8985 6.1): the most recently sent segment delivered, its
+	 * RTT, the minimum RTT, the highest end SACKed or acknowledged
+	 * (fack), reordering seen, the reordering window's multiplier */
+	uint64_t rack_xmit_us;
+	uint32_t rack_end_seq;
+	uint32_t rack_rtt, rack_min_rtt; /* us; 0: no sample yet */
+	uint32_t rack_fack;
+	bool rack_reordering_seen;
+	uint8_t rack_reo_mult;           /* RACK.reo_wnd_mult - 1 */
+	uint8_t rack_reo_persist;        /* recoveries left before it resets */
+	uint32_t rack_dsack_round;       /* snd_max when a D-SACK last grew it */
+	/* TLP (RFC 8985 7): the probe outstanding, its end */
+	bool tlp_out, tlp_is_retrans;
+	uint32_t tlp_end_seq, tlp_probe_seq; /* a retransmitted probe: [probe_seq, end) */
 	/* receiver SACK (sackrcv.h): the latest out-of-order segment, the
 	 * first bytes of the blocks last reported, a D-SACK to send */
 	uint32_t sack_last_seq;

@@ -100,9 +100,9 @@ void tcp_send_rst_reply(struct core *c, struct port *p, const struct rte_ether_a
 			uint32_t seg_len);
 /* Retransmit the first unacknowledged segment (fast retransmit, RTO). */
 void tcp_retransmit(struct core *c, struct tcb *t);
-/* In recovery: retransmit the next hole the SACK scoreboard shows (RFC
- * 6675), or the first unacknowledged segment without SACK (RFC 6582). */
-uint32_t tcp_retransmit_hole(struct core *c, struct tcb *t);
+/* Sends one data segment of up to max bytes at seq, ignoring the windows
+ * (loss recovery and probes decide); returns the bytes sent. */
+uint32_t tcp_send_range(struct core *c, struct tcb *t, uint32_t seq, uint32_t max, bool rexmit);
 /* Zero-window probe (RFC 9293 3.8.6.1). */
 void tcp_send_probe(struct core *c, struct tcb *t);
 /* Keep-alive probe (RFC 9293 3.8.4). */

@@ -6,7 +6,9 @@
 #include "common/seq.h"
 #include "tcp/cc.h"
 #include "tcp/rtt.h"
-#include "tcp/sack.h"
+#include "tcp/rack.h"
+#include "tcp/recovery.h"
+#include "tcp/sacksnd.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
@@ -41,7 +43,8 @@ static void rto_data(struct core *c, struct tcb *t)
 	c->cnt.rto_expired++;
 	t->rto_backoff++;
 	cc_on_rto(t);
-	sack_clear(t); /* RFC 2018 8: the receiver may have reneged */
+	sacksnd_on_rto(t); /* RFC 2018 8: the receiver may have reneged */
+	rack_on_rto(c, t);
 	rtt_cancel(t);
 	t->snd_nxt = t->snd_una;
 	tcp_output(c, t);
@@ -133,6 +136,12 @@ void tcp_timer_fire(struct core *c, struct tcb *t, enum tcb_timer which)
 		break;
 	case TT_KEEPALIVE:
 		tcp_keepalive_fire(c, t);
+		break;
+	case TT_REO:
+		recovery_reo_fire(c, t);
+		break;
+	case TT_TLP:
+		rack_tlp_fire(c, t);
 		break;
 	default:
 		break;

@@ -15,6 +15,7 @@
 #include "check.h"
 #include "stack_harness.h"
 #include "tcp/rtt.h"
+#include "tcp/sacksnd.h"
 #include "tcp/tcp.h"
 
 #define A TCP_FLAG_ACK
@@ -29,6 +30,20 @@ static struct h_stack *open_conn(struct h_conn *k, int *ls)
 {
 	struct h_stack *h = h_open_conn(k, ls);
 
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 31 + 7);
+	return h;
+}
+
+/* open_conn() with a peer that does not offer SACK: NewReno. */
+static struct h_stack *open_conn_nosack(struct h_conn *k, int *ls)
+{
+	struct h_stack *h = h_open();
+
+	*ls = h_listen(h, 80, 16);
+	*k = h_conn_default(80);
+	k->offer_sack = false;
+	h_passive_open(h, *ls, k);
 	for (size_t i = 0; i < sizeof(out); i++)
 		out[i] = (uint8_t)(i * 31 + 7);
 	return h;
@@ -186,9 +201,13 @@ static void sack_dupack(struct h_stack *h, struct h_conn *k, uint32_t ack, int n
 	h_send_seg(h, &s);
 }
 
-/* Two losses in one window: with SACK the second hole is retransmitted on
- * the next duplicate that reveals it (RFC 6675), not a round trip later on
- * a partial ACK (NewReno). */
+/* Two losses in one window with SACK (RFC 6675 section 5, RACK-TLP as the
+ * detector, RFC 8985): RTT 10 ms, segments 0 and 4 lost. The first two
+ * SACKs send new data (RFC 3042) and arm RACK's reordering timer; the
+ * third SACKed segment makes segment 0 lost at once (DupThresh SACKed
+ * above it: no reordering window) and recovery starts with cwnd = ssthresh
+ * = half the flight. Segment 4 is lost as soon as segment 5 is SACKed, but
+ * goes out only when cwnd - pipe allows a segment; then new data. */
 static void test_sack_recovery(void)
 {
 	struct h_conn k;
@@ -197,25 +216,45 @@ static void test_sack_recovery(void)
 	struct tcb *t = h_tcb(h, k.sock);
 	uint32_t base = k.rcv_nxt;
 	const uint32_t l1[] = {1}, r1[] = {2}, r2[] = {3}, r3[] = {4};
-	const uint32_t l4[] = {1, 5}, r4[] = {4, 6};
+	uint32_t l4[] = {1, 5}, r4[] = {4, 6};
 
 	CHECK(t->sack_ok);
 	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, 20 * MSS) == 20 * MSS);
 	h_run(h);
 	for (uint32_t i = 0; i < 10; i++)
 		expect_data(h, &k, i * MSS, MSS);
-	/* segments 0 and 4 lost; the peer SACKs what it got */
+	CHECK(t->sbd && t->sbd->n == 10);
+	h_advance(h, 10000);
 	sack_dupack(h, &k, base, 1, l1, r1);
 	expect_data(h, &k, 10 * MSS, MSS); /* limited transmit */
+	CHECK(t->timer_at[TT_REO] != 0 && !t->in_recovery);
+	CHECK_EQ_U64(t->rack_min_rtt, 10000);
 	sack_dupack(h, &k, base, 1, l1, r2);
 	expect_data(h, &k, 11 * MSS, MSS);
 	sack_dupack(h, &k, base, 1, l1, r3);
 	expect_data(h, &k, 0, MSS);        /* fast retransmit */
 	h_expect_none(h);
-	CHECK(t->in_recovery && t->n_sacked == 1);
-	/* the next duplicate shows segment 4 missing: it goes at once */
+	CHECK(t->in_recovery && t->sbd->sacked_segs == 3);
+	CHECK_EQ_U64(t->ssthresh, 6 * MSS); /* flight (12) / 2 */
+	CHECK_EQ_U64(t->cwnd, 6 * MSS);
+	/* pipe: segment 0 (lost, retransmitted) and 4..11 */
+	CHECK_EQ_U64(sacksnd_pipe(t), 9 * MSS);
+	/* segment 5 SACKed: 4 is lost (RACK, and IsLost), pipe 7 > cwnd */
 	sack_dupack(h, &k, base, 2, l4, r4);
-	expect_data(h, &k, 4 * MSS, MSS);
+	h_expect_none(h);
+	CHECK_EQ_U64(sacksnd_pipe(t), 7 * MSS);
+	r4[1] = 7;
+	sack_dupack(h, &k, base, 2, l4, r4);
+	h_expect_none(h);
+	CHECK_EQ_U64(sacksnd_pipe(t), 6 * MSS);
+	r4[1] = 8;
+	sack_dupack(h, &k, base, 2, l4, r4);
+	expect_data(h, &k, 4 * MSS, MSS);  /* NextSeg rule (1) */
+	h_expect_none(h);
+	CHECK_EQ_U64(sacksnd_pipe(t), 6 * MSS);
+	r4[1] = 9;
+	sack_dupack(h, &k, base, 2, l4, r4);
+	expect_data(h, &k, 12 * MSS, MSS); /* rule (2): new data */
 	h_expect_none(h);
 	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
 	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
@@ -223,6 +262,14 @@ static void test_sack_recovery(void)
 	uint64_t before = h->c->cnt.dupacks_rcvd;
 	sack_dupack(h, &k, base, 2, l4, r4);
 	CHECK_EQ_U64(h->c->cnt.dupacks_rcvd, before);
+	h_expect_none(h);
+	/* everything up to segment 12 arrived: recovery is over, cwnd
+	 * stays at ssthresh (RFC 6675), six segments go */
+	dupack(h, &k, base + 13 * MSS);
+	CHECK(!t->in_recovery);
+	CHECK_EQ_U64(t->cwnd, 6 * MSS);
+	for (uint32_t i = 13; i < 19; i++)
+		expect_data(h, &k, i * MSS, MSS);
 	h_drain(h);
 	finish_abort(h, &k, ls);
 }
@@ -231,7 +278,7 @@ static void test_fast_retransmit_newreno(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = open_conn_nosack(&k, &ls);
 	struct tcb *t = h_tcb(h, k.sock);
 	uint32_t base = k.rcv_nxt; /* first data byte */
 

@@ -1,0 +1,171 @@
+"""Transfer completion time under loss: our stack vs Linux<->Linux (issue 15).
+
+One connection sends `mbytes` MB from the dut to the client over the
+dut<->client veth (the `tx-*` variants of experiments/bulk.py, same Linux
+receiver at the client, same CPU placement):
+
+- tx-aatcp   our `source -q` (SACK, RFC 6675 pipe, RACK-TLP)
+- tx-linux   the Linux sender in the dut namespace (its defaults: CUBIC,
+             SACK, RACK-TLP), on the same veth
+
+The loss is made on the link, the same way for both senders: a tc cls_bpf
+program on the client's end of the veth (clsact ingress,
+experiments/bpf/loss_drop.c, compiled for each run with clang) drops data
+segments before the client's TCP sees them. This kernel has no netem.
+
+- loss=random  each data segment is dropped with probability 1 %, from a
+               xorshift32 generator seeded with the repetition number and
+               stepped once per data segment: in the same repetition the
+               n-th data segment on the link meets the same decision
+               whichever stack sends it
+- loss=tail    the stream's last two segments (MSS 1448) are dropped once:
+               the end of the last flight, nothing after it but the FIN;
+               repaired by a tail loss probe in about two round trips, or by
+               the retransmission timeout (200 ms minimum) without one
+
+`seconds` is the client's time from the first byte to the end of the stream
+(core_peer.py drain). The ratios (ours / Linux, same loss, same size) are
+the claims; the target is at most 1.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from aatcp.claims import Claim, Ratio
+from aatcp.dutrun import core_counter, read_stats
+from aatcp.errors import ToolkitError
+from aatcp.plot import measured, plt, save
+from aatcp.remote import Host
+from aatcp.runner import Experiment, Point, Quick, RunContext
+from experiments import bulk
+
+DROP_SRC = Path(__file__).resolve().parent / "bpf" / "loss_drop.c"
+VARIANTS = ("tx-aatcp", "tx-linux")
+PATTERNS = {"random": 1, "tail": 2}
+TAIL_SEGMENTS = 2
+
+
+def setup(ctx: RunContext) -> None:
+    bulk.setup(ctx)
+    lab = ctx.lab
+    dut, client = ctx.state["dut"], ctx.state["client"]
+    link = lab.link_between(dut.name, client.name)
+    end = link.a if link.a.host == client.name else link.b
+    client.put(DROP_SRC, "peers/loss_drop.c", mode=0o644)
+    r = client.run("command -v clang && command -v tc && uname -m", timeout=10, check=False)
+    if not r.ok:
+        raise ToolkitError(f"{client.name}: clang or tc missing (the loss is a tc cls_bpf "
+                           "program compiled with clang). Fix: ./inv setup")
+    ctx.state.update(drop_iface=end.name, arch=r.stdout.split()[-1])
+
+
+def _drop_on(client: Host, iface: str, arch: str, p: Point, nbytes: int) -> None:
+    # a different seed per repetition, the same for both variants in it
+    seed = 1 + p.repetition + (1000 if p.warmup else 0)
+    defs = (f"-DMODE={PATTERNS[p['loss']]} -DSEED={seed} -DPPM={int(p['loss_ppm'])} "
+            f"-DTOTAL={nbytes} -DTAIL={TAIL_SEGMENTS}")
+    client.run(f"clang -O2 -g -target bpf {defs} -I/usr/include/{arch}-linux-gnu "
+               "-c peers/loss_drop.c -o run/loss_drop.o", timeout=60)
+    client.run(f"tc qdisc replace dev {iface} clsact && "
+               f"tc filter replace dev {iface} ingress bpf direct-action "
+               "obj run/loss_drop.o sec tc", timeout=30)
+
+
+def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
+    s = ctx.state
+    client: Host = s["client"]
+    nbytes = int(p["mbytes"]) << 20
+    _drop_on(client, s["drop_iface"], s["arch"], p, nbytes)
+    try:
+        out = dict(bulk.run(ctx, p))
+    finally:
+        client.run(f"tc qdisc del dev {s['drop_iface']} clsact", timeout=30, check=False)
+    if p.variant == "tx-aatcp":
+        st = read_stats(s["dut"], "run/bulk.stats.json")
+        for name in ("rto_expired", "fast_retransmits", "tlp_probes", "rack_lost"):
+            out[name] = core_counter(st, name)
+    return out
+
+
+def ratios(df: pd.DataFrame) -> pd.DataFrame:
+    """Median seconds per (loss, mbytes, variant) and ours / Linux."""
+    d = measured(df)
+    rows = []
+    if d.empty:
+        return pd.DataFrame(columns=["loss", "mbytes", "aatcp_s", "linux_s", "ratio", "runs"])
+    for (loss, mb), g in d.groupby(["loss", "mbytes"]):
+        med = g.groupby("variant")["seconds"].median()
+        a, b = med.get("tx-aatcp"), med.get("tx-linux")
+        rows.append({"loss": loss, "mbytes": mb, "aatcp_s": a, "linux_s": b,
+                     "ratio": a / b if a and b else float("nan"),
+                     "runs": int((g["variant"] == "tx-aatcp").sum())})
+    return pd.DataFrame(rows)
+
+
+def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
+    table = ratios(df)
+    print(f"\n{exp.name}: completion time, median seconds (client: first byte -> end)")
+    for _, r in table.iterrows():
+        print(f"  {r['loss']:<7} {int(r['mbytes']):4d} MB  aatcp {r['aatcp_s']:8.4f} s  "
+              f"linux {r['linux_s']:8.4f} s  {r['ratio']:5.2f} x   ({r['runs']} runs)")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    labels = []
+    for i, (_, r) in enumerate(table.iterrows()):
+        ax.bar(i - 0.2, r["aatcp_s"], 0.4, color="C1", label="aatcp" if i == 0 else None)
+        ax.bar(i + 0.2, r["linux_s"], 0.4, color="C0", label="Linux" if i == 0 else None)
+        ax.annotate(f"{r['ratio']:.2f}x", (i, max(r["aatcp_s"], r["linux_s"])),
+                    textcoords="offset points", xytext=(0, 4), ha="center", fontsize=8)
+        labels.append(f"{r['loss']}\n{int(r['mbytes'])} MB")
+    if table.empty:
+        ax.text(0.5, 0.5, "no successful runs", ha="center", va="center",
+                transform=ax.transAxes)
+    else:
+        ax.legend()
+        ax.set_yscale("log")
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_ylabel("seconds (median)")
+    ax.set_title(exp.title, fontsize=10)
+    ax.grid(True, axis="y", alpha=0.3)
+    save(fig, path)
+
+
+def _claim(loss: str, words: str) -> Claim:
+    return Claim("-", f"(no thesis figure: issue 15's target, ours <= 1.1 x Linux, {words})",
+                 Ratio("tx-aatcp", "tx-linux", metric="seconds", where={"loss": loss},
+                       label=f"completion time, {words}: ours / Linux"),
+                 value=1.0, tolerance=0.1, pick="max",
+                 explanation="The same drops on the link for both senders (tc cls_bpf); "
+                 "the headline is the worst transfer size.")
+
+
+CLAIMS = (
+    _claim("random", "1 % random loss"),
+    _claim("tail", "the last two segments lost"),
+)
+
+
+EXPERIMENT = Experiment(
+    name="loss",
+    claims=CLAIMS,
+    minutes=(6, 1),
+    title="Completion time under loss (tc cls_bpf drops): aatcp vs Linux<->Linux",
+    description=__doc__ or "",
+    roles=("dut", "client"),
+    variants=VARIANTS,
+    sweep={"loss": list(PATTERNS), "mbytes": [1, 64]},
+    fixed={"buf_kb": 256, "loss_ppm": 10000},
+    metrics=("seconds",),
+    repetitions=5,
+    warmup=1,
+    quick=Quick(sweep={"loss": list(PATTERNS), "mbytes": [1]}, repetitions=1, warmup=0),
+    run=run,
+    plot=plot,
+    setup=setup,
+    xlabel="loss pattern, MB",
+    ylabel="seconds",
+)
