@@ -47,6 +47,7 @@ static void write_counters(FILE *f, const struct counters *n)
 	F(arp_requests); F(arp_replies); F(icmp_echo);
 	F(fault_dropped); F(fault_duped); F(fault_reordered); F(fault_corrupted);
 	F(fault_delayed); F(fwd_segs); F(splice_segs); F(steered);
+	F(steer_taken); F(ports_placed); F(ports_unplaced);
 #undef F
 	fprintf(f, "\"drops\": {");
 	for (int i = 0; i < DROP_MAX; i++)

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "fwd/splice.h"
+#include "io/steer.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rcvbuf.h"
@@ -174,6 +175,8 @@ void tcb_free(struct core *c, struct tcb *t)
 		c->cnt.conn_closed++;
 		tcp_set_state(c, t, TCPS_CLOSED);
 	}
+	/* an active open's 4-tuple is free again for every core (io/steer.h) */
+	steer_release(c, t->port, t->laddr, t->lport, t->raddr, t->rport);
 	timer_unfile(c, t);
 	splice_teardown(c, t, 0);
 	splice_free(t);
