@@ -204,6 +204,10 @@ static int init_library(struct aatcp_global *g, bool eal)
 		fprintf(stderr, "aatcp: %s\n", err);
 		return -1;
 	}
+	if (steer_global_init(g)) {
+		fprintf(stderr, "aatcp: cannot create the rings between cores\n");
+		return -1;
+	}
 	for (int i = 0; i < g->n_ports; i++)
 		g->any_stat_print |= g->ports[i].conf->stat_print;
 	if (arp_init(g)) {
@@ -299,14 +303,19 @@ static int alloc_core(struct core *c)
 	if (!c->tcbs || !c->socks || !c->flows || !c->timers)
 		return -1;
 #if AATCP_WITH_ZC
-	/* a node per mbuf, plus each zero-copy socket's empty tail node */
-	c->zc_pool = zc_pool_create(rte_mempool_avail_count(c->pool) + n_tcbs);
+	/* a node per mbuf this core can hold (its own pool's and those other
+	 * cores steer here, io/steer.h), plus each zero-copy socket's empty
+	 * tail node */
+	uint32_t mbufs = 0;
+	for (int i = 0; i < c->g->n_cores; i++)
+		mbufs += c->g->pools[i] ? c->g->pools[i]->size : 0;
+	c->zc_pool = zc_pool_create(mbufs + n_tcbs);
 	if (!c->zc_pool)
 		return -1;
 #endif
 #if AATCP_WITH_FWD
 	/* one outbound node per mbuf at most: appends cannot run dry */
-	c->out_pool = out_pool_create(rte_mempool_avail_count(c->pool));
+	c->out_pool = out_pool_create(mbufs);
 	if (!c->out_pool)
 		return -1;
 #endif
@@ -436,7 +445,7 @@ struct core *core_create(int id, bool start_thread)
 		atomic_store(&c->running, true);
 	}
 	c->app_thread = pthread_self();
-	g->cores[id] = c;
+	__atomic_store_n(&g->cores[id], c, __ATOMIC_RELEASE); /* io/steer.c reads it */
 	g->contexts_created = true;
 	return c;
 }
@@ -495,7 +504,7 @@ void core_destroy(struct core *c)
 	c->now_us = clock_now_us();
 	teardown(c);
 	stats_print(c);
-	aatcp_g.cores[c->id] = NULL;
+	__atomic_store_n(&aatcp_g.cores[c->id], NULL, __ATOMIC_RELEASE); /* io/steer.c reads it */
 	/* keep the counters for the stats file */
 	struct core *keep = malloc(sizeof(*keep));
 	if (keep) {
@@ -546,6 +555,8 @@ void mtcp_destroy(void)
 	for (int i = 0; i < MAX_CORES; i++)
 		if (g->cores[i])
 			mtcp_destroy_context((mctx_t)g->cores[i]);
+	/* every network thread has stopped: nobody enqueues any more */
+	steer_global_fini(g);
 	for (int i = 0; i < g->n_ports; i++)
 		rte_eth_dev_stop(g->ports[i].dpdk_id);
 	if (g->conf.stats_file[0] && stats_write(g->conf.stats_file))

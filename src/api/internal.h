@@ -111,8 +111,9 @@ void api_reclaim(struct core *c, struct socket *s, struct tcb *t);
 int rss_pick(struct core *c, struct socket *s, uint32_t raddr, uint16_t rport);
 /* The socket gives its pair back (close). */
 void rss_release(struct core *c, struct socket *s);
-/* Whether this core owns the flow (its segments are steered here). */
-bool rss_owned(const struct core *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+/* Whether the flow's replies may come to this core's RX queue: predicted
+ * there, or not known (io/steer.h). */
+bool rss_owned(struct core *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
 	       uint16_t rport);
 void rss_free(struct core *c);
 

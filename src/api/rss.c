@@ -3,9 +3,9 @@
  * opens, as in mTCP. The pool holds the addresses saddr_base ..
  * saddr_base + num_addr - 1 (INADDR_ANY: the address of the port towards
  * daddr) and, for connections to daddr:dport, hands out (address, port)
- * pairs whose replies come back to the calling core: the pairs this core
- * owns (flow_hash() modulo the number of cores, the rule the network
- * threads steer segments by, io/steer.h).
+ * pairs whose replies come back to the calling core's RX queue: pairs the
+ * port predicts there (io/steer.h: exact on RSS ports, learned elsewhere),
+ * else a pair whose queue is not known yet.
  *
  * The application thread takes pairs round robin and skips those its own
  * open sockets hold; a pair whose previous connection still lingers after
@@ -18,10 +18,12 @@
 
 #include "api/internal.h"
 #include "io/port.h"
+#include "io/steer.h"
 #include "tcp/flow.h"
 
 #define RSS_PORT_LO 1024
 #define RSS_PORTS (65536 - RSS_PORT_LO)
+#define RSS_GUESS_SCAN 256 /* pairs looked at past the first unknown one */
 
 struct rss_pool {
 	uint32_t saddr_base;  /* host byte order */
@@ -104,12 +106,48 @@ static void pair_of(const struct rss_pool *p, uint32_t i, uint32_t *addr, uint16
 	*port = htons((uint16_t)(RSS_PORT_LO + i % RSS_PORTS));
 }
 
-bool rss_owned(const struct core *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+/* The queue the replies of the flow arrive on, where the port tells
+ * (io/steer.h), -1 when it does not. */
+static int reply_queue(struct core *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+		       uint16_t rport)
+{
+	uint32_t nh;
+	const struct port *p = port_for_dest(c->g, raddr, &nh);
+
+	return p ? steer_predict(p, laddr, lport, raddr, rport) : -1;
+}
+
+/* Two cores never open the same 4-tuple (io/steer.h); the TCB's end gives
+ * the claim back (tcp/tcb.c). */
+static bool claim(struct core *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+		  uint16_t rport)
+{
+	uint32_t nh;
+	const struct port *p = port_for_dest(c->g, raddr, &nh);
+
+	return c->g->n_cores < 2 || !p || steer_claim(p, laddr, lport, raddr, rport);
+}
+
+bool rss_owned(struct core *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
 	       uint16_t rport)
 {
-	int n = c->g->n_cores;
+	int q = c->g->n_cores > 1 ? reply_queue(c, laddr, lport, raddr, rport) : -1;
 
-	return n <= 1 || (int)(flow_hash(laddr, lport, raddr, rport) % (uint32_t)n) == c->id;
+	return q < 0 || q == c->id;
+}
+
+static int take_pair(struct rss_pool *p, struct socket *s, uint32_t i)
+{
+	uint32_t addr;
+	uint16_t port;
+
+	pair_of(p, i, &addr, &port);
+	pair_mark(p, i, true);
+	p->next = (i + 1) % ((uint32_t)p->num_addr * RSS_PORTS);
+	s->laddr = addr;
+	s->lport = port;
+	s->rss_pair = (int64_t)i;
+	return 1;
 }
 
 int rss_pick(struct core *c, struct socket *s, uint32_t raddr, uint16_t rport)
@@ -121,21 +159,27 @@ int rss_pick(struct core *c, struct socket *s, uint32_t raddr, uint16_t rport)
 	if (!p || raddr != p->daddr || rport != p->dport)
 		return 0;
 	total = (uint32_t)p->num_addr * RSS_PORTS;
+	int64_t guess = -1;
+	uint32_t guess_k = 0;
 	for (uint32_t k = 0; k < total; k++) {
 		uint32_t i = (p->next + k) % total;
 		if (pair_used(p, i))
 			continue;
 		pair_of(p, i, &addr, &port);
-		if (!rss_owned(c, addr, port, raddr, rport))
-			continue;
-		pair_mark(p, i, true);
-		p->next = (i + 1) % total;
-		s->laddr = addr;
-		s->lport = port;
-		s->rss_pair = (int64_t)i;
-		return 1;
+		int q = c->g->n_cores > 1 ? reply_queue(c, addr, port, raddr, rport) : c->id;
+		if (q == c->id && claim(c, addr, port, raddr, rport))
+			return take_pair(p, s, i);
+		if (q < 0 && guess < 0) {
+			guess = i; /* queue not known yet: the reply teaches it */
+			guess_k = k;
+		}
+		if (guess >= 0 && k - guess_k > RSS_GUESS_SCAN)
+			break;
 	}
-	return -1;
+	if (guess < 0)
+		return -1;
+	pair_of(p, (uint32_t)guess, &addr, &port);
+	return claim(c, addr, port, raddr, rport) ? take_pair(p, s, (uint32_t)guess) : -1;
 }
 
 void rss_release(struct core *c, struct socket *s)

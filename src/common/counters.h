@@ -50,7 +50,10 @@ struct counters {
 	uint64_t fault_dropped, fault_duped, fault_reordered, fault_corrupted,
 		fault_delayed;
 	uint64_t fwd_segs, splice_segs;
-	uint64_t steered;           /* segments passed to their owner core */
+	uint64_t steered;           /* segments passed on to another core (io/steer.h) */
+	uint64_t steer_taken;       /* segments another core passed here that were ours */
+	uint64_t ports_placed;      /* active opens whose replies come to this core's queue */
+	uint64_t ports_unplaced;    /* active opens from a port not known to (learning) */
 	uint64_t tx_ring_full;      /* TX bursts the PMD took only in part (kept, retried) */
 	uint64_t tx_backpressure;   /* TCP output stopped: the TX queue was full */
 	uint64_t fault_tx_refused;  /* injected "TX ring full" (fault txfull=) */

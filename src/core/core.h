@@ -37,6 +37,7 @@ struct aa_module;
 struct rss_pool;
 struct tcb;
 struct socket;
+struct steer_local;
 
 struct port {
 	int index;              /* position in the config */
@@ -46,6 +47,10 @@ struct port {
 	uint32_t ip, mask, gateway; /* network byte order */
 	uint16_t mtu;
 	bool tx_ip_csum, tx_tcp_csum, rx_csum; /* offloads the port offers */
+	uint8_t placement;      /* enum steer_placement (io/steer.h) */
+	bool rss_l4;            /* PLACE_RSS: the hash covers the TCP ports */
+	uint16_t reta_size;     /* PLACE_RSS: entries of the redirection table */
+	uint16_t n_queues;      /* RX queues: one per core */
 	const struct port_conf *conf;
 };
 
@@ -146,7 +151,7 @@ struct core {
 	struct rte_mempool *pool;
 	struct zc_pool *zc_pool;
 	struct out_pool *out_pool;    /* fwd/ outbound nodes */
-	struct rte_ring *steer_in;    /* frames other cores passed to us (io/steer.c) */
+	struct steer_local *steer;    /* learned source ports (io/steer.c) */
 	struct {
 		struct rte_mbuf *pkts[TXQ_LEN]; /* oldest first (io/io.c) */
 		uint16_t n;
@@ -204,6 +209,8 @@ struct aatcp_global {
 	int n_cores;
 	struct core *cores[MAX_CORES];
 	struct rte_mempool *pools[MAX_CORES];
+	struct rte_ring *steer_rings[MAX_CORES]; /* frames for core i (io/steer.c) */
+	struct rte_ring *steer_gifts[MAX_CORES]; /* source ports for core i (io/steer.c) */
 	bool any_stat_print;
 	struct core *finished[MAX_CORES]; /* counters of destroyed contexts */
 	uint64_t start_us;

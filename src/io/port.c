@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "common/log.h"
+#include "io/steer.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -174,6 +175,49 @@ static void pick_offloads(struct port *p, const struct rte_eth_dev_info *di,
 		ec->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 }
 
+/* Flow placement on a multi-queue port (io/steer.h): RSS with our Toeplitz
+ * key where the port has RSS and takes a key of ours, else a hash of the
+ * port's own that the stack learns (af_packet's fanout). */
+static void rss_configure(struct port *p, const struct rte_eth_dev_info *di,
+			  struct rte_eth_conf *ec, uint8_t *key)
+{
+	uint64_t hf = di->flow_type_rss_offloads;
+
+	p->placement = PLACE_LEARNED;
+	if (!(hf & (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP)) || !di->reta_size ||
+	    di->hash_key_size < sizeof(steer_rss_key) || di->hash_key_size > 64)
+		return;
+	memcpy(key, steer_rss_key, sizeof(steer_rss_key)); /* longer keys: zeros after */
+	ec->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	ec->rx_adv_conf.rss_conf.rss_key = key;
+	ec->rx_adv_conf.rss_conf.rss_key_len = di->hash_key_size;
+	ec->rx_adv_conf.rss_conf.rss_hf = hf & (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP);
+	p->rss_l4 = hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP;
+	p->reta_size = di->reta_size;
+	p->placement = PLACE_RSS;
+}
+
+/* Redirection table entry i -> queue i % nq: steer_predict() computes the
+ * same. Returns -1 when the port refuses it. */
+static int reta_program(struct port *p, uint16_t nq)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+
+	if (p->reta_size > RTE_ETH_RSS_RETA_SIZE_512)
+		return -1;
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t i = 0; i < p->reta_size; i++) {
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % nq;
+	}
+	if (rte_eth_dev_rss_reta_update(p->dpdk_id, reta, p->reta_size)) {
+		LOG_WARN("port %s: redirection table refused: active opens learn their "
+			 "queues", p->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 {
 	const struct port_conf *pc = &g->conf.ports[idx];
@@ -192,6 +236,7 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 	p->mask = pc->prefix ? htonl(~0u << (32 - pc->prefix)) : 0;
 	p->gateway = pc->gateway;
 	p->mtu = pc->mtu;
+	p->n_queues = nq;
 	dev_name(pc->device, name, sizeof(name));
 	if (rte_eth_dev_get_port_by_name(name, &p->dpdk_id)) {
 		snprintf(err, (size_t)errlen,
@@ -210,11 +255,9 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 	}
 	memset(&ec, 0, sizeof(ec));
 	pick_offloads(p, &di, &ec);
-	if (nq > 1 && di.flow_type_rss_offloads) {
-		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		ec.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP;
-		ec.rx_adv_conf.rss_conf.rss_hf &= di.flow_type_rss_offloads;
-	}
+	uint8_t key[64] = {0};
+	if (nq > 1)
+		rss_configure(p, &di, &ec, key);
 	rc = rte_eth_dev_configure(p->dpdk_id, nq, nq, &ec);
 	if (rc) {
 		snprintf(err, (size_t)errlen, "%s: port.%s: configure failed: %s",
@@ -240,12 +283,14 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 			 g->conf.path, pc->name, rte_strerror(-rc));
 		return -1;
 	}
+	if (p->placement == PLACE_RSS && reta_program(p, nq))
+		p->placement = PLACE_LEARNED;
 	rte_eth_macaddr_get(p->dpdk_id, &p->mac);
 	LOG_INFO("port %s: dpdk port %u (%s), mac %02x:%02x:%02x:%02x:%02x:%02x, "
-		 "csum offload tx=%d rx=%d", p->name, p->dpdk_id, di.driver_name,
+		 "csum offload tx=%d rx=%d, placement %d", p->name, p->dpdk_id, di.driver_name,
 		 p->mac.addr_bytes[0], p->mac.addr_bytes[1], p->mac.addr_bytes[2],
 		 p->mac.addr_bytes[3], p->mac.addr_bytes[4], p->mac.addr_bytes[5],
-		 p->tx_tcp_csum, p->rx_csum);
+		 p->tx_tcp_csum, p->rx_csum, p->placement);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/seq.h"
 #include "io/port.h"
+#include "io/steer.h"
 #include "net/arp.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
@@ -23,25 +24,79 @@
 #define EPHEMERAL_LO 32768
 #define EPHEMERAL_HI 60999
 
+/* With several cores the 4-tuple must also be free on the others (io/steer.h). */
+static bool take(struct core *c, const struct port *pt, uint32_t laddr, uint16_t lport,
+		 uint32_t raddr, uint16_t rport)
+{
+	return c->g->n_cores < 2 || steer_claim(pt, laddr, lport, raddr, rport);
+}
+
+/* steer_reuse_port()'s question: a TCB of this core holds the 4-tuple. */
+static bool tuple_in_use(struct core *c, uint32_t laddr, uint16_t lport, uint32_t raddr,
+			 uint16_t rport)
+{
+	return flow_lookup(c->flows, laddr, lport, raddr, rport) != NULL;
+}
+
+#define GUESS_SCAN 256 /* ports looked at past the first unknown one */
+
 /* RFC 6056 3.3.3 (algorithm 3, simple hash-based): each destination
  * starts its search at a secret offset, so ports neither repeat a visible
  * sequence nor tell one destination what another got; next_ephemeral moves
- * on with every try. The port must also map to this core (flows are spread
- * over the cores by flow_hash; see core/loop/netloop.c) and be free. */
-static uint16_t pick_port(struct core *c, uint32_t laddr, uint32_t raddr, uint16_t rport)
+ * on with every try. The port must be free and should bring the replies to
+ * this core's queue (io/steer.h): first a port learned to do so, else the
+ * first whose queue the port predicts to be ours, else one whose queue is
+ * not known yet (its reply teaches it), else any free one (its segments
+ * are then steered). */
+static uint16_t pick_port(struct core *c, const struct port *pt, uint32_t laddr,
+			  uint32_t raddr, uint16_t rport)
 {
 	const uint32_t num = EPHEMERAL_HI - EPHEMERAL_LO + 1;
 	uint32_t offset = (uint32_t)secret_hash(SECRET_PORT, laddr, 0, raddr, rport, 0);
-	int n = c->g->n_cores;
+	uint16_t guess = 0, any = 0, np = steer_reuse_port(c, pt, laddr, raddr, rport,
+								  tuple_in_use);
+	uint32_t since_guess = 0;
 
-	for (uint32_t count = 0; count < num; count++) {
+	if (np) {
+		c->cnt.ports_placed++;
+		return np;
+	}
+	for (uint32_t count = 0; count < num && since_guess < GUESS_SCAN; count++) {
 		uint16_t p = (uint16_t)(EPHEMERAL_LO + (c->next_ephemeral + offset) % num);
 		c->next_ephemeral++;
-		uint16_t np = rte_cpu_to_be_16(p);
-		if (n > 1 && (int)(flow_hash(laddr, np, raddr, rport) % (uint32_t)n) != c->id)
+		np = rte_cpu_to_be_16(p);
+		if (guess)
+			since_guess++;
+		if (flow_lookup(c->flows, laddr, np, raddr, rport))
 			continue;
-		if (!flow_lookup(c->flows, laddr, np, raddr, rport))
+		int q = steer_predict(pt, laddr, np, raddr, rport);
+		if (q == c->id && take(c, pt, laddr, np, raddr, rport)) {
+			c->cnt.ports_placed++;
 			return np;
+		}
+		if (q < 0 && !guess)
+			guess = np;
+		if (!any)
+			any = np;
+	}
+	/* the claims of the two candidates are taken last: first come, first
+	 * served between the cores; a lost one falls back to the next */
+	if (guess && take(c, pt, laddr, guess, raddr, rport)) {
+		c->cnt.ports_unplaced++;
+		return guess;
+	}
+	if (any && any != guess && take(c, pt, laddr, any, raddr, rport)) {
+		c->cnt.ports_unplaced++;
+		return any;
+	}
+	/* both taken by another core meanwhile: the first free port */
+	for (uint32_t count = 0; count < num; count++) {
+		np = rte_cpu_to_be_16((uint16_t)(EPHEMERAL_LO + (c->next_ephemeral++ + offset) % num));
+		if (!flow_lookup(c->flows, laddr, np, raddr, rport) &&
+		    take(c, pt, laddr, np, raddr, rport)) {
+			c->cnt.ports_unplaced++;
+			return np;
+		}
 	}
 	return 0;
 }
@@ -77,7 +132,7 @@ int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport)
 	if (!t->laddr)
 		t->laddr = p->ip;
 	if (!t->lport) {
-		t->lport = pick_port(c, t->laddr, raddr, rport);
+		t->lport = pick_port(c, p, t->laddr, raddr, rport);
 		if (!t->lport)
 			return -EADDRNOTAVAIL;
 	} else if (flow_lookup(c->flows, t->laddr, t->lport, raddr, rport)) {

@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "io/steer.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rcvbuf.h"
@@ -189,6 +190,8 @@ void tcb_free(struct core *c, struct tcb *t)
 		c->cnt.conn_closed++;
 		tcp_set_state(c, t, TCPS_CLOSED);
 	}
+	/* an active open's 4-tuple is free again for every core (io/steer.h) */
+	steer_release(c, t->port, t->laddr, t->lport, t->raddr, t->rport);
 	timer_unfile(c, t);
 #if AATCP_WITH_FWD /* hook */
 	splice_teardown(c, t, 0);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "io/steer.h"
 #include "stack_harness.h"
 #include "tcp/tcp.h"
 
@@ -122,14 +123,19 @@ static void test_no_route(void)
 	h_close(h);
 }
 
-/* No source port this core may use: with (pretended) 2^30 cores, no
- * ephemeral port's flow hashes to core 0 (tcp/connect.c pick_port). */
+/* No source port left: with (pretended) two cores, every ephemeral 4-tuple
+ * towards the peer is held by an open of the other core (io/steer.h: two
+ * cores never open the same 4-tuple; tcp/connect.c pick_port). */
 static void test_no_port(void)
 {
 	struct h_stack *h = h_open();
+	const struct port *p = &h->c->g->ports[0];
 	int cores = h->c->g->n_cores;
 
-	h->c->g->n_cores = 1 << 30;
+	for (uint32_t lp = 32768; lp <= 60999; lp++)
+		CHECK(steer_claim(p, htonl(H_STACK_IP(0)), htons((uint16_t)lp), htonl(H_PEER_IP(0)),
+				  htons(80)));
+	h->c->g->n_cores = 2;
 	nonblocking_fails(h, H_PEER_IP(0), EADDRNOTAVAIL);
 	blocking_fails(h, H_PEER_IP(0), EADDRNOTAVAIL);
 	h->c->g->n_cores = cores;

@@ -17,6 +17,7 @@
 #include "io/io.h"
 #include "io/port.h"
 #include "io/steer.h"
+#include "tcp/placement.h"
 #include "net/eth.h"
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
@@ -36,13 +37,13 @@ static int rx_all(struct core *c)
 		for (uint16_t k = 0; k < n; k++) {
 			if (k + 1 < n)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
-			if (!steer_away(c, pkts[k]))
+			if (!placement_away(c, pkts[k]))
 				eth_input(c, p, pkts[k]);
 		}
 		total += n;
 	}
 	/* segments of our flows that arrived on another core's queue */
-	unsigned n = steer_receive(c, pkts, RX_BURST);
+	unsigned n = placement_receive(c, pkts, RX_BURST);
 	for (unsigned k = 0; k < n; k++)
 		eth_input(c, &c->g->ports[port_index(c->g, pkts[k]->port)], pkts[k]);
 	return total + (int)n;
