@@ -9,11 +9,13 @@
 #include "mtcp_aa.h"
 #include "mtcp_zc.h"
 
-static inline int unsupported(void)
+#if !AATCP_WITH_ZC || !AATCP_WITH_AA || !AATCP_WITH_FWD
+static int unsupported(void)
 {
 	errno = ENOTSUP;
 	return -1;
 }
+#endif
 
 #if !AATCP_WITH_ZC
 int mtcp_zc_enable(mctx_t mctx, int sockid)
