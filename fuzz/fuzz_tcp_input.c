@@ -48,6 +48,7 @@
 #include "mtcp_zc.h"
 #include "common/seq.h"
 #include "stack_harness.h"
+#include "api/internal.h"
 #include "tcp/flow.h"
 #include "tcp/tcp.h"
 
