@@ -4,6 +4,7 @@
  * `stats_file` is set (read by the toolkit and the tests: drops by reason,
  * retransmissions, and packet buffers not returned to their pools).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ int stats_write(const char *path)
 	unsigned long total = 0, in_use = 0;
 
 	if (!f)
-		return -1;
+		return -errno;
 	for (int i = 0; i < g->n_cores; i++) {
 		if (!g->pools[i])
 			continue;
