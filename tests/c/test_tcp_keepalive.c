@@ -10,9 +10,12 @@
  *   - tcp_keepalive_time, _intvl and _probes change the three numbers.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "common/config.h"
 #include "stack_harness.h"
 #include "tcp/tcp.h"
 
@@ -127,12 +130,45 @@ static void test_keepalive_configured(void)
 	*h_conf() = saved;
 }
 
+/* The keys of the dead-peer limits (docs/config.md): Linux's defaults,
+ * values taken, out-of-range values refused with the key named. */
+static void test_dead_peer_keys(void)
+{
+	struct aatcp_config *c = malloc(sizeof(*c));
+	char err[256];
+
+	CHECK(c);
+	config_defaults(c);
+	CHECK_EQ_U64(c->tcp_retries, 15);
+	CHECK_EQ_U64(c->tcp_keepalive_time, 7200);
+	CHECK_EQ_U64(c->tcp_keepalive_intvl, 75);
+	CHECK_EQ_U64(c->tcp_keepalive_probes, 9);
+	CHECK_MSG(config_parse_text(c, "s.conf", "port = lo\ntcp_retries = 5\n"
+				    "tcp_keepalive_time = 2\ntcp_keepalive_intvl = 1\n"
+				    "tcp_keepalive_probes = 3\n", err, sizeof(err)) == 0, "%s", err);
+	CHECK(c->tcp_retries == 5 && c->tcp_keepalive_time == 2 &&
+	      c->tcp_keepalive_intvl == 1 && c->tcp_keepalive_probes == 3);
+	static const char *const bad[] = {"tcp_retries = 0", "tcp_retries = 31",
+					  "tcp_keepalive_time = 0", "tcp_keepalive_intvl = -1",
+					  "tcp_keepalive_probes = x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[64], want[64];
+
+		snprintf(text, sizeof(text), "port = lo\n%s\n", bad[i]);
+		snprintf(want, sizeof(want), "s.conf:2: %.*s:", (int)strcspn(bad[i], " "), bad[i]);
+		CHECK(config_parse_text(c, "s.conf", text, err, sizeof(err)) != 0);
+		CHECK_MSG(strstr(err, want) == err, "%s: %s", bad[i], err);
+	}
+	free(c);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
 		test_keepalive_answered,
 		test_keepalive_dead_peer,
 		test_keepalive_configured,
+		test_dead_peer_keys,
 	};
 
 	(void)argc;
