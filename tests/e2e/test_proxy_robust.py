@@ -27,6 +27,7 @@ BASE = {"idle_sleep_us": 50}
 FLOOD_SECONDS = 10.0
 VANISH_RETRIES = 5          # tcp_retries: about 12.6 s of retransmissions
 VANISH_MARK = 1 << 20
+IDLE_TIMEOUT = 5            # tcp_timeout of the download case, seconds
 SHA: dict[str, str] = {}
 
 
@@ -105,4 +106,42 @@ def test_proxy_backend_vanishes_robust(ch5: Ch5Lab, stack: StackRunner, mode: st
     n = got["received"]
     assert got["error"] == "TimeoutError" and VANISH_MARK <= n < 4 << 30, info
     assert got["sha256"] == seeded_sha256(4, n), "the backend's bytes are not the client's prefix"
+    assert res.report["connections"] == 1 and res.report["ended"] == 1, info
+
+
+def test_proxy_backend_vanishes_during_download_robust(ch5: Ch5Lab, stack: StackRunner) -> None:
+    """A Linux client downloads through the proxy (splice) from a Linux sender
+    of 4 GB on the server; once the client has 1 MB the server's link goes
+    down. Nothing is in flight towards the backend (the proxy only receives
+    there), so the silence ends it: tcp_timeout (5 s here) aborts the
+    backend side (ETIMEDOUT) and the proxy ends the pair; the client gets a
+    reset or end of stream (not its own 30 s timeout), what it read is the
+    sender's prefix (SHA-256), and the proxy frees both sides."""
+    srv = start_core_peer(stack, "server", f"duplex {BACKEND_PORT} {4 << 30} --seed 6",
+                          "pxvanishdup", listening=True)
+    ov = {**BASE, "tcp_timeout": IDLE_TIMEOUT}
+    with ch5.proxy(mode="splice", backend=f"{ch5.server_ip}:{BACKEND_PORT}",
+                   overrides=ov) as px:
+        cli = start_core_peer(stack, "client", f"send {ch5.proxy_ip} {PROXY_PORT} 0 "
+                              f"--mark {VANISH_MARK} --timeout 30", "pxvanishget")
+        stack.wait_file(ch5.client, str(cli.err), "core_peer: mark", 30)
+        iface = iface_towards(ch5.lab, ch5.server.name, ch5.dut.name)
+        with link_down(ch5.server, iface) as t_down:
+            out = peer_result(cli, 60)
+            took = time.monotonic() - t_down
+            srv.stop("KILL")  # blocked in send towards its dead link
+        assert px.running(), "the proxy died"
+    res = px.result
+    assert res is not None
+    res.check_clean()
+    info = json.dumps({"client_end_after_s": round(took, 1), "client": out,
+                       "conn_timedout": res.counter("conn_timedout"), "report": res.report,
+                       "stderr": res.stderr[-300:]})
+    print(f"backend vanished during a download: {info}")
+    assert out["error"] in ("ConnectionResetError", ""), info
+    assert res.counter("conn_timedout") >= 1, info
+    assert IDLE_TIMEOUT * 0.8 <= took < 30, info
+    n = out["read"]
+    assert VANISH_MARK <= n < 4 << 30, info
+    assert out["read_sha256"] == seeded_sha256(6, n), "the client's bytes are not the prefix"
     assert res.report["connections"] == 1 and res.report["ended"] == 1, info

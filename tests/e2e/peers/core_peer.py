@@ -149,9 +149,11 @@ def cmd_send(a: argparse.Namespace) -> None:
         out({"sent": sent, "sha256": d.hash.hexdigest(), "rst": True})
         return
     s.shutdown(socket.SHUT_WR)
-    n, err = read_all(s, hashlib.sha256())
+    h = hashlib.sha256()
+    n, err = read_all(s, h, None, a)
     s.close()
-    out({"sent": sent, "sha256": d.hash.hexdigest(), "read": n, "error": err})
+    out({"sent": sent, "sha256": d.hash.hexdigest(), "read": n, "read_sha256": h.hexdigest(),
+         "error": err})
 
 
 def cmd_timed_send(a: argparse.Namespace) -> None:
