@@ -299,7 +299,7 @@ def test_peer_vanishes_while_we_send_robust(lab: Lab, stack_any: StackRunner) ->
     print(f"peer vanished while we sent: {info}")
     assert "Connection timed out" in res.stderr, info
     assert res.counter("conn_timedout") == 1, info
-    assert res.counter("rto_expired") == VANISH_RETRIES, info
+    assert res.counter("rto_expired") >= VANISH_RETRIES, info
     assert 12.6 * 0.9 <= took <= 12.6 + 10, info
     n = out["received"]
     assert out["error"] == "TimeoutError" and VANISH_MARK <= n < VANISH_FILE, info
