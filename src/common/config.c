@@ -62,6 +62,10 @@ void config_defaults(struct aatcp_config *c)
 	c->splice_b0 = 1 << 20;
 	c->fwd_wmax = 1 << 20;
 	c->tcp_challenge_ack_limit = 1000; /* Linux's tcp_challenge_ack_limit */
+	c->tcp_retries = 15;          /* Linux's tcp_retries2 (tcp/timeouts.c) */
+	c->tcp_keepalive_time = 7200; /* Linux's tcp_keepalive_* (tcp/keepalive.c) */
+	c->tcp_keepalive_intvl = 75;
+	c->tcp_keepalive_probes = 9;
 }
 
 static int parse_long(struct parse *p, const char *key, const char *v, long lo,
@@ -443,6 +447,14 @@ static int set_key(struct parse *p, const char *key, const char *v)
 		return rc;
 	if (!strcmp(key, "tcp_challenge_ack_limit"))
 		return set_int(p, key, v, 0, 1 << 30, &c->tcp_challenge_ack_limit);
+	if (!strcmp(key, "tcp_retries"))
+		return set_int(p, key, v, 1, 30, &c->tcp_retries);
+	if (!strcmp(key, "tcp_keepalive_time"))
+		return set_int(p, key, v, 1, 1 << 20, &c->tcp_keepalive_time);
+	if (!strcmp(key, "tcp_keepalive_intvl"))
+		return set_int(p, key, v, 1, 1 << 20, &c->tcp_keepalive_intvl);
+	if (!strcmp(key, "tcp_keepalive_probes"))
+		return set_int(p, key, v, 1, 255, &c->tcp_keepalive_probes);
 	if (!strncmp(key, "port.", 5))
 		return set_port_key(p, key, v);
 	if (!strncmp(key, "arp.", 4))

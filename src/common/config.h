@@ -92,6 +92,10 @@ struct aatcp_config {
 	uint32_t splice_b0;      /* bytes, thesis 5.1.2 threshold */
 	uint32_t fwd_wmax;       /* bytes, thesis 5.1.2 w_max of the forward API */
 	int tcp_challenge_ack_limit; /* per second and core, RFC 5961 section 7 */
+	int tcp_retries;         /* RTO expiries / unanswered probes before ETIMEDOUT */
+	int tcp_keepalive_time;  /* seconds of silence before the first keep-alive */
+	int tcp_keepalive_intvl; /* seconds between keep-alives */
+	int tcp_keepalive_probes; /* unanswered keep-alives before ETIMEDOUT */
 	char path[256];
 };
 

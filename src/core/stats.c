@@ -46,7 +46,7 @@ static void write_counters(FILE *f, const struct counters *n)
 	F(conn_active); F(conn_passive); F(conn_closed); F(conn_reset_rcvd);
 	F(rst_sent); F(challenge_acks); F(zero_window_probes); F(window_updates);
 	F(syncookies_sent); F(syncookies_ok); F(timewait_recycled); F(dsacks_sent);
-	F(challenge_acks_limited); F(keepalive_probes);
+	F(challenge_acks_limited); F(keepalive_probes); F(conn_timedout);
 	F(arp_requests); F(arp_replies); F(icmp_echo);
 	F(fault_dropped); F(fault_duped); F(fault_reordered); F(fault_corrupted);
 	F(fault_delayed); F(fwd_segs); F(splice_segs); F(steered);
