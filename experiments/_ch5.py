@@ -35,6 +35,7 @@ from aatcp.dutrun import (
     StackConfig,
     asan_env,
     core_counter,
+    core_drops,
     deploy_asan,
     parse_json_line,
     read_stats,
@@ -89,6 +90,9 @@ class ProxyResult:
 
     def counter(self, name: str) -> int:
         return core_counter(self.stats, name)
+
+    def drops(self, reason: str) -> int:
+        return core_drops(self.stats, reason)
 
     def max_b(self) -> int:
         return max((int(s["b"]) for s in self.alpha), default=0)

@@ -42,31 +42,42 @@ def ch5(peer_scripts: Lab) -> Iterator[Ch5Lab]:
         nginx.stop()
 
 
-def test_proxy_syn_flood_clean_clients_robust(ch5: Ch5Lab, stack: StackRunner) -> None:
-    """200,000 SYNs (20,000/s for 10 s) from spoofed addresses at the proxy's
-    port while a clean curl fetches 1 KB through the proxy (splice, to nginx)
-    every 100 ms: every one answered intact within CLEAN_DEADLINE (how many
-    within 1 s is printed); the flood's half-open connections hold no
-    backend connection, SYN cookies answer past the SYN queue, and the
-    proxy ends with every mbuf and TCB back."""
+@pytest.mark.parametrize("flags", ["S", "A", "R"])
+def test_proxy_flood_clean_clients_robust(ch5: Ch5Lab, stack: StackRunner, flags: str) -> None:
+    """200,000 SYNs (flags S), or ACKs (A) or RSTs (R) with random numbers,
+    at 20,000/s for 10 s from spoofed addresses at the proxy's port while a
+    clean curl fetches 1 KB through the proxy (splice, to nginx) every
+    100 ms: every one answered intact within CLEAN_DEADLINE (how many within
+    1 s is printed). SYNs: the flood's half-open connections hold no backend
+    connection and SYN cookies answer past the SYN queue. ACKs and RSTs:
+    each is a counted drop (tcp_no_flow; an ACK gets its RST, RFC 9293
+    3.10.7.1, a RST never). The proxy ends with every mbuf and TCB back."""
     url = f"http://{ch5.proxy_ip}:{PROXY_PORT}/rb1k"
     with ch5.proxy(mode="splice", backend=f"{ch5.server_ip}:{WEB_PORT}", overrides=BASE) as px:
         fl, late, n = flood_with_clean_clients(stack, ch5.proxy_ip, PROXY_PORT, url,
-                                               SHA["rb1k"], "S", FLOOD_SECONDS, "pxflood")
+                                               SHA["rb1k"], flags, FLOOD_SECONDS,
+                                               f"pxflood{flags}")
     res = px.result
     assert res is not None
     res.check_clean()
     info = json.dumps({"flood": {k: fl[k] for k in ("syns", "rate") if k in fl},
                        "syncookies_sent": res.counter("syncookies_sent"),
                        "syncookies_ok": res.counter("syncookies_ok"),
+                       "tcp_no_flow": res.drops("tcp_no_flow"),
+                       "rst_sent": res.counter("rst_sent"),
                        "conn_passive": res.counter("conn_passive"),
                        "conn_active": res.counter("conn_active"), "report": res.report})
-    print(f"proxy under SYN flood: {info}")
+    print(f"proxy under {flags} flood: {info}")
     assert not late, f"{len(late)} of {n} clean clients not answered within " \
         f"{CLEAN_DEADLINE:g} s: {late[:5]} {info}"
-    assert res.counter("syncookies_sent") > 0 and res.counter("syncookies_ok") > 0, info
     # one backend connection per clean client, none for the flood
     assert res.report["connections"] == n and res.counter("conn_active") == n, info
+    if flags == "S":
+        assert res.counter("syncookies_sent") > 0 and res.counter("syncookies_ok") > 0, info
+        return
+    assert res.drops("tcp_no_flow") >= fl["syns"] * 0.99, info
+    if flags == "A":
+        assert res.counter("rst_sent") >= fl["syns"] * 0.99, info
 
 
 @pytest.mark.parametrize("mode", ["splice", "forward", "copy"])
