@@ -10,7 +10,9 @@
  *   - TLP (RFC 8985 7): the last two segments of a flight lost: a probe two
  *     SRTTs after the last ACK, the SACK it brings makes RACK retransmit
  *     the other, all repaired in about two round trips, no RTO;
- *   - RFC 6675 NextSeg rule (4), the rescue retransmission.
+ *   - RFC 6675 NextSeg rule (4), the rescue retransmission;
+ *   - a loss of the first segment after a recovery ended exactly at its
+ *     recovery point is a new loss: fast retransmit, not the RTO.
  */
 #include <string.h>
 
@@ -318,11 +320,53 @@ static void test_rescue_retransmission(void)
 	finish(h, &k, ls);
 }
 
+/* RFC 6582 3.2 step 2 / RFC 6675 (4.1): recovery ends with the ACK of
+ * the highest octet sent when it began; the segment that starts right
+ * there belongs to the next window. Fifteen segments, the first ten in
+ * flight; 0 lost and repaired (recovery point: segment 10), ACK 10 ends
+ * it and segments 10..14 go out; 10 lost, 11..14 SACKed: retransmitted
+ * at once, in a second recovery, no RTO. */
+static void test_loss_at_recovery_point(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t base = k.rcv_nxt;
+	const uint32_t l1[] = {1}, r1[] = {5}, l2[] = {11}, r2[] = {15};
+
+	send_segs(h, &k, 15, 10);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 0, 1, l1, r1);
+	expect_seg(h, &k, 0);
+	h_expect_none(h);
+	CHECK(t->in_recovery && t->recover == base + 10 * MSS);
+	CHECK_EQ_U64(t->ssthresh, 5 * MSS);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 10, 0, NULL, NULL); /* exactly the recovery point */
+	CHECK(!t->in_recovery);
+	for (uint32_t i = 10; i < 15; i++)
+		expect_seg(h, &k, i); /* cwnd = ssthresh = 5 segments */
+	h_expect_none(h);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 10, 1, l2, r2);
+	expect_seg(h, &k, 10);
+	h_expect_none(h);
+	CHECK(t->in_recovery);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 2);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 15, 0, NULL, NULL);
+	CHECK(!t->in_recovery && t->snd_una == t->snd_max);
+	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
+	finish(h, &k, ls);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
 		test_twenty_holes,     test_reordering_not_loss, test_rack_one_sack,
 		test_tlp_tail_drop,    test_tlp_spurious,        test_rescue_retransmission,
+		test_loss_at_recovery_point,
 	};
 
 	(void)argc;
