@@ -88,7 +88,11 @@ uint32_t rack_detect_loss(struct core *c, struct tcb *t)
 			continue;
 		uint64_t at = s->xmit_us + wnd;
 		if (at <= c->now_us) {
-			/* step 5: lost; waits for its retransmission */
+			/* step 5: lost; waits for its retransmission (a
+			 * retransmission's send time is the segment's: a lost
+			 * one is found the same way, RFC 8985 6.2) */
+			if (s->flags & SBF_RETRANS)
+				c->cnt.lost_retransmits++;
 			s->flags = (s->flags & ~SBF_RETRANS) | SBF_LOST;
 			marked++;
 		} else if (at - c->now_us > timeout) {

@@ -12,7 +12,9 @@
  *     the other, all repaired in about two round trips, no RTO;
  *   - RFC 6675 NextSeg rule (4), the rescue retransmission;
  *   - a loss of the first segment after a recovery ended exactly at its
- *     recovery point is a new loss: fast retransmit, not the RTO.
+ *     recovery point is a new loss: fast retransmit, not the RTO;
+ *   - a lost retransmission is found by RACK (RFC 8985 6.2) once data
+ *     sent after it is SACKed, and sent again, in the same recovery.
  */
 #include <string.h>
 
@@ -361,12 +363,52 @@ static void test_loss_at_recovery_point(void)
 	finish(h, &k, ls);
 }
 
+/* RFC 8985 6.2: a retransmission's send time is its segment's, so a lost
+ * retransmission is deemed lost like an original once a segment sent
+ * after it is delivered. Segment 0 lost, retransmitted, lost again; the
+ * SACK of 1..9 (sent before the retransmission) proves nothing, that of
+ * new segments 10..13 (sent after it) does: 0 goes a third time, no RTO. */
+static void test_lost_retransmission(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t base = k.rcv_nxt;
+	const uint32_t l[] = {1}, r1[] = {5}, r2[] = {10}, r3[] = {14};
+
+	send_segs(h, &k, 15, 10);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 0, 1, l, r1);
+	expect_seg(h, &k, 0);
+	h_expect_none(h);
+	h_advance(h, RTT / 2);
+	ack_sack(h, &k, base, 0, 1, l, r2); /* pipe: the retransmission only */
+	for (uint32_t i = 10; i < 14; i++)
+		expect_seg(h, &k, i);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.lost_retransmits, 0);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 0, 1, l, r3);
+	expect_seg(h, &k, 0);
+	expect_seg(h, &k, 14);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.lost_retransmits, 1);
+	CHECK(t->in_recovery);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 15, 0, NULL, NULL);
+	CHECK(!t->in_recovery && t->snd_una == t->snd_max);
+	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
+	finish(h, &k, ls);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
 		test_twenty_holes,     test_reordering_not_loss, test_rack_one_sack,
 		test_tlp_tail_drop,    test_tlp_spurious,        test_rescue_retransmission,
-		test_loss_at_recovery_point,
+		test_loss_at_recovery_point, test_lost_retransmission,
 	};
 
 	(void)argc;
