@@ -40,3 +40,20 @@ def test_no_runs_without_loss_leave_the_slowdown_unknown() -> None:
     t = loss.ratios(df)
     assert math.isclose(t.loc[0, "ratio"], 1.5)
     assert math.isnan(t.loc[0, "aatcp_slowdown"]) and math.isnan(t.loc[0, "linux_slowdown"])
+
+
+def test_each_run_divided_by_its_run_without_loss() -> None:
+    from aatcp.runner import Point
+
+    state: dict = {}
+    outs = []
+    for pattern, secs in (("none", 0.5), ("random", 0.8), ("tail", 0.6)):
+        for variant in loss.VARIANTS:
+            out = {"seconds": secs if variant == "tx-aatcp" else secs / 4}
+            loss._slowdown(state, Point(variant, {"loss": pattern, "mbytes": 64}, 2, False, 0),
+                           out)
+            outs.append(out["slowdown"])
+    assert outs == [1.0, 1.0, 0.8 / 0.5, 0.8 / 0.5, 0.6 / 0.5, 0.6 / 0.5]
+    out = {"seconds": 1.0}  # another repetition: its loss=none run is missing
+    loss._slowdown(state, Point("tx-aatcp", {"loss": "random", "mbytes": 64}, 3, False, 0), out)
+    assert math.isnan(out["slowdown"])
