@@ -218,6 +218,10 @@ void rack_tlp_fire(struct core *c, struct tcb *t)
 void rack_on_rto(struct core *c, struct tcb *t)
 {
 	(void)c;
+	/* the scoreboard forgot what was SACKed (RFC 2018 8): what is
+	 * acknowledged from now on is delivered from snd_una up, and a
+	 * segment SACKed before is no reordering (6.2 step 3) */
+	t->rack_fack = t->snd_una;
 	t->tlp_out = false;
 	timer_cancel(t, TT_TLP);
 	timer_cancel(t, TT_REO);

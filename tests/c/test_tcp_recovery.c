@@ -14,7 +14,9 @@
  *   - a loss of the first segment after a recovery ended exactly at its
  *     recovery point is a new loss: fast retransmit, not the RTO;
  *   - a lost retransmission is found by RACK (RFC 8985 6.2) once data
- *     sent after it is SACKed, and sent again, in the same recovery.
+ *     sent after it is SACKed, and sent again, in the same recovery;
+ *   - after an RTO (SACK information discarded, RFC 2018 8) the cumulative
+ *     ACK of segments SACKed before it is no reordering for RACK.
  */
 #include <string.h>
 
@@ -403,12 +405,44 @@ static void test_lost_retransmission(void)
 	finish(h, &k, ls);
 }
 
+/* Segment 0 lost, its retransmission lost too, nothing sent after it: the
+ * RTO (1 s: no RTT sample yet). The scoreboard forgets the SACKs (RFC 2018
+ * 8), go-back-N resends 0, and the ACK of all ten delivers 1..9, SACKed
+ * before the RTO, below the highest end RACK had seen delivered: no
+ * reordering (RFC 8985 6.2 step 3 is about deliveries out of order, not
+ * about SACKs forgotten), so the next recovery keeps a zero reordering
+ * window. */
+static void test_rto_is_no_reordering(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t base = k.rcv_nxt;
+	const uint32_t l[] = {1}, r[] = {10};
+
+	send_segs(h, &k, 10, 10);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 0, 1, l, r);
+	expect_seg(h, &k, 0);
+	h_expect_none(h);
+	while (!h->c->cnt.rto_expired && h_run_timer(h, RTO_INITIAL_US + RTT))
+		;
+	CHECK_EQ_U64(h->c->cnt.rto_expired, 1);
+	expect_seg(h, &k, 0); /* go-back-N, cwnd 1 MSS */
+	h_expect_none(h);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 10, 0, NULL, NULL);
+	CHECK(t->snd_una == t->snd_max && !t->rack_reordering_seen);
+	h_abort_and_close(h, &k, ls);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
 		test_twenty_holes,     test_reordering_not_loss, test_rack_one_sack,
 		test_tlp_tail_drop,    test_tlp_spurious,        test_rescue_retransmission,
-		test_loss_at_recovery_point, test_lost_retransmission,
+		test_loss_at_recovery_point, test_lost_retransmission, test_rto_is_no_reordering,
 	};
 
 	(void)argc;
