@@ -262,7 +262,7 @@ EXPERIMENT = Experiment(
     variants=VARIANTS,
     sweep={"loss": list(PATTERNS), "mbytes": [1, 64]},
     fixed={"buf_kb": 256, "loss_ppm": 10000},
-    metrics=("seconds",),
+    metrics=("seconds", "slowdown"),
     repetitions=5,
     warmup=1,
     quick=Quick(sweep={"loss": list(PATTERNS), "mbytes": [1]}, repetitions=1, warmup=0),
