@@ -2,13 +2,14 @@
  * sink - receive byte streams and report how many bytes, how fast, and the
  * SHA-256 of each stream (netcat-like; for throughput and integrity runs).
  *
- *   sink -f stack.conf -l PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE]
- *   sink -f stack.conf -c IP:PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE] [-q]
+ *   sink -f stack.conf -l PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE] [-K]
+ *   sink -f stack.conf -c IP:PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE] [-q] [-K]
  *
  * -l accepts CONNS connections (default 1), -c opens CONNS connections; each
  * is read to its end. -z reads with the zero-copy API (thesis 3.2.2) instead
  * of mtcp_read. -q skips the SHA-256 (throughput runs: hashing costs more
- * than receiving). -o writes the first stream's bytes to FILE. Prints one JSON
+ * than receiving). -o writes the first stream's bytes to FILE. -K sets
+ * SO_KEEPALIVE (the stack's tcp_keepalive_* keys time it). Prints one JSON
  * object: {"bytes", "conns", "seconds", "gbps", "sha256": [...per stream]}.
  */
 #include <errno.h>
@@ -40,6 +41,7 @@ struct sink {
 	int ep;
 	bool zc;
 	bool nohash;
+	bool keepalive;
 	int target;
 	int finished, opened;
 	struct conn *conns;
@@ -52,7 +54,7 @@ struct sink {
 static void usage(void)
 {
 	fprintf(stderr, "usage: sink -f CONF (-l PORT | -c IP:PORT) [-k CONNS] [-z] "
-			"[-b RCVBUF] [-o FILE] [-q]\n");
+			"[-b RCVBUF] [-o FILE] [-q] [-K]\n");
 	exit(2);
 }
 
@@ -131,8 +133,12 @@ static int new_socket(struct sink *k, int rcvbuf)
 {
 	int s = app_stack_socket("sink", k->mctx, SO_RCVBUF, rcvbuf);
 
+	int on = 1;
+
 	if (k->zc && mtcp_zc_enable(k->mctx, s))
 		app_die("sink", "zc_enable: %s", strerror(errno));
+	if (k->keepalive && mtcp_setsockopt(k->mctx, s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)))
+		app_die("sink", "SO_KEEPALIVE: %s", strerror(errno));
 	return s;
 }
 
@@ -192,7 +198,7 @@ int main(int argc, char **argv)
 	struct app_stack st;
 
 	k.target = 1;
-	while ((opt = getopt(argc, argv, "f:l:c:k:zb:o:q")) != -1) {
+	while ((opt = getopt(argc, argv, "f:l:c:k:zb:o:qK")) != -1) {
 		switch (opt) {
 		case 'f': conf = optarg; break;
 		case 'l': port = atoi(optarg); break;
@@ -202,6 +208,7 @@ int main(int argc, char **argv)
 		case 'b': rcvbuf = atoi(optarg); break;
 		case 'o': outfile = optarg; break;
 		case 'q': k.nohash = true; break;
+		case 'K': k.keepalive = true; break;
 		default: usage();
 		}
 	}

@@ -124,6 +124,8 @@ static void handle(struct source *k, int sock, uint32_t events)
 		ssize_t n;
 		while ((n = mtcp_read(k->mctx, sock, tmp, sizeof(tmp))) > 0)
 			;
+		if (n < 0 && errno != EAGAIN) /* reset, or timed out (ETIMEDOUT) */
+			fprintf(stderr, "source: read: %s\n", strerror(errno));
 		if (n == 0 || (n < 0 && errno != EAGAIN) ||
 		    (events & (MTCP_EPOLLHUP | MTCP_EPOLLERR))) {
 			if (!c->shut)

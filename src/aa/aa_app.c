@@ -45,13 +45,13 @@ int aa_stream_consume(struct aa_stream *as, int n)
 	struct aa_record *r = app_head(as);
 
 	if (n < 0)
-		return -1;
+		return -EINVAL;
 	/* Walk first, publish once: a wrong count moves nothing. */
 	for (int i = 0; i < n; i++) {
 		struct aa_record *next = aa_load_acquire_rec(&r->next);
 
 		if (!next)
-			return -1;
+			return -EINVAL;
 		r = next;
 	}
 	aa_store_release_rec(&as->app_head, r);

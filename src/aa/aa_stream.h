@@ -137,7 +137,8 @@ int aa_stream_read(struct aa_stream *as, void **recs, int n);
 int aa_stream_free(struct aa_stream *as, int n);
 /* Up to n published records from the head, not consumed. */
 int aa_stream_peek(const struct aa_stream *as, void **recs, int n);
-/* Moves the head n records forward: n, or -1 (nothing) if fewer pending. */
+/* Moves the head n records forward: n, or -EINVAL (nothing moves) if fewer
+ * are pending or n < 0. */
 int aa_stream_consume(struct aa_stream *as, int n);
 /* A read would not return -EAGAIN. */
 bool aa_stream_readable(const struct aa_stream *as);

@@ -15,15 +15,6 @@
 
 /* What the aa layer returns (0 or -errno), the mtcp way: 0, or -1 with
  * errno set. */
-static int aa_result(int r)
-{
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return 0;
-}
-
 int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *mod,
 			       const void *params)
 {
@@ -38,7 +29,7 @@ int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *
 		errno = EINVAL;
 		return -1;
 	}
-	if (atomic_load(&s->tcb) || s->connecting || s->aa_mod) {
+	if (atomic_load(&s->link->tcb) || s->connecting || s->aa_mod) {
 		errno = EINVAL; /* the parser must see the stream from its start */
 		return -1;
 	}
@@ -46,7 +37,7 @@ int mtcp_zc_register_aa_module(mctx_t mctx, int sockid, const struct aa_module *
 	 * were only checked when each connection attached the module, so a
 	 * listener with bad params dropped every SYN (its clients retried
 	 * forever) and a connect failed later with ENOMEM. */
-	if (aa_result(aa_module_check(mod, params)))
+	if (api_result(aa_module_check(mod, params)))
 		return -1;
 	if (params && mod->params_size) {
 		copy = malloc(mod->params_size);
@@ -125,7 +116,7 @@ int mtcp_zc_free_aa_records(mctx_t mctx, int sockid, int n)
 	struct tcb *t = NULL;
 	struct aa_stream *as = aa_of(mctx, sockid, &c, &s, &t);
 
-	if (!as || aa_result(aa_stream_free(as, n)))
+	if (!as || api_result(aa_stream_free(as, n)))
 		return -1;
 	api_reclaim(c, s, t);
 	return 0;
@@ -138,5 +129,5 @@ int mtcp_zc_aa_http_expect_head(mctx_t mctx, int sockid, int n)
 	struct tcb *t = NULL;
 	struct aa_stream *as = aa_of(mctx, sockid, &c, &s, &t);
 
-	return as ? aa_result(aa_http_expect_head(as, n)) : -1;
+	return as ? api_result(aa_http_expect_head(as, n)) : -1;
 }

@@ -162,7 +162,7 @@ static int start_eal(struct aatcp_config *conf)
 
 	if (argc < 0) {
 		fprintf(stderr, "aatcp: %s: too many EAL arguments\n", conf->path);
-		return -1;
+		return argc;
 	}
 	/* EAL pins the calling thread to its main lcore; the application
 	 * thread must keep the placement it had (it is not a network thread). */
@@ -174,7 +174,7 @@ static int start_eal(struct aatcp_config *conf)
 	if (rc < 0) {
 		fprintf(stderr, "aatcp: %s: DPDK EAL init failed: %s (eal = %s)\n", conf->path,
 			rte_strerror(rte_errno), conf->eal);
-		return -1;
+		return -rte_errno;
 	}
 	return 0;
 }
@@ -182,37 +182,37 @@ static int start_eal(struct aatcp_config *conf)
 static int bad_config(const char *why);
 
 /* The part of initialisation after the config is read: EAL (unless the
- * caller started it), ports, ARP. */
+ * caller started it), ports, ARP. 0, or -errno with the reason on stderr. */
 static int init_library(struct aatcp_global *g, bool eal)
 {
 	char err[512];
+	int rc;
 
 	apply_pre_init(&g->conf);
 	if (config_resolve_kernel_ports(&g->conf, err, sizeof(err)))
 		return bad_config(err);
 	if (g->conf.num_cores > MAX_CORES) {
 		fprintf(stderr, "aatcp: %s: num_cores: at most %d\n", g->conf.path, MAX_CORES);
-		errno = EINVAL;
-		return -1;
+		return -EINVAL;
 	}
 	aatcp_log_level = g->conf.log_level;
 	g->n_cores = g->conf.num_cores;
 	g->start_us = clock_now_us();
-	if (eal && start_eal(&g->conf))
-		return -1;
-	if (port_setup_all(g, err, sizeof(err))) {
+	if (eal && (rc = start_eal(&g->conf)))
+		return rc;
+	if ((rc = port_setup_all(g, err, sizeof(err)))) {
 		fprintf(stderr, "aatcp: %s\n", err);
-		return -1;
+		return rc;
 	}
-	if (steer_global_init(g)) {
+	if ((rc = steer_global_init(g))) {
 		fprintf(stderr, "aatcp: cannot create the rings between cores\n");
-		return -1;
+		return rc;
 	}
 	for (int i = 0; i < g->n_ports; i++)
 		g->any_stat_print |= g->ports[i].conf->stat_print;
-	if (arp_init(g)) {
+	if ((rc = arp_init(g))) {
 		fprintf(stderr, "aatcp: %s: too many static ARP entries\n", g->conf.path);
-		return -1;
+		return rc;
 	}
 	g->initialised = true;
 	return 0;
@@ -222,21 +222,18 @@ static int init_library(struct aatcp_global *g, bool eal)
  * holding the defaults, for the configuration to be read over. */
 static int begin_init(struct aatcp_global *g)
 {
-	if (g->initialised) {
-		errno = EBUSY;
-		return -1;
-	}
+	if (g->initialised)
+		return -EBUSY;
 	memset(g, 0, sizeof(*g));
 	config_defaults(&g->conf);
 	return 0;
 }
 
-/* A configuration that could not be read: why, on stderr, and EINVAL. */
+/* A configuration that could not be read: why, on stderr, and -EINVAL. */
 static int bad_config(const char *why)
 {
 	fprintf(stderr, "aatcp: %s\n", why);
-	errno = EINVAL;
-	return -1;
+	return -EINVAL;
 }
 
 /* The directory of path ("." for a bare name): where mTCP's config/arp.conf
@@ -251,13 +248,13 @@ static const char *config_dir(const char *path, char *dir, size_t len)
 	return slash == path ? "/" : dir;
 }
 
-int mtcp_init(const char *config_file)
+static int init_from_file(struct aatcp_global *g, const char *config_file)
 {
-	struct aatcp_global *g = &aatcp_g;
 	char err[512], dir[256];
+	int rc = begin_init(g);
 
-	if (begin_init(g))
-		return -1;
+	if (rc)
+		return rc;
 	if (!config_file)
 		return bad_config("no configuration file");
 	if (config_load(&g->conf, config_file, err, sizeof(err)) ||
@@ -267,16 +264,26 @@ int mtcp_init(const char *config_file)
 	return init_library(g, true);
 }
 
-int aatcp_init_with_ports(const char *config_text)
+int mtcp_init(const char *config_file)
 {
-	struct aatcp_global *g = &aatcp_g;
-	char err[512];
+	return api_result(init_from_file(&aatcp_g, config_file));
+}
 
-	if (begin_init(g))
-		return -1;
+static int init_from_text(struct aatcp_global *g, const char *config_text)
+{
+	char err[512];
+	int rc = begin_init(g);
+
+	if (rc)
+		return rc;
 	if (config_parse_text(&g->conf, "<text>", config_text, err, sizeof(err)))
 		return bad_config(err);
 	return init_library(g, false);
+}
+
+int aatcp_init_with_ports(const char *config_text)
+{
+	return api_result(init_from_text(&aatcp_g, config_text));
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -288,6 +295,7 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
+/* The core's tables, pools and rings: 0, or -ENOMEM. */
 static int alloc_core(struct core *c)
 {
 	const struct aatcp_config *conf = &c->g->conf;
@@ -298,10 +306,11 @@ static int alloc_core(struct core *c)
 	c->pool = c->g->pools[c->id];
 	c->tcbs = calloc(n_tcbs, sizeof(struct tcb));
 	c->socks = calloc(n_socks, sizeof(struct socket));
+	c->links = calloc(n_socks, sizeof(struct sock_link));
 	c->flows = flow_create(n_tcbs);
 	c->timers = timer_create_wheel(clock_now_us());
-	if (!c->tcbs || !c->socks || !c->flows || !c->timers)
-		return -1;
+	if (!c->tcbs || !c->socks || !c->links || !c->flows || !c->timers)
+		return -ENOMEM;
 #if AATCP_WITH_ZC
 	/* a node per mbuf this core can hold (its own pool's and those other
 	 * cores steer here, io/steer.h), plus each zero-copy socket's empty
@@ -311,18 +320,18 @@ static int alloc_core(struct core *c)
 		mbufs += c->g->pools[i] ? c->g->pools[i]->size : 0;
 	c->zc_pool = zc_pool_create(mbufs + n_tcbs);
 	if (!c->zc_pool)
-		return -1;
+		return -ENOMEM;
 #endif
 #if AATCP_WITH_FWD
 	/* one outbound node per mbuf at most: appends cannot run dry */
 	c->out_pool = out_pool_create(mbufs);
 	if (!c->out_pool)
-		return -1;
+		return -ENOMEM;
 #endif
 	if (spsc_init(&c->cmdq, 4096, sizeof(struct cmd)) ||
 	    spsc_init(&c->evq, pow2_at_least(n_tcbs * 2 + 64), sizeof(struct event)) ||
 	    spsc_init(&c->released, pow2_at_least(n_socks), sizeof(int)))
-		return -1;
+		return -ENOMEM;
 	c->n_tcbs = n_tcbs;
 	for (uint32_t i = 0; i < n_tcbs; i++) {
 		c->tcbs[i].id = i;
@@ -338,9 +347,9 @@ static int alloc_core(struct core *c)
 	c->sock_free = 0;
 	c->sock_free_tail = (int)n_socks - 1;
 	c->next_ephemeral = (uint16_t)secret_random32(); /* RFC 6056 3.3.3 */
-	if (steer_init(c))
-		return -1;
-	return io_faults_init(c);
+	int rc = steer_init(c);
+
+	return rc ? rc : io_faults_init(c);
 }
 
 /* Epoll instances the application did not close before destroying the
@@ -377,6 +386,7 @@ static void free_core(struct core *c)
 	for (int i = 0; i < c->n_socks; i++)
 		free(c->socks[i].aa_params); /* module params copied at registration */
 	free(c->socks);
+	free(c->links);
 	free(c->tcbs);
 	free(c);
 }
@@ -421,9 +431,11 @@ struct core *core_create(int id, bool start_thread)
 	c->cpu = core_cpu(&g->conf, id);
 	c->g = g;
 	c->now_us = clock_now_us();
-	if (alloc_core(c)) {
+	int rc = alloc_core(c);
+
+	if (rc) {
 		free_core(c);
-		errno = ENOMEM;
+		errno = -rc;
 		return NULL;
 	}
 	if (start_thread) {

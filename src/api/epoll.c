@@ -131,8 +131,8 @@ uint32_t sock_readiness(struct core *c, struct socket *s)
 		return atomic_load(&s->lst->queued) > 0 ? MTCP_EPOLLIN : 0;
 	if (s->type != MTCP_SOCK_STREAM)
 		return 0;
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
-	if (!t && atomic_load_explicit(&s->conn_error, memory_order_acquire))
+	t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
+	if (!t && atomic_load_explicit(&s->link->conn_error, memory_order_acquire))
 		return MTCP_EPOLLERR | MTCP_EPOLLHUP | MTCP_EPOLLIN | MTCP_EPOLLOUT;
 	if (!t)
 		return s->connecting ? 0 : MTCP_EPOLLOUT | MTCP_EPOLLHUP;

@@ -41,8 +41,8 @@ int mtcp_zc_splice_flags(int sockid_from, int sockid_to, unsigned flags)
 	}
 	if (from->aa_mod)
 		flags |= MTCP_SPLICE_READ; /* thesis 5.2: the app reads records */
-	ft = atomic_load_explicit(&from->tcb, memory_order_acquire);
-	tt = atomic_load_explicit(&to->tcb, memory_order_acquire);
+	ft = atomic_load_explicit(&from->link->tcb, memory_order_acquire);
+	tt = atomic_load_explicit(&to->link->tcb, memory_order_acquire);
 	to->fwd_target = true;
 	if (ft && tt) {
 		struct cmd cmd = {.type = CMD_SPLICE, .tcb = ft, .tcb2 = tt,
@@ -95,8 +95,8 @@ int mtcp_zc_forward(int sockid_from, int sockid_to, int n)
 	to = from ? stream(c, sockid_to) : NULL;
 	if (!to)
 		return -1;
-	ft = atomic_load_explicit(&from->tcb, memory_order_acquire);
-	tt = atomic_load_explicit(&to->tcb, memory_order_acquire);
+	ft = atomic_load_explicit(&from->link->tcb, memory_order_acquire);
+	tt = atomic_load_explicit(&to->link->tcb, memory_order_acquire);
 	if (!ft || !tt || ft->rcv_mode != RCV_ZC || tcb_has_records(ft) || n <= 0 || n > from->zc_out) {
 		errno = !ft || !tt ? ENOTCONN : EINVAL;
 		return -1;
@@ -143,7 +143,7 @@ static struct splice *splice_of(mctx_t mctx, int sockid)
 {
 	struct core *c = api_core(mctx);
 	struct socket *s = c ? stream(c, sockid) : NULL;
-	struct tcb *t = s ? atomic_load_explicit(&s->tcb, memory_order_acquire) : NULL;
+	struct tcb *t = s ? atomic_load_explicit(&s->link->tcb, memory_order_acquire) : NULL;
 
 	if (!t || !t->splice_mem) {
 		if (s)

@@ -30,9 +30,7 @@ struct socket {
 	uint32_t rcvbuf, sndbuf;
 	uint32_t laddr, raddr;       /* network byte order */
 	uint16_t lport, rport;
-	_Atomic(struct tcb *) tcb;   /* writer: net (connect) or app (accept) */
-	_Atomic int conn_error;      /* connect failed before any TCB existed (none
-				      * left): the errno; writer: net */
+	struct sock_link *link;      /* core.links[id]: its TCB, a connect's errno */
 	struct listener *lst;        /* MTCP_SOCK_LISTENER */
 	struct epoll *ep;            /* MTCP_SOCK_EPOLL */
 	int zc_out;                  /* fragments handed out, not freed */
@@ -57,6 +55,18 @@ struct epoll {
 	int *queue;                  /* candidate socket ids */
 	int qhead, qlen, qcap;
 };
+
+/* The library's -errno convention turned into mTCP's at the API boundary:
+ * rc < 0 sets errno to -rc and returns -1; else 0 (docs/architecture.md,
+ * "Errors"). */
+static inline int api_result(int rc)
+{
+	if (rc < 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
 
 /* The context of mctx, checked: NULL (errno EINVAL/EPERM) when misused. */
 struct core *api_core(mctx_t mctx);

@@ -69,7 +69,7 @@ struct tcb *api_tcb(struct core *c, int sockid, struct socket **sp)
 
 	if (!s)
 		return NULL;
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
 	if (!t) {
 		errno = s->connecting ? EAGAIN : ENOTCONN;
 		return NULL;
@@ -139,7 +139,9 @@ struct socket *sock_alloc(struct core *c, enum socket_type type)
 	s->rcvbuf = (uint32_t)c->g->conf.rcvbuf;
 	s->sndbuf = (uint32_t)c->g->conf.sndbuf;
 	s->nodelay = true; /* mTCP has no Nagle; TCP_NODELAY = 0 turns it on */
-	atomic_init(&s->tcb, NULL);
+	s->link = &c->links[id];
+	atomic_store(&s->link->tcb, NULL);
+	atomic_store(&s->link->conn_error, 0);
 	return s;
 }
 
@@ -190,7 +192,7 @@ int mtcp_bind(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t ad
 
 	if (!s || sockaddr_in_of(addr, addrlen, &in))
 		return -1;
-	if (s->bound || atomic_load(&s->tcb) || s->connecting) {
+	if (s->bound || atomic_load(&s->link->tcb) || s->connecting) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -306,7 +308,7 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 	s->rport = t->rport;
 	atomic_store_explicit(&t->gen, s->gen, memory_order_relaxed);
 	atomic_store_explicit(&t->sockid, s->id, memory_order_release);
-	atomic_store_explicit(&s->tcb, t, memory_order_release);
+	atomic_store_explicit(&s->link->tcb, t, memory_order_release);
 	if (s->nodelay) {
 		/* the TCB was made at the SYN with Nagle's default: the
 		 * network thread applies the listener's choice */
@@ -323,8 +325,8 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 static bool wait_connected(struct core *c, struct socket *s)
 {
 	for (;;) {
-		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
-		int ce = atomic_load_explicit(&s->conn_error, memory_order_acquire);
+		struct tcb *t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
+		int ce = atomic_load_explicit(&s->link->conn_error, memory_order_acquire);
 		if (!t && ce) {
 			errno = ce; /* no TCB was left (cmd.c do_connect) */
 			s->connecting = false;
@@ -373,12 +375,10 @@ static struct cmd_connect connect_options(const struct socket *s)
 	struct cmd_connect o = {.rcvbuf = s->rcvbuf, .sndbuf = s->sndbuf, .maxseg = s->maxseg,
 				.zc = s->zc, .nodelay = s->nodelay, .keepalive = s->keepalive,
 				.aa_mod = s->aa_mod, .aa_params = s->aa_params,
+				.splice_from = s->splice_from ? s->splice_from->id : -1,
+				.splice_to = s->splice_to ? s->splice_to->id : -1,
 				.splice_flags = s->splice_flags};
 
-	if (s->splice_from)
-		o.splice_from = &s->splice_from->tcb;
-	if (s->splice_to)
-		o.splice_to = &s->splice_to->tcb;
 	return o;
 }
 
@@ -390,8 +390,8 @@ int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t
 
 	if (!s || sockaddr_in_of(addr, addrlen, &in))
 		return -1;
-	if (atomic_load(&s->tcb) || s->connecting) {
-		errno = s->connecting && !atomic_load(&s->tcb) ? EALREADY : EISCONN;
+	if (atomic_load(&s->link->tcb) || s->connecting) {
+		errno = s->connecting && !atomic_load(&s->link->tcb) ? EALREADY : EISCONN;
 		return -1;
 	}
 	if (source_of(c, s, &in))
@@ -400,7 +400,6 @@ int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t
 	s->raddr = in.sin_addr.s_addr;
 	s->rport = in.sin_port;
 	struct cmd cmd = {.type = CMD_CONNECT, .sockid = s->id, .gen = s->gen,
-			  .tcb_word = &s->tcb, .err_word = &s->conn_error,
 			  .conn = connect_options(s),
 			  .addr = in.sin_addr.s_addr, .port = in.sin_port,
 			  .laddr = s->laddr, .lport = s->lport};
@@ -415,8 +414,7 @@ int mtcp_connect(mctx_t mctx, int sockid, const struct sockaddr *addr, socklen_t
 static void release(struct core *c, struct socket *s, enum cmd_type type)
 {
 	struct cmd cmd = {.type = (uint8_t)type, .sockid = s->id, .gen = s->gen,
-			  .tcb_word = &s->tcb,
-			  .tcb = atomic_load_explicit(&s->tcb, memory_order_acquire),
+			  .tcb = atomic_load_explicit(&s->link->tcb, memory_order_acquire),
 			  .ptr = s->lst};
 
 	epoll_forget(c, s);
@@ -465,7 +463,7 @@ int mtcp_abort(mctx_t mctx, int sockid)
  * errno ENOTCONN: what shutdown() and getpeername() need. */
 static struct tcb *connected_tcb(struct socket *s)
 {
-	struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	struct tcb *t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
 
 	if (!t || tcb_state(t) == TCPS_SYN_SENT) {
 		errno = ENOTCONN;
@@ -518,7 +516,7 @@ int mtcp_getsockname(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *
 
 	if (!s)
 		return -1;
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
 	/* a connected socket's address is only known once the SYN went out */
 	if (t && tcb_state(t) != TCPS_CLOSED)
 		fill_sockaddr(addr, addrlen, t->laddr, t->lport);
@@ -572,7 +570,7 @@ int mtcp_socket_ioctl(mctx_t mctx, int sockid, int request, void *argp)
 		errno = EINVAL;
 		return -1;
 	}
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
 	if (s->type != MTCP_SOCK_STREAM || !t) {
 		errno = s->type != MTCP_SOCK_STREAM ? EINVAL : ENOTCONN;
 		return -1;
@@ -606,7 +604,7 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void 
 	if (!s || opt_int(optval, optlen, &v))
 		return -1;
 	if (level == SOL_SOCKET && (optname == SO_RCVBUF || optname == SO_SNDBUF)) {
-		if (atomic_load(&s->tcb) || s->type == MTCP_SOCK_LISTENER) {
+		if (atomic_load(&s->link->tcb) || s->type == MTCP_SOCK_LISTENER) {
 			errno = EISCONN; /* buffers are sized when the connection starts */
 			return -1;
 		}
@@ -623,7 +621,7 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void 
 	if (level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_REUSEPORT))
 		return 0; /* nothing to do: no kernel port table to share */
 	if (level == SOL_SOCKET && optname == SO_KEEPALIVE) {
-		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+		struct tcb *t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
 		s->keepalive = v != 0;
 		if (t)
 			push_keepalive(c, s, t);
@@ -632,15 +630,15 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void 
 	if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
 		/* the MSS we advertise (e.g. a proxy making both sides' segments
 		 * fit each other); only before the SYN goes out */
-		if (atomic_load(&s->tcb) || s->type == MTCP_SOCK_LISTENER || v < 88 || v > 65495) {
-			errno = atomic_load(&s->tcb) ? EISCONN : EINVAL;
+		if (atomic_load(&s->link->tcb) || s->type == MTCP_SOCK_LISTENER || v < 88 || v > 65495) {
+			errno = atomic_load(&s->link->tcb) ? EISCONN : EINVAL;
 			return -1;
 		}
 		s->maxseg = (uint32_t)v;
 		return 0;
 	}
 	if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
-		struct tcb *t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+		struct tcb *t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
 		s->nodelay = v != 0;
 		if (t) {
 			struct cmd cmd = {.type = CMD_SETOPT, .tcb = t,
@@ -667,10 +665,10 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optva
 		errno = EINVAL;
 		return -1;
 	}
-	t = atomic_load_explicit(&s->tcb, memory_order_acquire);
+	t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
 	if (level == SOL_SOCKET && optname == SO_ERROR) {
 		/* as Linux: reading the pending error clears it */
-		v = t ? atomic_exchange(&t->error, 0) : atomic_exchange(&s->conn_error, 0);
+		v = t ? atomic_exchange(&t->error, 0) : atomic_exchange(&s->link->conn_error, 0);
 		if (!t && v)
 			s->connecting = false; /* the connect is over: unconnected */
 	} else if (level == SOL_SOCKET && optname == SO_RCVBUF) {

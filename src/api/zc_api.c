@@ -27,7 +27,7 @@ int mtcp_zc_enable(mctx_t mctx, int sockid)
 		errno = ENOTSOCK;
 		return -1;
 	}
-	if (atomic_load(&s->tcb) || s->connecting) {
+	if (atomic_load(&s->link->tcb) || s->connecting) {
 		errno = EISCONN; /* the receive side is chosen when the TCB is made */
 		return -1;
 	}

@@ -43,7 +43,7 @@ static int fail(struct parse *p, const char *key, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	snprintf(p->err, (size_t)p->errlen, "%s:%d: %s: %s", p->file, p->line, key, what);
-	return -1;
+	return -EINVAL;
 }
 
 void config_defaults(struct aatcp_config *c)
@@ -62,6 +62,10 @@ void config_defaults(struct aatcp_config *c)
 	c->splice_b0 = 1 << 20;
 	c->fwd_wmax = 1 << 20;
 	c->tcp_challenge_ack_limit = 1000; /* Linux's tcp_challenge_ack_limit */
+	c->tcp_retries = 15;          /* Linux's tcp_retries2 (tcp/timeouts.c) */
+	c->tcp_keepalive_time = 7200; /* Linux's tcp_keepalive_* (tcp/keepalive.c) */
+	c->tcp_keepalive_intvl = 75;
+	c->tcp_keepalive_probes = 9;
 }
 
 static int parse_long(struct parse *p, const char *key, const char *v, long lo,
@@ -86,7 +90,7 @@ static int set_int(struct parse *p, const char *key, const char *v, long lo,
 	long x = 0;
 
 	if (parse_long(p, key, v, lo, hi, &x))
-		return -1;
+		return -EINVAL;
 	*dst = (int)x;
 	return 0;
 }
@@ -116,7 +120,7 @@ static int parse_ip_prefix(struct parse *p, const char *key, const char *v,
 		return fail(p, key, "'%s' needs a prefix length, e.g. 10.0.1.2/24", v);
 	*slash = '\0';
 	if (parse_ip(p, key, buf, ip))
-		return -1;
+		return -EINVAL;
 	if (parse_long(p, key, slash + 1, 1, 32, &pl))
 		return fail(p, key, "'%s' is not an IPv4 address/prefix", v);
 	*prefix = (uint8_t)pl;
@@ -130,10 +134,10 @@ static int parse_mac(const char *v, uint8_t mac[6])
 
 	if (sscanf(v, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
 		   &tail) != 6)
-		return -1;
+		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
 		if (b[i] > 0xff)
-			return -1;
+			return -EINVAL;
 		mac[i] = (uint8_t)b[i];
 	}
 	return 0;
@@ -146,7 +150,7 @@ static int parse_rate(const char *v, uint64_t *bps)
 	double x = strtod(v, &end);
 
 	if (end == v || x <= 0)
-		return -1;
+		return -EINVAL;
 	if (!strcasecmp(end, "") || !strcasecmp(end, "bit"))
 		*bps = (uint64_t)x;
 	else if (!strcasecmp(end, "kbit"))
@@ -156,7 +160,7 @@ static int parse_rate(const char *v, uint64_t *bps)
 	else if (!strcasecmp(end, "gbit"))
 		*bps = (uint64_t)(x * 1e9);
 	else
-		return -1;
+		return -EINVAL;
 	return 0;
 }
 
@@ -195,22 +199,22 @@ static int parse_fault(struct parse *p, const char *key, const char *v,
 		const char *name = tok, *val = eq + 1;
 		if (!strcmp(name, "drop")) {
 			if (parse_prob(p, key, name, val, &f->drop))
-				return -1;
+				return -EINVAL;
 		} else if (!strcmp(name, "dup")) {
 			if (parse_prob(p, key, name, val, &f->dup))
-				return -1;
+				return -EINVAL;
 		} else if (!strcmp(name, "reorder")) {
 			if (parse_prob(p, key, name, val, &f->reorder))
-				return -1;
+				return -EINVAL;
 		} else if (!strcmp(name, "corrupt")) {
 			if (parse_prob(p, key, name, val, &f->corrupt))
-				return -1;
+				return -EINVAL;
 		} else if (!strcmp(name, "txfull")) {
 			if (parse_prob(p, key, name, val, &f->txfull))
-				return -1;
+				return -EINVAL;
 		} else if (!strcmp(name, "depth")) {
 			if (parse_long(p, key, val, 1, 1024, &x))
-				return -1;
+				return -EINVAL;
 			f->depth = (uint32_t)x;
 		} else if (!strcmp(name, "rate")) {
 			if (parse_rate(val, &f->rate_bps))
@@ -264,7 +268,7 @@ static int set_port_key(struct parse *p, const char *key, const char *v)
 		return fail(p, key, "expected port.<name>.<device|ip|gateway|mtu|fault>");
 	pc = port_by_name(p, key, name, (size_t)(dot - name));
 	if (!pc)
-		return -1;
+		return -EINVAL;
 	const char *field = dot + 1;
 	if (!strcmp(field, "device")) {
 		if (strlen(v) >= CONFIG_DEV_LEN)
@@ -276,7 +280,7 @@ static int set_port_key(struct parse *p, const char *key, const char *v)
 		return parse_ip(p, key, v, &pc->gateway);
 	} else if (!strcmp(field, "mtu")) {
 		if (parse_long(p, key, v, 576, 9000, &x))
-			return -1;
+			return -EINVAL;
 		pc->mtu = (uint16_t)x;
 	} else if (!strcmp(field, "fault")) {
 		return parse_fault(p, key, v, &pc->fault);
@@ -296,7 +300,7 @@ static int set_arp_key(struct parse *p, const char *key, const char *v)
 		return fail(p, key, "more than %d static ARP entries", CONFIG_MAX_ARP);
 	a = &c->arp[c->n_arp];
 	if (parse_ip(p, key, key + strlen("arp."), &a->ip))
-		return -1;
+		return -EINVAL;
 	if (parse_mac(v, a->mac))
 		return fail(p, key, "'%s' is not a MAC address like 02:00:00:00:01:01", v);
 	c->n_arp++;
@@ -312,7 +316,7 @@ static int set_stat_print(struct parse *p, const char *v)
 	for (char *t = strtok_r(buf, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
 		struct port_conf *pc = port_by_name(p, "stat_print", t, strlen(t));
 		if (!pc)
-			return -1;
+			return -EINVAL;
 		pc->stat_print = true;
 	}
 	return 0;
@@ -388,7 +392,7 @@ static int set_mtcp_ports(struct parse *p, const char *v)
 				    "name the interface (one queue pair per core is used)", t);
 		struct port_conf *pc = port_by_name(p, "port", t, strlen(t));
 		if (!pc)
-			return -1;
+			return -EINVAL;
 		pc->from_kernel = true;
 	}
 	return 0;
@@ -443,13 +447,21 @@ static int set_key(struct parse *p, const char *key, const char *v)
 		return rc;
 	if (!strcmp(key, "tcp_challenge_ack_limit"))
 		return set_int(p, key, v, 0, 1 << 30, &c->tcp_challenge_ack_limit);
+	if (!strcmp(key, "tcp_retries"))
+		return set_int(p, key, v, 1, 30, &c->tcp_retries);
+	if (!strcmp(key, "tcp_keepalive_time"))
+		return set_int(p, key, v, 1, 1 << 20, &c->tcp_keepalive_time);
+	if (!strcmp(key, "tcp_keepalive_intvl"))
+		return set_int(p, key, v, 1, 1 << 20, &c->tcp_keepalive_intvl);
+	if (!strcmp(key, "tcp_keepalive_probes"))
+		return set_int(p, key, v, 1, 255, &c->tcp_keepalive_probes);
 	if (!strncmp(key, "port.", 5))
 		return set_port_key(p, key, v);
 	if (!strncmp(key, "arp.", 4))
 		return set_arp_key(p, key, v);
 	if (!strcmp(key, "mbufs")) {
 		if (parse_long(p, key, v, 1024, 1 << 24, &x))
-			return -1;
+			return -EINVAL;
 		c->mbufs = (uint32_t)x;
 		return 0;
 	}
@@ -457,7 +469,7 @@ static int set_key(struct parse *p, const char *key, const char *v)
 		return set_string(p, key, v, c->eal, sizeof(c->eal));
 	if (!strcmp(key, "idle_sleep_us")) {
 		if (parse_long(p, key, v, 0, 100000, &x))
-			return -1;
+			return -EINVAL;
 		c->idle_sleep_us = (uint32_t)x;
 		return 0;
 	}
@@ -465,7 +477,7 @@ static int set_key(struct parse *p, const char *key, const char *v)
 		return set_string(p, key, v, c->stats_file, sizeof(c->stats_file));
 	if (!strcmp(key, "fault_seed")) {
 		if (parse_long(p, key, v, 0, 0x7fffffff, &x))
-			return -1;
+			return -EINVAL;
 		c->fault_seed = (uint64_t)x;
 		return 0;
 	}
@@ -473,13 +485,13 @@ static int set_key(struct parse *p, const char *key, const char *v)
 		return set_log_level(p, key, v);
 	if (!strcmp(key, "splice_b0")) {
 		if (parse_long(p, key, v, 4096, 1 << 30, &x))
-			return -1;
+			return -EINVAL;
 		c->splice_b0 = (uint32_t)x;
 		return 0;
 	}
 	if (!strcmp(key, "fwd_wmax")) {
 		if (parse_long(p, key, v, 4096, 1 << 30, &x))
-			return -1;
+			return -EINVAL;
 		c->fwd_wmax = (uint32_t)x;
 		return 0;
 	}
@@ -558,11 +570,13 @@ int config_parse_text(struct aatcp_config *c, const char *name, const char *text
 			return fail(&p, "(key)", "empty key before '='");
 		if (!*val)
 			return fail(&p, key, "empty value");
-		if (set_key(&p, key, val))
-			return -1;
+		int rc = set_key(&p, key, val);
+
+		if (rc)
+			return rc;
 	}
 	if (check_ports(&p))
-		return -1;
+		return -EINVAL;
 	snprintf(c->path, sizeof(c->path), "%s", name);
 	return 0;
 }
@@ -574,8 +588,10 @@ int config_load(struct aatcp_config *c, const char *path, char *err, int errlen)
 	long n;
 
 	if (!f) {
-		snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
+		int e = errno;
+
+		snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(e));
+		return -e;
 	}
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
@@ -583,13 +599,13 @@ int config_load(struct aatcp_config *c, const char *path, char *err, int errlen)
 	if (n < 0 || n > (1 << 20)) {
 		fclose(f);
 		snprintf(err, (size_t)errlen, "%s: not a config file (size)", path);
-		return -1;
+		return -EINVAL;
 	}
 	text = malloc((size_t)n + 1);
 	if (!text) {
 		fclose(f);
 		snprintf(err, (size_t)errlen, "%s: out of memory", path);
-		return -1;
+		return -ENOMEM;
 	}
 	size_t got = fread(text, 1, (size_t)n, f);
 	text[got] = '\0';
@@ -621,7 +637,7 @@ static int arp_entry(struct parse *p, char *line)
 	char *mac = NULL;
 
 	if (split_entry(p, line, &ip, &prefix, &mac))
-		return -1;
+		return -EINVAL;
 	if (prefix != 32)
 		return fail(p, line, "only /32 entries (one neighbour per line) are supported");
 	if (c->n_arp == CONFIG_MAX_ARP)
@@ -644,7 +660,7 @@ static int route_entry(struct parse *p, char *line)
 		return fail(p, line, "more than %d routes", CONFIG_MAX_ROUTES);
 	r = &c->routes[c->n_routes];
 	if (split_entry(p, line, &r->ip, &r->prefix, &dev))
-		return -1;
+		return -EINVAL;
 	for (i = 0; i < c->n_ports && strcmp(c->ports[i].name, dev); i++)
 		;
 	if (i == c->n_ports)
@@ -680,7 +696,7 @@ static int load_table(struct aatcp_config *c, const char *path, const char *head
 			left--;
 		if (rc) {
 			fclose(f);
-			return -1;
+			return rc;
 		}
 	}
 	fclose(f);
@@ -691,9 +707,11 @@ int config_load_mtcp_tables(struct aatcp_config *c, const char *dir, char *err, 
 {
 	char path[512];
 
+	int rc;
+
 	snprintf(path, sizeof(path), "%s/config/arp.conf", dir);
-	if (load_table(c, path, "ARP_ENTRY", arp_entry, err, errlen))
-		return -1;
+	if ((rc = load_table(c, path, "ARP_ENTRY", arp_entry, err, errlen)))
+		return rc;
 	snprintf(path, sizeof(path), "%s/config/route.conf", dir);
 	return load_table(c, path, "ROUTES", route_entry, err, errlen);
 }
@@ -710,9 +728,11 @@ static int iface_query(int fd, const char *name, unsigned long req, struct ifreq
 
 static int iface_error(const struct port_conf *pc, const char *what, char *err, int errlen)
 {
+	int e = errno;
+
 	snprintf(err, (size_t)errlen, "port = %s: cannot read the interface's %s: %s", pc->name,
-		 what, strerror(errno));
-	return -1;
+		 what, strerror(e));
+	return -e;
 }
 
 static int kernel_port(int fd, struct port_conf *pc, int idx, int num_cores, char *err,
@@ -723,11 +743,13 @@ static int kernel_port(int fd, struct port_conf *pc, int idx, int num_cores, cha
 	uint32_t mask;
 
 	if (iface_query(fd, pc->name, SIOCGIFADDR, &r)) {
+		int e = errno;
+
 		snprintf(err, (size_t)errlen, "port = %s: the interface has no IPv4 address "
 			 "(%s). Fix: 'ip addr add A/P dev %s', or configure it with "
-			 "port.%s.device and port.%s.ip", pc->name, strerror(errno), pc->name,
+			 "port.%s.device and port.%s.ip", pc->name, strerror(e), pc->name,
 			 pc->name, pc->name);
-		return -1;
+		return -e;
 	}
 	memcpy(&a, &r.ifr_addr, sizeof(a));
 	pc->ip = a.sin_addr.s_addr;
@@ -752,9 +774,11 @@ int config_resolve_kernel_ports(struct aatcp_config *c, char *err, int errlen)
 		if (!c->ports[i].from_kernel || c->ports[i].device[0])
 			continue;
 		if (fd < 0 && (fd = socket(AF_INET, SOCK_DGRAM, 0)) < 0) {
+			int e = errno;
+
 			snprintf(err, (size_t)errlen, "port = %s: socket: %s", c->ports[i].name,
-				 strerror(errno));
-			return -1;
+				 strerror(e));
+			return -e;
 		}
 		rc = kernel_port(fd, &c->ports[i], i, c->num_cores, err, errlen);
 	}

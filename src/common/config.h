@@ -92,11 +92,16 @@ struct aatcp_config {
 	uint32_t splice_b0;      /* bytes, thesis 5.1.2 threshold */
 	uint32_t fwd_wmax;       /* bytes, thesis 5.1.2 w_max of the forward API */
 	int tcp_challenge_ack_limit; /* per second and core, RFC 5961 section 7 */
+	int tcp_retries;         /* RTO expiries / unanswered probes before ETIMEDOUT */
+	int tcp_keepalive_time;  /* seconds of silence before the first keep-alive */
+	int tcp_keepalive_intvl; /* seconds between keep-alives */
+	int tcp_keepalive_probes; /* unanswered keep-alives before ETIMEDOUT */
 	char path[256];
 };
 
 void config_defaults(struct aatcp_config *c);
-/* Parses `path` into c (over the defaults). Returns 0, or -1 after writing
+/* Parses `path` into c (over the defaults). Returns 0, or -errno (-EINVAL
+ * for a bad line, -ENOENT etc. when the file cannot be read) after writing
  * one message "file:line: key: what is wrong" into err. */
 int config_load(struct aatcp_config *c, const char *path, char *err, int errlen);
 /* Exposed for tests: parse text as if read from `name`. */
@@ -105,11 +110,12 @@ int config_parse_text(struct aatcp_config *c, const char *name, const char *text
 /* mTCP's side files, read from directory `dir` when present (as mTCP reads
  * config/arp.conf and config/route.conf): "ARP_ENTRY n" then n lines
  * "ip/prefix mac"; "ROUTES n" then n lines "ip/prefix portname". Returns 0
- * (also when a file is absent), or -1 with one message in err. */
+ * (also when a file is absent), or -EINVAL with one message in err. */
 int config_load_mtcp_tables(struct aatcp_config *c, const char *dir, char *err, int errlen);
 /* Ports given as `port = NAME`: fills each one's device (net_af_packet on
  * the interface, one queue pair per core), address, prefix and MAC from
- * the Linux interface NAME. Runs once num_cores is final. */
+ * the Linux interface NAME. Runs once num_cores is final. 0, or the -errno
+ * of the interface query with one message in err. */
 int config_resolve_kernel_ports(struct aatcp_config *c, char *err, int errlen);
 
 #endif /* AATCP_CONFIG_H */

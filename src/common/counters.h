@@ -45,6 +45,7 @@ struct counters {
 	uint64_t syncookies_sent, syncookies_ok; /* RFC 4987 3.6 */
 	uint64_t dsacks_sent;                    /* RFC 2883 */
 	uint64_t keepalive_probes;               /* RFC 9293 3.8.4 */
+	uint64_t conn_timedout;                  /* aborted with ETIMEDOUT (tcp/timeouts.c) */
 	uint64_t challenge_acks_limited;         /* RFC 5961 7: not sent, over the limit */
 	uint64_t timewait_recycled;              /* TIME_WAIT given up: no TCB left */
 	uint64_t arp_requests, arp_replies, icmp_echo;

@@ -12,6 +12,7 @@
 #ifndef AATCP_SPSC_H
 #define AATCP_SPSC_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,13 +27,14 @@ struct spsc {
 	unsigned char *slots;
 };
 
+/* 0, -EINVAL (capacity not a power of two) or -ENOMEM. */
 static inline int spsc_init(struct spsc *q, uint32_t capacity_pow2, uint32_t esize)
 {
 	if (capacity_pow2 == 0 || (capacity_pow2 & (capacity_pow2 - 1)))
-		return -1;
+		return -EINVAL;
 	q->slots = calloc(capacity_pow2, esize);
 	if (!q->slots)
-		return -1;
+		return -ENOMEM;
 	q->mask = capacity_pow2 - 1;
 	q->esize = esize;
 	atomic_init(&q->head, 0);

@@ -79,24 +79,38 @@ struct cmd_connect {
 	bool zc, nodelay, keepalive;
 	const struct aa_module *aa_mod; /* record module, or NULL */
 	const void *aa_params;          /* the socket's copy: lives as long as it */
-	/* splices asked before the connect (thesis 5.1.2): the other socket's
-	 * TCB word (read when the command runs: commands run in order, so an
-	 * earlier CONNECT's TCB is there), or NULL */
-	_Atomic(struct tcb *) *splice_from, *splice_to;
+	/* splices asked before the connect (thesis 5.1.2): the other
+	 * socket's id, whose link (struct sock_link) holds its TCB when the
+	 * command runs (commands run in order, so an earlier CONNECT's TCB is
+	 * there), or -1 */
+	int splice_from, splice_to;
 	unsigned splice_flags;
 };
 
-/* A command. The network thread reads only the command: what it needs is
- * copied into it. The socket's two words the network thread writes (its
- * TCB, set by CONNECT and cleared by CLOSE/ABORT, and the error of a
- * connect that got no TCB) travel as pointers, each with one writer at a
- * time (docs/architecture.md "Threads and shared state"). */
+/*
+ * The link of a socket id (core.links[id]): what both threads know of the
+ * connection behind it. The application's socket table (api/) is its own;
+ * the network thread reads and writes only these words, each with one
+ * writer at a time:
+ *   tcb         set by the network thread when CONNECT gets a TCB, by the
+ *               application when accept() hands one to a new socket;
+ *               cleared by the network thread when CLOSE/ABORT releases it
+ *               (the id goes back afterwards, through core.released);
+ *   conn_error  the errno of a CONNECT that got no TCB (ENOMEM); written
+ *               by the network thread, taken by the application.
+ */
+struct sock_link {
+	_Atomic(struct tcb *) tcb;
+	_Atomic int conn_error;
+};
+
+/* A command. The network thread reads only the command and the links of
+ * the ids it names: what it needs of the socket is copied into it
+ * (docs/architecture.md "Threads and shared state"). */
 struct cmd {
 	uint8_t type;
-	int sockid;
+	int sockid;                      /* -1: no socket (ABORT of an unaccepted TCB) */
 	uint32_t gen;
-	_Atomic(struct tcb *) *tcb_word; /* CONNECT, CLOSE, ABORT: the socket's TCB */
-	_Atomic int *err_word;           /* CONNECT: errno when no TCB was left */
 	struct tcb *tcb;
 	union {
 		struct cmd_connect conn; /* CONNECT */
@@ -195,6 +209,7 @@ struct core {
 	/* ---- application thread state ---- */
 	struct socket *socks;
 	int n_socks;                 /* = max_concurrency: ids are 0..n_socks-1 */
+	struct sock_link *links;     /* n_socks, shared: see struct sock_link */
 	int sock_free;               /* free list head (oldest freed first) */
 	int sock_free_tail;
 	int n_closing;               /* closed, id not yet handed back by net */
@@ -237,6 +252,7 @@ bool app_interrupted(struct core *c);
 
 /* Stats (stats.c) */
 void stats_print(struct core *c);
+/* Writes the pool and counter summary to path: 0, or -errno of fopen. */
 int stats_write(const char *path);
 
 #endif /* AATCP_CORE_H */

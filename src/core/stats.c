@@ -4,6 +4,7 @@
  * `stats_file` is set (read by the toolkit and the tests: drops by reason,
  * retransmissions, and packet buffers not returned to their pools).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,7 +46,7 @@ static void write_counters(FILE *f, const struct counters *n)
 	F(conn_active); F(conn_passive); F(conn_closed); F(conn_reset_rcvd);
 	F(rst_sent); F(challenge_acks); F(zero_window_probes); F(window_updates);
 	F(syncookies_sent); F(syncookies_ok); F(timewait_recycled); F(dsacks_sent);
-	F(challenge_acks_limited); F(keepalive_probes);
+	F(challenge_acks_limited); F(keepalive_probes); F(conn_timedout);
 	F(arp_requests); F(arp_replies); F(icmp_echo);
 	F(fault_dropped); F(fault_duped); F(fault_reordered); F(fault_corrupted);
 	F(fault_delayed); F(fwd_segs); F(splice_segs); F(steered);
@@ -68,7 +69,7 @@ int stats_write(const char *path)
 	unsigned long total = 0, in_use = 0;
 
 	if (!f)
-		return -1;
+		return -errno;
 	for (int i = 0; i < g->n_cores; i++) {
 		if (!g->pools[i])
 			continue;

@@ -1,6 +1,7 @@
 /* outlist.c - see outlist.h. */
 #include "fwd/outlist.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,7 +96,7 @@ int outlist_append(struct outlist *o, struct rte_mbuf *m, char *p, uint32_t len)
 	struct out_node *n = node_get(o->pool);
 
 	if (!n)
-		return -1;
+		return -ENOMEM;
 	rte_mbuf_refcnt_update(m, 1);
 	n->mbuf = m;
 	n->payload = p;

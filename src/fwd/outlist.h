@@ -48,7 +48,7 @@ struct outlist *outlist_create(struct out_pool *pool, uint32_t start_seq);
 /* Gives back every node and its mbuf reference. */
 void outlist_destroy(struct outlist *o);
 /* Appends payload [p, p + len) of m (takes its own reference on m).
- * Returns 0, or -1 when the node pool is empty. */
+ * Returns 0, or -ENOMEM when the node pool is empty. */
 int outlist_append(struct outlist *o, struct rte_mbuf *m, char *p, uint32_t len);
 /*
  * A frame with the payload [seq, seq + *len), *len <= max, headroom in

@@ -1,6 +1,7 @@
 /* io.c - see io.h. */
 #include "io/io.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -23,12 +24,12 @@ int io_faults_init(struct core *c)
 		if (fc->rx) {
 			c->fault_rx[i] = fault_create(fc, seed, c->pool, &c->cnt);
 			if (!c->fault_rx[i])
-				return -1;
+				return -ENOMEM;
 		}
 		if (fc->tx) {
 			c->fault_tx[i] = fault_create(fc, seed + 1, c->pool, &c->cnt);
 			if (!c->fault_tx[i])
-				return -1;
+				return -ENOMEM;
 		}
 	}
 	return 0;

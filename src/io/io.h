@@ -24,7 +24,7 @@ uint32_t io_tx_room(const struct core *c, const struct port *p);
 unsigned io_flush(struct core *c);
 /* At teardown, after the last io_flush(): frees frames no ring took. */
 void io_tx_discard(struct core *c);
-/* Creates the core's fault injectors from the config. */
+/* Creates the core's fault injectors from the config: 0, or -ENOMEM. */
 int io_faults_init(struct core *c);
 void io_faults_destroy(struct core *c);
 

@@ -4,6 +4,7 @@
 #include "io/port.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -74,7 +75,7 @@ int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
 	do {                                                                 \
 		int n_ = snprintf(store + used, store_len - used, __VA_ARGS__); \
 		if (n_ < 0 || (size_t)n_ >= store_len - used || argc >= max_args - 1) \
-			return -1;                                           \
+			return -E2BIG;                                       \
 		argv[argc++] = store + used;                                 \
 		used += (size_t)n_ + 1;                                      \
 	} while (0)
@@ -152,7 +153,7 @@ static int create_pools(struct aatcp_global *g, char *err, int errlen)
 				 "%s: cannot allocate %u mbufs for core %d (%s); lower "
 				 "'mbufs' or give EAL more memory with 'eal = -m ...'",
 				 g->conf.path, n, i, rte_strerror(rte_errno));
-			return -1;
+			return -rte_errno;
 		}
 	}
 	return 0;
@@ -198,24 +199,24 @@ static void rss_configure(struct port *p, const struct rte_eth_dev_info *di,
 }
 
 /* Redirection table entry i -> queue i % nq: steer_predict() computes the
- * same. Returns -1 when the port refuses it. */
+ * same. Returns 0, or -ENOTSUP / the port's -errno when it refuses it. */
 static int reta_program(struct port *p, uint16_t nq)
 {
 	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
 
 	if (p->reta_size > RTE_ETH_RSS_RETA_SIZE_512)
-		return -1;
+		return -ENOTSUP;
 	memset(reta, 0, sizeof(reta));
 	for (uint16_t i = 0; i < p->reta_size; i++) {
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] = i % nq;
 	}
-	if (rte_eth_dev_rss_reta_update(p->dpdk_id, reta, p->reta_size)) {
+	int rc = rte_eth_dev_rss_reta_update(p->dpdk_id, reta, p->reta_size);
+
+	if (rc)
 		LOG_WARN("port %s: redirection table refused: active opens learn their "
 			 "queues", p->name);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
@@ -243,7 +244,7 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 			 "%s: port.%s.device: DPDK has no device '%s' (is the interface "
 			 "there, the PCI device bound to vfio-pci, the vdev string right?)",
 			 g->conf.path, pc->name, name);
-		return -1;
+		return -ENODEV;
 	}
 	rte_eth_dev_info_get(p->dpdk_id, &di);
 	if (di.max_rx_queues < nq || di.max_tx_queues < nq) {
@@ -251,7 +252,7 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 			 "%s: port.%s.device: '%s' offers %u queue pairs but num_cores "
 			 "is %u (for net_af_packet add qpairs=%u)", g->conf.path, pc->name,
 			 name, di.max_rx_queues, nq, nq);
-		return -1;
+		return -EINVAL;
 	}
 	memset(&ec, 0, sizeof(ec));
 	pick_offloads(p, &di, &ec);
@@ -262,7 +263,7 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 	if (rc) {
 		snprintf(err, (size_t)errlen, "%s: port.%s: configure failed: %s",
 			 g->conf.path, pc->name, rte_strerror(-rc));
-		return -1;
+		return rc;
 	}
 	rte_eth_dev_set_mtu(p->dpdk_id, p->mtu); /* best effort: not every PMD can */
 	for (uint16_t q = 0; q < nq; q++) {
@@ -274,14 +275,14 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 		if (rc) {
 			snprintf(err, (size_t)errlen, "%s: port.%s: queue %u setup failed: %s",
 				 g->conf.path, pc->name, q, rte_strerror(-rc));
-			return -1;
+			return rc;
 		}
 	}
 	rc = rte_eth_dev_start(p->dpdk_id);
 	if (rc) {
 		snprintf(err, (size_t)errlen, "%s: port.%s: start failed: %s",
 			 g->conf.path, pc->name, rte_strerror(-rc));
-		return -1;
+		return rc;
 	}
 	if (p->placement == PLACE_RSS && reta_program(p, nq))
 		p->placement = PLACE_LEARNED;
@@ -296,13 +297,12 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 
 int port_setup_all(struct aatcp_global *g, char *err, int errlen)
 {
-	if (create_pools(g, err, errlen))
-		return -1;
+	int rc = create_pools(g, err, errlen);
+
 	g->n_ports = g->conf.n_ports;
-	for (int i = 0; i < g->n_ports; i++)
-		if (setup_port(g, i, err, errlen))
-			return -1;
-	return 0;
+	for (int i = 0; i < g->n_ports && !rc; i++)
+		rc = setup_port(g, i, err, errlen);
+	return rc;
 }
 
 void port_stop_all(struct aatcp_global *g)

@@ -9,7 +9,8 @@
 #include "core/core.h"
 
 /* Builds the EAL argument vector from the config (vdevs, PCI allowlist,
- * cores, extra `eal` args). argv points into `store`. Returns argc. */
+ * cores, extra `eal` args). argv points into `store`. Returns argc, or
+ * -E2BIG when store or argv is too small. */
 int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
 		  char **argv, int max_args);
 
@@ -18,8 +19,9 @@ int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
  * message saying why. Called before port_eal_args(). */
 void port_fallback_af_xdp(struct aatcp_config *c);
 
-/* Creates per-core mempools, configures and starts every port. Returns 0 or
- * -1 with a message naming the port and the problem in err. */
+/* Creates per-core mempools, configures and starts every port. Returns 0, or
+ * -errno (-ENOMEM, -ENODEV, -EINVAL, or DPDK's) with a message naming the
+ * port and the problem in err. */
 int port_setup_all(struct aatcp_global *g, char *err, int errlen);
 void port_stop_all(struct aatcp_global *g);
 

@@ -1,9 +1,11 @@
 /* steer.c - see steer.h. */
 #include "io/steer.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <rte_errno.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_ring.h>
@@ -151,7 +153,7 @@ int steer_global_init(struct aatcp_global *g)
 		g->steer_gifts[i] = rte_ring_create(name, REUSE_SLOTS, SOCKET_ID_ANY,
 						    RING_F_SC_DEQ);
 		if (!g->steer_rings[i] || !g->steer_gifts[i])
-			return -1;
+			return -rte_errno;
 	}
 	return 0;
 }
@@ -174,7 +176,7 @@ int steer_init(struct core *c)
 	if (c->g->n_cores < 2)
 		return 0;
 	c->steer = calloc(1, sizeof(*c->steer));
-	return c->steer ? 0 : -1;
+	return c->steer ? 0 : -ENOMEM;
 }
 
 void steer_fini(struct core *c)

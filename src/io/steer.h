@@ -41,7 +41,8 @@ enum steer_placement {
 extern const uint8_t steer_rss_key[40];
 
 /* Rings between the cores: mtcp_init() creates them (after the ports),
- * mtcp_destroy() frees them after every network thread stopped. */
+ * mtcp_destroy() frees them after every network thread stopped. 0, or
+ * -rte_errno when a ring cannot be created. */
 int steer_global_init(struct aatcp_global *g);
 void steer_global_fini(struct aatcp_global *g);
 /* Per-core state (the learned source ports); called by the core itself. */

@@ -1,6 +1,7 @@
 /* arp.c - see arp.h. */
 #include "net/arp.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ int arp_init(struct aatcp_global *g)
 	for (int i = 0; i < g->conf.n_arp; i++) {
 		struct arp_entry *e = find(g->conf.arp[i].ip, true);
 		if (!e)
-			return -1;
+			return -ENOSPC;
 		memcpy(e->mac.addr_bytes, g->conf.arp[i].mac, 6);
 		e->valid = e->is_static = true;
 	}

@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 
+/* Loads the configured static entries: 0, or -ENOSPC when the table is full. */
 int arp_init(struct aatcp_global *g);
 void arp_fini(void);
 /* Looks up ip (network order). Returns true and fills mac when known. */

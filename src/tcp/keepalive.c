@@ -1,30 +1,30 @@
 /*
  * keepalive.c - TCP keep-alives (RFC 9293 3.8.4, RFC 1122 4.2.3.6), on a
- * connection whose application set SO_KEEPALIVE: after KEEPALIVE_IDLE of
- * silence from the peer, a probe (an ACK at SND.NXT - 1, which the peer
- * must answer) every KEEPALIVE_INTVL; KEEPALIVE_CNT probes unanswered and
- * the peer is dead: the connection is reset with ETIMEDOUT. Linux's
- * defaults (tcp_keepalive_time, _intvl, _probes); RFC 9293 asks for an
- * idle time of no less than two hours.
+ * connection whose application set SO_KEEPALIVE: after tcp_keepalive_time
+ * seconds of silence from the peer, a probe (an ACK at SND.NXT - 1, which
+ * the peer must answer) every tcp_keepalive_intvl seconds;
+ * tcp_keepalive_probes probes unanswered and the peer is dead: the
+ * connection is reset with ETIMEDOUT. The keys default to Linux's
+ * (7200 s, 75 s, 9); RFC 9293 asks for an idle time of no less than two
+ * hours by default and that it be configurable.
  *
  * Such a connection is not ended by tcp_timeout (timeouts.c idle()): the
  * application asked for this test of the peer instead.
  */
-#include <errno.h>
-
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
-#define KEEPALIVE_IDLE_US (7200ull * 1000000u)
-#define KEEPALIVE_INTVL_US (75ull * 1000000u)
-#define KEEPALIVE_CNT 9
+static uint64_t idle_us(const struct core *c)
+{
+	return (uint64_t)c->g->conf.tcp_keepalive_time * 1000000u;
+}
 
 void tcp_set_keepalive(struct core *c, struct tcb *t, bool on)
 {
 	t->keepalive = on;
 	t->ka_probes = 0;
 	if (on)
-		timer_arm(c, t, TT_KEEPALIVE, t->last_rx_us + KEEPALIVE_IDLE_US);
+		timer_arm(c, t, TT_KEEPALIVE, t->last_rx_us + idle_us(c));
 	else
 		timer_cancel(t, TT_KEEPALIVE);
 }
@@ -32,7 +32,7 @@ void tcp_set_keepalive(struct core *c, struct tcb *t, bool on)
 void tcp_keepalive_fire(struct core *c, struct tcb *t)
 {
 	int st = tcb_state(t);
-	uint64_t quiet_until = t->last_rx_us + KEEPALIVE_IDLE_US;
+	uint64_t quiet_until = t->last_rx_us + idle_us(c);
 
 	if (!t->keepalive)
 		return;
@@ -44,15 +44,15 @@ void tcp_keepalive_fire(struct core *c, struct tcb *t)
 	/* only an idle synchronized connection is probed: with data in
 	 * flight the retransmission timer tests the peer */
 	if ((st != TCPS_ESTABLISHED && st != TCPS_CLOSE_WAIT) || t->snd_una != t->snd_max) {
-		timer_arm(c, t, TT_KEEPALIVE, c->now_us + KEEPALIVE_IDLE_US);
+		timer_arm(c, t, TT_KEEPALIVE, c->now_us + idle_us(c));
 		return;
 	}
-	if (t->ka_probes >= KEEPALIVE_CNT) {
-		tcp_send_rst(c, t);
-		tcp_done(c, t, ETIMEDOUT);
+	if (t->ka_probes >= c->g->conf.tcp_keepalive_probes) {
+		tcp_abort_timedout(c, t);
 		return;
 	}
 	tcp_send_keepalive(c, t);
 	t->ka_probes++;
-	timer_arm(c, t, TT_KEEPALIVE, c->now_us + KEEPALIVE_INTVL_US);
+	timer_arm(c, t, TT_KEEPALIVE,
+		  c->now_us + (uint64_t)c->g->conf.tcp_keepalive_intvl * 1000000u);
 }

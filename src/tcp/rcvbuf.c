@@ -3,6 +3,7 @@
  */
 #include "tcp/rcvbuf.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,7 @@ static int ooo_add(struct rcvbuf *rb, uint32_t start, uint32_t end)
 	}
 	if (rb->n_ooo == RCVBUF_MAX_HOLES) {
 		rb->ooo_dropped++;
-		return -1;
+		return -ENOBUFS;
 	}
 	memmove(&rb->ooo[i + 1], &rb->ooo[i], (rb->n_ooo - i) * sizeof(rb->ooo[0]));
 	rb->ooo[i].start = start;

@@ -23,7 +23,6 @@
 
 #define DELACK_US 5000u          /* delayed ACK (RFC 9293 3.8.6.3: < 0.5 s) */
 #define SYN_RETRIES 5
-#define DATA_RETRIES 12          /* RTO expiries before ETIMEDOUT */
 #define HDR_ROOM (14 + 20 + 60)  /* Ethernet + IPv4 + TCP with options */
 
 /* ---- TCB lifecycle (tcb.c) ---- */
@@ -135,6 +134,10 @@ void listener_events(struct core *c);
 /* SO_KEEPALIVE on or off (network thread). */
 void tcp_set_keepalive(struct core *c, struct tcb *t, bool on);
 void tcp_keepalive_fire(struct core *c, struct tcb *t);
+/* The peer is gone (retries, probes or keep-alives unanswered, or silent
+ * past tcp_timeout): RST, ETIMEDOUT to the application, counter
+ * conn_timedout (timeouts.c). */
+void tcp_abort_timedout(struct core *c, struct tcb *t);
 
 /* ---- TIME-WAIT (timewait.c) ---- */
 /* TIME-WAIT's length: tcp_timewait (default 2*MSL). */

@@ -29,17 +29,34 @@ static void rto_syn(struct core *c, struct tcb *t)
 		tcp_send_syn(c, t);
 }
 
+/* RFC 9293 3.8.3: after R2 retransmissions of the same data without an
+ * acknowledgment the peer is gone (it vanished, or the path did): the
+ * connection is aborted and the application gets ETIMEDOUT. R2 is the
+ * `tcp_retries` key (default 15, Linux's tcp_retries2; with RTO_MIN_US and
+ * RTO_MAX_US about 9 minutes, above the 100 s RFC 9293 asks of R2). */
+static bool gave_up(struct core *c, struct tcb *t, unsigned tries)
+{
+	if (tries < (unsigned)c->g->conf.tcp_retries)
+		return false;
+	tcp_abort_timedout(c, t);
+	return true;
+}
+
+void tcp_abort_timedout(struct core *c, struct tcb *t)
+{
+	c->cnt.conn_timedout++;
+	tcp_send_rst(c, t);
+	tcp_done(c, t, ETIMEDOUT);
+}
+
 /* RFC 6298 5.4-5.6 and RFC 5681 3.1: back off, collapse cwnd, go back to
  * the first unacknowledged byte. */
 static void rto_data(struct core *c, struct tcb *t)
 {
 	if (t->snd_una == t->snd_max)
 		return; /* everything acknowledged meanwhile */
-	if (t->rto_backoff >= DATA_RETRIES) {
-		tcp_send_rst(c, t);
-		tcp_done(c, t, ETIMEDOUT);
+	if (gave_up(c, t, t->rto_backoff))
 		return;
-	}
 	c->cnt.rto_expired++;
 	t->rto_backoff++;
 	cc_on_rto(t);
@@ -56,7 +73,8 @@ static void rto_data(struct core *c, struct tcb *t)
  * (a window closed for any time is no reason to give up), backing off to
  * one probe a minute; the probes keep their own backoff, so the RTO of the
  * data that follows the window's opening starts fresh. A peer that
- * answers none of DATA_RETRIES probes in a row is gone: abort. */
+ * answers none of `tcp_retries` probes in a row is gone: abort (as Linux
+ * counts its probes against tcp_retries2). */
 static void persist(struct core *c, struct tcb *t)
 {
 	uint64_t next;
@@ -67,11 +85,8 @@ static void persist(struct core *c, struct tcb *t)
 		tcp_send_override(c, t); /* open, but below the SWS threshold */
 		return;
 	}
-	if (t->probes_unanswered >= DATA_RETRIES) {
-		tcp_send_rst(c, t);
-		tcp_done(c, t, ETIMEDOUT);
+	if (gave_up(c, t, t->probes_unanswered))
 		return;
-	}
 	tcp_send_probe(c, t);
 	t->probes_unanswered++;
 	if (t->persist_backoff < 16)
@@ -101,8 +116,7 @@ static void idle(struct core *c, struct tcb *t)
 		return;
 	}
 	if (c->now_us - t->last_rx_us >= limit) {
-		tcp_send_rst(c, t);
-		tcp_done(c, t, ETIMEDOUT);
+		tcp_abort_timedout(c, t);
 		return;
 	}
 	timer_arm(c, t, TT_IDLE, t->last_rx_us + limit);

@@ -16,6 +16,8 @@
  *    never needs a second node (and a second reference on the same mbuf)
  *    for a segment that spans an existing node on both sides.
  */
+#include <errno.h>
+
 #include "common/seq.h"
 #include "zc/zc_internal.h"
 #include "zc/zc_stream.h"
@@ -125,7 +127,7 @@ int zc_ooo_insert(struct zc_stream *s, struct rte_mbuf *m, const char *payload,
 	}
 	node = zc_pool_get(s->pool);
 	if (!node)
-		return -1;
+		return -ENOMEM;
 	/* From here on nothing can fail: drop the covered nodes. */
 	while ((n = p ? p->next : s->ooo_head) && seq_lt(n->seq, b)) {
 		unlink_node(s, n);

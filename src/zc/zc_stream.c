@@ -60,10 +60,8 @@ int zc_stream_init(struct zc_stream *s, struct zc_pool *pool)
 
 	memset(s, 0, sizeof(*s));
 	sentinel = zc_pool_get(pool);
-	if (!sentinel) {
-		errno = ENOMEM;
-		return -1;
-	}
+	if (!sentinel)
+		return -ENOMEM;
 	s->pool = pool;
 	s->head = s->tail = s->reclaim = sentinel;
 	return 0;
@@ -201,7 +199,7 @@ static int64_t drop_nomem(struct zc_stream *s, uint32_t len)
 {
 	s->nomem_drops++;
 	s->nomem_bytes += len;
-	return -1;
+	return -ENOMEM;
 }
 
 int64_t zc_stream_input(struct zc_stream *s, struct rte_mbuf *m,
@@ -260,13 +258,13 @@ int zc_stream_consume(struct zc_stream *s, int n)
 	uint64_t bytes = 0;
 
 	if (n <= 0)
-		return n == 0 ? 0 : -1;
+		return n == 0 ? 0 : -EINVAL;
 	/* Walk first, publish once: more than pending consumes nothing, so a
 	 * wrong count cannot move head onto or past the sentinel. */
 	for (int i = 0; i < n; i++) {
 		next = zc_load_acquire(&node->next);
 		if (!next)
-			return -1;
+			return -EINVAL;
 		bytes += node->len;
 		node = next;
 	}

@@ -115,7 +115,7 @@ struct zc_stream {
 	 */
 };
 
-/* Takes the first sentinel from the pool: 0, or -1 when the pool is empty. */
+/* Takes the first sentinel from the pool: 0, or -ENOMEM when the pool is empty. */
 int zc_stream_init(struct zc_stream *s, struct zc_pool *pool);
 
 /*
@@ -126,7 +126,7 @@ int zc_stream_init(struct zc_stream *s, struct zc_pool *pool);
  * out-of-order queue (searching from its tail), trimmed against its
  * neighbours. Takes one reference on m when it keeps a node (the caller keeps
  * its own). Advances *rcv_nxt. Returns the number of bytes that became
- * in-order, or -1 when no node could be allocated (the segment is dropped
+ * in-order, or -ENOMEM when no node could be allocated (the segment is dropped
  * and counted; TCP will get it again).
  *
  * Details beyond the original contract:
@@ -140,7 +140,7 @@ int zc_stream_init(struct zc_stream *s, struct zc_pool *pool);
  *    neighbour partially is trimmed to the gap.
  *  - in-order data never waits for a node: when the pool is empty, the
  *    highest OOO node is given up (RFC 2018 reneging, counted in
- *    renege_bytes) and reused; -1 only when the OOO queue is empty too.
+ *    renege_bytes) and reused; -ENOMEM only when the OOO queue is empty too.
  *  - deliver is called after the node is linked (the hook may take refs
  *    and may consume; it must not call zc_stream_input).
  */
@@ -154,7 +154,7 @@ int zc_stream_peek(const struct zc_stream *s,
 		   struct stream_fragment_content *frags, int n);
 /* Application thread: consumes n nodes at the head (n <= what is pending).
  * Returns n. Misuse (n < 0, or more nodes than are pending) consumes
- * nothing and returns -1; n == 0 returns 0. */
+ * nothing and returns -EINVAL; n == 0 returns 0. */
 int zc_stream_consume(struct zc_stream *s, int n);
 /* Bytes in nodes between head and tail (either thread). */
 uint64_t zc_stream_pending_bytes(const struct zc_stream *s);

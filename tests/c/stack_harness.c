@@ -682,7 +682,7 @@ uint32_t h_events(struct h_stack *h, int sock)
 
 struct tcb *h_tcb(struct h_stack *h, int sock)
 {
-	return atomic_load(&h->c->socks[sock].tcb);
+	return atomic_load(&h->c->links[sock].tcb);
 }
 
 long h_read(struct h_stack *h, int sock, void *buf, size_t cap)

@@ -413,15 +413,15 @@ static void test_mtcp_config_file(void)
 	CHECK_EQ_U64(c->tcp_timeout, 30);
 	CHECK_EQ_U64(c->tcp_timewait, 60);
 	/* refused with one line naming the key */
-	CHECK(parse(c, "port = lo\nmultiprocess = 0 master\n", err, sizeof(err)) == -1);
+	CHECK(parse(c, "port = lo\nmultiprocess = 0 master\n", err, sizeof(err)) == -EINVAL);
 	CHECK_MSG(strstr(err, "mtcp.conf:2: multiprocess: not supported") == err, "%s", err);
-	CHECK(parse(c, "io = psio\nport = lo\n", err, sizeof(err)) == -1);
+	CHECK(parse(c, "io = psio\nport = lo\n", err, sizeof(err)) == -EINVAL);
 	CHECK_MSG(strstr(err, "mtcp.conf:1: io:") == err, "%s", err);
-	CHECK(parse(c, "port = dpdk0:1\n", err, sizeof(err)) == -1);
-	CHECK(parse(c, "core_mask = xyz\nport = lo\n", err, sizeof(err)) == -1);
+	CHECK(parse(c, "port = dpdk0:1\n", err, sizeof(err)) == -EINVAL);
+	CHECK(parse(c, "core_mask = xyz\nport = lo\n", err, sizeof(err)) == -EINVAL);
 	/* an interface that does not exist: the fix in words */
 	CHECK(parse(c, "port = nosuchif0\n", err, sizeof(err)) == 0);
-	CHECK(config_resolve_kernel_ports(c, err, sizeof(err)) == -1);
+	CHECK(config_resolve_kernel_ports(c, err, sizeof(err)) < 0);
 	CHECK_MSG(strstr(err, "port = nosuchif0") == err, "%s", err);
 	free(c);
 }
@@ -462,7 +462,7 @@ static void test_mtcp_tables(void)
 	/* a bad line names the file and line */
 	write_file(path, "ROUTES 1\n192.168.7.0/24 dpdk7\n");
 	CHECK(parse(c, "port = lo\n", err, sizeof(err)) == 0);
-	CHECK(config_load_mtcp_tables(c, dir, err, sizeof(err)) == -1);
+	CHECK(config_load_mtcp_tables(c, dir, err, sizeof(err)) == -EINVAL);
 	CHECK_MSG(strstr(err, "route.conf:2:") && strstr(err, "dpdk7"), "%s", err);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/arp.conf", sub);

@@ -421,7 +421,7 @@ static void test_persist_ten_minutes(void)
 	finish(h, &k, ls);
 }
 
-/* A peer that stops answering the probes is gone: after DATA_RETRIES
+/* A peer that stops answering the probes is gone: after tcp_retries
  * unanswered probes the connection is reset with ETIMEDOUT. */
 static void test_persist_dead_peer(void)
 {
@@ -435,7 +435,7 @@ static void test_persist_dead_peer(void)
 	h_peer_ack(h, &k);
 	CHECK(mtcp_write(h->mctx, k.sock, "x", 1) == 1);
 	h_run(h);
-	CHECK_EQ_U64(probe_for(h, &k, 3600000000ull, false), DATA_RETRIES);
+	CHECK_EQ_U64(probe_for(h, &k, 3600000000ull, false), (uint64_t)h_conf()->tcp_retries);
 	CHECK(tcb_state(h_tcb(h, k.sock)) == TCPS_CLOSED);
 	(void)p;
 	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == -ETIMEDOUT);

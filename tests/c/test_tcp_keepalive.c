@@ -6,12 +6,16 @@
  *     the next probe waits for the next 2 h of silence;
  *   - a peer that answers none: 9 probes 75 s apart, then a RST and
  *     ETIMEDOUT (EPOLLERR) for the application;
- *   - accepted sockets inherit SO_KEEPALIVE from their listener.
+ *   - accepted sockets inherit SO_KEEPALIVE from their listener;
+ *   - tcp_keepalive_time, _intvl and _probes change the three numbers.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "common/config.h"
 #include "stack_harness.h"
 #include "tcp/tcp.h"
 
@@ -72,7 +76,9 @@ static void test_keepalive_answered(void)
 	h_close(h);
 }
 
-static void test_keepalive_dead_peer(void)
+/* The peer answers none: `probes` probes `intvl` apart after `idle` of
+ * silence, then RST and ETIMEDOUT (counter conn_timedout). */
+static void dead_peer(uint64_t idle, uint64_t intvl, int probes)
 {
 	struct h_stack *h = h_open();
 	int ls = h_listen(h, 80, 16);
@@ -87,14 +93,16 @@ static void test_keepalive_dead_peer(void)
 	CHECK(mtcp_getsockopt(h->mctx, k.sock, SOL_SOCKET, SO_KEEPALIVE, &v, &len) == 0 && v);
 	h_run(h);
 	uint64_t quiet = h->now;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < probes; i++) {
 		uint64_t at = next_frame(h, &p);
-		CHECK(at >= quiet + IDLE_US + (uint64_t)i * INTVL_US &&
-		      at < quiet + IDLE_US + (uint64_t)i * INTVL_US + 2000);
+		CHECK(at >= quiet + idle + (uint64_t)i * intvl &&
+		      at < quiet + idle + (uint64_t)i * intvl + 2000);
 		h_check_seg(&p, &k, A, k.rcv_nxt - 1, k.snd_nxt, 0);
 	}
 	uint64_t at = next_frame(h, &p);
-	CHECK(p.flags == (R | A) && at >= quiet + IDLE_US + 9 * INTVL_US);
+	CHECK(p.flags == (R | A) && at >= quiet + idle + (uint64_t)probes * intvl);
+	CHECK_EQ_U64(h->c->cnt.keepalive_probes, (uint64_t)probes);
+	CHECK_EQ_U64(h->c->cnt.conn_timedout, 1);
 	CHECK(tcb_state(h_tcb(h, k.sock)) == TCPS_CLOSED);
 	CHECK(h_events(h, k.sock) & MTCP_EPOLLERR);
 	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == -ETIMEDOUT);
@@ -105,11 +113,62 @@ static void test_keepalive_dead_peer(void)
 	h_close(h);
 }
 
+static void test_keepalive_dead_peer(void)
+{
+	dead_peer(IDLE_US, INTVL_US, 9);
+}
+
+/* tcp_keepalive_time, _intvl and _probes (docs/config.md) set the probing. */
+static void test_keepalive_configured(void)
+{
+	struct aatcp_config saved = *h_conf();
+
+	h_conf()->tcp_keepalive_time = 5;
+	h_conf()->tcp_keepalive_intvl = 2;
+	h_conf()->tcp_keepalive_probes = 3;
+	dead_peer(5000000, 2000000, 3);
+	*h_conf() = saved;
+}
+
+/* The keys of the dead-peer limits (docs/config.md): Linux's defaults,
+ * values taken, out-of-range values refused with the key named. */
+static void test_dead_peer_keys(void)
+{
+	struct aatcp_config *c = malloc(sizeof(*c));
+	char err[256];
+
+	CHECK(c);
+	config_defaults(c);
+	CHECK_EQ_U64(c->tcp_retries, 15);
+	CHECK_EQ_U64(c->tcp_keepalive_time, 7200);
+	CHECK_EQ_U64(c->tcp_keepalive_intvl, 75);
+	CHECK_EQ_U64(c->tcp_keepalive_probes, 9);
+	CHECK_MSG(config_parse_text(c, "s.conf", "port = lo\ntcp_retries = 5\n"
+				    "tcp_keepalive_time = 2\ntcp_keepalive_intvl = 1\n"
+				    "tcp_keepalive_probes = 3\n", err, sizeof(err)) == 0, "%s", err);
+	CHECK(c->tcp_retries == 5 && c->tcp_keepalive_time == 2 &&
+	      c->tcp_keepalive_intvl == 1 && c->tcp_keepalive_probes == 3);
+	static const char *const bad[] = {"tcp_retries = 0", "tcp_retries = 31",
+					  "tcp_keepalive_time = 0", "tcp_keepalive_intvl = -1",
+					  "tcp_keepalive_probes = x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[64], want[64];
+
+		snprintf(text, sizeof(text), "port = lo\n%s\n", bad[i]);
+		snprintf(want, sizeof(want), "s.conf:2: %.*s:", (int)strcspn(bad[i], " "), bad[i]);
+		CHECK(config_parse_text(c, "s.conf", text, err, sizeof(err)) != 0);
+		CHECK_MSG(strstr(err, want) == err, "%s: %s", bad[i], err);
+	}
+	free(c);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
 		test_keepalive_answered,
 		test_keepalive_dead_peer,
+		test_keepalive_configured,
+		test_dead_peer_keys,
 	};
 
 	(void)argc;

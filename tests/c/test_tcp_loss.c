@@ -78,13 +78,18 @@ static void expect_data(struct h_stack *h, struct h_conn *k, uint32_t off, uint3
 		k->ts_recent = p.opts.tsval; /* the peer's TS.Recent (RFC 7323 4.3) */
 }
 
-static void test_rto_backoff_timeout(void)
+/* RFC 9293 3.8.3: `retries` retransmissions of unacknowledged data, each
+ * after twice the last RTO (RFC 6298 5.5), then R2 is reached: RST,
+ * ETIMEDOUT to the application, counter conn_timedout. */
+static void rto_backoff_timeout(int retries)
 {
 	struct h_conn k;
 	int ls;
-	/* no idle timeout: the retries (282 s) outlast tcp_timeout's 30 s */
+	/* no idle timeout: the retries (minutes) outlast tcp_timeout's 30 s */
 	int idle = h_conf()->tcp_timeout;
+	int saved = h_conf()->tcp_retries;
 	h_conf()->tcp_timeout = -1;
+	h_conf()->tcp_retries = retries;
 	struct h_stack *h = open_conn(&k, &ls);
 	struct tcb *t = h_tcb(h, k.sock);
 	struct h_pkt p;
@@ -109,7 +114,7 @@ static void test_rto_backoff_timeout(void)
 	h_recv_tcp(h, &p);
 	CHECK(p.len == 1000);
 	uint64_t at = sent + RTO_MIN_US, gap = RTO_MIN_US;
-	for (int i = 1; i <= DATA_RETRIES; i++) {
+	for (int i = 1; i <= retries; i++) {
 		CHECK_EQ_U64(h_run_timer(h, 100000000), at);
 		h_recv_tcp(h, &p);
 		h_check_seg(&p, &k, A | P, k.rcv_nxt, k.snd_nxt, 1000);
@@ -130,6 +135,7 @@ static void test_rto_backoff_timeout(void)
 	h_check_seg(&p, &k, R | A, k.rcv_nxt + 1000, k.snd_nxt, 0);
 	h_expect_none(h);
 	CHECK(tcb_state(t) == TCPS_CLOSED);
+	CHECK_EQ_U64(h->c->cnt.conn_timedout, 1);
 	char buf[8];
 	CHECK(mtcp_read(h->mctx, k.sock, buf, sizeof(buf)) == -1 && errno == ETIMEDOUT);
 	CHECK(h_events(h, k.sock) & MTCP_EPOLLERR);
@@ -139,6 +145,20 @@ static void test_rto_backoff_timeout(void)
 	h_expect_none(h);
 	h_close(h);
 	h_conf()->tcp_timeout = idle;
+	h_conf()->tcp_retries = saved;
+}
+
+/* the default R2: 15 (Linux's tcp_retries2), about 9 minutes */
+static void test_rto_backoff_timeout(void)
+{
+	rto_backoff_timeout(h_conf()->tcp_retries);
+}
+
+/* a short one from the configuration (`tcp_retries = 3`): 0.2 + 0.4 + 0.8
+ * + 1.6 s after the first transmission the connection is aborted */
+static void test_rto_retries_configured(void)
+{
+	rto_backoff_timeout(3);
 }
 
 /* An ACK acknowledging new data ends the backoff (RFC 6298 5.7). */
@@ -350,6 +370,7 @@ int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
 		test_rto_backoff_timeout,
+		test_rto_retries_configured,
 		test_rto_ack_resets_backoff,
 		test_fast_retransmit_newreno,
 		test_sack_recovery,

@@ -27,10 +27,12 @@ mbuf/TCB check.
 
 from __future__ import annotations
 
+import hashlib
+import random
 import shlex
 import time
-from collections.abc import Iterable, Mapping
-from contextlib import suppress
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -328,6 +330,35 @@ class StackRunner:
 
 
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
+
+
+def iface_towards(lab: Lab, host: str, other: str) -> str:
+    """The name of `host`'s interface on its link to `other`."""
+    li = lab.link_between(host, other)
+    return li.a.name if li.a.host == host else li.b.name
+
+
+@contextmanager
+def link_down(host: Host, iface: str) -> Iterator[float]:
+    """`host` vanishes from a link: its interface `iface` goes down, so nothing
+    (no FIN, no RST, no ACK) leaves or reaches it there; up again at the end,
+    whatever happened. Yields the time.monotonic() at which it went down."""
+    host.run(f"ip link set {shlex.quote(iface)} down", timeout=10)
+    try:
+        yield time.monotonic()
+    finally:
+        host.run(f"ip link set {shlex.quote(iface)} up", timeout=10, check=False)
+
+
+def seeded_sha256(seed: int, n: int, chunk: int = 65536) -> str:
+    """SHA-256 of the first n bytes core_peer.py's Data(seed) produces when taken
+    `chunk` bytes at a time (what `core_peer.py send --seed` sends)."""
+    rng, h, left = random.Random(seed), hashlib.sha256(), n
+    while left > 0:
+        b = rng.randbytes(chunk)
+        h.update(b[:left])
+        left -= len(b)
+    return h.hexdigest()
 
 
 def ship_peers(lab: Lab, roles: Iterable[str] = ("server", "client")) -> None:

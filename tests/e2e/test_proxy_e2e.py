@@ -298,7 +298,10 @@ def test_backend_down(ch5: Ch5Lab) -> None:
         assert out["read"] == 0 and out["error"] == "ConnectionResetError", out
         c = ch5.client.run(f"curl -sS --max-time 10 -o /dev/null {url(ch5, 'f1k')}",
                            timeout=20, check=False)
-        assert c.rc in (52, 56), f"curl: rc {c.rc} {c.stderr}"
+        # reset either before curl saw its handshake finish (7) or after it
+        # sent the request (52 empty reply, 56 recv failure): which one is
+        # timing, the reset is the rule
+        assert c.rc in (7, 52, 56), f"curl: rc {c.rc} {c.stderr}"
         assert px.running(), "proxy died"
         ng = ch5.start_nginx(name="pxnginx2", port=port)
         try:

@@ -45,12 +45,14 @@ static int link_pending_splices(struct core *c, const struct cmd_connect *o, str
 {
 	int rc = 0;
 
-	if (o->splice_from) {
-		struct tcb *from = atomic_load_explicit(o->splice_from, memory_order_acquire);
+	if (o->splice_from >= 0) {
+		struct tcb *from = atomic_load_explicit(&c->links[o->splice_from].tcb,
+							memory_order_acquire);
 		rc = from ? splice_link(c, from, t, o->splice_flags & MTCP_SPLICE_READ) : -ENOTCONN;
 	}
-	if (!rc && o->splice_to) {
-		struct tcb *to = atomic_load_explicit(o->splice_to, memory_order_acquire);
+	if (!rc && o->splice_to >= 0) {
+		struct tcb *to = atomic_load_explicit(&c->links[o->splice_to].tcb,
+						      memory_order_acquire);
 		rc = to ? splice_link(c, t, to, o->splice_flags & MTCP_SPLICE_READ) : -ENOTCONN;
 	}
 	return rc;
@@ -69,7 +71,8 @@ static void do_connect(struct core *c, struct cmd *cmd)
 		struct event e = {.sockid = cmd->sockid, .gen = cmd->gen,
 				  .bits = TEV_ERR | TEV_HUP | TEV_IN | TEV_OUT};
 		LOG_WARN("core %d: no TCB left for a connect (max_concurrency)", c->id);
-		atomic_store_explicit(cmd->err_word, ENOMEM, memory_order_release);
+		atomic_store_explicit(&c->links[cmd->sockid].conn_error, ENOMEM,
+				      memory_order_release);
 		if (!spsc_push(&c->evq, &e))
 			LOG_WARN("core %d: event ring full: socket %d sees ENOMEM on its next wait",
 				 c->id, cmd->sockid);
@@ -99,7 +102,7 @@ static void do_connect(struct core *c, struct cmd *cmd)
 #endif
 	if (!rc)
 		rc = tcp_connect(c, t, cmd->addr, cmd->port);
-	atomic_store_explicit(cmd->tcb_word, t, memory_order_release);
+	atomic_store_explicit(&c->links[cmd->sockid].tcb, t, memory_order_release);
 	if (!rc && t->keepalive)
 		tcp_set_keepalive(c, t, true);
 	if (rc) {
@@ -249,19 +252,19 @@ static void run_one(struct core *c, struct cmd *cmd)
 		release_id(c, cmd->sockid);
 		break;
 	case CMD_CLOSE:
-		t = atomic_load_explicit(cmd->tcb_word, memory_order_acquire);
+		t = atomic_load_explicit(&c->links[cmd->sockid].tcb, memory_order_acquire);
 		if (t)
 			close_tcb(c, t);
-		atomic_store(cmd->tcb_word, NULL);
+		atomic_store(&c->links[cmd->sockid].tcb, NULL);
 		release_id(c, cmd->sockid);
 		break;
 	case CMD_ABORT:
-		if (cmd->tcb_word)
-			t = atomic_load_explicit(cmd->tcb_word, memory_order_acquire);
+		if (cmd->sockid >= 0)
+			t = atomic_load_explicit(&c->links[cmd->sockid].tcb, memory_order_acquire);
 		if (t)
 			abort_tcb(c, t);
-		if (cmd->tcb_word) {
-			atomic_store(cmd->tcb_word, NULL);
+		if (cmd->sockid >= 0) {
+			atomic_store(&c->links[cmd->sockid].tcb, NULL);
 			release_id(c, cmd->sockid);
 		}
 		break;

@@ -80,7 +80,15 @@ def rst_close(s: socket.socket) -> None:
     s.close()
 
 
-def read_all(s: socket.socket, h: hashlib._Hash, limit: int | None = None) -> tuple[int, str]:
+def mark(a: argparse.Namespace, before: int, now: int) -> None:
+    """`--mark N`: say on stderr when the N-th byte went through (a test then
+    acts mid-transfer, e.g. takes the link down)."""
+    if getattr(a, "mark", None) is not None and before < a.mark <= now:
+        print("core_peer: mark", file=sys.stderr, flush=True)
+
+
+def read_all(s: socket.socket, h: hashlib._Hash, limit: int | None = None,
+             a: argparse.Namespace | None = None) -> tuple[int, str]:
     """Read to EOF (or `limit` bytes); returns (bytes, error name or '')."""
     n = 0
     try:
@@ -90,6 +98,8 @@ def read_all(s: socket.socket, h: hashlib._Hash, limit: int | None = None) -> tu
                 break
             h.update(b)
             n += len(b)
+            if a is not None:
+                mark(a, n - len(b), n)
     except OSError as e:
         return n, type(e).__name__
     return n, ""
@@ -120,21 +130,30 @@ def listen(port: int, rcvbuf: int = 0) -> socket.socket:
 
 
 def cmd_send(a: argparse.Namespace) -> None:
-    s = socket.create_connection((a.ip, a.port), timeout=120)
+    s = socket.create_connection((a.ip, a.port), timeout=a.timeout)
     d = Data(a.seed)
     want = a.bytes if a.rst_after is None else min(a.bytes, a.rst_after)
     sent = 0
-    while sent < want:
-        sent += len(b := d.take(min(CHUNK, want - sent)))
-        s.sendall(b)
+    try:
+        while sent < want:
+            b = d.take(min(CHUNK, want - sent))
+            s.sendall(b)
+            sent += len(b)
+            mark(a, sent - len(b), sent)
+    except OSError as e:  # the receiver vanished: no progress for a.timeout
+        out({"sent": sent, "error": type(e).__name__})
+        s.close()
+        return
     if a.rst_after is not None:
         rst_close(s)
         out({"sent": sent, "sha256": d.hash.hexdigest(), "rst": True})
         return
     s.shutdown(socket.SHUT_WR)
-    n, err = read_all(s, hashlib.sha256())
+    h = hashlib.sha256()
+    n, err = read_all(s, h, None, a)
     s.close()
-    out({"sent": sent, "sha256": d.hash.hexdigest(), "read": n, "error": err})
+    out({"sent": sent, "sha256": d.hash.hexdigest(), "read": n, "read_sha256": h.hexdigest(),
+         "error": err})
 
 
 def cmd_timed_send(a: argparse.Namespace) -> None:
@@ -171,11 +190,11 @@ def outq(s: socket.socket) -> int:
 def cmd_recv(a: argparse.Namespace) -> None:
     ls = listen(a.port, a.rcvbuf)
     s, _ = ls.accept()
-    s.settimeout(120)
+    s.settimeout(a.timeout)
     if a.pause:
         time.sleep(a.pause)  # the scenario itself: a reader that stops reading
     h = hashlib.sha256()
-    n, err = read_all(s, h, a.rst_after)
+    n, err = read_all(s, h, a.rst_after, a)
     res = {"received": n, "sha256": h.hexdigest(), "error": err}
     if a.rst_after is not None:
         rst_close(s)
@@ -358,6 +377,12 @@ def cmd_synflood(a: argparse.Namespace) -> None:
          "rate": round(sent / (end - t0))})
 
 
+def progress_args(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--mark", type=int, help="print 'core_peer: mark' after this many bytes")
+    q.add_argument("--timeout", type=float, default=120,
+                   help="seconds without progress before giving up (TimeoutError)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="mode", required=True)
@@ -367,6 +392,7 @@ def main() -> None:
     q.add_argument("bytes", type=int)
     q.add_argument("--seed", type=int, default=1)
     q.add_argument("--rst-after", type=int)
+    progress_args(q)
     q.set_defaults(fn=cmd_send)
     q = sub.add_parser("duplex")
     q.add_argument("port", type=int)
@@ -384,6 +410,7 @@ def main() -> None:
     q.add_argument("--pause", type=float, default=0)
     q.add_argument("--rst-after", type=int)
     q.add_argument("--send-back", type=int, default=0)
+    progress_args(q)
     q.add_argument("--seed", type=int, default=5)
     q.set_defaults(fn=cmd_recv)
     q = sub.add_parser("many")
