@@ -14,6 +14,8 @@
  *   dropped with probability PPM / 1e6, from a xorshift32 generator seeded
  *   with SEED and stepped once per data segment: the n-th data segment on
  *   the link meets the same decision whoever sends it.
+ * MODE 0 (none): nothing is dropped (the same program on the path, so the
+ *   runs without loss pay the same per-packet cost as those with loss).
  * MODE 2 (tail): the first TAIL data segments among the last TAIL
  *   segments of a TOTAL-byte stream (MSS 1448) are dropped once (their
  *   retransmissions pass): the end of the last flight is lost, nothing
@@ -123,7 +125,7 @@ int loss_drop(struct __sk_buff *skb)
 	__u32 *seen = slot(3), *dropped = slot(4);
 	if (seen)
 		__sync_fetch_and_add(seen, 1);
-	int drop = MODE == 1 ? drop_random() : drop_tail(seq, len);
+	int drop = MODE == 1 ? drop_random() : MODE == 2 ? drop_tail(seq, len) : 0;
 	if (drop && dropped)
 		__sync_fetch_and_add(dropped, 1);
 	return drop ? TC_ACT_SHOT : TC_ACT_OK;

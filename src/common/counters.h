@@ -38,6 +38,7 @@ struct counters {
 	uint64_t tcp_rx_segs, tcp_tx_segs, tcp_tx_data_segs;
 	uint64_t retransmits, fast_retransmits, rto_expired;
 	uint64_t tlp_probes, tlp_recoveries, rack_lost; /* RFC 8985 */
+	uint64_t lost_retransmits; /* retransmissions RACK deemed lost (6.2) */
 	uint64_t dupacks_sent, dupacks_rcvd, ooo_segs, sack_blocks_sent;
 	uint64_t conn_active, conn_passive, conn_closed, conn_reset_rcvd;
 	uint64_t rst_sent, challenge_acks, zero_window_probes, window_updates;

@@ -41,7 +41,7 @@ static void write_counters(FILE *f, const struct counters *n)
 	F(rx_pkts); F(rx_bytes); F(tx_pkts); F(tx_bytes);
 	F(tcp_rx_segs); F(tcp_tx_segs); F(tcp_tx_data_segs);
 	F(retransmits); F(fast_retransmits); F(rto_expired);
-	F(tlp_probes); F(tlp_recoveries); F(rack_lost);
+	F(tlp_probes); F(tlp_recoveries); F(rack_lost); F(lost_retransmits);
 	F(dupacks_sent); F(dupacks_rcvd); F(ooo_segs); F(sack_blocks_sent);
 	F(conn_active); F(conn_passive); F(conn_closed); F(conn_reset_rcvd);
 	F(rst_sent); F(challenge_acks); F(zero_window_probes); F(window_updates);

@@ -83,8 +83,10 @@ bool cc_on_dupack(struct tcb *t, bool unsent)
 	if (++t->dupacks < thresh)
 		return false;
 	/* RFC 6582 3.2 step 2: only if the cumulative ACK covers more than
-	 * `recover`, i.e. this loss is not from the window already recovered */
-	if (!seq_gt(t->snd_una, t->recover))
+	 * `recover` (the highest octet sent; we keep the byte after it, so
+	 * reaching it is enough), i.e. this loss is not from the window
+	 * already recovered */
+	if (!seq_geq(t->snd_una, t->recover))
 		return false;
 	t->ssthresh = half_flight(t);
 	t->cwnd = t->ssthresh + t->dupacks * t->mss;

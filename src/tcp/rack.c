@@ -88,7 +88,11 @@ uint32_t rack_detect_loss(struct core *c, struct tcb *t)
 			continue;
 		uint64_t at = s->xmit_us + wnd;
 		if (at <= c->now_us) {
-			/* step 5: lost; waits for its retransmission */
+			/* step 5: lost; waits for its retransmission (a
+			 * retransmission's send time is the segment's: a lost
+			 * one is found the same way, RFC 8985 6.2) */
+			if (s->flags & SBF_RETRANS)
+				c->cnt.lost_retransmits++;
 			s->flags = (s->flags & ~SBF_RETRANS) | SBF_LOST;
 			marked++;
 		} else if (at - c->now_us > timeout) {
@@ -214,6 +218,10 @@ void rack_tlp_fire(struct core *c, struct tcb *t)
 void rack_on_rto(struct core *c, struct tcb *t)
 {
 	(void)c;
+	/* the scoreboard forgot what was SACKed (RFC 2018 8): what is
+	 * acknowledged from now on is delivered from snd_una up, and a
+	 * segment SACKed before is no reordering (6.2 step 3) */
+	t->rack_fack = t->snd_una;
 	t->tlp_out = false;
 	timer_cancel(t, TT_TLP);
 	timer_cancel(t, TT_REO);

@@ -49,8 +49,11 @@ static void enter(struct core *c, struct tcb *t)
 
 /* Detection after new information (an ACK or the reordering timer):
  * RACK, then IsLost(); recovery starts at the first loss, unless this
- * loss belongs to the window already recovered (RFC 6675 5: not before
- * HighACK passes RecoveryPoint; RFC 6582 3.2 step 2). */
+ * loss belongs to the window already recovered (RFC 6582 3.2 step 2: the
+ * cumulative ACK must cover more than `recover`, the highest octet sent,
+ * i.e. reach the byte after it, which `recover` holds: snd_una at
+ * `recover` means the whole old window was acknowledged, and a loss of
+ * the segment that starts there is a new one). */
 static void detect(struct core *c, struct tcb *t)
 {
 	if (sacksnd_sacked_segs(t) || t->in_recovery || t->timer_at[TT_REO])
@@ -58,7 +61,7 @@ static void detect(struct core *c, struct tcb *t)
 	sacksnd_mark_lost(t);
 	if (!t->in_recovery && t->dupacks >= DUPTHRESH)
 		sacksnd_mark_first_lost(t); /* duplicates without SACK blocks */
-	if (!t->in_recovery && seq_gt(t->snd_una, t->recover) && sacksnd_any_lost(t))
+	if (!t->in_recovery && seq_geq(t->snd_una, t->recover) && sacksnd_any_lost(t))
 		enter(c, t);
 	if (t->in_recovery)
 		tcp_want_output(c, t);

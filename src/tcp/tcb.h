@@ -126,7 +126,8 @@ struct tcb {
 	/* congestion control (RFC 5681, RFC 6582) */
 	uint32_t cwnd, ssthresh;
 	uint32_t dupacks;
-	uint32_t recover;
+	uint32_t recover;                /* snd_max when recovery or the last RTO began:
+					  * RFC 6582 "recover" + 1 */
 	bool in_recovery;
 	uint32_t bytes_acked;           /* congestion avoidance byte counting (RFC 3465) */
 	/* SACK scoreboard (sacksnd.h, RFC 6675): NULL without SACK; and

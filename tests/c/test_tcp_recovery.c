@@ -10,7 +10,13 @@
  *   - TLP (RFC 8985 7): the last two segments of a flight lost: a probe two
  *     SRTTs after the last ACK, the SACK it brings makes RACK retransmit
  *     the other, all repaired in about two round trips, no RTO;
- *   - RFC 6675 NextSeg rule (4), the rescue retransmission.
+ *   - RFC 6675 NextSeg rule (4), the rescue retransmission;
+ *   - a loss of the first segment after a recovery ended exactly at its
+ *     recovery point is a new loss: fast retransmit, not the RTO;
+ *   - a lost retransmission is found by RACK (RFC 8985 6.2) once data
+ *     sent after it is SACKed, and sent again, in the same recovery;
+ *   - after an RTO (SACK information discarded, RFC 2018 8) the cumulative
+ *     ACK of segments SACKed before it is no reordering for RACK.
  */
 #include <string.h>
 
@@ -318,11 +324,125 @@ static void test_rescue_retransmission(void)
 	finish(h, &k, ls);
 }
 
+/* RFC 6582 3.2 step 2 / RFC 6675 (4.1): recovery ends with the ACK of
+ * the highest octet sent when it began; the segment that starts right
+ * there belongs to the next window. Fifteen segments, the first ten in
+ * flight; 0 lost and repaired (recovery point: segment 10), ACK 10 ends
+ * it and segments 10..14 go out; 10 lost, 11..14 SACKed: retransmitted
+ * at once, in a second recovery, no RTO. */
+static void test_loss_at_recovery_point(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t base = k.rcv_nxt;
+	const uint32_t l1[] = {1}, r1[] = {5}, l2[] = {11}, r2[] = {15};
+
+	send_segs(h, &k, 15, 10);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 0, 1, l1, r1);
+	expect_seg(h, &k, 0);
+	h_expect_none(h);
+	CHECK(t->in_recovery && t->recover == base + 10 * MSS);
+	CHECK_EQ_U64(t->ssthresh, 5 * MSS);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 10, 0, NULL, NULL); /* exactly the recovery point */
+	CHECK(!t->in_recovery);
+	for (uint32_t i = 10; i < 15; i++)
+		expect_seg(h, &k, i); /* cwnd = ssthresh = 5 segments */
+	h_expect_none(h);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 10, 1, l2, r2);
+	expect_seg(h, &k, 10);
+	h_expect_none(h);
+	CHECK(t->in_recovery);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 2);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 15, 0, NULL, NULL);
+	CHECK(!t->in_recovery && t->snd_una == t->snd_max);
+	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
+	finish(h, &k, ls);
+}
+
+/* RFC 8985 6.2: a retransmission's send time is its segment's, so a lost
+ * retransmission is deemed lost like an original once a segment sent
+ * after it is delivered. Segment 0 lost, retransmitted, lost again; the
+ * SACK of 1..9 (sent before the retransmission) proves nothing, that of
+ * new segments 10..13 (sent after it) does: 0 goes a third time, no RTO. */
+static void test_lost_retransmission(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t base = k.rcv_nxt;
+	const uint32_t l[] = {1}, r1[] = {5}, r2[] = {10}, r3[] = {14};
+
+	send_segs(h, &k, 15, 10);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 0, 1, l, r1);
+	expect_seg(h, &k, 0);
+	h_expect_none(h);
+	h_advance(h, RTT / 2);
+	ack_sack(h, &k, base, 0, 1, l, r2); /* pipe: the retransmission only */
+	for (uint32_t i = 10; i < 14; i++)
+		expect_seg(h, &k, i);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.lost_retransmits, 0);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 0, 1, l, r3);
+	expect_seg(h, &k, 0);
+	expect_seg(h, &k, 14);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.lost_retransmits, 1);
+	CHECK(t->in_recovery);
+	CHECK_EQ_U64(h->c->cnt.fast_retransmits, 1);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 15, 0, NULL, NULL);
+	CHECK(!t->in_recovery && t->snd_una == t->snd_max);
+	CHECK_EQ_U64(h->c->cnt.retransmits, 2);
+	finish(h, &k, ls);
+}
+
+/* Segment 0 lost, its retransmission lost too, nothing sent after it: the
+ * RTO (1 s: no RTT sample yet). The scoreboard forgets the SACKs (RFC 2018
+ * 8), go-back-N resends 0, and the ACK of all ten delivers 1..9, SACKed
+ * before the RTO, below the highest end RACK had seen delivered: no
+ * reordering (RFC 8985 6.2 step 3 is about deliveries out of order, not
+ * about SACKs forgotten), so the next recovery keeps a zero reordering
+ * window. */
+static void test_rto_is_no_reordering(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t base = k.rcv_nxt;
+	const uint32_t l[] = {1}, r[] = {10};
+
+	send_segs(h, &k, 10, 10);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 0, 1, l, r);
+	expect_seg(h, &k, 0);
+	h_expect_none(h);
+	while (!h->c->cnt.rto_expired && h_run_timer(h, RTO_INITIAL_US + RTT))
+		;
+	CHECK_EQ_U64(h->c->cnt.rto_expired, 1);
+	expect_seg(h, &k, 0); /* go-back-N, cwnd 1 MSS */
+	h_expect_none(h);
+	h_advance(h, RTT);
+	ack_sack(h, &k, base, 10, 0, NULL, NULL);
+	CHECK(t->snd_una == t->snd_max && !t->rack_reordering_seen);
+	h_abort_and_close(h, &k, ls);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
 		test_twenty_holes,     test_reordering_not_loss, test_rack_one_sack,
 		test_tlp_tail_drop,    test_tlp_spurious,        test_rescue_retransmission,
+		test_loss_at_recovery_point, test_lost_retransmission, test_rto_is_no_reordering,
 	};
 
 	(void)argc;

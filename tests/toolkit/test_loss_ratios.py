@@ -1,0 +1,59 @@
+"""experiments/loss.py's table: ours / Linux per loss pattern and size, and
+each stack's slowdown from loss (its time with loss / its time without)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from experiments import loss
+
+
+def _rows(times: dict[tuple[str, int, str], list[float]]) -> pd.DataFrame:
+    rows = []
+    for (pattern, mb, variant), secs in times.items():
+        for rep, s in enumerate(secs):
+            rows.append({"variant": variant, "loss": pattern, "mbytes": mb, "repetition": rep,
+                         "warmup": False, "status": "ok", "seconds": s})
+    rows.append({"variant": "tx-aatcp", "loss": "random", "mbytes": 64, "repetition": 0,
+                 "warmup": True, "status": "ok", "seconds": 100.0})  # warm-up: left out
+    return pd.DataFrame(rows)
+
+
+def test_ratio_and_slowdown_per_stack() -> None:
+    df = _rows({("none", 64, "tx-aatcp"): [0.4, 0.5, 0.6],
+                ("none", 64, "tx-linux"): [0.1, 0.1, 0.1],
+                ("random", 64, "tx-aatcp"): [0.7, 0.75, 0.8],
+                ("random", 64, "tx-linux"): [0.15, 0.16, 0.2]})
+    t = loss.ratios(df).set_index("loss")
+    assert math.isclose(t.loc["random", "ratio"], 0.75 / 0.16)
+    assert math.isclose(t.loc["random", "aatcp_slowdown"], 0.75 / 0.5)
+    assert math.isclose(t.loc["random", "linux_slowdown"], 0.16 / 0.1)
+    assert math.isclose(t.loc["none", "aatcp_slowdown"], 1.0)
+    assert t.loc["random", "runs"] == 3
+
+
+def test_no_runs_without_loss_leave_the_slowdown_unknown() -> None:
+    """Results from before the loss=none runs existed still give the ratios."""
+    df = _rows({("tail", 1, "tx-aatcp"): [0.03], ("tail", 1, "tx-linux"): [0.02]})
+    t = loss.ratios(df)
+    assert math.isclose(t.loc[0, "ratio"], 1.5)
+    assert math.isnan(t.loc[0, "aatcp_slowdown"]) and math.isnan(t.loc[0, "linux_slowdown"])
+
+
+def test_each_run_divided_by_its_run_without_loss() -> None:
+    from aatcp.runner import Point
+
+    state: dict = {}
+    outs = []
+    for pattern, secs in (("none", 0.5), ("random", 0.8), ("tail", 0.6)):
+        for variant in loss.VARIANTS:
+            out = {"seconds": secs if variant == "tx-aatcp" else secs / 4}
+            loss._slowdown(state, Point(variant, {"loss": pattern, "mbytes": 64}, 2, False, 0),
+                           out)
+            outs.append(out["slowdown"])
+    assert outs == [1.0, 1.0, 0.8 / 0.5, 0.8 / 0.5, 0.6 / 0.5, 0.6 / 0.5]
+    out = {"seconds": 1.0}  # another repetition: its loss=none run is missing
+    loss._slowdown(state, Point("tx-aatcp", {"loss": "random", "mbytes": 64}, 3, False, 0), out)
+    assert math.isnan(out["slowdown"])
