@@ -3,7 +3,7 @@
     release   build/        (default; link-time optimisation; optional -march=native)
     debug     build-debug/  -Dbuildtype=debug
     sanitize  build-asan/   ASan + UBSan, the build the C tests run in
-    fuzz      build-fuzz/   clang, libFuzzer targets (-Dfuzz=true) with ASan + UBSan
+    fuzz      build-fuzz/   clang, libFuzzer targets (-Dfuzz=true) with ASan + UBSan, -O1
 
 `--features` leaves thesis features out (meson options zc, aa, fwd; docs/architecture.md
 "Features"): `core` (none of them), `all` (the default), or a comma list of zc, aa, fwd
@@ -28,7 +28,9 @@ MESON_OPTIONS: dict[str, list[str]] = {
     "release": ["-Dbuildtype=release", "-Db_lto=true"],
     "debug": ["-Dbuildtype=debug"],
     "sanitize": ["-Dbuildtype=debug", *SANITIZE],
-    "fuzz": ["-Dbuildtype=debug", "-Dfuzz=true", *SANITIZE],
+    # -O1 as in libFuzzer's examples and OSS-Fuzz's builds: 2.8x the executions
+    # per second of -O0 for fuzz_tcp_input, same sanitizers (docs/fuzzing.md).
+    "fuzz": ["-Ddebug=true", "-Doptimization=1", "-Dfuzz=true", *SANITIZE],
 }
 KINDS = tuple(MESON_OPTIONS)
 FEATURES = ("zc", "aa", "fwd")

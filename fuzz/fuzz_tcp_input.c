@@ -31,8 +31,10 @@
  * checksums, options). After the program every socket is closed, the core
  * is destroyed, and the mbuf pool must be full again.
  *
- *   CC=clang meson setup /tmp/fz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false
- *   /tmp/fz/fuzz/fuzz_tcp_input -max_total_time=600 fuzz/corpus/tcp_input
+ * Cost per input, and how to run it long: docs/fuzzing.md.
+ *
+ *   ./inv build --fuzz     (build-fuzz/: clang, -O1, ASan + UBSan)
+ *   build-fuzz/fuzz/fuzz_tcp_input -max_total_time=600 fuzz/corpus/tcp_input
  */
 #include <errno.h>
 #include <stdint.h>

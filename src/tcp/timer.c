@@ -10,6 +10,7 @@
 
 struct timer_wheel {
 	struct tcb *slots[N_SLOTS];
+	uint64_t busy[N_SLOTS / 64]; /* bit s set: slots[s] holds a TCB */
 	uint64_t done_ms; /* every slot up to this millisecond has been run */
 };
 
@@ -43,10 +44,14 @@ void timer_unfile(struct core *c, struct tcb *t)
 
 	if (!t->timer_slot_at)
 		return;
+	uint32_t slot = (uint32_t)((t->timer_slot_at / SLOT_US) % N_SLOTS);
+
 	if (t->timer_prev)
 		t->timer_prev->timer_next = t->timer_next;
 	else
-		w->slots[(t->timer_slot_at / SLOT_US) % N_SLOTS] = t->timer_next;
+		w->slots[slot] = t->timer_next;
+	if (!w->slots[slot])
+		w->busy[slot / 64] &= ~(1ull << (slot % 64));
 	if (t->timer_next)
 		t->timer_next->timer_prev = t->timer_prev;
 	t->timer_next = t->timer_prev = NULL;
@@ -61,7 +66,9 @@ static void file(struct core *c, struct tcb *t, uint64_t at)
 	/* Never file into a slot the wheel has already passed. */
 	if (ms <= w->done_ms)
 		ms = w->done_ms + 1;
-	struct tcb **head = &w->slots[ms % N_SLOTS];
+	uint32_t slot = (uint32_t)(ms % N_SLOTS);
+	struct tcb **head = &w->slots[slot];
+	w->busy[slot / 64] |= 1ull << (slot % 64);
 	t->timer_slot_at = ms * SLOT_US;
 	t->timer_prev = NULL;
 	t->timer_next = *head;
@@ -123,13 +130,39 @@ static void run_slot(struct core *c, uint64_t ms)
 	}
 }
 
+/* The first millisecond in (after, until] whose slot holds a TCB (filed
+ * for that turn of the wheel or a later one); 0 when there is none. One
+ * turn is enough: past it the same slots come round again. */
+static uint64_t next_busy(const struct timer_wheel *w, uint64_t after, uint64_t until)
+{
+	if (until - after > N_SLOTS)
+		until = after + N_SLOTS;
+	for (uint64_t ms = after + 1; ms <= until;) {
+		uint32_t slot = (uint32_t)(ms % N_SLOTS);
+		uint64_t bits = w->busy[slot / 64] >> (slot % 64);
+		if (bits) {
+			ms += (uint64_t)__builtin_ctzll(bits);
+			return ms <= until ? ms : 0;
+		}
+		ms += 64 - slot % 64;
+	}
+	return 0;
+}
+
 void timer_run(struct core *c)
 {
 	struct timer_wheel *w = c->timers;
 	uint64_t now_ms = c->now_us / SLOT_US;
 
+	/* Runs the slots in order, skipping the empty ones: a loop that
+	 * slept (or a clock that jumped) does not walk every millisecond. */
 	while (w->done_ms < now_ms) {
-		w->done_ms++;
-		run_slot(c, w->done_ms);
+		uint64_t ms = next_busy(w, w->done_ms, now_ms);
+		if (!ms) {
+			w->done_ms = now_ms;
+			break;
+		}
+		w->done_ms = ms;
+		run_slot(c, ms);
 	}
 }

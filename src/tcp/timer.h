@@ -4,7 +4,8 @@
  * earliest deadline; arming a later timer costs nothing (it is checked when
  * the earlier one fires), arming an earlier one refiles it. Millisecond
  * slots: TCP timers need no finer grain (the minimum RTO is 200 ms and the
- * delayed ACK timer a few ms).
+ * delayed ACK timer a few ms). A bitmap marks the slots holding a TCB, so a
+ * long gap between two runs costs its deadlines, not its milliseconds.
  */
 #ifndef AATCP_TIMER_H
 #define AATCP_TIMER_H

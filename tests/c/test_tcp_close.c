@@ -7,7 +7,8 @@
  * while the peer keeps sending, a FIN that arrives out of order, a FIN in
  * SYN_RCVD, TIME_WAIT (tcp_timewait: the FIN retransmission re-ACKed and
  * 2MSL restarted, a new SYN reusing the 4-tuple), the idle timeout
- * (tcp_timeout) for live and orphaned connections, and close with unread
+ * (tcp_timeout) for live and orphaned connections, also across a clock
+ * jump of many timer-wheel turns, and close with unread
  * data (RST, RFC 2525 2.17).
  */
 #include <errno.h>
@@ -497,6 +498,45 @@ static void test_idle_timeout(void)
 	end(h, ls);
 }
 
+/* The timer wheel visits only the milliseconds that hold a TCB
+ * (tcp/timer.c): after a clock jump of more than a turn (4.096 s) a
+ * deadline whose slot came round early has not fired, and each deadline
+ * fires in the iteration that passes it, in order. */
+static void test_idle_timeout_clock_jump(void)
+{
+	struct h_conn k, k2;
+	int ls;
+	int idle = h_conf()->tcp_timeout;
+
+	h_conf()->tcp_timeout = 5;
+	struct h_stack *h = open_conn(&k, &ls);
+	uint64_t t0 = h->now;
+	h->now = t0 + 1500000;
+	k2 = h_conn_default(80);
+	k2.pport = 50001;
+	h_passive_open(h, ls, &k2);
+	h->now = t0 + 4999000;
+	h_run(h);
+	CHECK(state(h, &k) == TCPS_ESTABLISHED && state(h, &k2) == TCPS_ESTABLISHED);
+	h_expect_none(h);
+	h->now = t0 + 6000000; /* past the first deadline (5 s), not the second (6.5 s) */
+	h_run(h);
+	struct h_pkt p;
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, R | A, k.rcv_nxt, k.snd_nxt, 0);
+	h_expect_none(h);
+	CHECK(state(h, &k) == TCPS_CLOSED && state(h, &k2) == TCPS_ESTABLISHED);
+	h->now = t0 + 60000000;
+	h_run(h);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k2, R | A, k2.rcv_nxt, k2.snd_nxt, 0);
+	CHECK(state(h, &k2) == TCPS_CLOSED);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	CHECK(mtcp_close(h->mctx, k2.sock) == 0);
+	h_conf()->tcp_timeout = idle;
+	end(h, ls);
+}
+
 /* A closed connection stuck in FIN_WAIT_2 (the peer never closes) is
  * reclaimed by the idle timeout. */
 static void test_orphan_fin_wait_2(void)
@@ -540,6 +580,7 @@ int main(int argc, char **argv)
 		test_close_with_unread_data,
 		test_data_after_close,
 		test_idle_timeout,
+		test_idle_timeout_clock_jump,
 		test_orphan_fin_wait_2,
 	};
 
