@@ -13,6 +13,7 @@ build-zc-aa/, ... (build-asan-core/ etc. for the other kinds).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -51,6 +52,17 @@ def features_of(spec: str) -> tuple[str, ...]:
     if names & {"aa", "fwd"}:
         names.add("zc")  # records and forwarding are built on the zero-copy stream
     return tuple(f for f in FEATURES if f in names)
+
+
+def features_built(build: Path) -> tuple[str, ...] | None:
+    """The features a configured build folder has (its meson options zc, aa, fwd
+    that are on, in FEATURES order), or None when it is not a meson build."""
+    try:
+        opts = json.loads((build / "meson-info" / "intro-buildoptions.json").read_text())
+    except (OSError, ValueError):
+        return None
+    on = {o.get("name") for o in opts if isinstance(o, dict) and o.get("value") is True}
+    return tuple(f for f in FEATURES if f in on)
 
 
 def feature_options(features: tuple[str, ...]) -> list[str]:

@@ -42,6 +42,7 @@ from tqdm import tqdm
 
 from aatcp import plot as plotting
 from aatcp import provenance
+from aatcp.build import features_built
 from aatcp.claims import Claim
 from aatcp.deploy import DeployReport, deploy, require_ssh
 from aatcp.errors import CommandFailed, ToolkitError
@@ -103,6 +104,10 @@ class Experiment:
     description: str = ""
     #: what the thesis claims for this figure or table (aatcp.claims; the report)
     claims: Sequence[Claim] = ()
+    #: thesis features (aatcp.build.FEATURES) a variant needs from the build:
+    #: on a build without them (`./inv build --features core`) it is skipped
+    #: and meta.json says why
+    needs: Mapping[str, Sequence[str]] = field(default_factory=dict)
     #: expected wall-clock minutes on the local lab of a 2-core machine:
     #: (full run, --quick run), deploy included (`./inv experiment --list`)
     minutes: tuple[float, float] | None = None
@@ -231,6 +236,23 @@ def validate(exp: Experiment, where: str) -> None:
                   "rename them")
 
 
+def variants_for_build(exp: Experiment,
+                       features: Sequence[str] | None) -> tuple[list[str], dict[str, str]]:
+    """The variants a build with `features` can run (None: unknown, all run) and,
+    for each one left out, why."""
+    if features is None:
+        return list(exp.variants), {}
+    keep, skipped = [], {}
+    for v in exp.variants:
+        missing = [f for f in exp.needs.get(v, ()) if f not in features]
+        if missing:
+            skipped[v] = f"the build has no {', '.join(missing)} " \
+                         f"(built with --features {','.join(features) or 'core'})"
+        else:
+            keep.append(v)
+    return keep, skipped
+
+
 def plan(exp: Experiment) -> list[Point]:
     """Run order: per sweep point, warm-up runs of each variant, then the repetitions
     with the variants interleaved, so slow drift of the machine hits every variant
@@ -332,6 +354,12 @@ def _run(exp: Experiment, lab: Lab, quick: bool, results_root: Path, do_deploy: 
     if exp.needs_deploy and do_deploy:
         log(f"{exp.name}: deploying to {', '.join(lab.hosts)}")
         report = deploy(lab, build_dir, log=log)
+    skipped: dict[str, str] = {}
+    if report is not None and exp.needs:
+        variants, skipped = variants_for_build(exp, features_built(report.build_dir))
+        for v, why in skipped.items():
+            log(f"{exp.name}: {v} skipped: {why}")
+        exp = replace(exp, variants=variants)
     points = plan(exp)
     meta: dict[str, Any] = {
         "experiment": exp.name,
@@ -351,6 +379,7 @@ def _run(exp: Experiment, lab: Lab, quick: bool, results_root: Path, do_deploy: 
             "metrics": list(exp.metrics),
         },
         "runs": {"total": len(points), "ok": 0, "failed": 0},
+        "skipped_variants": skipped,
         "git": provenance.git_info(REPO_ROOT),
         "build": None,
         "lab": {"name": lab.name, "file": str(lab.path), "local": lab.is_local,

@@ -305,6 +305,7 @@ EXPERIMENT = Experiment(
     description=__doc__ or "",
     roles=("dut", "client"),
     variants=VARIANTS,
+    needs={"rx-aatcp-zc": ("zc",)},
     sweep={"mbytes": [512]},
     fixed={"buf_kb": 256},
     metrics=("gbps",),
