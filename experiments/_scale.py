@@ -78,7 +78,8 @@ def run_scaled(ctx: RunContext, p: Point, size_key: str, server_args: str,
 def plot_scaled(df: pd.DataFrame, path: Path, exp: Experiment, size_key: str,
                 size_label: str, labels: Mapping[str, str]) -> None:
     """Throughput vs connections per variant and size (aa solid, standard
-    dashed), above the ratio aa / standard per size."""
+    dashed), above the ratio aa / standard per size; `size_label` formats a
+    size ("{} B fields")."""
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 7.5), sharex=True,
                                       gridspec_kw={"height_ratios": [2, 1]})
     styles = {"aa": "-", "standard": "--"}
@@ -95,7 +96,7 @@ def plot_scaled(df: pd.DataFrame, path: Path, exp: Experiment, size_key: str,
             yerr = [part["median"] - part["min"], part["max"] - part["median"]]
             top.errorbar(part["conns"], part["median"], yerr=yerr, marker="o", capsize=3,
                          ls=styles.get(v, ":"), color=colors[s],
-                         label=f"{labels.get(v, v)}, {size_label} {s}")
+                         label=f"{labels.get(v, v)}, {size_label.format(s)}")
     top.set_ylabel("throughput, all connections (Gbit/s)")
     top.set_title(f"{exp.title}\n{PLACEMENT}", fontsize=9)
     top.grid(True, alpha=0.3)
@@ -107,11 +108,13 @@ def plot_scaled(df: pd.DataFrame, path: Path, exp: Experiment, size_key: str,
         if ("aa", s) in meds and ("standard", s) in meds:
             r = (meds[("aa", s)] / meds[("standard", s)]).dropna()
             bottom.plot(r.index, r.values, marker="o", color=colors[s],
-                        label=f"{size_label} {s}")
+                        label=size_label.format(s))
     bottom.axhline(1.0, color="grey", lw=1)
     bottom.set_ylabel("aa / standard")
     bottom.set_xlabel(f"parallel connections (cores = min(connections, {MAX_CORES}))")
     bottom.grid(True, alpha=0.3)
+    if "conns" in df.columns and df["conns"].notna().any():
+        bottom.set_xticks(sorted(int(c) for c in df["conns"].dropna().unique()))
     if bottom.get_legend_handles_labels()[0]:
         bottom.legend(fontsize=7)
     save(fig, path)

@@ -38,7 +38,7 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
 
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
-    plot_scaled(df, path, exp, "body", "body B", LABELS)
+    plot_scaled(df, path, exp, "body", "{} B body", LABELS)
 
 
 CLAIMS = (

@@ -39,7 +39,7 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
 
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
-    plot_scaled(df, path, exp, "field", "field B", LABELS)
+    plot_scaled(df, path, exp, "field", "{} B fields", LABELS)
 
 
 CLAIMS = (
