@@ -169,12 +169,17 @@ def test_two_core_start_stop_asan(lab: Lab, stack_asan: StackRunner) -> None:
         assert all(per_core(res, "conn_passive")), per_core(res, "conn_passive")
 
 
-@pytest.mark.parametrize("path", ["aa", "standard"])
-def test_aa_reader_four_connections_two_cores(lab: Lab, stack: StackRunner, path: str) -> None:
+@pytest.mark.parametrize("path", ["aa", "standard", "aa-asan"])
+def test_aa_reader_four_connections_two_cores(lab: Lab, request: pytest.FixtureRequest,
+                                              path: str) -> None:
     """aa_reader -k 4 -N 2 (figure 4.6's reader): four CSV downloads from
     answer_server at once, two per core. Every connection reads the same
     records as a one-connection run of the same stream (SHA-256 of the
-    canonical dump), both cores served two, every mbuf and TCB back."""
+    canonical dump), both cores served two, every mbuf and TCB back; aa-asan:
+    the ASan/UBSan build (the threads' teardown)."""
+    stack: StackRunner = request.getfixturevalue("stack_asan" if path == "aa-asan"
+                                                 else "stack")
+    path = path.removesuffix("-asan")
     rec, port = 4 * 17, 8133
     n = (4 << 20) // rec * rec
     stack.start_peer(stack.server, f"answer_server -l {port} --csv 16 --fields 4 -n {n}",
