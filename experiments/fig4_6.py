@@ -52,7 +52,8 @@ CLAIMS = (
           "kernel work run on core 1 too, so the second core is shared, not added; the "
           "thesis had a core per connection and a 10 Gbit/s NIC. Full run (median of 3): "
           "1.55 (4 B fields) and 1.65 (64 B), the standard path 2.14 and 1.66; flat from 3 "
-          "connections on (no third core). Short quick runs vary far more (4.7 once)."),
+          "connections on (no third core). Quick runs (1.5 s, one repetition) on the shared "
+          "machine gave anything from 0.66 to 4.7."),
     Claim("Figure 4.6",
           "the NIC can be saturated regardless of the parsing complexity as long as there "
           "are at least 4 parallel connections (in-stack parsing, compared here with the "
