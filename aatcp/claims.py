@@ -67,7 +67,7 @@ class Claim:
     #: why our number differs (or where it comes from)
     explanation: str = ""
     #: the thesis item this claim belongs to when another module measures it
-    #: (fig4_6's scalability claim lives with fig4_5); default: the experiment
+    #: (e.g. a figure measured by another experiment); default: the experiment
     section: str | None = None
 
 

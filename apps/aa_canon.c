@@ -226,3 +226,16 @@ void canon_json(struct canon *c, FILE *f)
 	}
 	fprintf(f, "]");
 }
+
+void canon_add(struct canon *into, const struct canon *src)
+{
+	into->records += src->records;
+	for (size_t i = 0; i < sizeof(into->items) / sizeof(into->items[0]); i++)
+		into->items[i] += src->items[i];
+	into->field_bytes += src->field_bytes;
+	into->body_bytes += src->body_bytes;
+	into->messages += src->messages;
+	into->errors += src->errors;
+	for (unsigned i = 0; i < src->nerrs && into->nerrs < CANON_MAX_ERRS; i++)
+		into->errs[into->nerrs++] = src->errs[i];
+}

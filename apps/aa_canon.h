@@ -128,6 +128,10 @@ void canon_error(struct canon *c, uint32_t code, const char *msg, uint64_t offse
  * braces), for `f`. */
 void canon_json(struct canon *c, FILE *f);
 
+/* Adds src's counts (and its first error records, while `into` has room) to
+ * `into`, for a report over several connections; hashes are not merged. */
+void canon_add(struct canon *into, const struct canon *src);
+
 /* A short English name for an error code (as aa_error_name()). */
 const char *canon_err_name(uint32_t code);
 

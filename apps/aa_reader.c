@@ -9,7 +9,8 @@
  * (spin), or in the application thread after mtcp_zc_read_fragments()
  * (zcspin). apps/linux/aa_lreader.c is the Linux-sockets twin.
  *
- *   aa_reader -f CONF (-c IP:PORT | -l PORT [-k CONNS]) [-m MODE] [options]
+ *   aa_reader -f CONF (-c IP:PORT [-k CONNS [-N CORES]] | -l PORT [-k CONNS])
+ *             [-m MODE] [options]
  *
  * MODE (-m, default csv):
  *   csv       CSV module, -F fields per line (default 4)
@@ -19,6 +20,14 @@
  *             makes one record (one field: the packet's bytes) per packet
  *   zcspin    zero-copy receive; the application spins -L iterations on
  *             every fragment (packet) it reads, then frees it
+ * Connections: -l serves CONNS (-k) accepted connections one after the
+ * other on core 0. -c with -k CONNS opens CONNS connections at once, spread
+ * over -N CORES network threads as mTCP's applications do (thesis 4.2.3,
+ * figure 4.6: one thread and context per core, connection j on core
+ * j % CORES, each thread pinned to its core and polling its connections
+ * together); the report then sums the connections' counters and adds
+ * "per_conn" (core, bytes, measured_gbps, dump_sha256 of each) and
+ * "per_core" (connections and measured_gbps of each core).
  * Options:
  *   -S        standard path for csv/http-*: mtcp_read() + the parse in the app
  *   -r STR    send STR after connecting (C escapes \r \n \t \\ \xHH); may be
@@ -42,6 +51,7 @@
  * message summaries and error records (aa_canon.h).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +72,7 @@
 #define MAX_BATCH 1024
 #define STD_BUF (256 * 1024)
 #define OUT_MAX 65536
+#define MAX_CORES 64
 
 enum mode { M_CSV, M_HTTP_RES, M_HTTP_REQ, M_SPIN, M_ZCSPIN };
 static const char *const mode_names[] = {"csv", "http-res", "http-req", "spin", "zcspin"};
@@ -93,11 +104,15 @@ struct rd {
 	int conns;
 	bool peer_closed, peer_closed_known, timed_out, time_up;
 	int read_errno;
+	/* -k/-N connect mode: the connection's socket and core */
+	int sock, core;
+	bool done;
 };
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: " PROG " -f CONF (-c IP:PORT | -l PORT [-k CONNS]) [-m csv|http-res|"
+	fprintf(stderr, "usage: " PROG " -f CONF (-c IP:PORT [-k CONNS [-N CORES]] | -l PORT "
+			"[-k CONNS]) [-m csv|http-res|"
 			"http-req|spin|zcspin] [-F N] [-L N] [-S] [-r STR]... [-a] [-q] [-t S] [-W S] "
 			"[-w S] [-b B] [-B N] [-M N] [-T S]\n");
 	exit(2);
@@ -447,29 +462,45 @@ static void linger(struct rd *r, int s)
 	}
 }
 
-static void serve_conn(struct rd *r, int s)
+static void conn_begin(struct rd *r, int s)
 {
 	struct mtcp_epoll_event ev = {.events = MTCP_EPOLLIN | MTCP_EPOLLRDHUP, .data.sockid = s};
-	int st = 0;
 
 	r->conns++;
 	mtcp_epoll_ctl(r->m, r->ep, MTCP_EPOLL_CTL_ADD, s, &ev);
 	if (r->req_len)
 		queue_out(r, r->req, r->req_len);
 	flush_out(r, s);
-	while (!out_of_time(r)) {
-		if (r->out_off < r->out_len)
-			flush_out(r, s);
-		st = read_some(r, s);
-		if (st < 0)
-			break;
-		if (st == 0)
-			wait_on(r, s, 20);
-	}
+}
+
+/* One step: 2 out of time, 1 progress, 0 nothing ready, -1 the stream ended. */
+static int conn_step(struct rd *r, int s)
+{
+	if (out_of_time(r))
+		return 2;
+	if (r->out_off < r->out_len)
+		flush_out(r, s);
+	return read_some(r, s);
+}
+
+/* st: conn_step's last answer. */
+static void conn_end(struct rd *r, int s, int st)
+{
 	if (st < 0 && !r->std && r->mode != M_ZCSPIN && r->linger > 0)
 		linger(r, s);
 	mtcp_epoll_ctl(r->m, r->ep, MTCP_EPOLL_CTL_DEL, s, NULL);
 	mtcp_close(r->m, s);
+}
+
+static void serve_conn(struct rd *r, int s)
+{
+	int st;
+
+	conn_begin(r, s);
+	while ((st = conn_step(r, s)) == 0 || st == 1)
+		if (st == 0)
+			wait_on(r, s, 20);
+	conn_end(r, s, st);
 }
 
 static int new_socket(struct rd *r, int rcvbuf)
@@ -504,12 +535,34 @@ static int new_socket(struct rd *r, int rcvbuf)
 	return s;
 }
 
-static void report(struct rd *r)
+/* Connects s to dst and waits for the handshake (or -T); false: out of time. */
+static bool connect_wait(struct rd *r, int s, const struct sockaddr_in *dst, const char *name)
+{
+	struct mtcp_epoll_event ev = {.events = MTCP_EPOLLOUT, .data.sockid = s};
+	uint32_t got = 0;
+
+	if (mtcp_connect(r->m, s, (const struct sockaddr *)dst, sizeof(*dst)) && errno != EINPROGRESS)
+		app_die(PROG, "connect %s: %s", name, strerror(errno));
+	mtcp_epoll_ctl(r->m, r->ep, MTCP_EPOLL_CTL_ADD, s, &ev);
+	while (!(got & (MTCP_EPOLLOUT | MTCP_EPOLLERR | MTCP_EPOLLHUP)) && !out_of_time(r))
+		got = wait_on(r, s, 100);
+	mtcp_epoll_ctl(r->m, r->ep, MTCP_EPOLL_CTL_DEL, s, NULL);
+	if (got & MTCP_EPOLLERR) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		mtcp_getsockopt(r->m, s, SOL_SOCKET, SO_ERROR, &err, &len);
+		app_die(PROG, "connect %s: %s", name, strerror(err ? err : ECONNREFUSED));
+	}
+	return !r->timed_out;
+}
+
+/* The report's fields, without the braces. */
+static void report_fields(struct rd *r, double measured_gbps)
 {
 	double secs = r->t_end > r->t0 ? r->t_end - r->t0 : 0;
 	double msecs = r->t_end > r->tw ? r->t_end - r->tw : 0;
 
-	printf("{\"mode\": \"%s\", \"path\": \"%s\", \"conns\": %d, \"bytes\": %llu, "
+	printf("\"mode\": \"%s\", \"path\": \"%s\", \"conns\": %d, \"bytes\": %llu, "
 	       "\"seconds\": %.6f, \"gbps\": %.4f, \"measured_gbps\": %.4f, "
 	       "\"measured_seconds\": %.6f, \"records_per_s\": %.0f, \"packets\": %llu, "
 	       "\"spin\": %llu, \"spin_acc\": %llu, \"peer_closed\": %s, \"timed_out\": %s, "
@@ -517,31 +570,202 @@ static void report(struct rd *r)
 	       mode_names[r->mode], r->mode == M_ZCSPIN ? "zero-copy" : r->std ? "standard" : "aa",
 	       r->conns, (unsigned long long)r->bytes, secs,
 	       secs > 0 ? (double)r->bytes * 8 / secs / 1e9 : 0,
-	       msecs > 0 ? (double)(r->bytes - r->bytes_w) * 8 / msecs / 1e9 : 0, msecs,
+	       measured_gbps, msecs,
 	       secs > 0 ? (double)r->canon.records / secs : 0, (unsigned long long)r->packets,
 	       (unsigned long long)r->spin, (unsigned long long)(r->spin_acc & 0xffff),
 	       !r->peer_closed_known ? "null" : r->peer_closed ? "true" : "false",
 	       r->timed_out ? "true" : "false", r->time_up ? "true" : "false",
 	       r->read_errno ? strerror(r->read_errno) : "");
 	canon_json(&r->canon, stdout);
+}
+
+/* Throughput after the warm-up (-W), Gbit/s. */
+static double measured(const struct rd *r)
+{
+	double msecs = r->t_end > r->tw ? r->t_end - r->tw : 0;
+
+	return msecs > 0 ? (double)(r->bytes - r->bytes_w) * 8 / msecs / 1e9 : 0;
+}
+
+static void report(struct rd *r)
+{
+	printf("{");
+	report_fields(r, measured(r));
 	printf("}\n");
 	fflush(stdout);
+}
+
+/* ---- several connections on several cores (-c with -k/-N) ---------------- */
+
+struct worker {
+	int core, n, rcvbuf;
+	struct rd **conns;
+	const struct sockaddr_in *dst;
+	const char *name;
+};
+
+/* A network thread's application side, pinned to its core as mTCP's are:
+ * connects its connections, then polls them all until each has ended or its
+ * time is up. */
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	mctx_t m;
+	int ep, left = 0;
+
+	if (mtcp_core_affinitize(w->core))
+		app_die(PROG, "core %d: affinitize: %s", w->core, strerror(errno));
+	m = mtcp_create_context(w->core);
+	if (!m)
+		app_die(PROG, "mtcp_create_context(%d): %s", w->core, strerror(errno));
+	ep = mtcp_epoll_create(m, 16 + w->n);
+	for (int i = 0; i < w->n; i++) {
+		struct rd *r = w->conns[i];
+		r->m = m;
+		r->ep = ep;
+		r->core = w->core;
+		r->t_start = app_now();
+		r->sock = new_socket(r, w->rcvbuf);
+		if (!connect_wait(r, r->sock, w->dst, w->name)) {
+			mtcp_close(m, r->sock);
+			r->done = true;
+			continue;
+		}
+		conn_begin(r, r->sock);
+		left++;
+	}
+	while (left > 0) {
+		struct mtcp_epoll_event ev[16];
+		bool moved = false;
+		for (int i = 0; i < w->n; i++) {
+			struct rd *r = w->conns[i];
+			int st = r->done ? 0 : conn_step(r, r->sock);
+			if (!r->done && (st < 0 || st == 2)) {
+				conn_end(r, r->sock, st);
+				r->done = true;
+				left--;
+			}
+			moved |= st == 1;
+		}
+		if (!moved && left > 0 && mtcp_epoll_wait(m, ep, ev, 16, 20) < 0 && errno != EINTR)
+			app_die(PROG, "epoll_wait: %s", strerror(errno));
+	}
+	return NULL;
+}
+
+/* The sum over the connections (measured_gbps: the sum of each connection's
+ * own, as they run side by side), then each connection and core. */
+static void report_many(struct rd *rs, int n, int cores)
+{
+	struct rd sum = {.mode = rs[0].mode, .std = rs[0].std, .spin = rs[0].spin};
+	double total = 0;
+
+	canon_init(&sum.canon, false);
+	for (int i = 0; i < n; i++) {
+		struct rd *r = &rs[i];
+		sum.bytes += r->bytes;
+		sum.packets += r->packets;
+		sum.conns += r->conns;
+		sum.spin_acc ^= r->spin_acc;
+		canon_add(&sum.canon, &r->canon);
+		if (!sum.t0 || (r->t0 && r->t0 < sum.t0))
+			sum.t0 = r->t0;
+		if (r->t_end > sum.t_end)
+			sum.t_end = r->t_end;
+		if (!sum.tw || (r->tw && r->tw > sum.tw))
+			sum.tw = r->tw;
+		sum.timed_out |= r->timed_out;
+		sum.time_up = i ? sum.time_up && r->time_up : r->time_up;
+		if (!sum.read_errno)
+			sum.read_errno = r->read_errno;
+		total += measured(r);
+	}
+	printf("{");
+	report_fields(&sum, total);
+	printf(", \"cores\": %d, \"per_conn\": [", cores);
+	for (int i = 0; i < n; i++) {
+		char hex[65] = "";
+		if (rs[i].canon.hash)
+			sha256_hex(&rs[i].canon.dump, hex);
+		printf("%s{\"core\": %d, \"bytes\": %llu, \"measured_gbps\": %.4f, "
+		       "\"records\": %llu, \"dump_sha256\": \"%s\"}", i ? ", " : "", rs[i].core,
+		       (unsigned long long)rs[i].bytes, measured(&rs[i]),
+		       (unsigned long long)rs[i].canon.records, hex);
+	}
+	printf("], \"per_core\": [");
+	for (int c = 0; c < cores; c++) {
+		double g = 0;
+		int k = 0;
+		for (int i = 0; i < n; i++)
+			if (rs[i].core == c && rs[i].conns) {
+				g += measured(&rs[i]);
+				k++;
+			}
+		printf("%s{\"core\": %d, \"conns\": %d, \"measured_gbps\": %.4f}", c ? ", " : "",
+		       c, k, g);
+	}
+	printf("]}\n");
+	fflush(stdout);
+}
+
+/* -c with -k CONNS / -N CORES: connection j on core j % CORES; tmpl holds the
+ * options. Returns the exit status. */
+static int run_many(const struct rd *tmpl, int conns, int cores, int rcvbuf,
+		    const struct sockaddr_in *dst, const char *name)
+{
+	struct rd *rs = calloc((size_t)conns, sizeof(*rs));
+	struct rd **order = calloc((size_t)conns, sizeof(*order));
+	struct worker w[MAX_CORES];
+	pthread_t th[MAX_CORES];
+	int rc = 0;
+
+	if (!rs || !order)
+		app_die(PROG, "out of memory");
+	for (int i = 0; i < conns; i++) {
+		rs[i] = *tmpl;
+		canon_init(&rs[i].canon, tmpl->hash);
+		if (tmpl->std && (twin_init(&rs[i].twin, tmpl->twin.mode, tmpl->fields, &rs[i].canon) ||
+				  !(rs[i].buf = malloc(STD_BUF))))
+			app_die(PROG, "out of memory");
+	}
+	for (int c = 0, k = 0; c < cores; c++) {
+		w[c] = (struct worker){.core = c, .rcvbuf = rcvbuf, .conns = order + k, .dst = dst,
+				       .name = name};
+		for (int i = c; i < conns; i += cores)
+			order[k++] = &rs[i];
+		w[c].n = (int)(order + k - w[c].conns);
+		if (pthread_create(&th[c], NULL, worker_run, &w[c]))
+			app_die(PROG, "pthread_create: %s", strerror(errno));
+	}
+	for (int c = 0; c < cores; c++)
+		pthread_join(th[c], NULL);
+	report_many(rs, conns, cores);
+	for (int i = 0; i < conns; i++) {
+		rc |= rs[i].timed_out ? 3 : 0;
+		if (tmpl->std)
+			twin_fini(&rs[i].twin);
+		free(rs[i].buf);
+	}
+	free(order);
+	free(rs);
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct rd r = {.fields = 4, .batch = 64, .hash = true};
 	const char *conf = NULL, *connect_to = NULL;
-	int port = 0, rcvbuf = 0, conns = 1, opt;
+	int port = 0, rcvbuf = 0, conns = 1, cores = 1, opt;
 	struct sockaddr_in dst;
 
 	r.req = calloc(1, 1);
-	while ((opt = getopt(argc, argv, "f:c:l:k:m:F:L:Sr:aqt:W:w:b:B:M:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:c:l:k:N:m:F:L:Sr:aqt:W:w:b:B:M:T:")) != -1) {
 		switch (opt) {
 		case 'f': conf = optarg; break;
 		case 'c': connect_to = optarg; break;
 		case 'l': port = atoi(optarg); break;
 		case 'k': conns = atoi(optarg); break;
+		case 'N': cores = atoi(optarg); break;
 		case 'm':
 			for (r.mode = 0; r.mode <= M_ZCSPIN; r.mode++)
 				if (!strcmp(optarg, mode_names[r.mode]))
@@ -565,7 +789,8 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (!conf || !port == !connect_to || conns <= 0 || r.batch <= 0 || r.batch > MAX_BATCH ||
+	if (!conf || !port == !connect_to || conns <= 0 || cores <= 0 || cores > MAX_CORES ||
+	    (port && cores > 1) || r.batch <= 0 || r.batch > MAX_BATCH ||
 	    (r.std && r.mode >= M_SPIN) || r.req_len > OUT_MAX)
 		usage();
 	if (connect_to && !app_parse_addr(connect_to, &dst))
@@ -577,8 +802,22 @@ int main(int argc, char **argv)
 		if (twin_init(&r.twin, tm, r.fields, &r.canon) || !(r.buf = malloc(STD_BUF)))
 			app_die(PROG, "bad -F %u, or out of memory", r.fields);
 	}
+	if (cores > 1) {
+		struct mtcp_conf mc;
+		mtcp_getconf(&mc);
+		mc.num_cores = cores;
+		mtcp_setconf(&mc);
+	}
 	if (mtcp_init(conf))
 		app_die(PROG, "mtcp_init(%s) failed", conf);
+	if (connect_to && (conns > 1 || cores > 1)) {
+		int rc = run_many(&r, conns, cores, rcvbuf, &dst, connect_to);
+		mtcp_destroy();
+		twin_fini(&r.twin);
+		free(r.buf);
+		free(r.req);
+		return rc;
+	}
 	r.m = mtcp_create_context(0);
 	if (!r.m)
 		app_die(PROG, "mtcp_create_context: %s", strerror(errno));
@@ -586,21 +825,7 @@ int main(int argc, char **argv)
 	r.t_start = app_now();
 	if (connect_to) {
 		int s = new_socket(&r, rcvbuf);
-		struct mtcp_epoll_event ev = {.events = MTCP_EPOLLOUT, .data.sockid = s};
-		if (mtcp_connect(r.m, s, (struct sockaddr *)&dst, sizeof(dst)) && errno != EINPROGRESS)
-			app_die(PROG, "connect %s: %s", connect_to, strerror(errno));
-		mtcp_epoll_ctl(r.m, r.ep, MTCP_EPOLL_CTL_ADD, s, &ev);
-		uint32_t got = 0;
-		while (!(got & (MTCP_EPOLLOUT | MTCP_EPOLLERR | MTCP_EPOLLHUP)) && !out_of_time(&r))
-			got = wait_on(&r, s, 100);
-		mtcp_epoll_ctl(r.m, r.ep, MTCP_EPOLL_CTL_DEL, s, NULL);
-		if (got & MTCP_EPOLLERR) {
-			int err = 0;
-			socklen_t len = sizeof(err);
-			mtcp_getsockopt(r.m, s, SOL_SOCKET, SO_ERROR, &err, &len);
-			app_die(PROG, "connect %s: %s", connect_to, strerror(err ? err : ECONNREFUSED));
-		}
-		if (!r.timed_out)
+		if (connect_wait(&r, s, &dst, connect_to))
 			serve_conn(&r, s);
 		else
 			mtcp_close(r.m, s);

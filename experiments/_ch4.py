@@ -34,7 +34,14 @@ from typing import Any
 from aatcp.dutrun import require_json_line, run_once, run_paths
 from aatcp.errors import ToolkitError
 from aatcp.runner import RunContext
-from experiments._ch5 import ANSWER_PORT, EXPERIMENT_STACK, PEERS_CPU, Ch5Lab
+from experiments._ch5 import (
+    ANSWER_PORT,
+    EXPERIMENT_STACK,
+    PEERS_CPU,
+    Ch5Lab,
+    cores_config,
+    steered_fraction,
+)
 
 #: the receiver's core (see the module's docstring)
 RECEIVER_CPU = 0
@@ -44,29 +51,40 @@ def setup(ctx: RunContext) -> None:
     ctx.state["ch"] = Ch5Lab(ctx.lab)
 
 
-def stack_overrides(ch: Ch5Lab, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The stack polls (as mTCP) and drives only its port towards the server."""
-    _, cli = ch.port_names()
+def stack_overrides(ch: Ch5Lab, extra: Mapping[str, Any] | None = None,
+                    cores: int = 1) -> dict[str, Any]:
+    """The stack polls (as mTCP) and drives only its port towards the server,
+    with `cores` network threads (a queue pair each on that port)."""
+    srv, cli = ch.port_names()
     ov: dict[str, Any] = {**EXPERIMENT_STACK, f"port.{cli}.device": None,
                           f"port.{cli}.ip": None}
+    if cores > 1:
+        ov.update(cores_config(ch, srv, cores))
     ov.update(extra or {})
     return ov
 
 
+def receiver_cpus(cores: int) -> str:
+    """The CPUs of a receiver with `cores` network threads: RECEIVER_CPU and the
+    next ones (the experiments' peers share them when there are not enough)."""
+    return ",".join(str(RECEIVER_CPU + i) for i in range(cores))
+
+
 def run_stack_reader(ch: Ch5Lab, args: Sequence[str], timeout: float,
-                     name: str = "aa_reader") -> dict[str, Any]:
-    """aa_reader on the dut, pinned to RECEIVER_CPU, in one SSH command (config
-    in, stats out). Returns its JSON report plus `mbufs_in_use`; raises on a
-    failed run or leaked packet buffers."""
+                     name: str = "aa_reader", cores: int = 1) -> dict[str, Any]:
+    """aa_reader on the dut, pinned to receiver_cpus(cores), in one SSH command
+    (config in, stats out). Returns its JSON report plus `mbufs_in_use` and
+    `steered_frac`; raises on a failed run or leaked packet buffers."""
     conf, stats = run_paths(ch.dut, name)
-    ov = stack_overrides(ch, {"stats_file": str(stats)})
-    command = (f"taskset -c {RECEIVER_CPU} aa_reader "
+    ov = stack_overrides(ch, {"stats_file": str(stats)}, cores)
+    command = (f"taskset -c {receiver_cpus(cores)} aa_reader "
                + " ".join(shlex.quote(a) for a in args) + f" -f {conf}")
     r, out, st = run_once(ch.dut, command, conf, ch.stack_conf(ov), stats, timeout)
     if r.rc != 0:
         raise ToolkitError(f"`{command}`: rc {r.rc}; stderr: {r.stderr[-1500:]}")
     rep = require_json_line(out)
     rep["mbufs_in_use"] = st.get("mbufs_in_use")
+    rep["steered_frac"] = steered_fraction(st)
     if st.get("mbufs_in_use") != 0:
         raise ToolkitError(f"`{command}`: mbufs_in_use = {st.get('mbufs_in_use')} at exit")
     return rep
@@ -84,22 +102,27 @@ def run_linux_reader(ch: Ch5Lab, args: Sequence[str], timeout: float) -> dict[st
 
 
 def measure(ctx: RunContext, server_args: str, variant_args: Mapping[str, Sequence[str]],
-            variant: str, seconds: float, warmup_s: float) -> dict[str, Any]:
+            variant: str, seconds: float, warmup_s: float, conns: int = 1,
+            cores: int = 1) -> dict[str, Any]:
     """One run: answer_server with `server_args` on PEERS_CPU, then the reader of
     `variant` (`linux` runs aa_lreader, any other aa_reader) with its arguments
-    for `seconds` (throughput measured after `warmup_s`). Returns the metrics."""
+    for `seconds` (throughput measured after `warmup_s`); aa_reader opens
+    `conns` connections spread over `cores` network threads. Returns the
+    metrics."""
     ch: Ch5Lab = ctx.state["ch"]
     srv = ch.start_answer_server(server_args, port=ANSWER_PORT, cpu=PEERS_CPU,
                                  name="ch4answer")
     timing = ["-q", "-t", f"{seconds:g}", "-W", f"{warmup_s:g}", "-T", f"{seconds + 30:g}"]
     target = ["-c", f"{ch.server_ip}:{ANSWER_PORT}"]
+    if conns > 1 or cores > 1:
+        target += ["-k", str(conns), "-N", str(cores)]
     try:
         if variant == "linux":
             rep = run_linux_reader(ch, [*target, *variant_args[variant], *timing],
                                    timeout=seconds + 60)
         else:
             rep = run_stack_reader(ch, [*target, *variant_args[variant], *timing],
-                                   timeout=seconds + 60)
+                                   timeout=seconds + 60, cores=cores)
     finally:
         srv.stop()
     if rep.get("errors"):
@@ -107,7 +130,8 @@ def measure(ctx: RunContext, server_args: str, variant_args: Mapping[str, Sequen
     if not rep.get("time_up"):
         raise ToolkitError(f"the reader stopped before its time: {rep}")
     keep = ("gbps", "bytes", "seconds", "records_per_s", "records", "csv_lines", "responses",
-            "bodies", "packets", "measured_seconds", "mbufs_in_use")
+            "bodies", "packets", "measured_seconds", "mbufs_in_use", "steered_frac",
+            "per_core")
     out = {k: rep[k] for k in keep if k in rep}
     out["measured_gbps"] = rep["measured_gbps"]
     return out

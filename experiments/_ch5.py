@@ -318,6 +318,28 @@ http {{
 EXPERIMENT_STACK = {"idle_sleep_us": 0}
 
 
+def cores_config(ch: Ch5Lab, port: str, cores: int) -> dict[str, Any]:
+    """Overrides for `cores` network threads with a queue pair per core on the
+    dut's stack port `port` (net_af_packet's `qpairs`: one fanout queue per
+    core, docs/architecture.md "Cores and flow placement")."""
+    ov: dict[str, Any] = {"num_cores": cores}
+    if cores > 1:
+        for line in ch.stack_conf().splitlines():
+            k, _, v = line.partition("=")
+            if k.strip() == f"port.{port}.device" and "qpairs" not in v:
+                ov[k.strip()] = v.strip() + f",qpairs={cores}"
+    return ov
+
+
+def steered_fraction(stats: Mapping[str, Any]) -> float:
+    """Packets handed to another core / packets received, over the cores of a
+    stack's stats file."""
+    cores = stats.get("cores", [])
+    rx = sum(int(c.get("rx_pkts", 0)) for c in cores)
+    steered = sum(int(c.get("steered", 0)) for c in cores)
+    return steered / rx if rx else 0.0
+
+
 def start_answer(ctx: RunContext, server_args: str) -> Ch5Lab:
     """Setup of the experiments whose server is one answer_server for every run
     (on PEERS_CPU): the Ch5Lab in ctx.state["ch5"], the server in ["srv"]."""

@@ -64,13 +64,6 @@ CLAIMS = (
           explanation="Here the per-record work in the network thread (a record and its "
           "fields built per line) costs more than a tight parse loop in the application; "
           "full runs measured 0.24 (1-byte fields) to 0.89 (256-byte fields)."),
-    Claim("Figure 4.6",
-          "the in-stack parsing approach scales linearly with the number of CPUs; the NIC is "
-          "saturated with at least 4 parallel connections",
-          None, section="fig4_6",
-          explanation="No experiment: it needs one core per connection and a NIC with RSS. "
-          "The local lab's dut drives veths with net_af_packet (one queue) on a 2-core "
-          "machine; a real lab file with more cores could add it."),
 )
 
 

@@ -70,12 +70,6 @@ CLAIMS = (
           direction="above", pick="median",
           explanation="On veth, Linux's own TCP receive is faster than DPDK's AF_PACKET "
           "path (see `bulk`): full runs measured module / Linux 0.52-0.64."),
-    Claim("Figure 4.10",
-          "with 5 parallel connections the link is saturated regardless of the parsing "
-          "complexity",
-          None, section="fig4_10",
-          explanation="No experiment: like figure 4.6 it needs one core per connection and "
-          "RSS, which the 2-core local lab does not have."),
 )
 
 

@@ -35,7 +35,7 @@ from aatcp.dutrun import read_stats, run_paths, taskset, wait_stderr
 from aatcp.errors import ToolkitError
 from aatcp.plot import measured, plt, save
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch5 import EXPERIMENT_STACK, Ch5Lab
+from experiments._ch5 import EXPERIMENT_STACK, Ch5Lab, cores_config, steered_fraction
 
 EPS_PORT = 8090
 NGINX_PORT = 8091
@@ -57,15 +57,8 @@ def cores_overrides(ch: Ch5Lab, cores: int) -> dict[str, Any]:
     """The stack on the client-side port only, `cores` network threads, a queue
     pair per core on it."""
     srv, cli = ch.port_names()
-    ov: dict[str, Any] = {**EXPERIMENT_STACK, f"port.{srv}.device": None,
-                          f"port.{srv}.ip": None, "num_cores": cores,
-                          "max_concurrency": 8192}
-    if cores > 1:
-        for line in ch.stack_conf().splitlines():
-            k, _, v = line.partition("=")
-            if k.strip() == f"port.{cli}.device" and "qpairs" not in v:
-                ov[k.strip()] = v.strip() + f",qpairs={cores}"
-    return ov
+    return {**EXPERIMENT_STACK, f"port.{srv}.device": None, f"port.{srv}.ip": None,
+            "max_concurrency": 8192, **cores_config(ch, cli, cores)}
 
 
 def wrk(ch: Ch5Lab, url: str, p: Point) -> dict[str, Any]:
@@ -123,10 +116,7 @@ def run_epserver(ch: Ch5Lab, p: Point) -> dict[str, Any]:
     if res.rc != 0 or st.get("mbufs_in_use") != 0:
         raise ToolkitError(f"`{cmd}`: rc {res.rc}, mbufs_in_use {st.get('mbufs_in_use')} at "
                            f"exit: {res.stderr[-1500:]}")
-    cores_st = st.get("cores", [])
-    rx = sum(int(c.get("rx_pkts", 0)) for c in cores_st)
-    steered = sum(int(c.get("steered", 0)) for c in cores_st)
-    out["steered_frac"] = steered / rx if rx else 0.0
+    out["steered_frac"] = steered_fraction(st)
     out["mbufs_in_use"] = st.get("mbufs_in_use")
     return out
 

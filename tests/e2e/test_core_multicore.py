@@ -167,3 +167,36 @@ def test_two_core_start_stop_asan(lab: Lab, stack_asan: StackRunner) -> None:
         res = eps.stop().check_clean()
         bg.stop("KILL", grace=2)
         assert all(per_core(res, "conn_passive")), per_core(res, "conn_passive")
+
+
+@pytest.mark.parametrize("path", ["aa", "standard", "aa-asan"])
+def test_aa_reader_four_connections_two_cores(lab: Lab, request: pytest.FixtureRequest,
+                                              path: str) -> None:
+    """aa_reader -k 4 -N 2 (figure 4.6's reader): four CSV downloads from
+    answer_server at once, two per core. Every connection reads the same
+    records as a one-connection run of the same stream (SHA-256 of the
+    canonical dump), both cores served two, every mbuf and TCB back; aa-asan:
+    the ASan/UBSan build (the threads' teardown)."""
+    stack: StackRunner = request.getfixturevalue("stack_asan" if path == "aa-asan"
+                                                 else "stack")
+    path = path.removesuffix("-asan")
+    rec, port = 4 * 17, 8133
+    n = (4 << 20) // rec * rec
+    stack.start_peer(stack.server, f"answer_server -l {port} --csv 16 --fields 4 -n {n}",
+                     name=f"mc-ans-{path}")
+    stack.wait_listening(stack.server, port)
+    args = ["-c", f"{stack.peer_ip('server')}:{port}", "-m", "csv", "-F", "4", "-T", "50",
+            *(["-S"] if path == "standard" else [])]
+    one = stack.start("aa_reader", *args, name=f"aa_reader1-{path}").wait(60).check_clean()
+    assert one.report is not None and one.report["csv_lines"] == n // rec, one.report
+    res = stack.start("aa_reader", *args, "-k", "4", "-N", "2", overrides=two_cores(stack),
+                      name=f"aa_reader4-{path}").wait(60).check_clean()
+    rep = res.report
+    assert rep is not None and rep["conns"] == 4 and rep["timed_out"] is False, rep
+    assert rep["csv_lines"] == 4 * (n // rec) and rep["errors"] == [], rep
+    assert [c["core"] for c in rep["per_conn"]] == [0, 1, 0, 1], rep["per_conn"]
+    want = (one.report["bytes"], one.report["dump_sha256"])
+    for c in rep["per_conn"]:
+        assert (c["bytes"], c["dump_sha256"]) == want, c
+    assert [c["conns"] for c in rep["per_core"]] == [2, 2], rep["per_core"]
+    assert all(per_core(res, "conn_active")), per_core(res, "conn_active")
