@@ -28,6 +28,7 @@ mbuf/TCB check.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import shlex
 import time
@@ -36,6 +37,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+import pytest
 
 from aatcp.dutrun import (
     StackConfig,
@@ -337,6 +340,16 @@ def iface_towards(lab: Lab, host: str, other: str) -> str:
     li = lab.link_between(host, other)
     return li.a.name if li.a.host == host else li.b.name
 
+
+#: Tests that take a link down and up (link_down) run only with AATCP_FLAP=1
+#: (`AATCP_FLAP=1 ./inv test --no-build --only py --pytest-args '-k vanish'`):
+#: on this machine a connection opened across a veth soon after its peer's
+#: link flapped sometimes stalls (no data leaves the stack; cause not found
+#: yet, issue 15), so in CI they failed now and then.
+needs_flap = pytest.mark.skipif(
+    os.environ.get("AATCP_FLAP") != "1",
+    reason="takes a link down (a connection right after a flap can stall, issue 15): "
+           "AATCP_FLAP=1 ./inv test --no-build --only py --pytest-args '-k vanish'")
 
 #: After a link comes back up the next test waits this long before using it:
 #: what the host queued or dropped while it was down (its RSTs for the dead

@@ -104,7 +104,7 @@ def test_run_captures_rc_stderr_and_times_out(local_lab: Lab) -> None:
     assert r.timed_out and r.duration_s < 15
     # The timed-out command does not linger on the host.
     procs = h.run("cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '").stdout
-    assert "sleep 30" not in procs
+    assert "sleep 30 " not in procs  # its argv, not another test's `sleep 300`
     r = h.run("echo $FOO", env={"FOO": "a b"})
     assert r.stdout == "a b\n"
 
