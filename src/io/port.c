@@ -299,10 +299,13 @@ int port_setup_all(struct aatcp_global *g, char *err, int errlen)
 {
 	int rc = create_pools(g, err, errlen);
 
+	if (rc)
+		return rc;
 	g->n_ports = g->conf.n_ports;
-	for (int i = 0; i < g->n_ports && !rc; i++)
-		rc = setup_port(g, i, err, errlen);
-	return rc;
+	for (int i = 0; i < g->n_ports; i++)
+		if ((rc = setup_port(g, i, err, errlen)))
+			return rc;
+	return 0;
 }
 
 void port_stop_all(struct aatcp_global *g)
