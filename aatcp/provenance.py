@@ -14,9 +14,19 @@ from aatcp import __version__
 from aatcp.elf import build_id, exported_functions
 from aatcp.paths import REPO_ROOT
 
+OUTPUT_DIR = "results/"  # experiments write here: a change under it is output, not input
+
+
+def source_changes(changed_files: list[str]) -> list[str]:
+    """The changed tracked files that can change a measurement: all but the
+    results the experiments themselves write (a run into results/reference
+    dirties the tree with its own output as it goes)."""
+    return [f for f in changed_files if not f.startswith(OUTPUT_DIR)]
+
 
 def git_info(repo_dir: Path = REPO_ROOT) -> dict[str, Any]:
-    """Commit, branch and whether tracked files differ from it (dirty)."""
+    """Commit, branch and whether tracked files other than results differ
+    from it (dirty)."""
     try:
         repo = git.Repo(repo_dir, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -32,11 +42,12 @@ def git_info(repo_dir: Path = REPO_ROOT) -> dict[str, Any]:
     changed = [d.a_path for d in repo.index.diff(None)]
     if commit is not None:
         changed += [d.a_path for d in repo.index.diff("HEAD")]
+    changed = sorted(set(changed))
     return {
         "commit": commit,
         "branch": branch,
-        "dirty": repo.is_dirty(untracked_files=False),
-        "changed_files": sorted(set(changed)),
+        "dirty": bool(source_changes(changed)),
+        "changed_files": changed,
         "untracked_files": len(repo.untracked_files),
     }
 

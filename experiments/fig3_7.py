@@ -237,8 +237,7 @@ CLAIMS = (
           value=THESIS_GAIN, pick="max",
           explanation="The thesis' effect (3%) is smaller than the run-to-run variation of the "
           "local lab (10-30%: veth, DPDK's AF_PACKET path and two cores shared with the Linux "
-          "peer), so single points scatter on both sides of 1; full runs put the geometric "
-          "mean over the buffer sizes a few percent above 1."),
+          "peer), so single points scatter on both sides of 1."),
 )
 
 

@@ -51,9 +51,8 @@ CLAIMS = (
           explanation="The local machine has 2 cores and the Linux sender and the veths' "
           "kernel work run on core 1 too, so the second core is shared, not added; there "
           "is no 10 Gbit/s link to saturate: from 2-3 connections every variant sits at "
-          "2.3-3.4 Gbit/s, the veth + AF_PACKET limit (see `bulk`). Full run (median of 2): "
-          "2.09 (100 B bodies), 1.03 (1000 B), 0.88 (10 KB, where one connection already "
-          "ran at 2.9 Gbit/s); the standard path 2.19 / 1.62 / 0.92."),
+          "the veth + AF_PACKET limit (see `bulk`), so large bodies scale least: one "
+          "connection already runs near that limit."),
     Claim("Figure 4.10",
           "our stack with the HTTP module vs the standard counterpart, at every number of "
           "connections (figure 4.9's claim, scaled out)",

@@ -61,7 +61,7 @@ CLAIMS = (
           value=2.0, pick="max",
           explanation="The stack's network thread and the application share one core, and the "
           "veth + AF_PACKET path, not the loop, limits the rate until the loop is long; a long "
-          "loop delays the ACKs in either thread alike. Full runs measured 0.88-1.02."),
+          "loop delays the ACKs in either thread alike."),
 )
 
 

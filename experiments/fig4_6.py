@@ -50,10 +50,9 @@ CLAIMS = (
           value=2.0, pick="median", tolerance=0.1,
           explanation="The local machine has 2 cores and the Linux sender and the veths' "
           "kernel work run on core 1 too, so the second core is shared, not added; the "
-          "thesis had a core per connection and a 10 Gbit/s NIC. Full run (median of 3): "
-          "1.55 (4 B fields) and 1.65 (64 B), the standard path 2.14 and 1.66; flat from 3 "
-          "connections on (no third core). Quick runs (1.5 s, one repetition) on the shared "
-          "machine gave anything from 0.66 to 4.7."),
+          "thesis had a core per connection and a 10 Gbit/s NIC. Throughput is flat from 3 "
+          "connections on (no third core); quick runs (1.5 s, one repetition) on a shared "
+          "machine scatter widely."),
     Claim("Figure 4.6",
           "the NIC can be saturated regardless of the parsing complexity as long as there "
           "are at least 4 parallel connections (in-stack parsing, compared here with the "

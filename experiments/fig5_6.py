@@ -67,10 +67,9 @@ CLAIMS = (
           Ratio("splice_http", "direct", metric="gbps",
                 label="HTTP-inspecting splice / direct, best answer size"),
           value=0.93, pick="max",
-          explanation="The splice path on the local lab runs at about half of direct Linux-"
-          "Linux (table 5.1), so this ratio is capped there; the inspection's own cost is "
-          "HTTP / plain splice in the figure's lower panel (full runs: 0.55 at 100-byte "
-          "answers, 0.92-0.98 from 2 KB)."),
+          explanation="The splice path on the local lab runs well below direct Linux-Linux "
+          "(table 5.1), so this ratio is capped there; the inspection's own cost is "
+          "HTTP / plain splice in the figure's lower panel."),
 )
 
 

@@ -64,15 +64,14 @@ CLAIMS = (
           value=1.0, pick="median",
           explanation="The thesis' link (10 GbE) was the bottleneck; here the proxy's two "
           "AF_PACKET ports and two cores shared with both Linux peers are, while the direct "
-          "path is Linux veth to veth. Full runs measured splice at about half of direct "
-          "(2.0 of 4.0 Gbit/s)."),
+          "path is Linux veth to veth. The proxy's rate is bounded by the stack's send path "
+          "(`bulk`'s send row, issue 14), which here runs at a fraction of Linux's."),
     Claim("Table 5.1",
           "middlebox with the standard forward API 7.1 Gbit/s (71%)",
           Ratio("forward", "direct", metric="gbps",
                 label="standard-API proxy / direct Linux-Linux"),
           value=0.71, pick="median",
-          explanation="Same limits as the splice row; full runs measured the standard API at "
-          "1.5 of 4.0 Gbit/s, and below splice as in the thesis."),
+          explanation="Same limits as the splice row."),
 )
 
 

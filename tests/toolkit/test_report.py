@@ -105,12 +105,13 @@ def test_points_with_fewer_repetitions_are_marked(tmp_path: Path) -> None:
     root = copy_reference(tmp_path / "res")
     d = root / "fig4_1"
     meta = json.loads((d / "meta.json").read_text())
-    meta["parameters"]["repetitions"] = 3
+    meta["parameters"]["repetitions"] = planned = 3
     (d / "meta.json").write_text(json.dumps(meta))
     df = runner.read_data(d / "data.csv")
     # loop=0 gets its 3 planned repetitions, loop=256 keeps 1.
-    extra = [df[df["loop"] == 0].assign(repetition=r) for r in (1, 2)]
-    pd.concat([df, *extra]).to_csv(d / "data.csv", index=False)
+    keep = df["warmup"] | (df["repetition"] < planned)
+    keep &= df["warmup"] | (df["loop"] != 256) | (df["repetition"] == 0)
+    df[keep].to_csv(d / "data.csv", index=False)
     md = report.build(root)[0].read_text()
     sec = md.split("## fig4_1: ")[1].split("\n## ")[0]
     assert re.search(r"\| loop=0 \| [\d.]+ \| [\d.-]+ \| 3 of 3 \|", sec), sec
@@ -205,3 +206,40 @@ def test_no_data_is_not_run() -> None:
     assert cl.measure(c, None, ["x"], 1).verdict == cl.NOT_RUN
     assert cl.measure(c, rows(("a", 1, 0, 1.0, "failed", False)), ["x"], 1).verdict \
         == cl.NOT_RUN
+
+
+def test_results_written_by_the_run_do_not_make_it_dirty() -> None:
+    """A run into results/reference changes tracked files under results/ as it
+    goes; those are its output, not its input: the provenance says "no"."""
+    from aatcp import provenance
+
+    assert provenance.source_changes(["results/reference/bulk/data.csv",
+                                      "src/tcp/rcv.c"]) == ["src/tcp/rcv.c"]
+    only_results = {"git": {"commit": "a" * 40, "branch": "main", "dirty": True,
+                            "changed_files": ["results/reference/bulk/data.csv"]}}
+    source_too = {"git": {"commit": "a" * 40, "branch": "main", "dirty": True,
+                          "changed_files": ["results/x.csv", "src/tcp/rcv.c"]}}
+    for meta, want in ((only_results, "uncommitted changes: no (only results/ differed)"),
+                       (source_too, "uncommitted changes: yes: src/tcp/rcv.c")):
+        r = report.Result(name="bulk", folder=Path("bulk"), meta=meta, data=None, figure=None)
+        text = json.dumps([b.__dict__ if hasattr(b, "__dict__") else b
+                           for b in report._provenance(r)], default=str)
+        assert want in text, text
+
+
+def test_readme_shows_the_reference_summary() -> None:
+    """README's measured numbers are the committed reference report's summary,
+    links pointing into the report (`./inv report --results results/reference`
+    rewrites them)."""
+    md = (REFERENCE / "REPORT.md").read_text()
+    table = md.split("## Summary", 1)[1].strip().split("\n\n", 1)[0]
+    readme = (REPO_ROOT / "README.md").read_text()
+    block = readme.split(report.README_BEGIN, 1)[1].split(report.README_END, 1)[0]
+    assert block.strip() == report.readme_summary(table), \
+        "README's summary is stale: run `./inv report --results results/reference`"
+
+
+def test_a_report_elsewhere_leaves_readme_alone(tmp_path: Path) -> None:
+    before = (REPO_ROOT / "README.md").read_text()
+    report.build(copy_reference(tmp_path / "r"))
+    assert (REPO_ROOT / "README.md").read_text() == before
