@@ -14,6 +14,7 @@
 #ifndef AATCP_AA_SCAN_H
 #define AATCP_AA_SCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum aa_simd { AA_SIMD_SCALAR, AA_SIMD_SSE2, AA_SIMD_AVX2 };
@@ -51,6 +52,26 @@ static inline const char *aa_scan_field_end(const char *c, const char *end)
 	if (aa_simd_level == AA_SIMD_SSE2)
 		return aa_scan_field_end_sse2(c, end);
 	return aa_scan_field_end_scalar(c, end);
+}
+
+/*
+ * Header field names (RFC 9110 5.6.2: token = 1*tchar, tchar = ALPHA /
+ * DIGIT / "!#$%&'*+-.^_`|~"): whole 16-byte blocks of [c, end) are tested
+ * with SSSE3 (a table lookup per nibble, pshufb) where the CPU has it and
+ * the level is not scalar. Returns the first byte that is not a tchar if
+ * a block holds one, else the start of the rest (shorter than a block, or
+ * all of [c, end) without SSSE3): the caller goes on byte by byte with its
+ * own class table from there, which is also the whole scan at the scalar
+ * level.
+ */
+extern bool aa_simd_ssse3;
+const char *aa_scan_tchar_blocks_ssse3(const char *c, const char *end);
+
+static inline const char *aa_scan_tchar_blocks(const char *c, const char *end)
+{
+	if (aa_simd_level != AA_SIMD_SCALAR && aa_simd_ssse3)
+		return aa_scan_tchar_blocks_ssse3(c, end);
+	return c;
 }
 
 /*

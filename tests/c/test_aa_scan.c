@@ -3,9 +3,11 @@
  * SSE2 and AVX2 versions return the same position as a plain reference
  * loop for every start offset and length of random buffers (targets at
  * every position, including the last byte before `end` and none at all),
- * so a vector step never reads past `end` (ASan) nor skips a match.
+ * so a vector step never reads past `end` (ASan) nor skips a match; the
+ * token scanner is also checked for all 256 bytes in every lane.
  * The parsers' own tests run under each version too (tests/c/meson.build).
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,11 +36,60 @@ static const char *ref_any4(const char *c, const char *end, const char *set)
 	return end;
 }
 
+/* RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
+ * "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
+static bool ref_tchar(unsigned char b)
+{
+	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') ||
+	       (b >= 'A' && b <= 'Z') || (b && strchr("!#$%&'*+-.^_`|~", b));
+}
+
+/* aa_scan_tchar_blocks(): never past the first non-tchar, never past end,
+ * and at it when it lies in a whole 16-byte block from c. */
+static void check_tchar(const char *buf)
+{
+	for (size_t a = 0; a < LEN; a++) {
+		for (size_t b = a; b <= LEN; b++) {
+			const char *c = buf + a, *end = buf + b, *ref = c;
+			const char *got = aa_scan_tchar_blocks(c, end);
+
+			while (ref < end && ref_tchar((unsigned char)*ref))
+				ref++;
+			CHECK_MSG(got >= c && got <= ref, "tchar [%zu, %zu)", a, b);
+			if (aa_simd_level != AA_SIMD_SCALAR && aa_simd_ssse3 &&
+			    ref < end && (size_t)(ref - c) < (size_t)(end - c) / 16 * 16)
+				CHECK_MSG(got == ref, "tchar [%zu, %zu) block", a, b);
+		}
+	}
+}
+
+/* Every byte value in every lane of a block. */
+static void check_tchar_bytes(void)
+{
+	char block[16];
+
+	for (unsigned v = 0; v < 256; v++) {
+		for (unsigned lane = 0; lane < 16; lane++) {
+			const char *got;
+
+			memset(block, 'a', sizeof(block));
+			block[lane] = (char)v;
+			got = aa_scan_tchar_blocks(block, block + 16);
+			if (aa_simd_level == AA_SIMD_SCALAR || !aa_simd_ssse3)
+				CHECK(got == block);
+			else if (ref_tchar((unsigned char)v))
+				CHECK_MSG(got == block + 16, "byte 0x%02x lane %u", v, lane);
+			else
+				CHECK_MSG(got == block + lane, "byte 0x%02x lane %u", v, lane);
+		}
+	}
+}
+
 /* Mostly text, with a few bytes of each kind that matters. */
 static void fill(char *buf, size_t n, unsigned density)
 {
 	static const char special[] = { '\r', '\n', 0, '\t', 0x7f, ',', '"',
-					(char)0x80, (char)0xff, ' ' };
+					(char)0x80, (char)0xff, ' ', ':', '@' };
 
 	for (size_t i = 0; i < n; i++)
 		buf[i] = test_chance(1, density)
@@ -95,10 +146,13 @@ int main(int argc, char **argv)
 		fill(buf, LEN, density);
 		for (int l = AA_SIMD_SCALAR; l <= (int)best; l++)
 			check_level((enum aa_simd)l, buf);
+		check_tchar(buf);
 		free(buf);
 	}
+	check_tchar_bytes();
 	setenv("AATCP_AA_SIMD", "scalar", 1);
 	aa_simd_init();
 	CHECK(aa_simd_level == AA_SIMD_SCALAR);
+	check_tchar_bytes();
 	return test_done();
 }
