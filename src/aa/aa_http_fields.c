@@ -361,16 +361,6 @@ static void section_done(struct aa_parse *p, struct http_state *s,
 
 /* ---- the states ---------------------------------------------------------- */
 
-/* The first byte in [c, end) that is not a tchar: where a field name ends
- * (RFC 9112 5.1: field-name ":"), 16 bytes at a time where the CPU can
- * (aa_scan.h), then with the class table. */
-static const char *token_end(const char *c, const char *end)
-{
-	c = aa_scan_tchar_blocks(c, end);
-	while (c < end && is((uint8_t)*c, HC_TCHAR))
-		c++;
-	return c;
-}
 
 /* Whether a field name starting with b may be one that field_done() acts
  * on (Content-Length, Connection, Transfer-Encoding, Upgrade). */
@@ -395,13 +385,16 @@ static bool may_frame(char b)
 static const char *field_line_fast(struct aa_parse *p, struct http_state *s,
 				   const char *c, const char *end)
 {
-	const char *n = token_end(c + 1, end), *v, *e, *next, *ve;
+	/* No tchar, SP or HTAB ends a value: the value's end is also the
+	 * first such byte from the line start, so both scans start at c and
+	 * neither waits for the other's result. */
+	const char *e = aa_scan_field_end(c + 1, end);
+	const char *n = aa_scan_token_end(c + 1, e), *v, *next, *ve;
 
-	if (n == end || *n != ':')
+	if (n == e || *n != ':')
 		return NULL;
-	for (v = n + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+	for (v = n + 1; v < e && (*v == ' ' || *v == '\t'); v++)
 		;
-	e = aa_scan_field_end(v, end);
 	if (e == end || e == v)
 		return NULL;
 	if (*e == '\n')
@@ -491,7 +484,7 @@ static const char *hdr_start(struct aa_parse *p, struct http_state *s,
 static const char *hdr_name(struct aa_parse *p, struct http_state *s,
 			    const char *c, const char *end)
 {
-	c = token_end(c, end);
+	c = aa_scan_token_end(c, end);
 	if (c == end)
 		return c;
 	if (*c != ':') {

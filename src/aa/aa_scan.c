@@ -121,7 +121,7 @@ const char *aa_scan_field_end_avx2(const char *c, const char *end)
  * (tests/c/test_aa_scan.c checks all 256 bytes against RFC 9110 5.6.2).
  */
 __attribute__((target("ssse3")))
-const char *aa_scan_tchar_blocks_ssse3(const char *c, const char *end)
+const char *aa_scan_token_end_ssse3(const char *c, const char *end)
 {
 	const __m128i lo_tab = _mm_setr_epi8(
 		(char)0xe8, (char)0xfc, (char)0xf8, (char)0xfc, (char)0xfc,
@@ -145,7 +145,7 @@ const char *aa_scan_tchar_blocks_ssse3(const char *c, const char *end)
 			return c + __builtin_ctz(m);
 		c += 16;
 	}
-	return c;
+	return aa_scan_token_end_scalar(c, end);
 }
 
 /* ---- one of four bytes --------------------------------------------------- */
@@ -182,10 +182,9 @@ const char *aa_scan_any4_avx2(const char *c, const char *end, char a, char b,
 
 #else /* not x86: the scalar loops under the vector names */
 
-const char *aa_scan_tchar_blocks_ssse3(const char *c, const char *end)
+const char *aa_scan_token_end_ssse3(const char *c, const char *end)
 {
-	(void)end;
-	return c;
+	return aa_scan_token_end_scalar(c, end);
 }
 
 const char *aa_scan_field_end_sse2(const char *c, const char *end)

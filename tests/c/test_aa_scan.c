@@ -44,43 +44,40 @@ static bool ref_tchar(unsigned char b)
 	       (b >= 'A' && b <= 'Z') || (b && strchr("!#$%&'*+-.^_`|~", b));
 }
 
-/* aa_scan_tchar_blocks(): never past the first non-tchar, never past end,
- * and at it when it lies in a whole 16-byte block from c. */
-static void check_tchar(const char *buf)
+/* aa_scan_token_end() at the level in use, and the scalar version: the
+ * reference's position for every start and length. */
+static void check_token(const char *buf)
 {
 	for (size_t a = 0; a < LEN; a++) {
 		for (size_t b = a; b <= LEN; b++) {
 			const char *c = buf + a, *end = buf + b, *ref = c;
-			const char *got = aa_scan_tchar_blocks(c, end);
 
 			while (ref < end && ref_tchar((unsigned char)*ref))
 				ref++;
-			CHECK_MSG(got >= c && got <= ref, "tchar [%zu, %zu)", a, b);
-			if (aa_simd_level != AA_SIMD_SCALAR && aa_simd_ssse3 &&
-			    ref < end && (size_t)(ref - c) < (size_t)(end - c) / 16 * 16)
-				CHECK_MSG(got == ref, "tchar [%zu, %zu) block", a, b);
+			CHECK_MSG(aa_scan_token_end(c, end) == ref,
+				  "%s token [%zu, %zu)", aa_simd_name(aa_simd_level), a, b);
+			CHECK_MSG(aa_scan_token_end_scalar(c, end) == ref,
+				  "scalar token [%zu, %zu)", a, b);
 		}
 	}
 }
 
-/* Every byte value in every lane of a block. */
-static void check_tchar_bytes(void)
+/* Every byte value in every lane of a 16-byte block and in the scalar
+ * tail after it. */
+static void check_token_bytes(void)
 {
-	char block[16];
+	char block[20];
 
 	for (unsigned v = 0; v < 256; v++) {
-		for (unsigned lane = 0; lane < 16; lane++) {
-			const char *got;
+		for (unsigned lane = 0; lane < sizeof(block); lane++) {
+			const char *want;
 
 			memset(block, 'a', sizeof(block));
 			block[lane] = (char)v;
-			got = aa_scan_tchar_blocks(block, block + 16);
-			if (aa_simd_level == AA_SIMD_SCALAR || !aa_simd_ssse3)
-				CHECK(got == block);
-			else if (ref_tchar((unsigned char)v))
-				CHECK_MSG(got == block + 16, "byte 0x%02x lane %u", v, lane);
-			else
-				CHECK_MSG(got == block + lane, "byte 0x%02x lane %u", v, lane);
+			want = ref_tchar((unsigned char)v) ? block + sizeof(block)
+							   : block + lane;
+			CHECK_MSG(aa_scan_token_end(block, block + sizeof(block)) == want,
+				  "%s byte 0x%02x lane %u", aa_simd_name(aa_simd_level), v, lane);
 		}
 	}
 }
@@ -146,13 +143,13 @@ int main(int argc, char **argv)
 		fill(buf, LEN, density);
 		for (int l = AA_SIMD_SCALAR; l <= (int)best; l++)
 			check_level((enum aa_simd)l, buf);
-		check_tchar(buf);
+		check_token(buf);
 		free(buf);
 	}
-	check_tchar_bytes();
+	check_token_bytes();
 	setenv("AATCP_AA_SIMD", "scalar", 1);
 	aa_simd_init();
 	CHECK(aa_simd_level == AA_SIMD_SCALAR);
-	check_tchar_bytes();
+	check_token_bytes();
 	return test_done();
 }
