@@ -361,7 +361,6 @@ static void section_done(struct aa_parse *p, struct http_state *s,
 
 /* ---- the states ---------------------------------------------------------- */
 
-
 /* Whether a field name starting with b may be one that field_done() acts
  * on (Content-Length, Connection, Transfer-Encoding, Upgrade). */
 static bool may_frame(char b)
@@ -374,8 +373,8 @@ static bool may_frame(char b)
 /*
  * A whole field line that lies in the chunk, in one pass (RFC 9112 5.1:
  * field-line = field-name ":" OWS field-value OWS, then CRLF or LF): the
- * name with the tchar table, the value up to the line end with the vector
- * scanner (aa_scan.h), trailing OWS left out of the value (RFC 9110 5.5).
+ * name and the value up to the line end with the vector scanners
+ * (aa_scan.h), trailing OWS left out of the value (RFC 9110 5.5).
  * Returns the position after the line end, or NULL when the line is not
  * whole in the chunk or not the plain case (an empty value, a CR without
  * LF, a control byte...): nothing was done then, and the byte-wise states
