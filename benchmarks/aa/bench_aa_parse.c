@@ -35,13 +35,16 @@
  *             S = 100 and 1000
  *   http_req  browser-like GET requests of 12 headers, no body
  *
- *   bench_aa_parse [--mb N] [--reps N] [--only csv|http_res|http_req]
+ *   bench_aa_parse [--mb N] [--reps N] [--only csv|http_res|http_req|W]
  *                  [--csv-field F]
- *                  [--ours-only 1] [--profile 1]
- *   (default 16 MiB, best of 7, all workloads; --ours-only 1 skips the
+ *                  [--ours-only 1] [--generated 0] [--profile 1]
+ *   (default 16 MiB, best of 7, all workloads; W: one workload by its
+ *   name in the JSON, e.g. http_res_7h_body100; --ours-only 1 skips the
  *   peers (our hand-written and generated modules still run), for
- *   profiling our path with perf; --profile 1 splits the hand-written
- *   module's cycles per record into phases, see profiled_packet)
+ *   profiling our path with perf; --generated 0 skips the generated
+ *   modules, so that a profile holds the hand-written one alone;
+ *   --profile 1 splits the hand-written module's cycles per record into
+ *   phases, see profiled_packet)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -464,6 +467,7 @@ struct result {
 
 static double g_tsc_per_ns;
 static bool g_ours_only;
+static bool g_no_generated; /* --generated 0 */
 static int g_reps;
 
 struct side {
@@ -555,8 +559,9 @@ static void report(const struct workload *w)
 	printf("    \"ours_sides\": %d\n  },\n", w->nours);
 	fprintf(stderr, "%-20s", w->name);
 	for (int i = 0; i < w->nours; i++)
-		fprintf(stderr, " %s %6.1f ns/rec", w->side[i].name,
-			w->side[i].r.ns / (double)w->side[i].r.records);
+		if (ran(w, i))
+			fprintf(stderr, " %s %6.1f ns/rec", w->side[i].name,
+				w->side[i].r.ns / (double)w->side[i].r.records);
 	fprintf(stderr, " | ours %5.3f B/cycle |",
 		(double)w->bytes / (ours->ns * g_tsc_per_ns));
 	for (int i = 1; i < w->nsides; i++)
@@ -614,7 +619,8 @@ static void run_csv(struct rte_mempool *mp, struct zc_pool *zp, size_t bytes,
 		double t;
 
 		run_ours_side(&w, s_ours, &aa_csv_module, &pp, &pk, zp, &a);
-		run_ours_side(&w, s_gen, &csv_aa_module, &gp, &pk, zp, &ga);
+		if (!g_no_generated)
+			run_ours_side(&w, s_gen, &csv_aa_module, &gp, &pk, zp, &ga);
 		if (g_ours_only)
 			continue;
 		t = run_libcsv(&b, MSS, &bb);
@@ -657,7 +663,7 @@ static void run_http(struct rte_mempool *mp, struct zc_pool *zp,
 		double t;
 
 		run_ours_side(&w, s_ours, mod, NULL, &pk, zp, &a);
-		if (response) {
+		if (response && !g_no_generated) {
 			run_ours_side(&w, s_gen, &http_response_aa_module, NULL, &pk, zp, &ga);
 			run_ours_side(&w, s_macro, &http_aa_module, NULL, &pk, zp, &ma);
 		}
@@ -706,6 +712,8 @@ int main(int argc, char **argv)
 			g_ours_only = atoi(argv[i + 1]) != 0;
 		else if (!strcmp(argv[i], "--csv-field"))
 			csv_field = (size_t)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--generated"))
+			g_no_generated = atoi(argv[i + 1]) == 0;
 		else if (!strcmp(argv[i], "--profile"))
 			g_profile = atoi(argv[i + 1]) != 0;
 	}
@@ -727,13 +735,17 @@ int main(int argc, char **argv)
 	       MSS, reps, g_tsc_per_ns, peer_llhttp_available() ? "true" : "false", MSS);
 	if (!*only || !strcmp(only, "csv"))
 		run_csv(mp, zp, mb << 20, reps, csv_field > 256 ? 256 : csv_field);
-	for (int k = 0; k < 2 && (!*only || !strcmp(only, "http_res")); k++) {
+	for (int k = 0; k < 2; k++) {
+		const char *wname = k ? "http_res_7h_body1000" : "http_res_7h_body100";
 		size_t body = k ? 1000 : 100;
 		uint64_t n;
-		struct buf b = make_http_res(mb << 20, body, &n);
+		struct buf b;
 
-		run_http(mp, zp, k ? "http_res_7h_body1000" : "http_res_7h_body100",
-			 b, n, true, reps);
+		/* --only http_res: both; --only http_res_7h_body100: that one */
+		if (*only && strcmp(only, "http_res") && strcmp(only, wname))
+			continue;
+		b = make_http_res(mb << 20, body, &n);
+		run_http(mp, zp, wname, b, n, true, reps);
 	}
 	if (!*only || !strcmp(only, "http_req")) {
 		uint64_t n;

@@ -14,6 +14,8 @@
  * control characters in a value. More than max_headers fields is an error
  * record, never a silent truncation.
  */
+#include <string.h>
+
 #include "aa/aa_http_internal.h"
 #include "aa/aa_scan.h"
 
@@ -32,14 +34,53 @@ static bool token_is(const char *tok, unsigned n, const char *word)
 	return i == n && !word[i];
 }
 
-/* The field is `word` (n lower-case bytes) ignoring ASCII case (RFC 9110
- * 5.1); one view, the usual case, without walking the chain twice. */
+static uint64_t load8(const char *b)
+{
+	uint64_t w;
+
+	memcpy(&w, b, sizeof(w));
+	return w;
+}
+
+static uint32_t load4(const char *b)
+{
+	uint32_t w;
+
+	memcpy(&w, b, sizeof(w));
+	return w;
+}
+
+/*
+ * [t, t + n) is `word` (n >= 4 bytes of lower-case letters and '-')
+ * ignoring ASCII case (RFC 9110 5.1, 5.6.2), compared 8 or 4 bytes at a
+ * time, the last word overlapping the one before. ORing 0x20 into a byte
+ * lowers exactly the upper-case letters and gives a lower-case letter for
+ * no other byte; the one other byte it turns into '-' is CR, which cannot
+ * be inside a field name or value (it ends the line).
+ */
+static bool caseeq(const char *t, const char *word, size_t n)
+{
+	const uint64_t l8 = 0x2020202020202020ull;
+	const uint32_t l4 = 0x20202020u;
+	size_t i = 0;
+
+	if (n < 8)
+		return ((load4(t) | l4) == load4(word)) &&
+		       ((load4(t + n - 4) | l4) == load4(word + n - 4));
+	for (; i + 8 < n; i += 8)
+		if ((load8(t + i) | l8) != load8(word + i))
+			return false;
+	return (load8(t + n - 8) | l8) == load8(word + n - 8);
+}
+
+/* The field is `word` (n >= 4 lower-case bytes) ignoring ASCII case (RFC
+ * 9110 5.1); one view, the usual case, without walking the chain twice. */
 static bool name_is(const struct stream_field *f, const char *word, size_t n)
 {
 	if (f->next)
 		return aa_field_len(f) == n && aa_field_eq_case(f, word);
 	return (size_t)(f->data.end - f->data.start) == n &&
-	       token_is(f->data.start, (unsigned)n, word);
+	       caseeq(f->data.start, word, n);
 }
 
 /*
@@ -332,8 +373,8 @@ static bool may_frame(char b)
 /*
  * A whole field line that lies in the chunk, in one pass (RFC 9112 5.1:
  * field-line = field-name ":" OWS field-value OWS, then CRLF or LF): the
- * name with the tchar table, the value up to the line end with the vector
- * scanner (aa_scan.h), trailing OWS left out of the value (RFC 9110 5.5).
+ * name and the value up to the line end with the vector scanners
+ * (aa_scan.h), trailing OWS left out of the value (RFC 9110 5.5).
  * Returns the position after the line end, or NULL when the line is not
  * whole in the chunk or not the plain case (an empty value, a CR without
  * LF, a control byte...): nothing was done then, and the byte-wise states
@@ -343,15 +384,16 @@ static bool may_frame(char b)
 static const char *field_line_fast(struct aa_parse *p, struct http_state *s,
 				   const char *c, const char *end)
 {
-	const char *n = c + 1, *v, *e, *next, *ve;
+	/* No tchar, SP or HTAB ends a value: the value's end is also the
+	 * first such byte from the line start, so both scans start at c and
+	 * neither waits for the other's result. */
+	const char *e = aa_scan_field_end(c + 1, end);
+	const char *n = aa_scan_token_end(c + 1, e), *v, *next, *ve;
 
-	while (n < end && is((uint8_t)*n, HC_TCHAR))
-		n++;
-	if (n == end || *n != ':')
+	if (n == e || *n != ':')
 		return NULL;
-	for (v = n + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+	for (v = n + 1; v < e && (*v == ' ' || *v == '\t'); v++)
 		;
-	e = aa_scan_field_end(v, end);
 	if (e == end || e == v)
 		return NULL;
 	if (*e == '\n')
@@ -441,8 +483,7 @@ static const char *hdr_start(struct aa_parse *p, struct http_state *s,
 static const char *hdr_name(struct aa_parse *p, struct http_state *s,
 			    const char *c, const char *end)
 {
-	while (c < end && is((uint8_t)*c, HC_TCHAR))
-		c++;
+	c = aa_scan_token_end(c, end);
 	if (c == end)
 		return c;
 	if (*c != ':') {

@@ -281,6 +281,17 @@ static const char *req_version(struct aa_parse *p, struct http_state *s,
 
 /* ---- whole lines in one pass ------------------------------------------- */
 
+/* The three fields of a start line, [st[i], en[i]): at once in the
+ * common case (aa_fields_set_try), else one by one. */
+static void set_line_fields(struct aa_parse *p, const char *const *st,
+			    const char *const *en)
+{
+	if (aa_fields_set_try(p, HTTP_SLOT_LINE0, 3, st, en))
+		return;
+	for (unsigned i = 0; i < 3; i++)
+		aa_field_set_fast(p, HTTP_SLOT_LINE0 + i, st[i], en[i]);
+}
+
 /*
  * A status line that lies whole in the chunk (RFC 9112 4: "HTTP/1.x" SP
  * 3DIGIT SP reason-phrase CRLF, or no reason after the code): its three
@@ -311,9 +322,8 @@ static const char *status_line_fast(struct aa_parse *p, struct http_state *s,
 		return NULL;
 	s->version = (uint8_t)(10 + (c[7] - '0'));
 	s->status = code;
-	aa_field_set_fast(p, HTTP_SLOT_LINE0, c, c + 8);
-	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 1, c + 9, c + 12);
-	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, r, e);
+	set_line_fields(p, (const char *const[]){ c, c + 9, r },
+			(const char *const[]){ c + 8, c + 12, e });
 	aa_http_line_done(s, HS_HDR_START);
 	return next;
 }
@@ -343,9 +353,8 @@ static const char *request_line_fast(struct aa_parse *p, struct http_state *s,
 		return NULL;
 	s->version = (uint8_t)(10 + (v[7] - '0'));
 	s->method = method_of_mem(c, (size_t)(m - c));
-	aa_field_set_fast(p, HTTP_SLOT_LINE0, c, m);
-	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 1, m + 1, t);
-	aa_field_set_fast(p, HTTP_SLOT_LINE0 + 2, v, v + 8);
+	set_line_fields(p, (const char *const[]){ c, m + 1, v },
+			(const char *const[]){ m, t, v + 8 });
 	aa_http_line_done(s, HS_HDR_START);
 	return next;
 }

@@ -17,6 +17,7 @@
 #endif
 
 enum aa_simd aa_simd_level = AA_SIMD_SCALAR;
+bool aa_simd_ssse3;
 
 const char *aa_simd_name(enum aa_simd level)
 {
@@ -29,6 +30,7 @@ static enum aa_simd cpu_best(void)
 {
 #ifdef AA_X86
 	__builtin_cpu_init();
+	aa_simd_ssse3 = __builtin_cpu_supports("ssse3");
 	if (__builtin_cpu_supports("avx2"))
 		return AA_SIMD_AVX2;
 	return AA_SIMD_SSE2;
@@ -110,6 +112,42 @@ const char *aa_scan_field_end_avx2(const char *c, const char *end)
 	return aa_scan_field_end_sse2(c, end);
 }
 
+/* ---- token characters --------------------------------------------------- */
+
+/*
+ * tchar as a nibble table: bit h of lo_tab[l] says that the byte h * 16 + l
+ * is a tchar (h = 0..7; no byte >= 0x80 is one), hi_tab[h] is bit h, so a
+ * byte is a tchar when lo_tab[low nibble] & hi_tab[high nibble] != 0
+ * (tests/c/test_aa_scan.c checks all 256 bytes against RFC 9110 5.6.2).
+ */
+__attribute__((target("ssse3")))
+const char *aa_scan_token_end_ssse3(const char *c, const char *end)
+{
+	const __m128i lo_tab = _mm_setr_epi8(
+		(char)0xe8, (char)0xfc, (char)0xf8, (char)0xfc, (char)0xfc,
+		(char)0xfc, (char)0xfc, (char)0xfc, (char)0xf8, (char)0xf8,
+		(char)0xf4, 0x54, (char)0xd0, 0x54, (char)0xf4, 0x70);
+	const __m128i hi_tab = _mm_setr_epi8(0x01, 0x02, 0x04, 0x08, 0x10, 0x20,
+					     0x40, (char)0x80, 0, 0, 0, 0, 0, 0,
+					     0, 0);
+	const __m128i nib = _mm_set1_epi8(0x0f);
+
+	while (end - c >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
+		__m128i lo = _mm_shuffle_epi8(lo_tab, _mm_and_si128(v, nib));
+		__m128i hi = _mm_shuffle_epi8(
+			hi_tab, _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+		__m128i not_t = _mm_cmpeq_epi8(_mm_and_si128(lo, hi),
+					       _mm_setzero_si128());
+		unsigned m = (unsigned)_mm_movemask_epi8(not_t);
+
+		if (m)
+			return c + __builtin_ctz(m);
+		c += 16;
+	}
+	return aa_scan_token_end_scalar(c, end);
+}
+
 /* ---- one of four bytes --------------------------------------------------- */
 
 /* The same SSE2 loop as the generated modules' scanner (aa_delim.h). */
@@ -143,6 +181,11 @@ const char *aa_scan_any4_avx2(const char *c, const char *end, char a, char b,
 }
 
 #else /* not x86: the scalar loops under the vector names */
+
+const char *aa_scan_token_end_ssse3(const char *c, const char *end)
+{
+	return aa_scan_token_end_scalar(c, end);
+}
 
 const char *aa_scan_field_end_sse2(const char *c, const char *end)
 {

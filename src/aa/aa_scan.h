@@ -14,6 +14,7 @@
 #ifndef AATCP_AA_SCAN_H
 #define AATCP_AA_SCAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum aa_simd { AA_SIMD_SCALAR, AA_SIMD_SSE2, AA_SIMD_AVX2 };
@@ -51,6 +52,41 @@ static inline const char *aa_scan_field_end(const char *c, const char *end)
 	if (aa_simd_level == AA_SIMD_SSE2)
 		return aa_scan_field_end_sse2(c, end);
 	return aa_scan_field_end_scalar(c, end);
+}
+
+/*
+ * The end of a token (RFC 9110 5.6.2: token = 1*tchar, tchar = ALPHA /
+ * DIGIT / "!#$%&'*+-.^_`|~"; a header field name): the first byte in
+ * [c, end) that is not a tchar. The vector version tests 16 bytes at a
+ * time with SSSE3 (a table lookup per nibble, pshufb), chosen where the
+ * CPU has SSSE3 and the level is not scalar (aa_simd_ssse3).
+ */
+extern bool aa_simd_ssse3;
+
+static inline bool aa_scan_is_tchar(uint8_t b)
+{
+	/* bit b & 63 of word b >> 6: the tchars below 0x80 */
+	static const uint64_t bits[2] = { 0x03ff6cfa00000000ull,
+					  0x57ffffffc7fffffeull };
+
+	return b < 0x80 && ((bits[b >> 6] >> (b & 63)) & 1);
+}
+
+static inline const char *aa_scan_token_end_scalar(const char *c,
+						   const char *end)
+{
+	while (c < end && aa_scan_is_tchar((uint8_t)*c))
+		c++;
+	return c;
+}
+
+const char *aa_scan_token_end_ssse3(const char *c, const char *end);
+
+static inline const char *aa_scan_token_end(const char *c, const char *end)
+{
+	if (aa_simd_level != AA_SIMD_SCALAR && aa_simd_ssse3)
+		return aa_scan_token_end_ssse3(c, end);
+	return aa_scan_token_end_scalar(c, end);
 }
 
 /*
