@@ -486,6 +486,52 @@ static void test_small_window_override(void)
 	finish(h, &k, ls);
 }
 
+/* Data waiting, nothing in flight, and no packet buffer to send it in (the
+ * pool empty for a while): the persist timer that tcp_output() armed is the
+ * only one left (RFC 9293 3.8.6.2.1's override timeout); when it finds the
+ * send still impossible it must stay armed, so the data goes once buffers
+ * are back. A timer is armed whenever data is queued (RFC 6298 5.1 for
+ * data outstanding; here, data not yet sent), or nothing would ever send
+ * it: no ACK comes back for data that never left. */
+static void test_no_mbuf_then_send(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	struct rte_mempool *mp = h->c->pool;
+	static struct rte_mbuf *held[1 << 17];
+	static uint8_t out[1000];
+	unsigned n = 0;
+	struct h_pkt p;
+
+	fill(out, 0, sizeof(out));
+	while (n < sizeof(held) / sizeof(held[0]) && (held[n] = rte_pktmbuf_alloc(mp)))
+		n++;
+	CHECK(n > 0 && rte_mempool_avail_count(mp) == 0);
+	CHECK(mtcp_write(h->mctx, k.sock, (const char *)out, sizeof(out)) == sizeof(out));
+	h_run(h);
+	h_expect_none(h);
+	struct tcb *t = h_tcb(h, k.sock);
+	CHECK(h_drops(h, DROP_mbuf_alloc) > 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_MSG(t->timer_at[TT_PERSIST] || t->timer_at[TT_RTO],
+			  "data waiting, nothing sent, no timer armed (round %d)", i);
+		CHECK(h_run_timer(h, 70000000) != 0);
+		h_expect_none(h);
+	}
+	CHECK(t->timer_at[TT_PERSIST] || t->timer_at[TT_RTO]);
+	for (unsigned i = 0; i < n; i++)
+		rte_pktmbuf_free(held[i]);
+	CHECK(h_run_timer(h, 70000000) != 0);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A | P, k.rcv_nxt, k.snd_nxt, sizeof(out));
+	CHECK(memcmp(p.payload, out, sizeof(out)) == 0);
+	h_conn_absorb(&k, &p);
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	finish(h, &k, ls);
+}
+
 /* SO_RCVBUF of 256 KiB: window scale 3 offered (RFC 7323 2.3: the
  * smallest shift that spans the buffer), the SYN's window unscaled, then
  * the whole buffer opened and usable without the application reading;
@@ -558,6 +604,7 @@ int main(int argc, char **argv)
 		test_persist_ten_minutes,
 		test_persist_dead_peer,
 		test_small_window_override,
+		test_no_mbuf_then_send,
 		test_big_window,
 	};
 
