@@ -95,8 +95,14 @@ static void persist(struct core *c, struct tcb *t)
 		 * stays the data's only timer: nothing else would send it,
 		 * since no ACK comes back for data that never left. */
 		tcp_send_override(c, t);
-		if (t->snd_nxt == t->snd_una)
-			persist_again(c, t);
+		if (t->snd_nxt != t->snd_una)
+			return;
+		/* R2 bounds the retries as it bounds the probes: the wait
+		 * ends in a send or in ETIMEDOUT, never in silence */
+		if (gave_up(c, t, t->probes_unanswered))
+			return;
+		t->probes_unanswered++;
+		persist_again(c, t);
 		return;
 	}
 	if (gave_up(c, t, t->probes_unanswered))
