@@ -101,6 +101,10 @@ int mtcp_zc_forward(int sockid_from, int sockid_to, int n)
 		errno = !ft || !tt ? ENOTCONN : EINVAL;
 		return -1;
 	}
+	if (atomic_load(&tt->wr_closed)) {
+		errno = EPIPE; /* shut down for writing: as mtcp_write */
+		return -1;
+	}
 	while (forward_window(c, tt) <= 0) {
 		int st = tcb_state(tt);
 		if (st != TCPS_ESTABLISHED && st != TCPS_CLOSE_WAIT) {

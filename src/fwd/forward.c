@@ -22,7 +22,12 @@ void fwd_run_batch(struct core *c, struct fwd_batch *b)
 	int st = to->core ? tcb_state(to) : TCPS_CLOSED;
 	struct outlist *o;
 
-	if (st == TCPS_CLOSED || atomic_load(&to->wr_closed) || !(o = fwd_outlist(c, to))) {
+	/* RFC 9293 3.10.4: a shutdown queues the FIN behind every SEND before
+	 * it. Commands run in order, so a batch forwarded before the
+	 * shutdown comes before CMD_SHUTDOWN_WR: only a FIN this thread has
+	 * already queued (fin_queued) ends what may be appended, not the
+	 * application's wr_closed, which it sets before its command runs. */
+	if (st == TCPS_CLOSED || to->fin_queued || !(o = fwd_outlist(c, to))) {
 		fwd_drop_batch(b);
 		return;
 	}

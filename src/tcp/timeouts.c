@@ -75,24 +75,41 @@ static void rto_data(struct core *c, struct tcb *t)
  * data that follows the window's opening starts fresh. A peer that
  * answers none of `tcp_retries` probes in a row is gone: abort (as Linux
  * counts its probes against tcp_retries2). */
-static void persist(struct core *c, struct tcb *t)
+static void persist_again(struct core *c, struct tcb *t)
 {
 	uint64_t next;
 
+	if (t->persist_backoff < 16)
+		t->persist_backoff++;
+	next = (uint64_t)t->rto << t->persist_backoff;
+	timer_arm(c, t, TT_PERSIST, c->now_us + (next > PERSIST_MAX_US ? PERSIST_MAX_US : next));
+}
+
+static void persist(struct core *c, struct tcb *t)
+{
 	if (!seq_lt(t->snd_una, snd_end(t)) || t->snd_nxt != t->snd_una)
 		return;
 	if (t->snd_wnd) {
-		tcp_send_override(c, t); /* open, but below the SWS threshold */
+		/* open, but below the SWS threshold: the override (RFC 9293
+		 * 3.8.6.2.1). If nothing could go (no packet buffer), this
+		 * stays the data's only timer: nothing else would send it,
+		 * since no ACK comes back for data that never left. */
+		tcp_send_override(c, t);
+		if (t->snd_nxt != t->snd_una)
+			return;
+		/* R2 bounds the retries as it bounds the probes: the wait
+		 * ends in a send or in ETIMEDOUT, never in silence */
+		if (gave_up(c, t, t->probes_unanswered))
+			return;
+		t->probes_unanswered++;
+		persist_again(c, t);
 		return;
 	}
 	if (gave_up(c, t, t->probes_unanswered))
 		return;
 	tcp_send_probe(c, t);
 	t->probes_unanswered++;
-	if (t->persist_backoff < 16)
-		t->persist_backoff++;
-	next = (uint64_t)t->rto << t->persist_backoff;
-	timer_arm(c, t, TT_PERSIST, c->now_us + (next > PERSIST_MAX_US ? PERSIST_MAX_US : next));
+	persist_again(c, t);
 }
 
 static void idle(struct core *c, struct tcb *t)

@@ -156,6 +156,56 @@ static void test_plain_splice_both_ways(void)
 	end(h, ls);
 }
 
+/* RFC 9293 3.10.4 (CLOSE, ESTABLISHED STATE): the FIN is queued "until all
+ * preceding SENDs have been segmentized". Fragments forwarded (thesis figure
+ * 5.2) before shutdown(SHUT_WR) are such SENDs: the backend gets all of them,
+ * then the FIN, also when the forward and the shutdown reach the network
+ * thread in the same iteration (apps/proxy.c does exactly that when the
+ * client's last data and its FIN arrive together). A forward after the
+ * shutdown is refused with EPIPE. */
+static void test_forward_then_shutdown(void)
+{
+	static const char req[] = "the last bytes, forwarded just before the shutdown";
+	struct h_stack *h = h_open();
+	struct side cl = {.k = h_conn_default(80)}, sv = {.k = h_conn_default(0)};
+	struct stream_fragment_content f[8];
+	int ls = h_listen(h, 80, 16);
+
+	CHECK(mtcp_zc_enable(h->mctx, ls) == 0);
+	int c = h_passive_open(h, ls, &cl.k);
+	int b = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK(b >= 0 && mtcp_zc_enable(h->mctx, b) == 0);
+	sv.k.pport = SERVER_PORT;
+	sv.k.peer_iss = 0x20000000u;
+	sv.k.snd_nxt = sv.k.peer_iss;
+	h_active_open_sock(h, &sv.k, b);
+	h_peer_send(h, &cl.k, req, 20);
+	h_peer_send(h, &cl.k, req + 20, (uint32_t)sizeof(req) - 1 - 20);
+	take_frames(h, &cl, &sv); /* the client's ACK */
+	int n = mtcp_zc_read_fragments(h->mctx, c, f, 8);
+	CHECK_MSG(n == 2, "%d fragments", n);
+	CHECK(mtcp_zc_forward(c, b, n) == n);
+	CHECK(mtcp_shutdown(h->mctx, b, SHUT_WR) == 0); /* no iteration in between */
+	h_run(h);
+	take_frames(h, &cl, &sv);
+	check_rx(&sv, req, sizeof(req) - 1);
+	CHECK_MSG(sv.fin, "no FIN after the forwarded bytes");
+	CHECK_EQ_U64(h->c->cnt.fwd_segs, 2);
+	/* after the shutdown there is nothing more to forward onto b */
+	h_peer_send(h, &cl.k, "late", 4);
+	take_frames(h, &cl, &sv);
+	CHECK(mtcp_zc_read_fragments(h->mctx, c, f, 8) == 1);
+	CHECK(mtcp_zc_forward(c, b, 1) == -1 && errno == EPIPE);
+	CHECK(mtcp_zc_free_fragments(h->mctx, c, 1) == 0);
+	h_peer_ack(h, &sv.k);
+	struct h_pkt p;
+	CHECK(mtcp_abort(h->mctx, b) == 0);
+	h_run(h);
+	h_recv_tcp(h, &p);
+	CHECK(p.dport == SERVER_PORT && (p.flags & TCP_FLAG_RST));
+	h_abort_and_close(h, &cl.k, ls);
+}
+
 /* Reads the records ready on s into recs (at most max), none of them an
  * error record; the caller frees them. */
 static int read_records(struct h_stack *h, int s, struct aa_http_record **recs, int max)
@@ -220,6 +270,7 @@ int main(int argc, char **argv)
 	static void (*const tests[])(void) = {
 		test_plain_splice_both_ways,
 		test_http_head_answer_has_no_body,
+		test_forward_then_shutdown,
 	};
 
 	(void)argc;

@@ -486,6 +486,98 @@ static void test_small_window_override(void)
 	finish(h, &k, ls);
 }
 
+/* Data waiting, nothing in flight, and no packet buffer to send it in (the
+ * pool empty for a while): the persist timer that tcp_output() armed is the
+ * only one left (RFC 9293 3.8.6.2.1's override timeout); when it finds the
+ * send still impossible it must stay armed, so the data goes once buffers
+ * are back. A timer is armed whenever data is queued (RFC 6298 5.1 for
+ * data outstanding; here, data not yet sent), or nothing would ever send
+ * it: no ACK comes back for data that never left. */
+static struct rte_mbuf *held[1 << 17];
+static uint8_t out1k[1000];
+
+/* Takes every buffer of the core's pool; returns how many. */
+static unsigned hold_pool(struct h_stack *h)
+{
+	struct rte_mempool *mp = h->c->pool;
+	unsigned n = 0;
+
+	while (n < sizeof(held) / sizeof(held[0]) && (held[n] = rte_pktmbuf_alloc(mp)))
+		n++;
+	CHECK(n > 0 && rte_mempool_avail_count(mp) == 0);
+	return n;
+}
+
+/* Data written with the pool empty: nothing can go, and a timer must be
+ * armed for it. */
+static struct tcb *write_without_mbufs(struct h_stack *h, struct h_conn *k)
+{
+	fill(out1k, 0, sizeof(out1k));
+	CHECK(mtcp_write(h->mctx, k->sock, (const char *)out1k, sizeof(out1k)) == sizeof(out1k));
+	h_run(h);
+	h_expect_none(h);
+	CHECK(h_drops(h, DROP_mbuf_alloc) > 0);
+	return h_tcb(h, k->sock);
+}
+
+static void test_no_mbuf_then_send(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	struct h_pkt p;
+	unsigned n = hold_pool(h);
+	struct tcb *t = write_without_mbufs(h, &k);
+
+	for (int i = 0; i < 3; i++) {
+		CHECK_MSG(t->timer_at[TT_PERSIST] || t->timer_at[TT_RTO],
+			  "data waiting, nothing sent, no timer armed (round %d)", i);
+		CHECK(h_run_timer(h, 70000000) != 0);
+		h_expect_none(h);
+	}
+	CHECK(t->timer_at[TT_PERSIST] || t->timer_at[TT_RTO]);
+	for (unsigned i = 0; i < n; i++)
+		rte_pktmbuf_free(held[i]);
+	CHECK(h_run_timer(h, 70000000) != 0);
+	h_recv_tcp(h, &p);
+	h_check_seg(&p, &k, A | P, k.rcv_nxt, k.snd_nxt, sizeof(out1k));
+	CHECK(memcmp(p.payload, out1k, sizeof(out1k)) == 0);
+	h_conn_absorb(&k, &p);
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	finish(h, &k, ls);
+}
+
+/* The pool stays empty: the retries are bounded as zero-window probes are
+ * (tcp_retries, RFC 9293 3.8.3 R2), so the connection ends with ETIMEDOUT
+ * instead of waiting in silence, also with the idle timeout off
+ * (tcp_timeout = 0). */
+static void test_no_mbuf_forever_times_out(void)
+{
+	struct h_conn k;
+	int ls, idle = h_conf()->tcp_timeout;
+
+	h_conf()->tcp_timeout = 0;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	h_conf()->tcp_timeout = idle;
+	unsigned n = hold_pool(h);
+	struct tcb *t = write_without_mbufs(h, &k);
+	char buf[8];
+
+	for (int i = 0; i < 100 && tcb_state(t) != TCPS_CLOSED; i++)
+		CHECK(h_run_timer(h, 70000000) != 0);
+	CHECK(tcb_state(t) == TCPS_CLOSED);
+	CHECK_EQ_U64(h->c->cnt.conn_timedout, 1);
+	CHECK(mtcp_read(h->mctx, k.sock, buf, sizeof(buf)) == -1 && errno == ETIMEDOUT);
+	for (unsigned i = 0; i < n; i++)
+		rte_pktmbuf_free(held[i]);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_expect_none(h); /* the RST found no buffer either */
+	h_close(h);
+}
+
 /* SO_RCVBUF of 256 KiB: window scale 3 offered (RFC 7323 2.3: the
  * smallest shift that spans the buffer), the SYN's window unscaled, then
  * the whole buffer opened and usable without the application reading;
@@ -558,6 +650,8 @@ int main(int argc, char **argv)
 		test_persist_ten_minutes,
 		test_persist_dead_peer,
 		test_small_window_override,
+		test_no_mbuf_then_send,
+		test_no_mbuf_forever_times_out,
 		test_big_window,
 	};
 
