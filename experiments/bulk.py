@@ -130,8 +130,15 @@ def setup(ctx: RunContext) -> None:
 
 
 def xdp_device(iface: str) -> str:
-    """The DPDK vdev that drives `iface` through an AF_XDP socket on queue 0."""
-    return f"net_af_xdp0,iface={iface},start_queue=0,queue_count=1"
+    """The DPDK vdev that drives `iface` through an AF_XDP socket on queue 0.
+
+    busy_budget=0: no preferred busy polling. With it (the PMD's default
+    from Linux 5.11 on) every RX poll that finds nothing makes a
+    recvfrom() to run the device's NAPI from our thread: on a veth that is
+    the peer's transmit work, moved onto the stack's core, and a syscall
+    per idle poll (36% of the stack process's samples while sending, perf,
+    docs/datapath-performance.md)."""
+    return f"net_af_xdp0,iface={iface},start_queue=0,queue_count=1,busy_budget=0"
 
 
 def _peer(cpu: int, args: str) -> str:
