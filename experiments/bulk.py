@@ -35,8 +35,10 @@ programs report their process's user + system time (`cpu_s`, which includes
 the kernel TCP and veth work done in their context); sink/source report the
 process's and the application thread's CPU time, and the stack's stats file
 the network thread's busy poll-loop cycles (`busy_tsc`: iterations that
-found work; idle polls are not counted). Ours = busy cycles + application
-thread; `ratios()` turns each into CPU cycles per byte moved (at the TSC
+found work; idle polls are not counted; nor are the cycles the application
+thread ran on the shared core inside the network thread's wake-up call,
+`app_in_wake_tsc`, which its own CPU time already holds). Ours = busy
+cycles + application thread; `ratios()` turns each into CPU cycles per byte moved (at the TSC
 rate the stack reports) for the dut side and the peer side. `tx_full` (our
 own frames dropped at a full TX ring) is reported for every stack run and
 must be 0.
