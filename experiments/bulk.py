@@ -44,7 +44,12 @@ own frames dropped at a full TX ring) is reported for every stack run and
 must be 0.
 
 The stack runs with its defaults (pure polling network thread) plus
-rcvbuf/sndbuf = `buf_kb` KB; Linux with its defaults (autotuned buffers).
+rcvbuf = `buf_kb` KB and sndbuf = `sndbuf_kb` KB; Linux with its defaults
+(autotuned buffers). sndbuf_kb is 4096, the size Linux's send-buffer
+autotuning grows a socket to here (tcp_wmem[2]; the stack does not
+autotune): with 256 KB the Linux receiver, which acknowledges when its
+reader has read (one ACK per 256 KB, measured on the wire), turned our send
+into stop-and-wait on the buffer (docs/datapath-performance.md).
 Absolute numbers depend on the machine and on whatever else runs on it; the
 ratios printed at the end (and drawn) compare variants of the same run,
 interleaved repetition by repetition.
@@ -119,8 +124,10 @@ def setup(ctx: RunContext) -> None:
         h.put(PEER, "peers/core_peer.py", mode=0o755)
     # the stack drives only the port towards the client
     buf = int(ctx.experiment.fixed["buf_kb"]) * 1024
+    sndbuf = int(ctx.experiment.fixed["sndbuf_kb"]) * 1024
     conf = StackConfig(lab, dut.name, ports=[port.name])
-    common = {"rcvbuf": buf, "sndbuf": buf, "stats_file": dut.workdir / "run" / "bulk.stats.json"}
+    common = {"rcvbuf": buf, "sndbuf": sndbuf,
+              "stats_file": dut.workdir / "run" / "bulk.stats.json"}
     dut.write_file("conf/bulk.conf", conf.render(common))
     # the same port driven through AF_XDP (the stack falls back to
     # net_af_packet, saying so, where AF_XDP is missing)
@@ -316,7 +323,7 @@ EXPERIMENT = Experiment(
     variants=VARIANTS,
     needs={"rx-aatcp-zc": ("zc",)},
     sweep={"mbytes": [512]},
-    fixed={"buf_kb": 256},
+    fixed={"buf_kb": 256, "sndbuf_kb": 4096},
     metrics=("gbps",),
     repetitions=5,
     warmup=1,
