@@ -35,14 +35,21 @@ programs report their process's user + system time (`cpu_s`, which includes
 the kernel TCP and veth work done in their context); sink/source report the
 process's and the application thread's CPU time, and the stack's stats file
 the network thread's busy poll-loop cycles (`busy_tsc`: iterations that
-found work; idle polls are not counted). Ours = busy cycles + application
-thread; `ratios()` turns each into CPU cycles per byte moved (at the TSC
+found work; idle polls are not counted; nor are the cycles the application
+thread ran on the shared core inside the network thread's wake-up call,
+`app_in_wake_tsc`, which its own CPU time already holds). Ours = busy
+cycles + application thread; `ratios()` turns each into CPU cycles per byte moved (at the TSC
 rate the stack reports) for the dut side and the peer side. `tx_full` (our
 own frames dropped at a full TX ring) is reported for every stack run and
 must be 0.
 
 The stack runs with its defaults (pure polling network thread) plus
-rcvbuf/sndbuf = `buf_kb` KB; Linux with its defaults (autotuned buffers).
+rcvbuf = `buf_kb` KB and sndbuf = `sndbuf_kb` KB; Linux with its defaults
+(autotuned buffers). sndbuf_kb is 4096, the size Linux's send-buffer
+autotuning grows a socket to here (tcp_wmem[2]; the stack does not
+autotune): with 256 KB the Linux receiver, which acknowledges when its
+reader has read (one ACK per 256 KB, measured on the wire), turned our send
+into stop-and-wait on the buffer (docs/datapath-performance.md).
 Absolute numbers depend on the machine and on whatever else runs on it; the
 ratios printed at the end (and drawn) compare variants of the same run,
 interleaved repetition by repetition.
@@ -117,8 +124,10 @@ def setup(ctx: RunContext) -> None:
         h.put(PEER, "peers/core_peer.py", mode=0o755)
     # the stack drives only the port towards the client
     buf = int(ctx.experiment.fixed["buf_kb"]) * 1024
+    sndbuf = int(ctx.experiment.fixed["sndbuf_kb"]) * 1024
     conf = StackConfig(lab, dut.name, ports=[port.name])
-    common = {"rcvbuf": buf, "sndbuf": buf, "stats_file": dut.workdir / "run" / "bulk.stats.json"}
+    common = {"rcvbuf": buf, "sndbuf": sndbuf,
+              "stats_file": dut.workdir / "run" / "bulk.stats.json"}
     dut.write_file("conf/bulk.conf", conf.render(common))
     # the same port driven through AF_XDP (the stack falls back to
     # net_af_packet, saying so, where AF_XDP is missing)
@@ -130,8 +139,15 @@ def setup(ctx: RunContext) -> None:
 
 
 def xdp_device(iface: str) -> str:
-    """The DPDK vdev that drives `iface` through an AF_XDP socket on queue 0."""
-    return f"net_af_xdp0,iface={iface},start_queue=0,queue_count=1"
+    """The DPDK vdev that drives `iface` through an AF_XDP socket on queue 0.
+
+    busy_budget=0: no preferred busy polling. With it (the PMD's default
+    from Linux 5.11 on) every RX poll that finds nothing makes a
+    recvfrom() to run the device's NAPI from our thread: on a veth that is
+    the peer's transmit work, moved onto the stack's core, and a syscall
+    per idle poll (36% of the stack process's samples while sending, perf,
+    docs/datapath-performance.md)."""
+    return f"net_af_xdp0,iface={iface},start_queue=0,queue_count=1,busy_budget=0"
 
 
 def _peer(cpu: int, args: str) -> str:
@@ -307,7 +323,7 @@ EXPERIMENT = Experiment(
     variants=VARIANTS,
     needs={"rx-aatcp-zc": ("zc",)},
     sweep={"mbytes": [512]},
-    fixed={"buf_kb": 256},
+    fixed={"buf_kb": 256, "sndbuf_kb": 4096},
     metrics=("gbps",),
     repetitions=5,
     warmup=1,

@@ -64,6 +64,9 @@ struct counters {
 	 * iteration's cycles went. Sleeps count in neither. */
 	uint64_t busy_tsc, idle_tsc, iterations, busy_iterations;
 	uint64_t rx_tsc, cmd_timer_tsc, output_tsc, flush_tsc, events_tsc;
+	/* the application thread's cycles on this core inside our wake-up
+	 * calls (left out of the above: core/loop/netloop.c account()) */
+	uint64_t app_in_wake_tsc;
 };
 
 static inline void count_drop(struct counters *c, enum drop_reason r)

@@ -200,6 +200,12 @@ struct core {
 	struct spsc released;        /* int socket ids the net thread let go of: net -> app */
 	_Atomic uint32_t wake_word;  /* futex: bumped by net when it pushed events */
 	_Atomic bool app_sleeping;
+	/* TSC cycles the application thread ran on the network thread's CPU,
+	 * each run from a return of app_wait() to its next call (wait.c). A
+	 * wake-up lets it run inside net_wake_app() there, so the network
+	 * thread takes what this grew by during that call out of its busy
+	 * cycles (core/loop/netloop.c): the cycles are the application's. */
+	_Atomic uint64_t app_ran_tsc;
 	_Atomic bool interrupted;    /* a registered signal arrived (signal.c) */
 	_Atomic bool stop;
 	_Atomic bool running;
@@ -207,6 +213,7 @@ struct core {
 	bool has_thread;
 
 	/* ---- application thread state ---- */
+	uint64_t app_woke_tsc;       /* when app_wait() last returned (0: not yet) */
 	struct socket *socks;
 	int n_socks;                 /* = max_concurrency: ids are 0..n_socks-1 */
 	struct sock_link *links;     /* n_socks, shared: see struct sock_link */

@@ -53,6 +53,7 @@ static void write_counters(FILE *f, const struct counters *n)
 	F(tx_ring_full); F(tx_backpressure); F(fault_tx_refused);
 	F(busy_tsc); F(idle_tsc); F(iterations); F(busy_iterations);
 	F(rx_tsc); F(cmd_timer_tsc); F(output_tsc); F(flush_tsc); F(events_tsc);
+	F(app_in_wake_tsc);
 	F(steer_taken); F(ports_placed); F(ports_unplaced);
 #undef F
 	fprintf(f, "\"drops\": {");

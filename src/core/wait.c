@@ -10,9 +10,12 @@
  */
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <rte_cycles.h>
 
 #include "core/core.h"
 
@@ -30,9 +33,21 @@ static void futex_wake(_Atomic uint32_t *addr)
 	syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
+/* The application thread's run since app_wait() last returned, counted
+ * when it ran on the network thread's CPU (sched_getcpu(): vDSO, no
+ * syscall): the two threads then shared that core. */
+static void note_run(struct core *c)
+{
+	if (c->app_woke_tsc && sched_getcpu() == c->cpu)
+		atomic_fetch_add_explicit(&c->app_ran_tsc, rte_rdtsc() - c->app_woke_tsc,
+					  memory_order_relaxed);
+}
+
 void app_wait(struct core *c, int timeout_ms)
 {
 	uint32_t seen = atomic_load_explicit(&c->wake_word, memory_order_acquire);
+
+	note_run(c);
 
 	atomic_store_explicit(&c->app_sleeping, true, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
@@ -42,6 +57,7 @@ void app_wait(struct core *c, int timeout_ms)
 	if (spsc_empty(&c->evq) && atomic_load(&c->running))
 		futex_wait(&c->wake_word, seen, timeout_ms);
 	atomic_store_explicit(&c->app_sleeping, false, memory_order_relaxed);
+	c->app_woke_tsc = rte_rdtsc();
 }
 
 void net_wake_app(struct core *c)

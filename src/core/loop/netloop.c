@@ -112,26 +112,42 @@ static void idle_sleep(struct core *c, uint32_t us)
 }
 
 /* Adds one iteration's cycles to the core's accounting: busy iterations
- * by phase (t[0..5] the phase boundaries), idle polls apart. */
-static void account(struct core *c, const uint64_t t[6], int work)
+ * by phase (t[0..5] the phase boundaries), idle polls apart. `app` of
+ * the events phase were the application thread's, run on this core
+ * inside our wake-up call: counted as app_in_wake_tsc, not as ours. */
+static void account(struct core *c, const uint64_t t[6], int work, uint64_t app)
 {
+	if (app > t[5] - t[4])
+		app = t[5] - t[4];
 	c->cnt.iterations++;
+	c->cnt.app_in_wake_tsc += app;
 	if (!work) {
-		c->cnt.idle_tsc += t[5] - t[0];
+		c->cnt.idle_tsc += t[5] - t[0] - app;
 		return;
 	}
 	c->cnt.busy_iterations++;
-	c->cnt.busy_tsc += t[5] - t[0];
+	c->cnt.busy_tsc += t[5] - t[0] - app;
 	c->cnt.rx_tsc += t[1] - t[0];
 	c->cnt.cmd_timer_tsc += t[2] - t[1];
 	c->cnt.output_tsc += t[3] - t[2];
 	c->cnt.flush_tsc += t[4] - t[3];
-	c->cnt.events_tsc += t[5] - t[4];
+	c->cnt.events_tsc += t[5] - t[4] - app;
+}
+
+/* Wakes the application thread; returns the cycles it ran on this core
+ * before the wake-up call returned (a wake-up preempts us when the two
+ * threads share the core). */
+static uint64_t wake_app(struct core *c)
+{
+	uint64_t ran = atomic_load_explicit(&c->app_ran_tsc, memory_order_relaxed);
+
+	net_wake_app(c);
+	return atomic_load_explicit(&c->app_ran_tsc, memory_order_relaxed) - ran;
 }
 
 int net_iteration(struct core *c, uint64_t now_us)
 {
-	uint64_t t[6];
+	uint64_t t[6], app = 0;
 	int work, pushed;
 
 	t[0] = rte_rdtsc();
@@ -161,10 +177,10 @@ int net_iteration(struct core *c, uint64_t now_us)
 	 * not after every iteration that pushed something. */
 	if (c->wake_due_us && (!work || c->now_us >= c->wake_due_us)) {
 		c->wake_due_us = 0;
-		net_wake_app(c);
+		app = wake_app(c);
 	}
 	t[5] = rte_rdtsc();
-	account(c, t, work + pushed);
+	account(c, t, work + pushed, app);
 	if (c->g->any_stat_print && c->now_us - c->last_stat_us >= 1000000) {
 		stats_print(c);
 		c->last_stat_us = c->now_us;
