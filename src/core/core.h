@@ -51,6 +51,10 @@ struct port {
 	bool rss_l4;            /* PLACE_RSS: the hash covers the TCP ports */
 	uint16_t reta_size;     /* PLACE_RSS: entries of the redirection table */
 	uint16_t n_queues;      /* RX queues: one per core */
+	/* DPDK devices behind the port: one with a queue per core, or one per
+	 * core with one queue each (net_af_xdp on several cores, io/port.c) */
+	uint16_t n_devs;
+	uint16_t devs[MAX_CORES];
 	const struct port_conf *conf;
 };
 
