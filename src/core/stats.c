@@ -77,8 +77,9 @@ int stats_write(const char *path)
 		in_use += g->pools[i]->size - rte_mempool_avail_count(g->pools[i]);
 	}
 	/* tsc_hz: the unit of the *_tsc counters (the poll loop's cycles) */
-	fprintf(f, "{\"mbufs_total\": %lu, \"mbufs_in_use\": %lu, \"tsc_hz\": %lu, \"cores\": [",
-		total, in_use, (unsigned long)rte_get_tsc_hz());
+	fprintf(f, "{\"mbufs_total\": %lu, \"mbufs_in_use\": %lu, \"mbufs_port_held\": %lu, "
+		"\"mbufs_port_slack\": %lu, \"tsc_hz\": %lu, \"cores\": [", total, in_use,
+		g->mbufs_port_held, g->mbufs_port_slack, (unsigned long)rte_get_tsc_hz());
 	for (int i = 0; i < g->n_cores; i++) {
 		struct core *c = g->cores[i] ? g->cores[i] : g->finished[i];
 		if (!c)

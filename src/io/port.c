@@ -279,6 +279,15 @@ static int reta_program(struct port *p, uint16_t nq)
 	return rc;
 }
 
+static unsigned long pools_in_use(const struct aatcp_global *g)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < g->conf.num_cores; i++)
+		n += g->pools[i]->size - rte_mempool_avail_count(g->pools[i]);
+	return n;
+}
+
 /* Configures and starts device `d` of port p with nq queue pairs, queue q
  * taking its mbufs from the pool of core (d * nq + q) % cores, the core that
  * polls it. */
@@ -289,6 +298,7 @@ static int setup_dev(struct aatcp_global *g, struct port *p, uint16_t d, uint16_
 	uint16_t id = p->devs[d];
 	struct rte_eth_dev_info di;
 	struct rte_eth_conf ec;
+	unsigned long held = pools_in_use(g);
 	int rc;
 
 	rte_eth_dev_info_get(id, &di);
@@ -330,6 +340,8 @@ static int setup_dev(struct aatcp_global *g, struct port *p, uint16_t d, uint16_
 	}
 	if (p->placement == PLACE_RSS && reta_program(p, nq))
 		p->placement = PLACE_LEARNED;
+	if (pools_in_use(g) > held) /* it filled RX rings from our pools */
+		g->mbufs_port_slack += (unsigned long)RX_BURST * nq;
 	return 0;
 }
 
@@ -403,10 +415,26 @@ int port_setup_all(struct aatcp_global *g, char *err, int errlen)
 	if (rc)
 		return rc;
 	g->n_ports = g->conf.n_ports;
+	g->mbufs_port_slack = 0;
 	for (int i = 0; i < g->n_ports; i++)
 		if ((rc = setup_port(g, i, err, errlen)))
 			return rc;
+	g->mbufs_port_held = pools_in_use(g);
 	return 0;
+}
+
+void port_reclaim_tx(struct aatcp_global *g)
+{
+	for (int i = 0; i < g->n_ports; i++)
+		for (uint16_t d = 0; d < g->ports[i].n_devs; d++) {
+			uint16_t id = g->ports[i].devs[d];
+			struct rte_eth_dev_info di;
+
+			if (rte_eth_dev_info_get(id, &di))
+				continue;
+			for (uint16_t q = 0; q < di.nb_tx_queues; q++)
+				rte_eth_tx_burst(id, q, NULL, 0);
+		}
 }
 
 void port_stop_all(struct aatcp_global *g)

@@ -34,6 +34,10 @@ void port_link_placement(struct port *p, bool split);
  * port and the problem in err. */
 int port_setup_all(struct aatcp_global *g, char *err, int errlen);
 void port_stop_all(struct aatcp_global *g);
+/* Once every network thread stopped: an empty TX burst on every queue, so a
+ * PMD that frees sent mbufs on its next burst (net_af_xdp: the completion
+ * ring) gives the last ones back. */
+void port_reclaim_tx(struct aatcp_global *g);
 
 /* The port whose prefix contains ip (network order), or NULL. */
 struct port *port_for_dest(struct aatcp_global *g, uint32_t ip, uint32_t *next_hop);

@@ -46,8 +46,8 @@ static inline uint32_t toeplitz_hash(const uint8_t *key, const uint8_t *in, unsi
 		if (i >= len)
 			break;
 		for (int b = 7; b >= 0; b--) {
-			if (in[i] >> b & 1)
-				h ^= win;
+			/* branch-free: the BPF verifier walks one path */
+			h ^= win & (0u - ((uint32_t)in[i] >> b & 1));
 			win = win << 1 | ((uint32_t)key[i + 4] >> b & 1);
 		}
 	}
