@@ -231,8 +231,8 @@ struct aatcp_global {
 	/* mbufs the ports held right after they started: the RX rings the PMD
 	 * filled (AF_XDP's fill rings, which DPDK 22.11 does not give back) */
 	unsigned long mbufs_port_held;
-	/* how far those rings may have grown by the exit: a PMD that holds
-	 * mbufs refills its ring by up to one burst per RX queue per poll */
+	/* how far those rings may differ at the exit: a PMD that holds mbufs
+	 * refills its ring by up to one burst per RX queue per poll */
 	unsigned long mbufs_port_slack;
 	struct rte_ring *steer_rings[MAX_CORES]; /* frames for core i (io/steer.c) */
 	struct rte_ring *steer_gifts[MAX_CORES]; /* source ports for core i (io/steer.c) */
