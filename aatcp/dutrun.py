@@ -178,6 +178,12 @@ class StackConfig:
         return "".join(f"{k} = {v}\n" for k, v in conf.items())
 
 
+def without_port(name: str) -> dict[str, None]:
+    """Overrides that leave the stack port `name` out of a rendered config (every
+    key Lab.stack_config writes for a port)."""
+    return {f"port.{name}.{k}": None for k in ("device", "ip", "gateway", "mtu", "link_hash")}
+
+
 def stack_port_towards(lab: Lab, peer: str, dut: str | None = None) -> Port:
     """The dut's stack port whose link ends at the host named `peer`."""
     d = lab.host(dut) if dut is not None else lab.by_role("dut")
