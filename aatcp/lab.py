@@ -202,6 +202,9 @@ class Lab:
                 conf[f"port.{p.name}.gateway"] = str(p.gateway)
             if p.mtu != 1500:
                 conf[f"port.{p.name}.mtu"] = str(p.mtu)
+            link = self.spec.link_of(Endpoint(h.name, p.name))
+            if link is not None and link.rss:  # the Linux end hashes like RSS
+                conf[f"port.{p.name}.link_hash"] = "toeplitz"
 
         def peer_mac(p: Port) -> list[tuple[str, str]]:
             out = []

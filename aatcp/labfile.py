@@ -119,11 +119,20 @@ class Endpoint:
         return f"{self.host}:{self.name}"
 
 
+#: most queues a local lab's veth gets (the stack runs at most 16 cores)
+MAX_LINK_QUEUES = 16
+
+
 @dataclass(frozen=True)
 class Link:
     a: Endpoint
     b: Endpoint
     line: int | None = None
+    #: local labs: RX/TX queues of both veth ends
+    queues: int = 1
+    #: local labs: the Linux end puts each IPv4/TCP frame on the dut's RX queue
+    #: an RSS NIC with the stack's Toeplitz key would (bpf/link_rss.c)
+    rss: bool = False
 
     def other(self, end: Endpoint) -> Endpoint:
         return self.b if end == self.a else self.a
@@ -530,9 +539,11 @@ def parse_lab(text: str, path: str | Path = "<string>") -> LabSpec:
         for i, ln in enumerate(ctx.sequence(top["links"], "links")):
             key = f"links[{i}]"
             ends = ctx.sequence(ln, key)
+            opts = ends.pop() if len(ends) == 3 and isinstance(ends[2], MappingNode) else None
             if len(ends) != 2:
                 raise ctx.fail(ln, key, f"a link has 2 ends, this one has {len(ends)}",
-                               "write [HOST:IFACE, HOST:IFACE]")
+                               "write [HOST:IFACE, HOST:IFACE] or [HOST:IFACE, HOST:IFACE, "
+                               "{queues: N, rss: true}]")
             a = _parse_endpoint(ctx, ends[0], f"{key}[0]", by_name)
             b = _parse_endpoint(ctx, ends[1], f"{key}[1]", by_name)
             # Normalise a dut port named by its iface to the port name.
@@ -554,12 +565,51 @@ def parse_lab(text: str, path: str | Path = "<string>") -> LabSpec:
                 raise ctx.fail(ln, key, f"{a} ({', '.join(map(str, na))}) and {b} "
                                f"({', '.join(map(str, nb))}) are not in one subnet",
                                "give both ends addresses in the same subnet")
-            links.append(Link(a, b, line=ln.start_mark.line + 1))
+            queues, rss = (1, False) if opts is None else _link_options(
+                ctx, opts, f"{key}[2]", by_name, (a, b), local is not None)
+            links.append(Link(a, b, line=ln.start_mark.line + 1, queues=queues, rss=rss))
 
     if local is not None:
         _check_local(ctx, top["local"], local, hosts)
     return LabSpec(name=name, path=Path(path_s), hosts=tuple(hosts), links=tuple(links),
                    local=local, description=description, text=text)
+
+
+def _link_options(ctx: _Ctx, node: Node, key: str, hosts: dict[str, HostSpec],
+                  ends: tuple[Endpoint, Endpoint], local: bool) -> tuple[int, bool]:
+    """A local link's `{queues: N, rss: true}`: N queues on both veth ends; rss
+    makes the Linux end choose the dut port's RX queue like an RSS NIC."""
+    m = ctx.mapping(node, key, (), ("queues", "rss"))
+    if not local:
+        raise ctx.fail(node, key, "link options are for local labs (veth pairs this "
+                       "machine makes); a real link's queues are its NICs'",
+                       "remove them, or add a `local:` section")
+    queues = ctx.integer(m["queues"], f"{key}.queues", 1, MAX_LINK_QUEUES) \
+        if "queues" in m else 1
+    rss = False
+    if "rss" in m:
+        v = ctx.value(m["rss"])
+        if not isinstance(v, bool):
+            raise ctx.fail(m["rss"], f"{key}.rss", f"'{v}' is not true or false",
+                           "write rss: true or rss: false")
+        rss = v
+    if not rss:
+        return queues, rss
+    if queues < 2:
+        raise ctx.fail(m["rss"], f"{key}.rss", f"rss spreads over the queues, and the link "
+                       f"has {queues}", "add queues: N with N = the stack's num_cores (>= 2)")
+    items = [hosts[e.host].endpoint(e.name) for e in ends]
+    ports = [i for i in items if isinstance(i, Port)]
+    if len(ports) != 1:
+        raise ctx.fail(m["rss"], f"{key}.rss", "rss needs a link between a dut port and a "
+                       "Linux interface (the Linux end chooses the port's queue)",
+                       "set rss on a link with one dut port")
+    if not ports[0].device.startswith("net_af_xdp"):
+        raise ctx.fail(m["rss"], f"{key}.rss", f"port {ports[0].name} is driven by "
+                       f"'{ports[0].device}': only AF_XDP receives on the queue the link "
+                       "chose (net_af_packet's fanout hashes on its own)",
+                       f"make its device net_af_xdp0,iface={ports[0].iface}")
+    return queues, rss
 
 
 def _canonical(hosts: dict[str, HostSpec], e: Endpoint) -> Endpoint:

@@ -40,7 +40,8 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from aatcp.errors import ToolkitError
 from aatcp.lab import Lab
-from aatcp.labfile import HostSpec, LabSpec, LocalSpec, Port
+from aatcp.labfile import HostSpec, LabSpec, Link, LocalSpec, Port
+from aatcp.paths import REPO_ROOT
 
 SSHD = "/usr/sbin/sshd"
 MGMT_IF = "mgmt0"
@@ -337,7 +338,7 @@ def up(spec: LabSpec) -> None:
             n.link("set", index=m, state="up")
 
     for link in spec.links:
-        _make_link(spec, link.a.host, link.a.name, link.b.host, link.b.name)
+        _make_link(spec, link)
 
     for h in spec.hosts:
         _start_sshd(h, st, local.namespace(h.name))
@@ -370,13 +371,22 @@ def _if_of(spec: LabSpec, host: str, name: str) -> tuple[str, list[ipaddress.IPv
     return item.name, [item.ip]
 
 
-def _make_link(spec: LabSpec, ha: str, na: str, hb: str, nb: str) -> None:
+def _queues_of(n: NetNS, idx: int) -> int:
+    return int(n.get_links(idx)[0].get_attr("IFLA_NUM_RX_QUEUES") or 1)
+
+
+def _make_link(spec: LabSpec, link: Link) -> None:
     local = _local(spec)
+    ha, na, hb, nb = link.a.host, link.a.name, link.b.host, link.b.name
     nsa, nsb = local.namespace(ha), local.namespace(hb)
     ifa, ipa = _if_of(spec, ha, na)
     ifb, ipb = _if_of(spec, hb, nb)
+    nq = {"num_tx_queues": link.queues, "num_rx_queues": link.queues}
     with _ns(nsa) as a, _ns(nsb) as b:
         ia, ib = _link_index(a, ifa), _link_index(b, ifb)
+        if ia is not None and ib is not None and _queues_of(a, ia) != link.queues:
+            a.link("del", index=ia)  # the lab file changed its queues: remade below
+            ia, ib = None, _link_index(b, ifb)
         if ia is None or ib is None:
             # A half-made pair (crash between steps): remove the half, remake both.
             if ia is not None:
@@ -385,7 +395,8 @@ def _make_link(spec: LabSpec, ha: str, na: str, hb: str, nb: str) -> None:
                 b.link("del", index=ib)
             # Created inside namespace A with its peer put straight into B, so the
             # names never appear in the root namespace (no clash with other labs).
-            a.link("add", ifname=ifa, kind="veth", peer={"ifname": ifb, "net_ns_fd": nsb})
+            a.link("add", ifname=ifa, kind="veth", **nq,
+                   peer={"ifname": ifb, "net_ns_fd": nsb, **nq})
             ia, ib = _link_index(a, ifa), _link_index(b, ifb)
         assert ia is not None and ib is not None
         for n, idx, ips in ((a, ia, ipa), (b, ib, ipb)):
@@ -400,6 +411,33 @@ def _make_link(spec: LabSpec, ha: str, na: str, hb: str, nb: str) -> None:
         _ns_exec(ns, ["ethtool", "-K", ifname, *OFFLOADS_OFF], check=False)
         if spec.host(host).role != "dut":
             _steer_off_dut_cpu(ns, ifname)
+    if link.rss:
+        host, ifname = next((h, i) for h, i in ((ha, ifa), (hb, ifb))
+                            if spec.host(h).role != "dut")
+        _link_rss_on(spec, local.namespace(host), ifname, link.queues)
+
+
+#: the tc program of `rss: true` links and the header it shares with the stack
+LINK_RSS_SRC = REPO_ROOT / "bpf" / "link_rss.c"
+
+
+def _link_rss_on(spec: LabSpec, ns: str, ifname: str, queues: int) -> None:
+    """The Linux end `ifname` of an `rss: true` link puts each IPv4/TCP frame on
+    the peer's RX queue toeplitz % queues (bpf/link_rss.c, compiled here with
+    clang); its TX queues get no XPS map, which would override that choice."""
+    if shutil.which("clang") is None or shutil.which("tc") is None:
+        raise ToolkitError("clang or tc missing (an `rss: true` link runs a tc program "
+                           "compiled with clang). Fix: ./inv setup")
+    obj = _state(spec).dir / f"link_rss-{queues}.o"
+    arch = os.uname().machine
+    _run(["clang", "-O2", "-g", "-target", "bpf", f"-DQUEUES={queues}", f"-I{REPO_ROOT / 'src'}",
+          f"-I/usr/include/{arch}-linux-gnu", "-c", str(LINK_RSS_SRC), "-o", str(obj)],
+         timeout=60)
+    _ns_exec(ns, ["sh", "-c", f"for q in /sys/class/net/{ifname}/queues/tx-*; do "
+                  "echo 0 > $q/xps_cpus; done"], check=False)
+    _ns_exec(ns, ["tc", "qdisc", "replace", "dev", ifname, "clsact"])
+    _ns_exec(ns, ["tc", "filter", "replace", "dev", ifname, "egress", "pref", "1", "handle",
+                  "1", "bpf", "direct-action", "obj", str(obj), "sec", "tc"])
 
 
 def peer_rps_mask(ncpus: int | None = None) -> str:
@@ -422,8 +460,8 @@ def _steer_off_dut_cpu(ns: str, ifname: str) -> None:
     (docs/local-lab-cpus.md)."""
     mask = peer_rps_mask()
     if mask:
-        _ns_exec(ns, ["sh", "-c", f"echo {mask} > /sys/class/net/{ifname}/queues/rx-0/rps_cpus"],
-                 check=False)
+        _ns_exec(ns, ["sh", "-c", f"for q in /sys/class/net/{ifname}/queues/rx-*; do "
+                      f"echo {mask} > $q/rps_cpus; done"], check=False)
 
 
 # --------------------------------------------------------------------------- down

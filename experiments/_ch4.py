@@ -31,7 +31,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aatcp.dutrun import require_json_line, run_once, run_paths
+from aatcp.dutrun import require_json_line, run_once, run_paths, stats_problems, without_port
 from aatcp.errors import ToolkitError
 from aatcp.runner import RunContext
 from experiments._ch5 import (
@@ -56,8 +56,7 @@ def stack_overrides(ch: Ch5Lab, extra: Mapping[str, Any] | None = None,
     """The stack polls (as mTCP) and drives only its port towards the server,
     with `cores` network threads (a queue pair each on that port)."""
     srv, cli = ch.port_names()
-    ov: dict[str, Any] = {**EXPERIMENT_STACK, f"port.{cli}.device": None,
-                          f"port.{cli}.ip": None}
+    ov: dict[str, Any] = {**EXPERIMENT_STACK, **without_port(cli)}
     if cores > 1:
         ov.update(cores_config(ch, srv, cores))
     ov.update(extra or {})
@@ -85,8 +84,9 @@ def run_stack_reader(ch: Ch5Lab, args: Sequence[str], timeout: float,
     rep = require_json_line(out)
     rep["mbufs_in_use"] = st.get("mbufs_in_use")
     rep["steered_frac"] = steered_fraction(st)
-    if st.get("mbufs_in_use") != 0:
-        raise ToolkitError(f"`{command}`: mbufs_in_use = {st.get('mbufs_in_use')} at exit")
+    leaks = [p for p in stats_problems(st) if p.startswith("mbufs_in_use")]
+    if leaks:
+        raise ToolkitError(f"`{command}`: {leaks[0]} at exit")
     return rep
 
 

@@ -321,12 +321,14 @@ EXPERIMENT_STACK = {"idle_sleep_us": 0}
 def cores_config(ch: Ch5Lab, port: str, cores: int) -> dict[str, Any]:
     """Overrides for `cores` network threads with a queue pair per core on the
     dut's stack port `port` (net_af_packet's `qpairs`: one fanout queue per
-    core, docs/architecture.md "Cores and flow placement")."""
+    core; net_af_xdp opens a device per queue itself; docs/architecture.md
+    "Cores and flow placement")."""
     ov: dict[str, Any] = {"num_cores": cores}
     if cores > 1:
         for line in ch.stack_conf().splitlines():
             k, _, v = line.partition("=")
-            if k.strip() == f"port.{port}.device" and "qpairs" not in v:
+            if (k.strip() == f"port.{port}.device" and "qpairs" not in v
+                    and v.strip().startswith("net_af_packet")):
                 ov[k.strip()] = v.strip() + f",qpairs={cores}"
     return ov
 

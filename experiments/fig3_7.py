@@ -36,7 +36,14 @@ from typing import Any
 import pandas as pd
 
 from aatcp.claims import Claim, Ratio
-from aatcp.dutrun import core_counter, core_drops, parse_json_line, run_once, run_paths
+from aatcp.dutrun import (
+    core_counter,
+    core_drops,
+    parse_json_line,
+    run_once,
+    run_paths,
+    without_port,
+)
 from aatcp.plot import errorbar_line, plt, save, summarize
 from aatcp.runner import Experiment, Point, Quick, RunContext
 from experiments._ch5 import PEERS_CPU, Ch5Lab
@@ -92,7 +99,7 @@ def stack_overrides(ch: Ch5Lab, overrides: Mapping[str, Any] | None = None) -> d
     """Config overrides for a download: only the dut's port towards the server
     (one port to poll, not two), then `overrides`."""
     _, cli = ch.port_names()
-    ov: dict[str, Any] = {f"port.{cli}.device": None, f"port.{cli}.ip": None}
+    ov: dict[str, Any] = dict(without_port(cli))
     ov.update(overrides or {})
     return ov
 

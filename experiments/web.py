@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from aatcp.claims import Claim, Ratio
-from aatcp.dutrun import read_stats, run_paths, taskset, wait_stderr
+from aatcp.dutrun import read_stats, run_paths, taskset, wait_stderr, without_port
 from aatcp.errors import ToolkitError
 from aatcp.plot import measured, plt, save
 from aatcp.runner import Experiment, Point, Quick, RunContext
@@ -57,7 +57,7 @@ def cores_overrides(ch: Ch5Lab, cores: int) -> dict[str, Any]:
     """The stack on the client-side port only, `cores` network threads, a queue
     pair per core on it."""
     srv, cli = ch.port_names()
-    return {**EXPERIMENT_STACK, f"port.{srv}.device": None, f"port.{srv}.ip": None,
+    return {**EXPERIMENT_STACK, **without_port(srv),
             "max_concurrency": 8192, **cores_config(ch, cli, cores)}
 
 

@@ -569,8 +569,10 @@ void mtcp_destroy(void)
 			mtcp_destroy_context((mctx_t)g->cores[i]);
 	/* every network thread has stopped: nobody enqueues any more */
 	steer_global_fini(g);
+	port_reclaim_tx(g);
 	for (int i = 0; i < g->n_ports; i++)
-		rte_eth_dev_stop(g->ports[i].dpdk_id);
+		for (uint16_t d = 0; d < g->ports[i].n_devs; d++)
+			rte_eth_dev_stop(g->ports[i].devs[d]);
 	if (g->conf.stats_file[0] && stats_write(g->conf.stats_file))
 		LOG_WARN("cannot write stats file %s", g->conf.stats_file);
 	port_stop_all(g);
@@ -579,7 +581,9 @@ void mtcp_destroy(void)
 			continue;
 		unsigned int in_use = g->pools[i]->size - rte_mempool_avail_count(g->pools[i]);
 		if (in_use)
-			LOG_WARN("core %d: %u packet buffers not returned to the pool", i, in_use);
+			LOG_WARN("core %d: %u packet buffers not returned to the pool (the "
+				 "ports held %lu of all cores' after they started)", i, in_use,
+				 g->mbufs_port_held);
 	}
 	for (int i = 0; i < MAX_CORES; i++) {
 		free(g->finished[i]);

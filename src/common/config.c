@@ -265,7 +265,7 @@ static int set_port_key(struct parse *p, const char *key, const char *v)
 	long x = 0;
 
 	if (!dot || dot == name)
-		return fail(p, key, "expected port.<name>.<device|ip|gateway|mtu|fault>");
+		return fail(p, key, "expected port.<name>.<device|ip|gateway|mtu|link_hash|fault>");
 	pc = port_by_name(p, key, name, (size_t)(dot - name));
 	if (!pc)
 		return -EINVAL;
@@ -282,11 +282,16 @@ static int set_port_key(struct parse *p, const char *key, const char *v)
 		if (parse_long(p, key, v, 576, 9000, &x))
 			return -EINVAL;
 		pc->mtu = (uint16_t)x;
+	} else if (!strcmp(field, "link_hash")) {
+		if (strcmp(v, "toeplitz") && strcmp(v, "none"))
+			return fail(p, key, "'%s': expected toeplitz (the link spreads frames "
+				    "over the RX queues like RSS with the stack's key) or none", v);
+		pc->link_toeplitz = !strcmp(v, "toeplitz");
 	} else if (!strcmp(field, "fault")) {
 		return parse_fault(p, key, v, &pc->fault);
 	} else {
-		return fail(p, key, "unknown port key '%s' (device, ip, gateway, mtu, fault)",
-			    field);
+		return fail(p, key, "unknown port key '%s' (device, ip, gateway, mtu, link_hash, "
+			    "fault)", field);
 	}
 	return 0;
 }
@@ -523,6 +528,13 @@ static int check_ports(struct parse *p)
 		char key[80];
 
 		p->line = pc->line;
+		if (pc->link_toeplitz &&
+		    (pc->from_kernel || strncmp(pc->device, "net_af_xdp", 10))) {
+			snprintf(key, sizeof(key), "port.%s.link_hash", pc->name);
+			return fail(p, key, "toeplitz needs a net_af_xdp device (AF_XDP "
+				    "receives on the queue the link chose; net_af_packet's "
+				    "fanout and a NIC's RSS place frames themselves)");
+		}
 		if (pc->from_kernel)
 			continue; /* device and address come from the interface */
 		if (!pc->device[0]) {

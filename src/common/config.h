@@ -30,6 +30,8 @@ struct port_conf {
 	uint8_t prefix;
 	uint32_t gateway; /* network byte order, 0: none */
 	uint16_t mtu;
+	bool link_toeplitz; /* link_hash = toeplitz: the link puts each frame on RX
+			     * queue toeplitz % cores (io/toeplitz.h) */
 	struct fault_conf fault;
 	bool stat_print;
 	bool from_kernel; /* `port = NAME`: address, prefix and MAC read from the

@@ -51,6 +51,10 @@ struct port {
 	bool rss_l4;            /* PLACE_RSS: the hash covers the TCP ports */
 	uint16_t reta_size;     /* PLACE_RSS: entries of the redirection table */
 	uint16_t n_queues;      /* RX queues: one per core */
+	/* DPDK devices behind the port: one with a queue per core, or one per
+	 * core with one queue each (net_af_xdp on several cores, io/port.c) */
+	uint16_t n_devs;
+	uint16_t devs[MAX_CORES];
 	const struct port_conf *conf;
 };
 
@@ -231,6 +235,12 @@ struct aatcp_global {
 	int n_cores;
 	struct core *cores[MAX_CORES];
 	struct rte_mempool *pools[MAX_CORES];
+	/* mbufs the ports held right after they started: the RX rings the PMD
+	 * filled (AF_XDP's fill rings, which DPDK 22.11 does not give back) */
+	unsigned long mbufs_port_held;
+	/* how far those rings may differ at the exit: a PMD that holds mbufs
+	 * refills its ring by up to one burst per RX queue per poll */
+	unsigned long mbufs_port_slack;
 	struct rte_ring *steer_rings[MAX_CORES]; /* frames for core i (io/steer.c) */
 	struct rte_ring *steer_gifts[MAX_CORES]; /* source ports for core i (io/steer.c) */
 	bool any_stat_print;

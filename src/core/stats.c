@@ -78,8 +78,9 @@ int stats_write(const char *path)
 		in_use += g->pools[i]->size - rte_mempool_avail_count(g->pools[i]);
 	}
 	/* tsc_hz: the unit of the *_tsc counters (the poll loop's cycles) */
-	fprintf(f, "{\"mbufs_total\": %lu, \"mbufs_in_use\": %lu, \"tsc_hz\": %lu, \"cores\": [",
-		total, in_use, (unsigned long)rte_get_tsc_hz());
+	fprintf(f, "{\"mbufs_total\": %lu, \"mbufs_in_use\": %lu, \"mbufs_port_held\": %lu, "
+		"\"mbufs_port_slack\": %lu, \"tsc_hz\": %lu, \"cores\": [", total, in_use,
+		g->mbufs_port_held, g->mbufs_port_slack, (unsigned long)rte_get_tsc_hz());
 	for (int i = 0; i < g->n_cores; i++) {
 		struct core *c = g->cores[i] ? g->cores[i] : g->finished[i];
 		if (!c)
@@ -90,9 +91,18 @@ int stats_write(const char *path)
 	}
 	fprintf(f, "], \"ports\": [");
 	for (int i = 0; i < g->n_ports; i++) {
-		struct rte_eth_stats es;
+		struct rte_eth_stats es, d_es;
 		memset(&es, 0, sizeof(es));
-		rte_eth_stats_get(g->ports[i].dpdk_id, &es);
+		for (uint16_t d = 0; d < g->ports[i].n_devs; d++) {
+			memset(&d_es, 0, sizeof(d_es));
+			rte_eth_stats_get(g->ports[i].devs[d], &d_es);
+			es.ipackets += d_es.ipackets;
+			es.opackets += d_es.opackets;
+			es.imissed += d_es.imissed;
+			es.ierrors += d_es.ierrors;
+			es.oerrors += d_es.oerrors;
+			es.rx_nombuf += d_es.rx_nombuf;
+		}
 		/* imissed: frames the port (or the kernel ring under af_packet)
 		 * dropped before the stack saw them */
 		fprintf(f, "%s{\"name\": \"%s\", \"ipackets\": %lu, \"opackets\": %lu, "

@@ -7,6 +7,7 @@
 #include <rte_ethdev.h>
 
 #include "io/fault.h"
+#include "io/port.h"
 
 int io_faults_init(struct core *c)
 {
@@ -44,15 +45,28 @@ void io_faults_destroy(struct core *c)
 	}
 }
 
+/* The core's RX queue, or on a port of one device per queue its devices
+ * c->id, c->id + cores, ... (io/port.h) */
+static uint16_t rx_burst(struct core *c, struct port *p, struct rte_mbuf **pkts, uint16_t max)
+{
+	uint16_t n = 0;
+
+	if (p->n_devs <= 1)
+		return rte_eth_rx_burst(p->dpdk_id, (uint16_t)c->id, pkts, max);
+	for (int d = c->id; d < p->n_devs && n < max; d += c->g->n_cores)
+		n += rte_eth_rx_burst(p->devs[d], 0, pkts + n, (uint16_t)(max - n));
+	return n;
+}
+
 uint16_t io_rx(struct core *c, struct port *p, struct rte_mbuf **pkts, uint16_t max)
 {
 	struct fault *f = c->fault_rx[p->index];
 	uint16_t n;
 
 	if (!f)
-		return rte_eth_rx_burst(p->dpdk_id, (uint16_t)c->id, pkts, max);
+		return rx_burst(c, p, pkts, max);
 	struct rte_mbuf *raw[RX_BURST];
-	n = rte_eth_rx_burst(p->dpdk_id, (uint16_t)c->id, raw, max);
+	n = rx_burst(c, p, raw, max);
 	return fault_apply(f, raw, n, pkts, max, c->now_us);
 }
 
@@ -67,7 +81,8 @@ static void tx_burst(struct core *c, struct port *p)
 
 	if (f && fault_tx_refuses(f))
 		offer = 0; /* the injected "TX ring full" */
-	sent = offer ? rte_eth_tx_burst(p->dpdk_id, (uint16_t)c->id, pkts, offer) : 0;
+	sent = offer ? rte_eth_tx_burst(port_dev(p, c->id), port_queue(p, c->id), pkts,
+					   offer) : 0;
 	c->cnt.tx_pkts += sent;
 	if (sent < n) {
 		c->cnt.tx_ring_full++;

@@ -7,6 +7,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,8 +64,57 @@ void port_fallback_af_xdp(struct aatcp_config *c)
 		fprintf(stderr, "aatcp: %s: port.%s.device: %s; driving %s with "
 			"net_af_packet instead (slower: a copy and a syscall per burst)\n",
 			c->path, c->ports[i].name, why, name);
-		snprintf(dev, CONFIG_DEV_LEN, "net_af_packet_x%d,iface=%s", i, name);
+		snprintf(dev, CONFIG_DEV_LEN, "net_af_packet_x%d,iface=%s,qpairs=%d", i, name,
+			 c->num_cores > 1 ? c->num_cores : 1);
 	}
+}
+
+/* RX queues of the Linux interface `iface=` of a device string (ethtool's
+ * channels: combined plus RX-only ones), 1 when it cannot tell. */
+static int iface_rx_queues(const char *device)
+{
+	const char *iface = strstr(device, "iface=");
+	struct ethtool_channels ch = {.cmd = ETHTOOL_GCHANNELS};
+	struct ifreq ifr;
+	int fd, rc;
+
+	if (!iface)
+		return 1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.*s", (int)strcspn(iface + 6, ","),
+		 iface + 6);
+	ifr.ifr_data = (void *)&ch;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 1;
+	rc = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	if (rc || ch.combined_count + ch.rx_count == 0)
+		return 1;
+	return (int)(ch.combined_count + ch.rx_count);
+}
+
+/* A net_af_xdp port whose device string does not name its queues is opened
+ * as one device per RX queue of the interface, each an AF_XDP socket on that
+ * queue (start_queue=q, queue_count=1), and at least one per core: an AF_XDP
+ * socket receives only from its own queue, so every queue the interface
+ * spreads frames over is polled (queue q by core q % cores), and DPDK
+ * 22.11's PMD refuses queue_count above the interface's combined channels,
+ * which a veth does not report (it has separate RX and TX counts). Returns
+ * the number of devices, 0 for a port opened as configured. */
+static int split_count(const struct aatcp_config *c, const struct port_conf *pc)
+{
+	int n;
+
+	if (strncmp(pc->device, "net_af_xdp", 10) || strstr(pc->device, "start_queue=") ||
+	    strstr(pc->device, "queue_count="))
+		return 0;
+	n = iface_rx_queues(pc->device);
+	if (n > MAX_CORES)
+		n = MAX_CORES; /* more than the stack polls: see docs/config.md */
+	if (n < c->num_cores)
+		n = c->num_cores;
+	return n > 1 ? n : 0;
 }
 
 int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
@@ -91,10 +144,17 @@ int port_eal_args(const struct aatcp_config *c, char *store, size_t store_len,
 	PUSH("--no-shconf");
 	PUSH("--no-telemetry");
 	for (int i = 0; i < c->n_ports; i++) {
-		if (is_pci(c->ports[i].device)) {
+		const char *dev = c->ports[i].device;
+		int name_len = (int)strcspn(dev, ",");
+
+		if (is_pci(dev)) {
 			PUSH("-a");
-			PUSH("%s", c->ports[i].device);
+			PUSH("%s", dev);
 			any_pci = true;
+		} else if (split_count(c, &c->ports[i])) {
+			for (int q = 0; q < split_count(c, &c->ports[i]); q++)
+				PUSH("--vdev=%.*sq%d%s,start_queue=%d,queue_count=1", name_len, dev,
+				     q, dev + name_len, q);
 		} else {
 			PUSH("--vdev=%s", c->ports[i].device);
 		}
@@ -219,14 +279,97 @@ static int reta_program(struct port *p, uint16_t nq)
 	return rc;
 }
 
+static unsigned long pools_in_use(const struct aatcp_global *g)
+{
+	unsigned long n = 0;
+
+	for (int i = 0; i < g->conf.num_cores; i++)
+		n += g->pools[i]->size - rte_mempool_avail_count(g->pools[i]);
+	return n;
+}
+
+/* Configures and starts device `d` of port p with nq queue pairs, queue q
+ * taking its mbufs from the pool of core (d * nq + q) % cores, the core that
+ * polls it. */
+static int setup_dev(struct aatcp_global *g, struct port *p, uint16_t d, uint16_t nq,
+		     char *err, int errlen)
+{
+	const struct port_conf *pc = p->conf;
+	uint16_t id = p->devs[d];
+	struct rte_eth_dev_info di;
+	struct rte_eth_conf ec;
+	unsigned long held = pools_in_use(g);
+	int rc;
+
+	rte_eth_dev_info_get(id, &di);
+	if (di.max_rx_queues < nq || di.max_tx_queues < nq) {
+		snprintf(err, (size_t)errlen,
+			 "%s: port.%s.device: '%s' offers %u queue pairs but num_cores "
+			 "is %u (for net_af_packet add qpairs=%u)", g->conf.path, pc->name,
+			 pc->device, di.max_rx_queues, nq, nq);
+		return -EINVAL;
+	}
+	memset(&ec, 0, sizeof(ec));
+	pick_offloads(p, &di, &ec);
+	uint8_t key[64] = {0};
+	if (nq > 1)
+		rss_configure(p, &di, &ec, key);
+	rc = rte_eth_dev_configure(id, nq, nq, &ec);
+	if (rc) {
+		snprintf(err, (size_t)errlen, "%s: port.%s: configure failed: %s",
+			 g->conf.path, pc->name, rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_dev_set_mtu(id, p->mtu); /* best effort: not every PMD can */
+	for (uint16_t q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(id, q, RX_DESC, rte_eth_dev_socket_id(id), NULL,
+					    g->pools[(d * nq + q) % g->conf.num_cores]);
+		if (!rc)
+			rc = rte_eth_tx_queue_setup(id, q, TX_DESC, rte_eth_dev_socket_id(id), NULL);
+		if (rc) {
+			snprintf(err, (size_t)errlen, "%s: port.%s: queue %u setup failed: %s",
+				 g->conf.path, pc->name, d * nq + q, rte_strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(id);
+	if (rc) {
+		snprintf(err, (size_t)errlen, "%s: port.%s: start failed: %s",
+			 g->conf.path, pc->name, rte_strerror(-rc));
+		return rc;
+	}
+	if (p->placement == PLACE_RSS && reta_program(p, nq))
+		p->placement = PLACE_LEARNED;
+	if (pools_in_use(g) > held) /* it filled RX rings from our pools */
+		g->mbufs_port_slack += (unsigned long)RX_BURST * nq;
+	return 0;
+}
+
+void port_link_placement(struct port *p, bool split)
+{
+	if (p->n_queues < 2)
+		return;
+	if (p->conf->link_toeplitz && strncmp(p->conf->device, "net_af_xdp", 10)) {
+		LOG_WARN("port %s: link_hash = toeplitz ignored on %s (not AF_XDP): active "
+			 "opens learn their queues", p->name, p->conf->device);
+	} else if (p->conf->link_toeplitz) {
+		/* the link's queue h % devices is polled by core queue % cores */
+		p->placement = PLACE_RSS;
+		p->rss_l4 = true;
+		p->reta_size = p->n_devs > 1 ? p->n_devs : p->n_queues;
+		return;
+	}
+	if (split)
+		p->placement = PLACE_LEARNED; /* the interface's own hash */
+}
+
 static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 {
 	const struct port_conf *pc = &g->conf.ports[idx];
 	struct port *p = &g->ports[idx];
-	struct rte_eth_dev_info di;
-	struct rte_eth_conf ec;
-	char name[CONFIG_DEV_LEN];
+	char name[CONFIG_DEV_LEN + 8];
 	uint16_t nq = (uint16_t)g->conf.num_cores;
+	int split = split_count(&g->conf, pc);
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -238,57 +381,27 @@ static int setup_port(struct aatcp_global *g, int idx, char *err, int errlen)
 	p->gateway = pc->gateway;
 	p->mtu = pc->mtu;
 	p->n_queues = nq;
-	dev_name(pc->device, name, sizeof(name));
-	if (rte_eth_dev_get_port_by_name(name, &p->dpdk_id)) {
-		snprintf(err, (size_t)errlen,
-			 "%s: port.%s.device: DPDK has no device '%s' (is the interface "
-			 "there, the PCI device bound to vfio-pci, the vdev string right?)",
-			 g->conf.path, pc->name, name);
-		return -ENODEV;
-	}
-	rte_eth_dev_info_get(p->dpdk_id, &di);
-	if (di.max_rx_queues < nq || di.max_tx_queues < nq) {
-		snprintf(err, (size_t)errlen,
-			 "%s: port.%s.device: '%s' offers %u queue pairs but num_cores "
-			 "is %u (for net_af_packet add qpairs=%u)", g->conf.path, pc->name,
-			 name, di.max_rx_queues, nq, nq);
-		return -EINVAL;
-	}
-	memset(&ec, 0, sizeof(ec));
-	pick_offloads(p, &di, &ec);
-	uint8_t key[64] = {0};
-	if (nq > 1)
-		rss_configure(p, &di, &ec, key);
-	rc = rte_eth_dev_configure(p->dpdk_id, nq, nq, &ec);
-	if (rc) {
-		snprintf(err, (size_t)errlen, "%s: port.%s: configure failed: %s",
-			 g->conf.path, pc->name, rte_strerror(-rc));
-		return rc;
-	}
-	rte_eth_dev_set_mtu(p->dpdk_id, p->mtu); /* best effort: not every PMD can */
-	for (uint16_t q = 0; q < nq; q++) {
-		rc = rte_eth_rx_queue_setup(p->dpdk_id, q, RX_DESC,
-					    rte_eth_dev_socket_id(p->dpdk_id), NULL, g->pools[q]);
-		if (!rc)
-			rc = rte_eth_tx_queue_setup(p->dpdk_id, q, TX_DESC,
-						    rte_eth_dev_socket_id(p->dpdk_id), NULL);
-		if (rc) {
-			snprintf(err, (size_t)errlen, "%s: port.%s: queue %u setup failed: %s",
-				 g->conf.path, pc->name, q, rte_strerror(-rc));
-			return rc;
+	for (uint16_t d = 0; d < (split ? split : 1); d++) {
+		dev_name(pc->device, name, CONFIG_DEV_LEN);
+		if (split)
+			snprintf(name + strlen(name), 8, "q%u", d);
+		if (rte_eth_dev_get_port_by_name(name, &p->devs[d])) {
+			snprintf(err, (size_t)errlen,
+				 "%s: port.%s.device: DPDK has no device '%s' (is the interface "
+				 "there, the PCI device bound to vfio-pci, the vdev string right?)",
+				 g->conf.path, pc->name, name);
+			return -ENODEV;
 		}
+		p->n_devs = (uint16_t)(d + 1); /* teardown stops the devices found */
+		rc = setup_dev(g, p, d, split ? 1 : nq, err, errlen);
+		if (rc)
+			return rc;
 	}
-	rc = rte_eth_dev_start(p->dpdk_id);
-	if (rc) {
-		snprintf(err, (size_t)errlen, "%s: port.%s: start failed: %s",
-			 g->conf.path, pc->name, rte_strerror(-rc));
-		return rc;
-	}
-	if (p->placement == PLACE_RSS && reta_program(p, nq))
-		p->placement = PLACE_LEARNED;
+	p->dpdk_id = p->devs[0];
+	port_link_placement(p, split > 0);
 	rte_eth_macaddr_get(p->dpdk_id, &p->mac);
-	LOG_INFO("port %s: dpdk port %u (%s), mac %02x:%02x:%02x:%02x:%02x:%02x, "
-		 "csum offload tx=%d rx=%d, placement %d", p->name, p->dpdk_id, di.driver_name,
+	LOG_INFO("port %s: dpdk port %u (%u devices), mac %02x:%02x:%02x:%02x:%02x:%02x, "
+		 "csum offload tx=%d rx=%d, placement %d", p->name, p->dpdk_id, p->n_devs,
 		 p->mac.addr_bytes[0], p->mac.addr_bytes[1], p->mac.addr_bytes[2],
 		 p->mac.addr_bytes[3], p->mac.addr_bytes[4], p->mac.addr_bytes[5],
 		 p->tx_tcp_csum, p->rx_csum, p->placement);
@@ -302,18 +415,35 @@ int port_setup_all(struct aatcp_global *g, char *err, int errlen)
 	if (rc)
 		return rc;
 	g->n_ports = g->conf.n_ports;
+	g->mbufs_port_slack = 0;
 	for (int i = 0; i < g->n_ports; i++)
 		if ((rc = setup_port(g, i, err, errlen)))
 			return rc;
+	g->mbufs_port_held = pools_in_use(g);
 	return 0;
+}
+
+void port_reclaim_tx(struct aatcp_global *g)
+{
+	for (int i = 0; i < g->n_ports; i++)
+		for (uint16_t d = 0; d < g->ports[i].n_devs; d++) {
+			uint16_t id = g->ports[i].devs[d];
+			struct rte_eth_dev_info di;
+
+			if (rte_eth_dev_info_get(id, &di))
+				continue;
+			for (uint16_t q = 0; q < di.nb_tx_queues; q++)
+				rte_eth_tx_burst(id, q, NULL, 0);
+		}
 }
 
 void port_stop_all(struct aatcp_global *g)
 {
-	for (int i = 0; i < g->n_ports; i++) {
-		rte_eth_dev_stop(g->ports[i].dpdk_id); /* harmless if stopped */
-		rte_eth_dev_close(g->ports[i].dpdk_id);
-	}
+	for (int i = 0; i < g->n_ports; i++)
+		for (uint16_t d = 0; d < g->ports[i].n_devs; d++) {
+			rte_eth_dev_stop(g->ports[i].devs[d]); /* harmless if stopped */
+			rte_eth_dev_close(g->ports[i].devs[d]);
+		}
 }
 
 struct port *port_by_ip(struct aatcp_global *g, uint32_t ip)
@@ -359,7 +489,8 @@ struct port *port_for_dest(struct aatcp_global *g, uint32_t ip, uint32_t *next_h
 int port_index(const struct aatcp_global *g, uint16_t dpdk_id)
 {
 	for (int i = 0; i < g->n_ports; i++)
-		if (g->ports[i].dpdk_id == dpdk_id)
-			return i;
+		for (uint16_t d = 0; d < g->ports[i].n_devs; d++)
+			if (g->ports[i].devs[d] == dpdk_id)
+				return i;
 	return 0;
 }

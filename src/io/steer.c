@@ -10,9 +10,10 @@
 #include <rte_ip.h>
 #include <rte_ring.h>
 #include <rte_tcp.h>
-#include <rte_thash.h>
 
 #include "io/flow_hash.h"
+#include "io/port.h"
+#include "io/toeplitz.h"
 
 #define STEER_RING 4096
 #define REUSE_SLOTS 8192   /* learned source ports a core keeps (power of 2) */
@@ -29,11 +30,7 @@
 _Static_assert(RTE_CACHE_LINE_MIN_SIZE > HOPS_MASK, "mbuf alignment leaves room for hops");
 _Static_assert(MAX_CORES <= HOPS_MASK, "hops fit the low bits");
 
-const uint8_t steer_rss_key[40] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
-	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
-	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
-};
+const uint8_t steer_rss_key[TOEPLITZ_KEY_LEN] = TOEPLITZ_KEY_INIT;
 
 /* A freed source port whose replies land on this core: the tuple is the
  * port plus `rest`, the hash of the other fields tuple_slot() uses. */
@@ -109,15 +106,7 @@ static void learn(const struct port *p, uint32_t laddr, uint16_t lport, uint32_t
 uint32_t steer_toeplitz(uint32_t raddr, uint16_t rport, uint32_t laddr, uint16_t lport,
 			bool l4)
 {
-	struct rte_ipv4_tuple t = {
-		.src_addr = rte_be_to_cpu_32(raddr),
-		.dst_addr = rte_be_to_cpu_32(laddr),
-		.sport = rte_be_to_cpu_16(rport),
-		.dport = rte_be_to_cpu_16(lport),
-	};
-
-	return rte_softrss((uint32_t *)&t,
-			   l4 ? RTE_THASH_V4_L4_LEN : RTE_THASH_V4_L3_LEN, steer_rss_key);
+	return toeplitz_v4(steer_rss_key, raddr, rport, laddr, lport, l4);
 }
 
 int steer_predict(const struct port *p, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -219,14 +208,12 @@ bool steer_key_of(const struct rte_mbuf *m, struct steer_key *k)
 void steer_learn_arrival(struct core *c, const struct rte_mbuf *m,
 			 const struct steer_key *k, int queue)
 {
-	const struct port *p = &c->g->ports[0];
+	const struct port *p;
 
 	if ((k->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) !=
 	    (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG))
 		return;
-	for (int i = 0; i < c->g->n_ports; i++)
-		if (c->g->ports[i].dpdk_id == m->port)
-			p = &c->g->ports[i];
+	p = &c->g->ports[port_index(c->g, m->port)];
 	if (p->placement != PLACE_LEARNED)
 		return;
 	learn(p, k->laddr, k->lport, k->raddr, k->rport, queue);

@@ -31,14 +31,15 @@
 /* Placement of incoming flows on a port's RX queues (struct port.placement). */
 enum steer_placement {
 	PLACE_SINGLE,  /* one queue: nothing to place */
-	PLACE_RSS,     /* our RSS key and redirection table: steer_predict() is exact */
+	PLACE_RSS,     /* our RSS key and redirection table, or a link that hashes
+			* like one (port.<name>.link_hash): steer_predict() is exact */
 	PLACE_LEARNED, /* a deterministic hash we cannot compute (af_packet fanout):
 			* passive flows exact, active flows learned per 4-tuple */
 };
 
 /* The Toeplitz key programmed into RSS ports (Microsoft's RSS verification
  * key, so the software hash can be checked against its published vectors). */
-extern const uint8_t steer_rss_key[40];
+extern const uint8_t steer_rss_key[40]; /* io/toeplitz.h TOEPLITZ_KEY_INIT */
 
 /* Rings between the cores: mtcp_init() creates them (after the ports),
  * mtcp_destroy() frees them after every network thread stopped. 0, or

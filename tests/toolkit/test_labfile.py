@@ -124,6 +124,22 @@ BAD = [
      "hosts[dut].ssh.port", "port: 99999", "1..65535"),
     ("bad yaml", ("  - name: dut\n", "  - name: dut\n   bad: [\n"),
      "(syntax)", None, "not valid YAML"),
+    ("link option misspelt", ("[dut:cli, client:c-dut]", "[dut:cli, client:c-dut, {queus: 2}]"),
+     "links[1][2].queus", "queus: 2", "unknown key"),
+    ("link queues out of range", ("[dut:cli, client:c-dut]",
+                                  "[dut:cli, client:c-dut, {queues: 17}]"),
+     "links[1][2].queues", "queues: 17", "1..16"),
+    ("rss on one queue", ("[dut:cli, client:c-dut]", "[dut:cli, client:c-dut, {rss: true}]"),
+     "links[1][2].rss", "rss: true", "add queues: N"),
+    ("rss not a bool", ("[dut:cli, client:c-dut]",
+                        "[dut:cli, client:c-dut, {queues: 2, rss: 1}]"),
+     "links[1][2].rss", "rss: 1", "true or false"),
+    ("rss on af_packet", ("[dut:cli, client:c-dut]",
+                          "[dut:cli, client:c-dut, {queues: 2, rss: true}]"),
+     "links[1][2].rss", "rss: true", "net_af_xdp0,iface=d-cli"),
+    ("rss between Linux hosts", ("[server:s-cli, client:c-srv]",
+                                 "[server:s-cli, client:c-srv, {queues: 2, rss: true}]"),
+     "links[2][2].rss", "rss: true", "one dut port"),
 ]
 
 
@@ -153,6 +169,23 @@ def test_bad_lab_file_names_line_and_key(tmp_path: Path, desc: str,
         assert f"{path}:{e.line}: " in msg
     else:
         assert e.line is None or e.line >= 1
+
+
+def test_link_queues_and_rss(tmp_path: Path) -> None:
+    text = LOCAL.replace('"net_af_packet1,iface=d-cli"', '"net_af_xdp1,iface=d-cli"').replace(
+        "[dut:cli, client:c-dut]", "[dut:cli, client:c-dut, {queues: 2, rss: true}]").replace(
+        "[server:s-cli, client:c-srv]", "[server:s-cli, client:c-srv, {queues: 4}]")
+    spec = parse_lab(text, tmp_path / "x.yml")
+    assert [(li.queues, li.rss) for li in spec.links] == [(1, False), (2, True), (4, False)]
+
+
+def test_link_options_only_in_local_labs(tmp_path: Path) -> None:
+    text = (LABS_DIR / "example-testbed.yml").read_text()
+    first = next(ln for ln in text.splitlines() if ln.strip().startswith("- [") and "]" in ln)
+    text = text.replace(first, first.replace("]", ", {queues: 2}]"), 1)
+    with pytest.raises(LabFileError) as ei:
+        parse_lab(text, tmp_path / "x.yml")
+    assert "local labs" in str(ei.value)
 
 
 def test_link_across_subnets(tmp_path: Path) -> None:
