@@ -42,6 +42,10 @@ def ch5(peer_scripts: Lab) -> Iterator[Ch5Lab]:
         nginx.stop()
 
 
+#: packets a clean client costs the proxy, both sides, with ARP: a bound
+CLEAN_PKTS = 40
+
+
 @pytest.mark.parametrize("flags", ["S", "A", "R"])
 def test_proxy_flood_clean_clients_robust(ch5: Ch5Lab, stack: StackRunner, flags: str) -> None:
     """200,000 SYNs (flags S), or ACKs (A) or RSTs (R) with random numbers,
@@ -75,9 +79,15 @@ def test_proxy_flood_clean_clients_robust(ch5: Ch5Lab, stack: StackRunner, flags
     if flags == "S":
         assert res.counter("syncookies_sent") > 0 and res.counter("syncookies_ok") > 0, info
         return
-    assert res.drops("tcp_no_flow") >= fl["syns"] * 0.99, info
+    # Every flood segment that reached the stack is a tcp_no_flow drop: all
+    # it received beyond the clean clients' packets (CLEAN_PKTS each, both
+    # sides of the proxy, ARP included). Most of the flood must arrive; the
+    # kernel's veth may drop some of it under load before the stack sees it.
+    no_flow = res.drops("tcp_no_flow")
+    assert no_flow >= fl["syns"] * 0.9, info
+    assert res.counter("rx_pkts") - no_flow <= CLEAN_PKTS * n + 200, info
     if flags == "A":
-        assert res.counter("rst_sent") >= fl["syns"] * 0.99, info
+        assert res.counter("rst_sent") >= no_flow, info
 
 
 @pytest.mark.parametrize("mode", ["splice", "forward", "copy"])
