@@ -128,6 +128,8 @@ struct socket *sock_alloc(struct core *c, enum socket_type type)
 	id = c->sock_free;
 	s = &c->socks[id];
 	c->sock_free = s->free_next;
+	if (id >= c->socks_hw)
+		c->socks_hw = id + 1;
 	gen = s->gen + 1;
 	free(s->aa_params); /* the network thread is done with the old socket */
 	memset(s, 0, sizeof(*s));

@@ -179,6 +179,8 @@ struct core {
 	struct tcb *tcbs;            /* pool */
 	struct tcb *tcb_free;
 	uint32_t n_tcbs, tcbs_used;
+	uint32_t tcbs_hw;            /* tcbs[0..tcbs_hw-1] were handed out at some
+				      * time (core_reset) */
 	_Atomic uint32_t orphans;    /* closed by the app, still finishing */
 	struct tcb *out_list;        /* tcbs that may have something to send */
 	struct tcb *ev_list;         /* tcbs with events to push */
@@ -209,6 +211,8 @@ struct core {
 	/* ---- application thread state ---- */
 	struct socket *socks;
 	int n_socks;                 /* = max_concurrency: ids are 0..n_socks-1 */
+	int socks_hw;                /* ids 0..socks_hw-1 were handed out at some
+				      * time (core_reset) */
 	struct sock_link *links;     /* n_socks, shared: see struct sock_link */
 	int sock_free;               /* free list head (oldest freed first) */
 	int sock_free_tail;
