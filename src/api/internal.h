@@ -26,6 +26,7 @@ struct socket {
 	void *aa_params;             /* our copy */
 	bool nodelay;
 	bool keepalive;              /* SO_KEEPALIVE (accepted sockets inherit it) */
+	struct keepalive_opts ka;    /* TCP_KEEPIDLE, _KEEPINTVL, _KEEPCNT (inherited too) */
 	bool closing;                /* closed, id not yet released by net */
 	uint32_t rcvbuf, sndbuf;
 	uint32_t laddr, raddr;       /* network byte order */

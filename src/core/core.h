@@ -68,7 +68,7 @@ enum cmd_type {
 	CMD_FORWARD,    /* fwd: move n fragments to another socket */
 	CMD_SPLICE,
 	CMD_SETOPT,
-	CMD_KEEPALIVE,  /* SO_KEEPALIVE: arg on/off */
+	CMD_KEEPALIVE,  /* SO_KEEPALIVE: arg on/off, and the socket's numbers (ka) */
 };
 
 /* CONNECT: the socket's options, copied when the command is queued, so
@@ -77,6 +77,7 @@ struct cmd_connect {
 	uint32_t rcvbuf, sndbuf;
 	uint32_t maxseg;                /* TCP_MAXSEG, 0: the port's */
 	bool zc, nodelay, keepalive;
+	struct keepalive_opts ka;       /* TCP_KEEPIDLE, _KEEPINTVL, _KEEPCNT */
 	const struct aa_module *aa_mod; /* record module, or NULL */
 	const void *aa_params;          /* the socket's copy: lives as long as it */
 	/* splices asked before the connect (thesis 5.1.2): the other
@@ -114,6 +115,7 @@ struct cmd {
 	struct tcb *tcb;
 	union {
 		struct cmd_connect conn; /* CONNECT */
+		struct keepalive_opts ka; /* KEEPALIVE */
 		struct {
 			void *ptr;        /* listener, forward batch */
 			struct tcb *tcb2; /* SPLICE: the `to` side */
