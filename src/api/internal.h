@@ -106,8 +106,9 @@ void core_destroy(struct core *c);
  * made (every TCB and socket id free in their first order, empty queues,
  * wheel and pools, zeroed counters), keeping its tables: a fuzzer runs
  * each input on a fresh core without allocating one. 0; -EBUSY when a TCB,
- * flow, zero-copy or outbound node was not given back (a leak: the core
- * must be destroyed); -EINVAL for a core with a network thread. */
+ * flow, timer, zero-copy or outbound node was not given back (a leak: the
+ * core must be destroyed, or reset again once it is back); -EINVAL for a
+ * core with a network thread. */
 int core_reset(struct core *c);
 /* Tests and fuzzers: mtcp_init() for a process that started DPDK's EAL
  * itself and created its ports (e.g. rte_eth_from_rings()); the config is
