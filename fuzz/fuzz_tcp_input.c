@@ -23,13 +23,15 @@
  *                once the listener's SYN queue (8) is full)
  *             5  the clock moves (byte^2 ms), timers fire
  *             6  an application call on a connection: read, write,
- *                shutdown, close, abort, accept
+ *                shutdown, close, abort, accept, socket options
+ *                (TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT)
  *             7  run the network loop on what was queued (a burst)
  *
  * Frames queue in the RX ring and are processed in bursts, as a real port
  * delivers them. Everything the stack sends is parsed and checked (lengths,
- * checksums, options). After the program every socket is closed, the core
- * is destroyed, and the mbuf pool must be full again.
+ * checksums, options). After the program every socket is closed and the
+ * core is reset for the next input (h_reset: every TCB, flow, zero-copy
+ * and outbound node and mbuf must be back).
  *
  * Cost per input, and how to run it long: docs/fuzzing.md.
  *
@@ -38,6 +40,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -79,6 +82,12 @@ static int n_socks;
 static int listener, zc_listener;
 static uint64_t advanced;
 static uint8_t payload[20480];
+/* One core for every input, reset in between (h_reset); with
+ * AATCP_FUZZ_FRESH_CORE=1 in the environment a core is created and
+ * destroyed per input instead, as before core_reset (the comparison in
+ * docs/fuzzing.md). */
+static struct h_stack *stack;
+static bool fresh_core;
 
 static void add_sock(int s)
 {
@@ -93,12 +102,42 @@ static struct {
 	uint32_t seq, ack, tsval;
 } synacks[256];
 
+/* With AATCP_FUZZ_TRACE=1 in the environment, a digest of every frame the
+ * stack sent is printed after each input: the same input must print the
+ * same digest whatever ran before it (determinism of the reset core). */
+static bool trace_on;
+static uint64_t trace;
+
+static void trace_u32(uint32_t v)
+{
+	for (int i = 0; i < 4; i++) {
+		trace ^= (v >> (8 * i)) & 0xff;
+		trace *= 0x100000001b3ull; /* FNV-1a */
+	}
+}
+
+static void trace_frame(const struct h_pkt *p)
+{
+	trace_u32((uint32_t)p->port << 16 | p->ether_type);
+	trace_u32(p->frame_len);
+	trace_u32((uint32_t)p->sport << 16 | p->dport);
+	trace_u32(p->seq);
+	trace_u32(p->ack);
+	trace_u32((uint32_t)p->flags << 16 | p->win);
+	trace_u32(p->len);
+	trace_u32(p->opts.tsval);
+	trace_u32(p->opts.tsecr);
+	trace_u32((uint32_t)p->opts.n_sack);
+}
+
 /* Reads and checks everything the stack sent. */
 static void drain_tx(struct h_stack *h)
 {
 	struct h_pkt p;
 
 	while (h_recv(h, &p)) {
+		if (trace_on)
+			trace_frame(&p);
 		unsigned i = (unsigned)(p.dport - 40000u);
 		if (p.ether_type == RTE_ETHER_TYPE_IPV4 && p.proto == IPPROTO_TCP &&
 		    p.flags == (TCP_FLAG_SYN | TCP_FLAG_ACK) && p.dport >= 40000 && i < 256) {
@@ -363,6 +402,21 @@ static void op_raw(struct h_stack *h, struct in *in, uint8_t op)
 	queue_frame(h, 0, frame, len);
 }
 
+/* TCP_NODELAY on, or SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL,
+ * TCP_KEEPCNT to a value of the input (in range or not: EINVAL). */
+static void set_option(struct h_stack *h, struct in *in, int s, int which)
+{
+	static const int level[] = {IPPROTO_TCP, SOL_SOCKET, IPPROTO_TCP, IPPROTO_TCP,
+				    IPPROTO_TCP};
+	static const int name[] = {TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL,
+				   TCP_KEEPCNT};
+	int v = which ? u8(in) : 1;
+
+	if (which == 1)
+		v &= 1;
+	mtcp_setsockopt(h->mctx, s, level[which], name[which], &v, sizeof(v));
+}
+
 static void op_app(struct h_stack *h, struct in *in, uint8_t op)
 {
 	int s = n_socks ? socks[(op >> 3) % n_socks] : -1;
@@ -414,12 +468,10 @@ static void op_app(struct h_stack *h, struct in *in, uint8_t op)
 		}
 		break;
 	}
-	case 6: {
-		int v = 1;
+	case 6:
 		if (s >= 0)
-			mtcp_setsockopt(h->mctx, s, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+			set_option(h, in, s, what / 10 % 5);
 		break;
-	}
 	}
 	run(h);
 }
@@ -438,6 +490,7 @@ static void op_time(struct h_stack *h, struct in *in)
 	run(h);
 }
 
+/* Closes every socket and gives the stack back for the next input. */
 static void teardown(struct h_stack *h)
 {
 	run(h);
@@ -448,7 +501,12 @@ static void teardown(struct h_stack *h)
 	run(h);
 	h->now += 1000;
 	run(h);
-	h_close_any(h); /* CHECKs the mbuf pool is full */
+	if (fresh_core) {
+		h_close_any(h); /* CHECKs the mbuf pool is full */
+		stack = NULL;
+	} else {
+		h_reset(h); /* CHECKs every TCB, flow, node and mbuf went back */
+	}
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -457,18 +515,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	h_quiet = true;
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7 + 3);
-	/* a small pool: creating the core (zc and outbound node pools sized
-	 * from it) is most of the cost of an input */
-	h_global_init((*argv)[0], 1, "mbufs = 1024");
+	/* a small mbuf pool (the zc and outbound node pools are sized from
+	 * it); 32 TCBs and socket ids, so that SYN floods, TIME_WAIT (2*MSL
+	 * here, as by default: RFC 6191 reuse, the oldest recycled when no
+	 * TCB is left) and the application can use them all up */
+	h_global_init((*argv)[0], 1, "mbufs = 1024\nmax_concurrency = 32\ntcp_timewait = 60");
+	const char *fresh = getenv("AATCP_FUZZ_FRESH_CORE");
+	fresh_core = fresh && strcmp(fresh, "0") != 0;
+	trace_on = getenv("AATCP_FUZZ_TRACE") != NULL;
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct in in = {.p = data, .n = size};
-	struct h_stack *h = h_open();
+
+	if (!stack)
+		stack = h_open();
+	struct h_stack *h = stack;
 
 	memset(synacks, 0, sizeof(synacks));
+	trace = 0xcbf29ce484222325ull;
 	setup(h);
 	while (in.i < in.n) {
 		uint8_t op = u8(&in);
@@ -497,5 +564,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h_check_invariants(h);
 	}
 	teardown(h);
+	if (trace_on)
+		fprintf(stderr, "trace %zu %016llx\n", size, (unsigned long long)trace);
 	return 0;
 }

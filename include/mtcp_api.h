@@ -6,7 +6,11 @@
  * libaatcp unchanged (README, "Differences from mTCP", lists the few
  * differences and why). Extensions: mtcp_shutdown() really half-closes,
  * mtcp_getsockopt()/mtcp_setsockopt() really work (SO_ERROR, SO_RCVBUF,
- * SO_SNDBUF, TCP_NODELAY), and mtcp_abort() sends a RST.
+ * SO_SNDBUF, SO_KEEPALIVE, TCP_NODELAY, TCP_MAXSEG, and TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT at IPPROTO_TCP/SOL_TCP: this socket's
+ * tcp_keepalive_time, _intvl and _probes, in seconds and with Linux's
+ * ranges, 1..32767, 1..32767 and 1..127, EINVAL outside; a listener's are
+ * inherited by the connections it accepts), and mtcp_abort() sends a RST.
  *
  * Socket ids (epoll ids included) are 0 .. max_concurrency-1 per context,
  * reused after close; when none is free mtcp_socket() and mtcp_accept()

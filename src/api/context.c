@@ -295,6 +295,33 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
+/* TCBs [0, tcbs) and socket ids [0, socks) free in their first order
+ * (handed out from 0), ahead of the ones after them, which were never
+ * handed out and are still listed in order; the first ephemeral port, the
+ * steering and fault state: what a new core starts with. */
+static int init_state(struct core *c, uint32_t tcbs, int socks)
+{
+	uint32_t n_tcbs = c->n_tcbs;
+	int n_socks = c->n_socks;
+
+	for (uint32_t i = 0; i < tcbs; i++) {
+		c->tcbs[i].id = i;
+		c->tcbs[i].in_pool = true;
+		c->tcbs[i].pool_next = i + 1 < n_tcbs ? &c->tcbs[i + 1] : NULL;
+	}
+	c->tcb_free = &c->tcbs[0];
+	for (int i = socks - 1; i >= 0; i--) {
+		c->socks[i].id = i;
+		c->socks[i].free_next = i + 1 < n_socks ? i + 1 : -1;
+	}
+	c->sock_free = 0;
+	c->sock_free_tail = n_socks - 1;
+	c->next_ephemeral = (uint16_t)secret_random32(); /* RFC 6056 3.3.3 */
+	int rc = steer_init(c);
+
+	return rc ? rc : io_faults_init(c);
+}
+
 /* The core's tables, pools and rings: 0, or -ENOMEM. */
 static int alloc_core(struct core *c)
 {
@@ -333,30 +360,16 @@ static int alloc_core(struct core *c)
 	    spsc_init(&c->released, pow2_at_least(n_socks), sizeof(int)))
 		return -ENOMEM;
 	c->n_tcbs = n_tcbs;
-	for (uint32_t i = 0; i < n_tcbs; i++) {
-		c->tcbs[i].id = i;
-		c->tcbs[i].in_pool = true;
-		c->tcbs[i].pool_next = i + 1 < n_tcbs ? &c->tcbs[i + 1] : NULL;
-	}
-	c->tcb_free = &c->tcbs[0];
 	c->n_socks = (int)n_socks;
-	for (int i = (int)n_socks - 1; i >= 0; i--) {
-		c->socks[i].id = i;
-		c->socks[i].free_next = i + 1 < (int)n_socks ? i + 1 : -1;
-	}
-	c->sock_free = 0;
-	c->sock_free_tail = (int)n_socks - 1;
-	c->next_ephemeral = (uint16_t)secret_random32(); /* RFC 6056 3.3.3 */
-	int rc = steer_init(c);
-
-	return rc ? rc : io_faults_init(c);
+	return init_state(c, n_tcbs, (int)n_socks);
 }
 
 /* Epoll instances the application did not close before destroying the
  * context (mTCP's examples never do): their memory goes with the core. */
 static void free_epolls(struct core *c)
 {
-	for (int i = 0; c->socks && i < c->n_socks; i++) {
+	/* only ids handed out at some time can hold one */
+	for (int i = 0; c->socks && i < c->socks_hw; i++) {
 		struct socket *s = &c->socks[i];
 		if (s->type == MTCP_SOCK_EPOLL && s->ep) {
 			free(s->ep->queue);
@@ -485,8 +498,9 @@ static void teardown(struct core *c)
 	struct tcb *t;
 
 	flow_foreach(c->flows, teardown_tcb, c);
-	/* TCBs no longer in the flow table (closed, not yet released) */
-	for (uint32_t i = 0; i < c->n_tcbs; i++) {
+	/* TCBs no longer in the flow table (closed, not yet released); only
+	 * those handed out at some time can be */
+	for (uint32_t i = 0; i < c->tcbs_hw; i++) {
 		t = &c->tcbs[i];
 		if (!t->in_pool && t->core) {
 			t->app_closed = true;
@@ -527,6 +541,102 @@ void core_destroy(struct core *c)
 	if (aatcp_tls_core == c)
 		aatcp_tls_core = NULL;
 	free_core(c);
+}
+
+/* Everything teardown() gives back is back: every TCB in the pool (none on
+ * a work list), no flow, no orphan, no timer, every zero-copy and outbound
+ * node free; the wheel and pools are then restarted. */
+static bool all_returned(struct core *c)
+{
+	for (uint32_t i = 0; i < c->tcbs_hw; i++)
+		if (!c->tcbs[i].in_pool)
+			return false;
+	if (c->tcbs_used || flow_count(c->flows) || atomic_load(&c->orphans) || c->out_list ||
+	    c->ev_list || c->arp_wait || timer_reset_wheel(c->timers, c->now_us))
+		return false;
+#if AATCP_WITH_ZC
+	if (zc_pool_reset(c->zc_pool))
+		return false;
+#endif
+#if AATCP_WITH_FWD
+	if (out_pool_reset(c->out_pool))
+		return false;
+#endif
+	return true;
+}
+
+/* A queue keeps its slots and starts empty again. */
+static void keep_queue(struct spsc *q, const struct spsc *old)
+{
+	q->slots = old->slots;
+	q->mask = old->mask;
+	q->esize = old->esize;
+}
+
+int core_reset(struct core *c)
+{
+	if (c->has_thread)
+		return -EINVAL;
+	c->now_us = clock_now_us();
+	teardown(c);
+	if (!all_returned(c))
+		return -EBUSY;
+	rss_free(c);
+	steer_fini(c);
+	free_epolls(c);
+	/* only the ids and TCBs handed out since the core was made or reset
+	 * changed (init_state) */
+	int socks = c->socks_hw;
+	uint32_t tcbs = c->tcbs_hw;
+	for (int i = 0; i < socks; i++)
+		free(c->socks[i].aa_params);
+	memset(c->socks, 0, (size_t)socks * sizeof(*c->socks));
+	memset(c->links, 0, (size_t)socks * sizeof(*c->links));
+	/* Every other field as core_create leaves it: zero, except the
+	 * identity, the tables (emptied above) and the queues' slots. A field
+	 * that holds an allocation is kept here. */
+	struct core_tables {
+		int id, cpu, n_socks;
+		struct aatcp_global *g;
+		struct rte_mempool *pool;
+		struct zc_pool *zc_pool;
+		struct out_pool *out_pool;
+		struct flow_table *flows;
+		struct timer_wheel *timers;
+		struct tcb *tcbs;
+		uint32_t n_tcbs;
+		struct socket *socks;
+		struct sock_link *links;
+		pthread_t app_thread;
+		uint64_t now_us;
+		struct spsc cmdq, evq, released;
+	} k = {c->id, c->cpu, c->n_socks, c->g, c->pool, c->zc_pool, c->out_pool, c->flows,
+	       c->timers, c->tcbs, c->n_tcbs, c->socks, c->links, c->app_thread, c->now_us,
+	       .cmdq.slots = NULL};
+	keep_queue(&k.cmdq, &c->cmdq);
+	keep_queue(&k.evq, &c->evq);
+	keep_queue(&k.released, &c->released);
+	memset(c, 0, sizeof(*c));
+	c->id = k.id;
+	c->cpu = k.cpu;
+	c->n_socks = k.n_socks;
+	c->g = k.g;
+	c->pool = k.pool;
+	c->zc_pool = k.zc_pool;
+	c->out_pool = k.out_pool;
+	c->flows = k.flows;
+	c->timers = k.timers;
+	c->tcbs = k.tcbs;
+	c->n_tcbs = k.n_tcbs;
+	c->socks = k.socks;
+	c->links = k.links;
+	c->app_thread = k.app_thread;
+	c->now_us = k.now_us;
+	keep_queue(&c->cmdq, &k.cmdq);
+	keep_queue(&c->evq, &k.evq);
+	keep_queue(&c->released, &k.released);
+	atomic_store(&c->running, true);
+	return init_state(c, tcbs, socks);
 }
 
 void mtcp_destroy_context(mctx_t mctx)

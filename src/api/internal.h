@@ -26,6 +26,7 @@ struct socket {
 	void *aa_params;             /* our copy */
 	bool nodelay;
 	bool keepalive;              /* SO_KEEPALIVE (accepted sockets inherit it) */
+	struct keepalive_opts ka;    /* TCP_KEEPIDLE, _KEEPINTVL, _KEEPCNT (inherited too) */
 	bool closing;                /* closed, id not yet released by net */
 	uint32_t rcvbuf, sndbuf;
 	uint32_t laddr, raddr;       /* network byte order */
@@ -100,6 +101,15 @@ void api_maybe_window_update(struct core *c, struct socket *s, struct tcb *t);
 struct core *core_create(int id, bool start_thread);
 /* Stops (if started), releases every buffer, frees the core. */
 void core_destroy(struct core *c);
+/* Tests and fuzzers, a core without a network thread: releases every
+ * buffer as core_destroy does and makes the core again what core_create
+ * made (every TCB and socket id free in their first order, empty queues,
+ * wheel and pools, zeroed counters), keeping its tables: a fuzzer runs
+ * each input on a fresh core without allocating one. 0; -EBUSY when a TCB,
+ * flow, timer, zero-copy or outbound node was not given back (a leak: the
+ * core must be destroyed, or reset again once it is back); -EINVAL for a
+ * core with a network thread. */
+int core_reset(struct core *c);
 /* Tests and fuzzers: mtcp_init() for a process that started DPDK's EAL
  * itself and created its ports (e.g. rte_eth_from_rings()); the config is
  * text whose port.<name>.device keys name those ethdevs. mtcp_destroy()

@@ -128,6 +128,8 @@ struct socket *sock_alloc(struct core *c, enum socket_type type)
 	id = c->sock_free;
 	s = &c->socks[id];
 	c->sock_free = s->free_next;
+	if (id >= c->socks_hw)
+		c->socks_hw = id + 1;
 	gen = s->gen + 1;
 	free(s->aa_params); /* the network thread is done with the old socket */
 	memset(s, 0, sizeof(*s));
@@ -259,11 +261,12 @@ static void fill_sockaddr(struct sockaddr *addr, socklen_t *addrlen, uint32_t ip
 	*addrlen = sizeof(in);
 }
 
-/* SO_KEEPALIVE to the network thread (tcp/keepalive.c). */
+/* SO_KEEPALIVE and the socket's keep-alive numbers to the network thread
+ * (tcp/keepalive.c). */
 static void push_keepalive(struct core *c, struct socket *s, struct tcb *t)
 {
 	struct cmd cmd = {.type = CMD_KEEPALIVE, .tcb = t, .sockid = s->id,
-			  .gen = s->gen, .arg = s->keepalive};
+			  .gen = s->gen, .arg = s->keepalive, .ka = s->ka};
 
 	cmd_push(c, &cmd);
 }
@@ -302,6 +305,7 @@ int mtcp_accept(mctx_t mctx, int sockid, struct sockaddr *addr, socklen_t *addrl
 	s->aa_mod = atomic_load(&ls->lst->aa_mod_pub);
 	s->nodelay = ls->nodelay;
 	s->keepalive = ls->keepalive;
+	s->ka = ls->ka;
 	s->laddr = t->laddr;
 	s->lport = t->lport;
 	s->raddr = t->raddr;
@@ -374,6 +378,7 @@ static struct cmd_connect connect_options(const struct socket *s)
 {
 	struct cmd_connect o = {.rcvbuf = s->rcvbuf, .sndbuf = s->sndbuf, .maxseg = s->maxseg,
 				.zc = s->zc, .nodelay = s->nodelay, .keepalive = s->keepalive,
+				.ka = s->ka,
 				.aa_mod = s->aa_mod, .aa_params = s->aa_params,
 				.splice_from = s->splice_from ? s->splice_from->id : -1,
 				.splice_to = s->splice_to ? s->splice_to->id : -1,
@@ -594,6 +599,42 @@ static int opt_int(const void *optval, socklen_t optlen, int *out)
 	return 0;
 }
 
+/* TCP_KEEPIDLE and TCP_KEEPINTVL (seconds, 1..32767) and TCP_KEEPCNT
+ * (1..127), Linux's ranges and meaning: this socket's tcp_keepalive_time,
+ * _intvl and _probes (RFC 9293 3.8.4), inherited by the connections a
+ * listener accepts; EINVAL out of range. */
+static int set_keepalive_opt(struct core *c, struct socket *s, int optname, int v)
+{
+	int max = optname == TCP_KEEPCNT ? 127 : 32767;
+
+	if (v < 1 || v > max) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (optname == TCP_KEEPIDLE)
+		s->ka.idle_s = (uint16_t)v;
+	else if (optname == TCP_KEEPINTVL)
+		s->ka.intvl_s = (uint16_t)v;
+	else
+		s->ka.probes = (uint8_t)v;
+	struct tcb *t = atomic_load_explicit(&s->link->tcb, memory_order_acquire);
+	if (t)
+		push_keepalive(c, s, t);
+	return 0;
+}
+
+/* The number a socket's keep-alives use: its own, else the config's. */
+static int keepalive_opt(const struct core *c, const struct socket *s, int optname)
+{
+	const struct aatcp_config *conf = &c->g->conf;
+
+	if (optname == TCP_KEEPIDLE)
+		return s->ka.idle_s ? s->ka.idle_s : conf->tcp_keepalive_time;
+	if (optname == TCP_KEEPINTVL)
+		return s->ka.intvl_s ? s->ka.intvl_s : conf->tcp_keepalive_intvl;
+	return s->ka.probes ? s->ka.probes : conf->tcp_keepalive_probes;
+}
+
 int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void *optval,
 		    socklen_t optlen)
 {
@@ -627,6 +668,9 @@ int mtcp_setsockopt(mctx_t mctx, int sockid, int level, int optname, const void 
 			push_keepalive(c, s, t);
 		return 0;
 	}
+	if (level == IPPROTO_TCP &&
+	    (optname == TCP_KEEPIDLE || optname == TCP_KEEPINTVL || optname == TCP_KEEPCNT))
+		return set_keepalive_opt(c, s, optname, v);
 	if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
 		/* the MSS we advertise (e.g. a proxy making both sides' segments
 		 * fit each other); only before the SYN goes out */
@@ -681,6 +725,9 @@ int mtcp_getsockopt(mctx_t mctx, int sockid, int level, int optname, void *optva
 		v = s->nodelay;
 	} else if (level == SOL_SOCKET && optname == SO_KEEPALIVE) {
 		v = s->keepalive;
+	} else if (level == IPPROTO_TCP && (optname == TCP_KEEPIDLE || optname == TCP_KEEPINTVL ||
+					    optname == TCP_KEEPCNT)) {
+		v = keepalive_opt(c, s, optname);
 	} else if (level == IPPROTO_TCP && optname == TCP_MAXSEG) {
 		v = t ? t->mss : 536;
 	} else {

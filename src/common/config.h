@@ -101,6 +101,14 @@ struct aatcp_config {
 	char path[256];
 };
 
+/* A socket's own keep-alive numbers (TCP_KEEPIDLE, TCP_KEEPINTVL,
+ * TCP_KEEPCNT, in Linux's ranges); 0: the config's tcp_keepalive_time,
+ * _intvl, _probes. */
+struct keepalive_opts {
+	uint16_t idle_s, intvl_s;
+	uint8_t probes;
+};
+
 void config_defaults(struct aatcp_config *c);
 /* Parses `path` into c (over the defaults). Returns 0, or -errno (-EINVAL
  * for a bad line, -ENOENT etc. when the file cannot be read) after writing

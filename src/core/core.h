@@ -72,7 +72,7 @@ enum cmd_type {
 	CMD_FORWARD,    /* fwd: move n fragments to another socket */
 	CMD_SPLICE,
 	CMD_SETOPT,
-	CMD_KEEPALIVE,  /* SO_KEEPALIVE: arg on/off */
+	CMD_KEEPALIVE,  /* SO_KEEPALIVE: arg on/off, and the socket's numbers (ka) */
 };
 
 /* CONNECT: the socket's options, copied when the command is queued, so
@@ -81,6 +81,7 @@ struct cmd_connect {
 	uint32_t rcvbuf, sndbuf;
 	uint32_t maxseg;                /* TCP_MAXSEG, 0: the port's */
 	bool zc, nodelay, keepalive;
+	struct keepalive_opts ka;       /* TCP_KEEPIDLE, _KEEPINTVL, _KEEPCNT */
 	const struct aa_module *aa_mod; /* record module, or NULL */
 	const void *aa_params;          /* the socket's copy: lives as long as it */
 	/* splices asked before the connect (thesis 5.1.2): the other
@@ -118,6 +119,7 @@ struct cmd {
 	struct tcb *tcb;
 	union {
 		struct cmd_connect conn; /* CONNECT */
+		struct keepalive_opts ka; /* KEEPALIVE */
 		struct {
 			void *ptr;        /* listener, forward batch */
 			struct tcb *tcb2; /* SPLICE: the `to` side */
@@ -183,6 +185,8 @@ struct core {
 	struct tcb *tcbs;            /* pool */
 	struct tcb *tcb_free;
 	uint32_t n_tcbs, tcbs_used;
+	uint32_t tcbs_hw;            /* tcbs[0..tcbs_hw-1] were handed out at some
+				      * time (core_reset) */
 	_Atomic uint32_t orphans;    /* closed by the app, still finishing */
 	struct tcb *out_list;        /* tcbs that may have something to send */
 	struct tcb *ev_list;         /* tcbs with events to push */
@@ -220,6 +224,8 @@ struct core {
 	uint64_t app_woke_tsc;       /* when app_wait() last returned (0: not yet) */
 	struct socket *socks;
 	int n_socks;                 /* = max_concurrency: ids are 0..n_socks-1 */
+	int socks_hw;                /* ids 0..socks_hw-1 were handed out at some
+				      * time (core_reset) */
 	struct sock_link *links;     /* n_socks, shared: see struct sock_link */
 	int sock_free;               /* free list head (oldest freed first) */
 	int sock_free_tail;

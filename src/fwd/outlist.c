@@ -12,8 +12,25 @@
 struct out_pool {
 	struct out_node *free;
 	uint32_t n_free, size;
+	uint32_t used_hw; /* nodes[0..used_hw-1] were handed out at some time: the
+			   * LIFO list keeps the others after them, in order */
 	struct out_node *nodes;
 };
+
+/* Every node free, handed out from nodes[0] on; nodes from n on were never
+ * handed out: still listed in order. */
+static void free_first(struct out_pool *p, uint32_t n)
+{
+	struct out_node *rest = n < p->size ? &p->nodes[n] : NULL;
+
+	for (uint32_t i = n; i-- > 0;) {
+		p->nodes[i].next = rest;
+		rest = &p->nodes[i];
+	}
+	p->free = rest;
+	p->n_free = p->size;
+	p->used_hw = 0;
+}
 
 struct out_pool *out_pool_create(uint32_t n)
 {
@@ -26,12 +43,22 @@ struct out_pool *out_pool_create(uint32_t n)
 		free(p);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		p->nodes[i].next = p->free;
-		p->free = &p->nodes[i];
-	}
-	p->n_free = p->size = n;
+	p->size = n;
+	free_first(p, n);
 	return p;
+}
+
+int out_pool_reset(struct out_pool *p)
+{
+	if (p->n_free != p->size)
+		return -EBUSY;
+	free_first(p, p->used_hw);
+	return 0;
+}
+
+uint32_t out_pool_size(const struct out_pool *p)
+{
+	return p->size;
 }
 
 void out_pool_destroy(struct out_pool *p)
@@ -55,6 +82,8 @@ static struct out_node *node_get(struct out_pool *p)
 		return NULL;
 	p->free = n->next;
 	p->n_free--;
+	if ((uint32_t)(n - p->nodes) >= p->used_hw)
+		p->used_hw = (uint32_t)(n - p->nodes) + 1;
 	memset(n, 0, sizeof(*n));
 	return n;
 }

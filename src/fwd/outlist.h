@@ -32,7 +32,11 @@ struct out_node {
 struct out_pool;
 struct out_pool *out_pool_create(uint32_t n);
 void out_pool_destroy(struct out_pool *p);
+/* Every node back in its first order (a core reused for a new run): 0, or
+ * -EBUSY when some node is still out. */
+int out_pool_reset(struct out_pool *p);
 uint32_t out_pool_free_count(const struct out_pool *p);
+uint32_t out_pool_size(const struct out_pool *p);
 
 struct outlist {
 	struct out_node *head, *tail;

@@ -84,7 +84,8 @@ uint32_t flow_count(const struct flow_table *ft)
 
 void flow_foreach(struct flow_table *ft, void (*fn)(struct tcb *, void *), void *arg)
 {
-	for (uint32_t i = 0; i <= ft->mask; i++) {
+	/* stops when the table is empty (fn may remove entries) */
+	for (uint32_t i = 0; i <= ft->mask && ft->count; i++) {
 		struct tcb *t = ft->buckets[i];
 		while (t) {
 			struct tcb *next = t->hash_next;

@@ -42,6 +42,8 @@ struct tcb *tcb_alloc(struct core *c)
 		return NULL;
 	c->tcb_free = t->pool_next;
 	uint32_t id = t->id;
+	if (id >= c->tcbs_hw)
+		c->tcbs_hw = id + 1;
 	/* memset below also clears in_pool and the list flags */
 	memset(t, 0, sizeof(*t));
 	t->id = id;

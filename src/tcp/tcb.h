@@ -16,6 +16,7 @@
 #include <rte_ether.h>
 
 #if AATCP_WITH_ZC /* hook: zero-copy receive (thesis ch. 3) */
+#include "common/config.h"
 #include "zc/zc_stream.h"
 #endif
 
@@ -182,6 +183,7 @@ struct tcb {
 	bool rst_on_close;              /* abort: send RST instead of FIN */
 	bool nodelay;
 	bool keepalive;                 /* SO_KEEPALIVE (keepalive.c) */
+	struct keepalive_opts ka;       /* TCP_KEEPIDLE, _KEEPINTVL, _KEEPCNT */
 	uint8_t ka_probes;              /* keep-alive probes unanswered */
 	bool zc_wanted;
 	/* timers */

@@ -131,8 +131,11 @@ void listener_established(struct core *c, struct tcb *t);
 void listener_events(struct core *c);
 
 /* ---- keep-alives (keepalive.c) ---- */
-/* SO_KEEPALIVE on or off (network thread). */
-void tcp_set_keepalive(struct core *c, struct tcb *t, bool on);
+/* SO_KEEPALIVE on or off and the socket's keep-alive numbers (network
+ * thread): turned on, the first probe is armed at the idle time after the
+ * peer's last segment; a new idle time re-arms it; a new interval or count
+ * applies from the next probe (Linux's TCP_KEEPIDLE/INTVL/CNT). */
+void tcp_set_keepalive(struct core *c, struct tcb *t, bool on, struct keepalive_opts ka);
 void tcp_keepalive_fire(struct core *c, struct tcb *t);
 /* The peer is gone (retries, probes or keep-alives unanswered, or silent
  * past tcp_timeout): RST, ETIMEDOUT to the application, counter

@@ -1,6 +1,7 @@
 /* timer.c - see timer.h. */
 #include "tcp/timer.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "core/core.h"
@@ -21,6 +22,16 @@ struct timer_wheel *timer_create_wheel(uint64_t now_us)
 	if (w)
 		w->done_ms = now_us / SLOT_US;
 	return w;
+}
+
+int timer_reset_wheel(struct timer_wheel *w, uint64_t now_us)
+{
+	/* an empty slot has its bit clear: no bit, no TCB filed */
+	for (uint32_t i = 0; i < N_SLOTS / 64; i++)
+		if (w->busy[i])
+			return -EBUSY;
+	w->done_ms = now_us / SLOT_US;
+	return 0;
 }
 
 void timer_destroy_wheel(struct timer_wheel *w)

@@ -18,6 +18,8 @@ struct timer_wheel;
 
 struct timer_wheel *timer_create_wheel(uint64_t now_us);
 void timer_destroy_wheel(struct timer_wheel *w);
+/* Restarts an empty wheel at now_us: 0, or -EBUSY when a TCB is filed. */
+int timer_reset_wheel(struct timer_wheel *w, uint64_t now_us);
 
 /* Arms timer `which` of t at absolute time at_us. */
 void timer_arm(struct core *c, struct tcb *t, enum tcb_timer which, uint64_t at_us);

@@ -10,6 +10,7 @@
  * Under AddressSanitizer a free node is poisoned (all but its `next` link),
  * so a use after zc_pool_put is reported like a use after free().
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,8 @@ struct zc_pool {
 	struct zc_node *free_list;
 	uint32_t n_free;
 	uint32_t size;
+	uint32_t used_hw;      /* nodes[0..used_hw-1] were handed out at some time:
+				* the LIFO list keeps the others after them, in order */
 	uint64_t errors;
 	struct zc_node *nodes; /* size nodes */
 	uint8_t *is_free;      /* size bytes */
@@ -55,6 +58,24 @@ static void unpoison_node(struct zc_node *n)
 {
 	ZC_UNPOISON((char *)n + NODE_TAIL_OFF, NODE_TAIL_LEN);
 	(void)n;
+}
+
+/* Every node free, listed so that the first gets hand out nodes[0], [1]...
+ * Nodes from n on were never handed out: still listed in order. */
+static void free_first(struct zc_pool *p, uint32_t n)
+{
+	struct zc_node *rest = n < p->size ? &p->nodes[n] : NULL;
+
+	for (uint32_t i = n; i-- > 0;) {
+		p->is_free[i] = 1;
+		p->nodes[i].next = rest;
+		rest = &p->nodes[i];
+		poison_node(&p->nodes[i]);
+	}
+	p->free_list = rest;
+	p->n_free = p->size;
+	p->used_hw = 0;
+	p->errors = 0;
 }
 
 struct zc_pool *zc_pool_create(uint32_t n_nodes)
@@ -73,15 +94,16 @@ struct zc_pool *zc_pool_create(uint32_t n_nodes)
 		return NULL;
 	}
 	p->size = n_nodes;
-	/* Push in reverse so that the first gets hand out nodes[0], [1]... */
-	for (uint32_t i = n_nodes; i-- > 0;) {
-		p->is_free[i] = 1;
-		p->nodes[i].next = p->free_list;
-		p->free_list = &p->nodes[i];
-		poison_node(&p->nodes[i]);
-	}
-	p->n_free = n_nodes;
+	free_first(p, n_nodes);
 	return p;
+}
+
+int zc_pool_reset(struct zc_pool *p)
+{
+	if (p->n_free != p->size)
+		return -EBUSY;
+	free_first(p, p->used_hw);
+	return 0;
 }
 
 void zc_pool_destroy(struct zc_pool *p)
@@ -108,6 +130,8 @@ struct zc_node *zc_pool_get(struct zc_pool *p)
 	p->free_list = n->next;
 	p->n_free--;
 	p->is_free[n - p->nodes] = 0;
+	if ((uint32_t)(n - p->nodes) >= p->used_hw)
+		p->used_hw = (uint32_t)(n - p->nodes) + 1;
 	unpoison_node(n);
 	memset(n, 0, sizeof(*n));
 	return n;

@@ -69,6 +69,9 @@ static inline void zc_node_release(struct zc_node *n) { n->refs--; }
 struct zc_pool;
 struct zc_pool *zc_pool_create(uint32_t n_nodes);
 void zc_pool_destroy(struct zc_pool *p);
+/* Every node back in its first order (a core reused for a new run): 0, or
+ * -EBUSY when some node is still out. */
+int zc_pool_reset(struct zc_pool *p);
 uint32_t zc_pool_free_count(const struct zc_pool *p);
 uint32_t zc_pool_size(const struct zc_pool *p);
 /* O(1). NULL when empty. The node comes back zeroed. */

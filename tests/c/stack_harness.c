@@ -153,22 +153,15 @@ struct aatcp_config *h_conf(void)
 /* ---------------------------------------------------------------------- */
 /* Core lifecycle                                                         */
 
-struct h_stack *h_open(void)
+/* Deterministic: a fixed clock origin (the wheel starts there too), ISN
+ * secret and first ephemeral port, and an ARP table holding only the
+ * static entries. */
+static void start(struct h_stack *h)
 {
-	struct h_stack *h = calloc(1, sizeof(*h));
-
-	CHECK(h && G.up);
-	h->c = core_create(0, false);
-	CHECK_MSG(h->c, "core_create: %s", strerror(errno));
 	h->mctx = (mctx_t)h->c;
-	/* Deterministic: a fixed clock origin (the wheel starts there too),
-	 * ISN secret and first ephemeral port, and an ARP table holding only
-	 * the static entries. */
 	h->now = H_T0_US;
 	h->c->now_us = h->now;
-	timer_destroy_wheel(h->c->timers);
-	h->c->timers = timer_create_wheel(h->now);
-	CHECK(h->c->timers);
+	CHECK(timer_reset_wheel(h->c->timers, h->now) == 0);
 	secret_set_key(SECRET_K0, SECRET_K1);
 	h->c->next_ephemeral = EPHEMERAL_START;
 	arp_fini();
@@ -176,6 +169,16 @@ struct h_stack *h_open(void)
 	aatcp_tls_core = h->c; /* the calls that take the thread's context */
 	h->epid = mtcp_epoll_create(h->mctx, 64);
 	CHECK(h->epid >= 0);
+}
+
+struct h_stack *h_open(void)
+{
+	struct h_stack *h = calloc(1, sizeof(*h));
+
+	CHECK(h && G.up);
+	h->c = core_create(0, false);
+	CHECK_MSG(h->c, "core_create: %s", strerror(errno));
+	start(h);
 	return h;
 }
 
@@ -205,15 +208,21 @@ static void check_pools(void)
 		  mp->size - rte_mempool_avail_count(mp), mp->size);
 }
 
-static void destroy(struct h_stack *h)
+/* Frames left in the rings go back to the pool, which must be full. */
+static void drain_rings(void)
 {
-	core_destroy(h->c);
 	for (int i = 0; i < G.n_ports; i++) {
 		drain_ring(G.tx[i]);
 		G.tx_fill[i] = 0;
 		drain_ring(G.rx[i]);
 	}
 	check_pools();
+}
+
+static void destroy(struct h_stack *h)
+{
+	core_destroy(h->c);
+	drain_rings();
 	free(h);
 }
 
@@ -245,6 +254,16 @@ void h_close(struct h_stack *h)
 void h_close_any(struct h_stack *h)
 {
 	destroy(h);
+}
+
+void h_reset(struct h_stack *h)
+{
+	int rc = core_reset(h->c);
+
+	CHECK_MSG(rc == 0, "core_reset: %s (a TCB, flow or node was not given back)",
+		  strerror(-rc));
+	drain_rings();
+	start(h);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -928,7 +947,8 @@ void h_check_invariants(struct h_stack *h)
 	struct core *c = h->c;
 	uint32_t used = 0, in_flows = 0;
 
-	for (uint32_t i = 0; i < c->n_tcbs; i++) {
+	/* only TCBs handed out at some time can be out of the pool */
+	for (uint32_t i = 0; i < c->tcbs_hw; i++) {
 		struct tcb *t = &c->tcbs[i];
 		if (t->in_pool)
 			continue;

@@ -157,6 +157,11 @@ void h_close(struct h_stack *h);
  * TX ring blocked): whatever is left is released by core_destroy;
  * CHECKs the mbuf pool is full afterwards. */
 void h_close_any(struct h_stack *h);
+/* h_close_any() that keeps the core for the next run (the fuzzer: no core
+ * allocated per input): core_reset() CHECKs that every TCB, flow,
+ * zero-copy and outbound node went back, the pool must be full, and the
+ * stack starts again as h_open() leaves it. */
+void h_reset(struct h_stack *h);
 
 /* ---- driving the network loop ---- */
 void h_run(struct h_stack *h);                       /* one iteration, same time */

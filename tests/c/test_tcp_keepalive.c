@@ -7,9 +7,13 @@
  *   - a peer that answers none: 9 probes 75 s apart, then a RST and
  *     ETIMEDOUT (EPOLLERR) for the application;
  *   - accepted sockets inherit SO_KEEPALIVE from their listener;
- *   - tcp_keepalive_time, _intvl and _probes change the three numbers.
+ *   - tcp_keepalive_time, _intvl and _probes change the three numbers;
+ *   - TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT change them for one
+ *     socket (inherited from a listener; a new idle time re-arms the
+ *     probe), in Linux's ranges (EINVAL outside).
  */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,21 @@ static void set_keepalive(struct h_stack *h, int s, int on)
 
 	CHECK(mtcp_setsockopt(h->mctx, s, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == 0);
 	CHECK(mtcp_getsockopt(h->mctx, s, SOL_SOCKET, SO_KEEPALIVE, &v, &len) == 0 && v == on);
+}
+
+static void set_opt(struct h_stack *h, int s, int opt, int v)
+{
+	CHECK_MSG(mtcp_setsockopt(h->mctx, s, IPPROTO_TCP, opt, &v, sizeof(v)) == 0,
+		  "option %d = %d: %s", opt, v, strerror(errno));
+}
+
+static int get_opt(struct h_stack *h, int s, int opt)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	CHECK(mtcp_getsockopt(h->mctx, s, SOL_TCP, opt, &v, &len) == 0 && len == sizeof(v));
+	return v;
 }
 
 /* Runs timers until the next frame the stack sends; returns its time. */
@@ -77,8 +96,9 @@ static void test_keepalive_answered(void)
 }
 
 /* The peer answers none: `probes` probes `intvl` apart after `idle` of
- * silence, then RST and ETIMEDOUT (counter conn_timedout). */
-static void dead_peer(uint64_t idle, uint64_t intvl, int probes)
+ * silence, then RST and ETIMEDOUT (counter conn_timedout). With opts, the
+ * listener sets TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT to them. */
+static void dead_peer(uint64_t idle, uint64_t intvl, int probes, const int *opts)
 {
 	struct h_stack *h = h_open();
 	int ls = h_listen(h, 80, 16);
@@ -87,7 +107,17 @@ static void dead_peer(uint64_t idle, uint64_t intvl, int probes)
 	char buf[8];
 
 	set_keepalive(h, ls, 1); /* inherited by the accepted socket */
+	if (opts) {
+		set_opt(h, ls, TCP_KEEPIDLE, opts[0]); /* inherited too */
+		set_opt(h, ls, TCP_KEEPINTVL, opts[1]);
+		set_opt(h, ls, TCP_KEEPCNT, opts[2]);
+	}
 	h_passive_open(h, ls, &k);
+	if (opts) {
+		CHECK(get_opt(h, k.sock, TCP_KEEPIDLE) == opts[0]);
+		CHECK(get_opt(h, k.sock, TCP_KEEPINTVL) == opts[1]);
+		CHECK(get_opt(h, k.sock, TCP_KEEPCNT) == opts[2]);
+	}
 	int v = 0;
 	socklen_t len = sizeof(v);
 	CHECK(mtcp_getsockopt(h->mctx, k.sock, SOL_SOCKET, SO_KEEPALIVE, &v, &len) == 0 && v);
@@ -115,7 +145,7 @@ static void dead_peer(uint64_t idle, uint64_t intvl, int probes)
 
 static void test_keepalive_dead_peer(void)
 {
-	dead_peer(IDLE_US, INTVL_US, 9);
+	dead_peer(IDLE_US, INTVL_US, 9, NULL);
 }
 
 /* tcp_keepalive_time, _intvl and _probes (docs/config.md) set the probing. */
@@ -126,8 +156,101 @@ static void test_keepalive_configured(void)
 	h_conf()->tcp_keepalive_time = 5;
 	h_conf()->tcp_keepalive_intvl = 2;
 	h_conf()->tcp_keepalive_probes = 3;
-	dead_peer(5000000, 2000000, 3);
+	dead_peer(5000000, 2000000, 3, NULL);
 	*h_conf() = saved;
+}
+
+/* TCP_KEEPIDLE 10 s, TCP_KEEPINTVL 3 s, TCP_KEEPCNT 2 on the listener: its
+ * connection probes at 10 s and 13 s and is reset at 16 s, whatever the
+ * config says (7200 s, 75 s, 9 here). */
+static void test_keepalive_socket_options(void)
+{
+	static const int opts[] = {10, 3, 2};
+
+	dead_peer(10000000, 3000000, 2, opts);
+}
+
+/* On an established connection probing with the config's numbers: a new
+ * TCP_KEEPIDLE re-arms the first probe at that time after the peer's last
+ * segment, TCP_KEEPINTVL and TCP_KEEPCNT set what follows; another
+ * connection of the same listener keeps the config's numbers. */
+static void test_keepalive_options_connected(void)
+{
+	struct h_conn k, k2;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	struct h_pkt p;
+	char buf[8];
+
+	k2 = h_conn_default(80);
+	k2.pport = (uint16_t)(k.pport + 1);
+	h_passive_open(h, ls, &k2);
+	h_run(h);
+	uint64_t quiet = h->now; /* both peers' last segments */
+	set_keepalive(h, k.sock, 1);
+	set_keepalive(h, k2.sock, 1);
+	h_advance(h, 5000000); /* 5 s later: armed for quiet + 7200 s */
+	h_expect_none(h);
+	set_opt(h, k.sock, TCP_KEEPIDLE, 20);
+	set_opt(h, k.sock, TCP_KEEPINTVL, 5);
+	set_opt(h, k.sock, TCP_KEEPCNT, 1);
+	CHECK(get_opt(h, k2.sock, TCP_KEEPIDLE) == 7200);
+	h_run(h);
+	uint64_t at = next_frame(h, &p);
+	CHECK_MSG(at >= quiet + 20000000 && at < quiet + 20002000, "probe at %llu us",
+		  (unsigned long long)(at - quiet));
+	h_check_seg(&p, &k, A, k.rcv_nxt - 1, k.snd_nxt, 0);
+	at = next_frame(h, &p);
+	CHECK(at >= quiet + 25000000 && at < quiet + 25002000);
+	h_check_seg(&p, &k, R | A, k.rcv_nxt, k.snd_nxt, 0);
+	CHECK(h_read(h, k.sock, buf, sizeof(buf)) == -ETIMEDOUT);
+	/* the other connection: its first probe at the config's 7200 s */
+	at = next_frame(h, &p);
+	CHECK(at >= quiet + IDLE_US && at < quiet + IDLE_US + 2000);
+	h_check_seg(&p, &k2, A, k2.rcv_nxt - 1, k2.snd_nxt, 0);
+	CHECK_EQ_U64(h->c->cnt.keepalive_probes, 2);
+	CHECK_EQ_U64(h->c->cnt.conn_timedout, 1);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	h_abort_and_close(h, &k2, ls);
+}
+
+/* getsockopt gives the config's numbers until the socket sets its own;
+ * Linux's ranges: 1..32767 s for TCP_KEEPIDLE and TCP_KEEPINTVL, 1..127
+ * for TCP_KEEPCNT, EINVAL outside (the value stays). */
+static void test_keepalive_option_values(void)
+{
+	struct aatcp_config saved = *h_conf();
+	struct h_stack *h = h_open();
+	int s = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	static const int opt[] = {TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT};
+	static const int max[] = {32767, 32767, 127};
+
+	CHECK(s >= 0);
+	CHECK(get_opt(h, s, TCP_KEEPIDLE) == 7200 && get_opt(h, s, TCP_KEEPINTVL) == 75 &&
+	      get_opt(h, s, TCP_KEEPCNT) == 9);
+	h_conf()->tcp_keepalive_time = 5;
+	CHECK(get_opt(h, s, TCP_KEEPIDLE) == 5);
+	for (int i = 0; i < 3; i++) {
+		const int bad[] = {0, -1, max[i] + 1, 1 << 16};
+
+		set_opt(h, s, opt[i], max[i]);
+		CHECK(get_opt(h, s, opt[i]) == max[i]);
+		set_opt(h, s, opt[i], 1);
+		CHECK(get_opt(h, s, opt[i]) == 1);
+		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+			errno = 0;
+			CHECK(mtcp_setsockopt(h->mctx, s, IPPROTO_TCP, opt[i], &bad[b],
+					      sizeof(bad[b])) == -1 && errno == EINVAL);
+			CHECK(get_opt(h, s, opt[i]) == 1);
+		}
+		short tiny = 3;
+		errno = 0;
+		CHECK(mtcp_setsockopt(h->mctx, s, IPPROTO_TCP, opt[i], &tiny, sizeof(tiny)) == -1 &&
+		      errno == EINVAL);
+	}
+	*h_conf() = saved;
+	CHECK(mtcp_close(h->mctx, s) == 0);
+	h_close(h);
 }
 
 /* The keys of the dead-peer limits (docs/config.md): Linux's defaults,
@@ -168,6 +291,9 @@ int main(int argc, char **argv)
 		test_keepalive_answered,
 		test_keepalive_dead_peer,
 		test_keepalive_configured,
+		test_keepalive_socket_options,
+		test_keepalive_options_connected,
+		test_keepalive_option_values,
 		test_dead_peer_keys,
 	};
 

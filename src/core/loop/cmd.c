@@ -83,7 +83,6 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	t->lport = cmd->lport;
 	t->rcv_mode = o->zc ? RCV_ZC : RCV_RING;
 	t->nodelay = o->nodelay;
-	t->keepalive = o->keepalive; /* armed once the TCB is set up below */
 	atomic_store_explicit(&t->gen, cmd->gen, memory_order_relaxed);
 	atomic_store_explicit(&t->sockid, cmd->sockid, memory_order_relaxed);
 	/* tcb_setup needs the egress port for the MSS */
@@ -103,8 +102,8 @@ static void do_connect(struct core *c, struct cmd *cmd)
 	if (!rc)
 		rc = tcp_connect(c, t, cmd->addr, cmd->port);
 	atomic_store_explicit(&c->links[cmd->sockid].tcb, t, memory_order_release);
-	if (!rc && t->keepalive)
-		tcp_set_keepalive(c, t, true);
+	if (!rc)
+		tcp_set_keepalive(c, t, o->keepalive, o->ka);
 	if (rc) {
 		atomic_store(&t->error, -rc);
 		tcb_raise(c, t, TEV_ERR | TEV_HUP | TEV_IN | TEV_OUT);
@@ -305,7 +304,7 @@ static void run_one(struct core *c, struct cmd *cmd)
 		tcp_want_output(c, t);
 		break;
 	case CMD_KEEPALIVE:
-		tcp_set_keepalive(c, t, cmd->arg != 0);
+		tcp_set_keepalive(c, t, cmd->arg != 0, cmd->ka);
 		break;
 	default:
 		break;
