@@ -27,10 +27,10 @@ from aatcp.errors import ToolkitError
 from aatcp.paths import REPO_ROOT, RESULTS_DIR
 from aatcp.runner import Experiment, list_experiments, load_experiment, read_data
 
-#: The thesis' figures and tables in its order; then ours (bulk, parsers, others).
+#: The thesis' figures and tables in its order; then ours (bulk, s2s, parsers, others).
 THESIS_ORDER = ("table3_1", "fig3_7", "fig4_1", "fig4_2", "fig4_5", "fig4_6", "fig4_9",
                 "fig4_10", "table5_1", "table5_2", "fig5_4", "fig5_5", "fig5_6", "fig5_7")
-OWN_ORDER = ("bulk", "parsers", "loss", "web")
+OWN_ORDER = ("bulk", "s2s", "parsers", "loss", "web")
 
 
 # --------------------------------------------------------------------------- the document
