@@ -84,6 +84,10 @@ BASELINE = "linux"
 MSS = 1448
 #: idle_sleep_us of the processes that share a core in the splice case
 SHARED_IDLE_SLEEP_US = 20
+#: keys every process of a run gets: no TIME_WAIT (the source closes first;
+#: a connection in TIME_WAIT holds mtcp_destroy() 2 s, and nothing reuses
+#: the 4-tuple: every run takes a fresh port)
+RUN_KEYS = {"tcp_timewait": 0}
 
 
 # --------------------------------------------------------------------------- memif topology
@@ -210,11 +214,14 @@ def stack_confs(ctx: RunContext, variant: str) -> dict[str, str]:
     run_dir = dut.workdir / "run"
     out = {}
     for prog, cpu in _placement(variant).items():
-        keys: dict[str, Any] = {**topo.keys(prog, run_dir), "rcvbuf": buf, "sndbuf": buf,
+        keys: dict[str, Any] = {**topo.keys(prog, run_dir), **RUN_KEYS,
+                                "rcvbuf": buf, "sndbuf": buf,
                                 "core_mask": f"{1 << cpu:x}",
                                 "stats_file": run_dir / f"s2s-{prog}.stats.json"}
+        sleep = int(ctx.experiment.fixed["idle_sleep_us"])
         if topo.proxy and prog != "proxy":
-            keys["idle_sleep_us"] = SHARED_IDLE_SLEEP_US
+            sleep = max(sleep, SHARED_IDLE_SLEEP_US)
+        keys["idle_sleep_us"] = sleep
         out[prog] = render(keys)
     return out
 
@@ -429,7 +436,7 @@ EXPERIMENT = Experiment(
     variants=VARIANTS,
     needs={"aatcp-zc": ("zc",), "aatcp-splice": ("fwd",)},
     sweep={"mbytes": [512]},
-    fixed={"buf_kb": 256},
+    fixed={"buf_kb": 256, "idle_sleep_us": 0},
     metrics=("gbps",),
     repetitions=5,
     warmup=1,

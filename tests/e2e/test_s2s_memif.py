@@ -7,7 +7,8 @@ with mbufs_in_use == 0 and tcbs_in_use == 0 (StackResult.check_clean).
 
 The topology and config keys are experiments/s2s.py's (the benchmark of the
 same paths). Sizes are small: the module takes about 15 s on the 2-core lab
-machine; the processes are placed as the experiment places them.
+machine (ASan: its own lab deploy, once per session); the processes are
+placed as the experiment places them.
 """
 
 from __future__ import annotations
@@ -15,23 +16,23 @@ from __future__ import annotations
 import pytest
 from stackrun import StackRunner
 
-from experiments.s2s import Topology, render
+from experiments.s2s import RUN_KEYS, Topology, render
 
 pytestmark = [pytest.mark.lab, pytest.mark.build]
 
 PORT = 5800
-NBYTES = 24 << 20
 BUF = 256 * 1024
 
 
 def _conf(stack: StackRunner, topo: Topology, program: str, cpu: int) -> str:
     run_dir = stack.dut.workdir / "run"
-    return render({**topo.keys(program, run_dir), "rcvbuf": BUF, "sndbuf": BUF,
+    return render({**topo.keys(program, run_dir), **RUN_KEYS, "rcvbuf": BUF, "sndbuf": BUF,
                    "core_mask": f"{1 << cpu:x}"})
 
 
-@pytest.mark.parametrize("variant", ["copy", "zc", "splice"])
-def test_s2s_memif_transfer(stack: StackRunner, variant: str) -> None:
+def transfer(stack: StackRunner, variant: str, nbytes: int) -> None:
+    """source -> sink (copy or zero-copy read), or through the splice proxy:
+    hashes equal at both ends, every process clean at exit."""
     topo = Topology(proxy=variant == "splice")
     stack.dut.run("rm -f run/s2s-link*.sock", timeout=10)
     sink_cpu = 0 if topo.proxy else 1
@@ -44,16 +45,26 @@ def test_s2s_memif_transfer(stack: StackRunner, variant: str) -> None:
                             f"{topo.sink_ip}:{PORT}", "-n", "1",
                             conf_text=_conf(stack, topo, "proxy", 1), cpu="1",
                             ready="listening on port")
-    src = stack.start("source", "-c", f"{topo.source_target}:{PORT}", "-n", str(NBYTES),
+    src = stack.start("source", "-c", f"{topo.source_target}:{PORT}", "-n", str(nbytes),
                       "-s", "14", conf_text=_conf(stack, topo, "source", 0), cpu="0")
     sent = src.wait(60).check_clean()
     got = sink.wait(30).check_clean()
     assert sent.report is not None and got.report is not None
-    assert sent.report["bytes"] == got.report["bytes"] == NBYTES
+    assert sent.report["bytes"] == got.report["bytes"] == nbytes
     assert len(got.report["sha256"]) == 1
     assert got.report["sha256"] == sent.report["sha256"], "the stream changed on the way"
-    assert sent.counter("tcp_tx_data_segs") >= NBYTES // 1448
+    assert sent.counter("tcp_tx_data_segs") >= nbytes // 1448
     if proxy is not None:
         px = proxy.wait(30).check_clean()
         assert px.report is not None and px.report["ended"] == 1 and px.report["errors"] == 0
-        assert px.counter("splice_segs") >= NBYTES // 1448, "the proxy did not splice"
+        assert px.counter("splice_segs") >= nbytes // 1448, "the proxy did not splice"
+
+
+@pytest.mark.parametrize("variant", ["copy", "zc", "splice"])
+def test_s2s_memif_transfer(stack: StackRunner, variant: str) -> None:
+    transfer(stack, variant, 16 << 20)
+
+
+def test_s2s_memif_splice_asan(stack_asan: StackRunner) -> None:
+    """The three programs under ASan/UBSan (build-asan/): no report, no leak."""
+    transfer(stack_asan, "splice", 4 << 20)
