@@ -62,6 +62,7 @@ def transfer(stack: StackRunner, variant: str, nbytes: int) -> None:
 
 @pytest.mark.parametrize("variant", ["copy", "zc", "splice"])
 def test_s2s_memif_transfer(stack: StackRunner, variant: str) -> None:
+    """Copy and zero-copy read over one memif link, splicing over two."""
     transfer(stack, variant, 16 << 20)
 
 
