@@ -252,7 +252,9 @@ def one_session(host: Host, servers: Sequence[tuple[str, str, str]], client: tup
     moved 1.7 instead of 12.5 Gbit/s on the shared 2-core machine, the same
     commands otherwise (docs/datapath-performance.md)."""
     q = shlex.quote
-    lines = ["rm -f run/s2s-*.sock run/s2s-*.stats.json run/s2s-rc"]
+    # the old .err files go first: a ready text left in one by the last run
+    # would start the client before its server listens
+    lines = ["rm -f run/s2s-*.sock run/s2s-*.stats.json run/s2s-*.out run/s2s-*.err run/s2s-rc"]
     for i, (name, cmd, ready) in enumerate(servers):
         lines += [f"( exec {cmd} ) > run/s2s-{name}.out 2> run/s2s-{name}.err & p{i}=$!",
                   f"n=0; until grep -qF {q(ready)} run/s2s-{name}.err; do "
@@ -268,7 +270,7 @@ def one_session(host: Host, servers: Sequence[tuple[str, str, str]], client: tup
     host.run("\n".join(lines), timeout=timeout + 60 * len(servers) + 40)
     rcs = dict(ln.split() for ln in host.run("cat run/s2s-rc", timeout=10).stdout.splitlines())
     out: dict[str, dict[str, Any]] = {}
-    for prog in [*(x[0] for x in servers), client[0]]:
+    for prog in [client[0], *(x[0] for x in servers)]:  # the client's failure first
         r = host.run(f"cat run/s2s-{prog}.out; printf '\\0'; tail -c 1500 run/s2s-{prog}.err",
                      timeout=10, check=False)
         stdout, _, stderr = r.stdout.partition("\0")
