@@ -30,10 +30,10 @@ from aatcp.runner import Experiment, list_experiments, load_experiment, read_dat
 
 REFERENCE = RESULTS_DIR / "reference"
 
-#: The thesis' figures and tables in its order; then ours (bulk, parsers, others).
+#: The thesis' figures and tables in its order; then ours (bulk, s2s, parsers, others).
 THESIS_ORDER = ("table3_1", "fig3_7", "fig4_1", "fig4_2", "fig4_5", "fig4_6", "fig4_9",
                 "fig4_10", "table5_1", "table5_2", "fig5_4", "fig5_5", "fig5_6", "fig5_7")
-OWN_ORDER = ("bulk", "parsers", "loss", "web")
+OWN_ORDER = ("bulk", "s2s", "parsers", "loss", "web")
 
 
 # --------------------------------------------------------------------------- the document

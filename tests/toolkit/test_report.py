@@ -64,7 +64,7 @@ def test_report_builds_from_the_reference(tmp_path: Path) -> None:
     md = md_path.read_text()
     # One section per experiment, the thesis' order first, then ours.
     heads = re.findall(r"^## (\w+): ", md, flags=re.M)
-    expected = [n for n in report.THESIS_ORDER] + ["bulk", "parsers"]
+    expected = [n for n in report.THESIS_ORDER] + ["bulk", "s2s", "parsers"]
     expected += sorted(set(runner.list_experiments()) - set(expected))
     assert heads == expected
     kinds = {n: json.loads((root / n / "meta.json").read_text()).get("quick")

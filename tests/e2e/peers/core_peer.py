@@ -22,7 +22,8 @@ on stderr once a listening socket is ready.
         distinct seeded data on each, shut each down, wait for each to close
     core_peer.py blast IP PORT BYTES
         throughput sender: BYTES from one fixed buffer (no hashing), shut down,
-        wait for the receiver's close; seconds from connected to that close
+        wait for the receiver's close; seconds from connected to that close;
+        also the kernel's segment counts of the connection (TCP_INFO)
     core_peer.py drain PORT
         throughput receiver: accept one connection, read to the end into one
         buffer (no hashing), close; seconds from the first byte to the end
@@ -280,6 +281,20 @@ def cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+#: struct tcp_info (linux/tcp.h): offsets of tcpi_snd_mss, tcpi_segs_out and
+#: tcpi_data_segs_out (Linux 4.6+)
+TCP_INFO_FIELDS = {"snd_mss": 16, "segs_out": 136, "data_segs_out": 156}
+
+
+def tcp_segments(s: socket.socket) -> dict[str, int]:
+    """The kernel's MSS and segment counts of a connection (TCP_INFO; a
+    segment is one MSS, however the kernel batched them with GSO)."""
+    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 160)
+    if len(info) < 160:
+        return {}
+    return {k: struct.unpack_from("I", info, off)[0] for k, off in TCP_INFO_FIELDS.items()}
+
+
 def cmd_blast(a: argparse.Namespace) -> None:
     buf = memoryview(bytes(1 << 20))
     s = socket.create_connection((a.ip, a.port), timeout=120)
@@ -292,9 +307,10 @@ def cmd_blast(a: argparse.Namespace) -> None:
     while s.recv(CHUNK):
         pass
     secs = time.monotonic() - t0
+    segs = tcp_segments(s)
     s.close()
     out({"bytes": a.bytes, "seconds": secs, "gbps": a.bytes * 8 / secs / 1e9,
-         "cpu_s": cpu_seconds()})
+         "cpu_s": cpu_seconds(), **segs})
 
 
 def cmd_drain(a: argparse.Namespace) -> None:
