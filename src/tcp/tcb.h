@@ -15,8 +15,9 @@
 
 #include <rte_ether.h>
 
-#if AATCP_WITH_ZC /* hook: zero-copy receive (thesis ch. 3) */
 #include "common/config.h"
+
+#if AATCP_WITH_ZC /* hook: zero-copy receive (thesis ch. 3) */
 #include "zc/zc_stream.h"
 #endif
 
