@@ -73,7 +73,8 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     bottom.set_ylabel("context switches\nper 1000 packets")
     bottom.grid(True, which="both", alpha=0.3)
     bottom.set_xscale("symlog", linthresh=1)
-    loops = [x for x in exp.sweep["loop"]]
+    # the loops planned and the loops measured (a quick plot of full data too)
+    loops = sorted({*exp.sweep["loop"], *df.get("loop", [])})
     bottom.set_xlim(-0.5, max(loops) * 1.5 if loops else 10)
     bottom.set_xlabel("parsing loop iterations per packet")
     save(fig, path)
