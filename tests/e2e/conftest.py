@@ -11,21 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from stackrun import StackRunner, deploy_asan, ship_peers
+from stackrun import StackRunner, checked_runner, deploy_asan, ship_peers
 
 from aatcp.lab import Lab
 from aatcp.paths import BUILD_DIRS
-
-
-def _runner(lab: Lab, asan: bool) -> Iterator[StackRunner]:
-    r = StackRunner(lab, asan=asan)
-    try:
-        yield r
-    finally:
-        problems = r.close()
-    if problems:
-        pytest.fail("stack runs not clean at the end of the test:\n" + "\n".join(problems),
-                    pytrace=False)
 
 
 @pytest.fixture
@@ -33,7 +22,7 @@ def stack(deployed_lab: Lab) -> Iterator[StackRunner]:
     """Runs stack programs (release build) on the dut; at the end every peer is
     stopped and every run is checked: exit status, mbufs_in_use == 0, every core's
     tcbs_in_use == 0."""
-    yield from _runner(deployed_lab, asan=False)
+    yield from checked_runner(deployed_lab, asan=False)
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +38,7 @@ def asan_lab(deployed_lab: Lab) -> Lab:
 @pytest.fixture
 def stack_asan(asan_lab: Lab) -> Iterator[StackRunner]:
     """Like `stack`, with the ASan/UBSan build: a sanitizer report fails the test."""
-    yield from _runner(asan_lab, asan=True)
+    yield from checked_runner(asan_lab, asan=True)
 
 
 @pytest.fixture(scope="session")
@@ -63,4 +52,4 @@ def peer_scripts(deployed_lab: Lab) -> Lab:
 def stack_any(request: pytest.FixtureRequest) -> Iterator[StackRunner]:
     """`stack` and `stack_asan` in turn: for the tests that also run under sanitizers."""
     lab = request.getfixturevalue("asan_lab" if request.param == "asan" else "deployed_lab")
-    yield from _runner(lab, asan=request.param == "asan")
+    yield from checked_runner(lab, asan=request.param == "asan")

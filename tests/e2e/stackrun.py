@@ -335,6 +335,20 @@ class StackRunner:
 PEERS_DIR = Path(__file__).resolve().parent / "peers"
 
 
+def checked_runner(lab: Lab, asan: bool = False) -> Iterator[StackRunner]:
+    """A StackRunner for one test (the body of the `stack` fixtures): at the
+    end every run of it must have ended clean (mbufs, TCBs), else the test
+    fails with what was left."""
+    r = StackRunner(lab, asan=asan)
+    try:
+        yield r
+    finally:
+        problems = r.close()
+    if problems:
+        pytest.fail("stack runs not clean at the end of the test:\n" + "\n".join(problems),
+                    pytrace=False)
+
+
 def iface_towards(lab: Lab, host: str, other: str) -> str:
     """The name of `host`'s interface on its link to `other`."""
     li = lab.link_between(host, other)

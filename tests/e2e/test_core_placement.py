@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stackrun import StackResult, StackRunner, make_files, start_nginx
+from stackrun import StackResult, StackRunner, checked_runner, make_files, start_nginx
 
 from aatcp import netlab
 from aatcp.deploy import deploy
@@ -76,14 +76,7 @@ def rss_lab(tmp_path_factory: pytest.TempPathFactory, release_build: Path) -> It
 
 @pytest.fixture
 def stack(rss_lab: Lab) -> Iterator[StackRunner]:
-    r = StackRunner(rss_lab)
-    try:
-        yield r
-    finally:
-        problems = r.close()
-    if problems:
-        pytest.fail("stack runs not clean at the end of the test:\n" + "\n".join(problems),
-                    pytrace=False)
+    yield from checked_runner(rss_lab)
 
 
 def check_placed(res: StackResult) -> None:
