@@ -680,9 +680,7 @@ void mtcp_destroy(void)
 	/* every network thread has stopped: nobody enqueues any more */
 	steer_global_fini(g);
 	port_reclaim_tx(g);
-	for (int i = 0; i < g->n_ports; i++)
-		for (uint16_t d = 0; d < g->ports[i].n_devs; d++)
-			rte_eth_dev_stop(g->ports[i].devs[d]);
+	port_halt_all(g);
 	if (g->conf.stats_file[0] && stats_write(g->conf.stats_file))
 		LOG_WARN("cannot write stats file %s", g->conf.stats_file);
 	port_stop_all(g);

@@ -21,6 +21,7 @@
 #include <rte_mbuf.h>
 
 #include "common/log.h"
+#include "io/intr_sync.h"
 #include "io/steer.h"
 
 #define RX_DESC 1024
@@ -437,13 +438,35 @@ void port_reclaim_tx(struct aatcp_global *g)
 		}
 }
 
+static void stop_all_devs(void *arg)
+{
+	struct aatcp_global *g = arg;
+
+	for (int i = 0; i < g->n_ports; i++)
+		for (uint16_t d = 0; d < g->ports[i].n_devs; d++)
+			rte_eth_dev_stop(g->ports[i].devs[d]); /* harmless if stopped */
+}
+
+static void close_all_devs(void *arg)
+{
+	struct aatcp_global *g = arg;
+
+	stop_all_devs(g);
+	for (int i = 0; i < g->n_ports; i++)
+		for (uint16_t d = 0; d < g->ports[i].n_devs; d++)
+			rte_eth_dev_close(g->ports[i].devs[d]);
+}
+
+/* Both run on the interrupt thread: a stop or close never overlaps a PMD
+ * handler (intr_sync.h; net_memif's disconnect runs in both). */
+void port_halt_all(struct aatcp_global *g)
+{
+	intr_thread_run(stop_all_devs, g, 5000000);
+}
+
 void port_stop_all(struct aatcp_global *g)
 {
-	for (int i = 0; i < g->n_ports; i++)
-		for (uint16_t d = 0; d < g->ports[i].n_devs; d++) {
-			rte_eth_dev_stop(g->ports[i].devs[d]); /* harmless if stopped */
-			rte_eth_dev_close(g->ports[i].devs[d]);
-		}
+	intr_thread_run(close_all_devs, g, 5000000);
 }
 
 struct port *port_by_ip(struct aatcp_global *g, uint32_t ip)

@@ -33,6 +33,9 @@ void port_link_placement(struct port *p, bool split);
  * -errno (-ENOMEM, -ENODEV, -EINVAL, or DPDK's) with a message naming the
  * port and the problem in err. */
 int port_setup_all(struct aatcp_global *g, char *err, int errlen);
+/* Stops every port (receiving and sending end; they can still be closed). */
+void port_halt_all(struct aatcp_global *g);
+/* Stops and closes every port. */
 void port_stop_all(struct aatcp_global *g);
 /* Once every network thread stopped: an empty TX burst on every queue, so a
  * PMD that frees sent mbufs on its next burst (net_af_xdp: the completion
