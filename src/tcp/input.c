@@ -625,8 +625,12 @@ static bool handle_text(struct core *c, struct tcb *t, struct rte_mbuf *m, struc
 	}
 	if (len && data_after_close(c, t))
 		return false;
-	/* Right edge: the window offered, and never past the real space. */
-	uint32_t space = rcv_space(c, t);
+	/* Right edge: the window offered, and never past the buffer's room.
+	 * Not the next offer's size: data inside a window already offered is
+	 * taken while it fits (RFC 9293 3.8.6: a receiver must not shrink
+	 * the window; a splice pacing its sender, thesis 5.1.2, only offers
+	 * less from here on). */
+	uint32_t space = rcv_buffer_space(t);
 	uint32_t limit = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 	if (limit > space)
 		limit = space;

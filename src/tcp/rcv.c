@@ -111,23 +111,31 @@ int64_t rcv_data(struct core *c, struct tcb *t, struct rte_mbuf *m,
 	return n;
 }
 
-uint32_t rcv_space(struct core *c, struct tcb *t)
+uint32_t rcv_buffer_space(const struct tcb *t)
 {
 	if (t->rcv_mode != RCV_ZC)
 		return t->rb ? rcvbuf_space(t->rb) : t->rcvbuf_size; /* SYN_RCVD: none yet */
 #if AATCP_WITH_ZC /* hook */
-	/* Advertised window = receive buffer minus the bytes the application
-	 * still holds (thesis figure 3.3's rcv_wnd, docs/zero-copy.md); with
-	 * records, the bytes of every packet a record or the parser still
-	 * holds (test_zc_stream, test_aa_stream). */
+	/* Receive buffer minus the bytes the application still holds (thesis
+	 * figure 3.3's rcv_wnd, docs/zero-copy.md); with records, the bytes
+	 * of every packet a record or the parser still holds (test_zc_stream,
+	 * test_aa_stream); spliced, the packets not yet sent on. */
 	uint64_t held = t->zc.held_bytes;
 
-	(void)c;
 #if AATCP_WITH_AA /* hook */
 	if (t->aa)
 		held = aa_stream_held_bytes(t->aa);
 #endif
-	uint32_t space = held >= t->rcvbuf_size ? 0 : t->rcvbuf_size - (uint32_t)held;
+	return held >= t->rcvbuf_size ? 0 : t->rcvbuf_size - (uint32_t)held;
+#else
+	return 0;
+#endif
+}
+
+uint32_t rcv_space(struct core *c, struct tcb *t)
+{
+	uint32_t space = rcv_buffer_space(t);
+
 #if AATCP_WITH_FWD /* hook */
 	if (t->splice) {
 		/* thesis 5.1.2: the spliced sender gets alpha * w_c */
@@ -135,12 +143,10 @@ uint32_t rcv_space(struct core *c, struct tcb *t)
 		if (ws < space)
 			space = ws;
 	}
-#endif
-	return space;
 #else
 	(void)c;
-	return 0;
 #endif
+	return space;
 }
 
 int rcv_sack_blocks(const struct tcb *t, uint32_t *l, uint32_t *r, int max)

@@ -52,7 +52,10 @@ uint32_t tcp_ts_now(const struct core *c);
  * lack of buffers. */
 int64_t rcv_data(struct core *c, struct tcb *t, struct rte_mbuf *m,
 		 const char *payload, uint32_t seq, uint32_t len);
-/* Room the receive side has for new bytes (before scaling and SWS rules). */
+/* Bytes the receive side can still hold: what arriving data may fill. */
+uint32_t rcv_buffer_space(const struct tcb *t);
+/* Room to offer the peer (before scaling and SWS rules): the buffer space,
+ * less where a splice paces its sender (thesis 5.1.2). */
 uint32_t rcv_space(struct core *c, struct tcb *t);
 int rcv_sack_blocks(const struct tcb *t, uint32_t *l, uint32_t *r, int max);
 /* Network thread: give back what the application freed (zc/aa). */
