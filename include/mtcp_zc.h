@@ -58,7 +58,10 @@ int mtcp_zc_free_fragments(mctx_t mctx, int sockid, int n);
  * sockid_to's outbound list instead of freeing them; the packets leave with
  * rewritten headers, no byte is copied. Returns n; blocks (or -1 with errno
  * EAGAIN on a non-blocking socket) while the outbound window
- * w = w_max - s is zero.
+ * w = w_max - s is zero, also while sockid_to is still connecting (its list
+ * leaves once it is open). -1 with EPIPE once sockid_to will send no more
+ * (shut down for writing, closed or failed); ENOTCONN before it has a
+ * connection at all.
  *
  * mtcp_zc_splice(): the "splice API" (thesis figure 5.3). Call it before
  * connecting sockid_to (the backend); from then on every in-order segment

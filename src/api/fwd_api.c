@@ -80,6 +80,14 @@ static int64_t forward_window(struct core *c, struct tcb *tt)
 	return (int64_t)c->g->conf.fwd_wmax - (int64_t)(o ? o->bytes : 0);
 }
 
+/* States in which `to` will still send what waits on its list: opening
+ * (the list goes out once the handshake ends) or open for sending. */
+static bool will_send(int st)
+{
+	return st == TCPS_SYN_SENT || st == TCPS_SYN_RCVD || st == TCPS_ESTABLISHED ||
+	       st == TCPS_CLOSE_WAIT;
+}
+
 int mtcp_zc_forward(int sockid_from, int sockid_to, int n)
 {
 	struct core *c = aatcp_tls_core;
@@ -106,8 +114,7 @@ int mtcp_zc_forward(int sockid_from, int sockid_to, int n)
 		return -1;
 	}
 	while (forward_window(c, tt) <= 0) {
-		int st = tcb_state(tt);
-		if (st != TCPS_ESTABLISHED && st != TCPS_CLOSE_WAIT) {
+		if (!will_send(tcb_state(tt))) {
 			errno = EPIPE;
 			return -1;
 		}

@@ -885,7 +885,7 @@ int h_active_open(struct h_stack *h, struct h_conn *k)
 	return h_active_open_sock(h, k, s);
 }
 
-int h_active_open_sock(struct h_stack *h, struct h_conn *k, int s)
+void h_active_syn(struct h_stack *h, struct h_conn *k, int s)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(k->pport),
 				.sin_addr = {.s_addr = htonl(H_PEER_IP(k->port))}};
@@ -901,15 +901,28 @@ int h_active_open_sock(struct h_stack *h, struct h_conn *k, int s)
 	      p.opts.ws_ok && p.opts.ts_ok && p.opts.sack_perm);
 	k->lport = p.sport;
 	learn_syn(k, &p);
-	/* the SYN-ACK */
+	k->sock = s;
+}
+
+void h_peer_synack(struct h_stack *h, struct h_conn *k)
+{
 	struct h_seg sa = {.sport = k->pport, .dport = k->lport, .seq = k->peer_iss,
 			   .ack = k->rcv_nxt, .flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG,
 			   .win = k->win, .port = k->port};
+
 	syn_opts(k, &sa.opts);
 	if (sa.opts.ts_ok)
 		sa.opts.tsecr = k->ts_recent;
 	k->snd_nxt = k->peer_iss + 1;
 	h_send_seg(h, &sa);
+}
+
+int h_active_open_sock(struct h_stack *h, struct h_conn *k, int s)
+{
+	struct h_pkt p;
+
+	h_active_syn(h, k, s);
+	h_peer_synack(h, k);
 	h_recv_tcp(h, &p);
 	h_check_seg(&p, k, RTE_TCP_ACK_FLAG, k->stack_iss + 1, k->snd_nxt, 0);
 	h_conn_absorb(k, &p);

@@ -233,6 +233,11 @@ int h_active_open(struct h_stack *h, struct h_conn *k);
 /* h_active_open() on a non-blocking socket the test prepared (a module
  * registered, a splice set up: what must happen before mtcp_connect). */
 int h_active_open_sock(struct h_stack *h, struct h_conn *k, int s);
+/* Its two halves, for a test that acts while the connection opens:
+ * mtcp_connect on s and the SYN CHECKed (k learns it); then the peer's
+ * SYN-ACK alone (what the stack answers is left to the test). */
+void h_active_syn(struct h_stack *h, struct h_conn *k, int s);
+void h_peer_synack(struct h_stack *h, struct h_conn *k);
 /* Peer sends data (ACK set, acking k->rcv_nxt), advances k->snd_nxt. */
 void h_peer_send(struct h_stack *h, struct h_conn *k, const void *data, uint32_t len);
 /* Peer sends a pure ACK of k->rcv_nxt. */

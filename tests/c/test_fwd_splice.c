@@ -206,6 +206,57 @@ static void test_forward_then_shutdown(void)
 	h_abort_and_close(h, &cl.k, ls);
 }
 
+/* Thesis 5.1.2: a forward waits while the outbound list is full (w = w_max
+ * - s <= 0). A backend still connecting (SYN sent, no SYN-ACK yet: a slow
+ * backend, or one whose answer waits on its ARP) will send that list once
+ * it is open: the wait is EAGAIN, as for an open one, not EPIPE (which
+ * would make the proxy end the pair while its client is uploading). */
+static void test_forward_while_backend_connects(void)
+{
+	static const char req[] = "twenty bytes first, then the rest once the backend answers";
+	uint32_t wmax = h_conf()->fwd_wmax;
+	h_conf()->fwd_wmax = 20;
+	struct h_stack *h = h_open();
+	struct side cl = {.k = h_conn_default(80)}, sv = {.k = h_conn_default(0)};
+	struct stream_fragment_content f[8];
+	int ls = h_listen(h, 80, 16);
+
+	CHECK(mtcp_zc_enable(h->mctx, ls) == 0);
+	int c = h_passive_open(h, ls, &cl.k);
+	CHECK(mtcp_setsock_nonblock(h->mctx, c) == 0);
+	int b = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK(b >= 0 && mtcp_zc_enable(h->mctx, b) == 0);
+	sv.k.pport = SERVER_PORT;
+	sv.k.peer_iss = 0x20000000u;
+	sv.k.snd_nxt = sv.k.peer_iss;
+	h_active_syn(h, &sv.k, b);
+	h_peer_send(h, &cl.k, req, 20);
+	h_peer_send(h, &cl.k, req + 20, (uint32_t)sizeof(req) - 1 - 20);
+	take_frames(h, &cl, &sv); /* the client's ACK */
+	CHECK(mtcp_zc_read_fragments(h->mctx, c, f, 8) == 2);
+	CHECK(mtcp_zc_forward(c, b, 1) == 1); /* fills w_max */
+	h_run(h);
+	CHECK_MSG(mtcp_zc_forward(c, b, 1) == -1 && errno == EAGAIN, "errno %d", errno);
+	CHECK(tcb_state(h_tcb(h, b)) == TCPS_SYN_SENT);
+	h_peer_synack(h, &sv.k);
+	take_frames(h, &cl, &sv); /* the handshake's ACK and the first 20 bytes */
+	check_rx(&sv, req, 20);
+	h_peer_ack(h, &sv.k); /* the list drains: room again */
+	CHECK(mtcp_zc_forward(c, b, 1) == 1);
+	h_run(h);
+	take_frames(h, &cl, &sv);
+	check_rx(&sv, req, sizeof(req) - 1);
+	h_peer_ack(h, &sv.k);
+	CHECK_EQ_U64(h->c->cnt.fwd_segs, 2);
+	struct h_pkt p;
+	CHECK(mtcp_abort(h->mctx, b) == 0);
+	h_run(h);
+	h_recv_tcp(h, &p);
+	CHECK(p.dport == SERVER_PORT && (p.flags & TCP_FLAG_RST));
+	h_abort_and_close(h, &cl.k, ls);
+	h_conf()->fwd_wmax = wmax;
+}
+
 /* Reads the records ready on s into recs (at most max), none of them an
  * error record; the caller frees them. */
 static int read_records(struct h_stack *h, int s, struct aa_http_record **recs, int max)
@@ -271,6 +322,7 @@ int main(int argc, char **argv)
 		test_plain_splice_both_ways,
 		test_http_head_answer_has_no_body,
 		test_forward_then_shutdown,
+		test_forward_while_backend_connects,
 	};
 
 	(void)argc;

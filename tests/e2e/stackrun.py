@@ -28,7 +28,6 @@ mbuf/TCB check.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import shlex
 import time
@@ -355,37 +354,16 @@ def iface_towards(lab: Lab, host: str, other: str) -> str:
     return li.a.name if li.a.host == host else li.b.name
 
 
-#: Tests that take a link down and up (link_down) run only with AATCP_FLAP=1
-#: (`AATCP_FLAP=1 ./inv test --no-build --only py --pytest-args '-k vanish'`):
-#: on this machine a connection opened across a veth soon after its peer's
-#: link flapped sometimes stalls (no data leaves the stack; cause not found
-#: yet, issue 15), so in CI they failed now and then.
-needs_flap = pytest.mark.skipif(
-    os.environ.get("AATCP_FLAP") != "1",
-    reason="takes a link down (a connection right after a flap can stall, issue 15): "
-           "AATCP_FLAP=1 ./inv test --no-build --only py --pytest-args '-k vanish'")
-
-#: After a link comes back up the next test waits this long before using it:
-#: what the host queued or dropped while it was down (its RSTs for the dead
-#: connection, its neighbour entries) settles first. Without it a connection
-#: the next test opened across the link at once could stall (the proxy's
-#: backend connect in test_proxy_backend_vanishes_robust[forward] right after
-#: [splice]: no data left the stack for 30 s; see the issue 15 closing note).
-LINK_SETTLE_S = 5.0
-
-
 @contextmanager
 def link_down(host: Host, iface: str) -> Iterator[float]:
     """`host` vanishes from a link: its interface `iface` goes down, so nothing
     (no FIN, no RST, no ACK) leaves or reaches it there; up again at the end,
-    whatever happened, and settled (LINK_SETTLE_S). Yields the
-    time.monotonic() at which it went down."""
+    whatever happened. Yields the time.monotonic() at which it went down."""
     host.run(f"ip link set {shlex.quote(iface)} down", timeout=10)
     try:
         yield time.monotonic()
     finally:
         host.run(f"ip link set {shlex.quote(iface)} up", timeout=10, check=False)
-        time.sleep(LINK_SETTLE_S)
 
 
 def seeded_sha256(seed: int, n: int, chunk: int = 65536) -> str:

@@ -34,7 +34,6 @@ from stackrun import (
     iface_towards,
     link_down,
     make_files,
-    needs_flap,
     seeded_sha256,
     start_nginx,
 )
@@ -272,7 +271,6 @@ VANISH_FILE = 512 << 20
 VANISH_MARK = 1 << 20   # the link goes down once the peer has this much
 
 
-@needs_flap
 def test_peer_vanishes_while_we_send_robust(lab: Lab, stack_any: StackRunner) -> None:
     """source streams a 512 MB file to a Linux reader; once the reader has 1 MB
     its link goes down (it vanishes: no FIN, no RST). The stack retransmits
@@ -309,7 +307,6 @@ def test_peer_vanishes_while_we_send_robust(lab: Lab, stack_any: StackRunner) ->
     assert out["sha256"] == want, "the reader's bytes are not the file's prefix"
 
 
-@needs_flap
 @pytest.mark.parametrize("how", ["keepalive", "idle"])
 def test_peer_vanishes_while_we_receive_robust(lab: Lab, stack: StackRunner, how: str) -> None:
     """A Linux sender streams 4 GB to sink; after 1 MB its link goes down. The

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from floods import CLEAN_DEADLINE, flood_with_clean_clients, peer_result, start_core_peer
-from stackrun import StackRunner, iface_towards, link_down, needs_flap, seeded_sha256
+from stackrun import StackRunner, iface_towards, link_down, seeded_sha256
 
 from aatcp.lab import Lab
 from experiments._ch5 import ANSWER_PORT, PROXY_PORT, Ch5Lab
@@ -90,7 +90,6 @@ def test_proxy_flood_clean_clients_robust(ch5: Ch5Lab, stack: StackRunner, flags
         assert res.counter("rst_sent") >= no_flow, info
 
 
-@needs_flap
 @pytest.mark.parametrize("mode", ["splice", "forward", "copy"])
 def test_proxy_backend_vanishes_robust(ch5: Ch5Lab, stack: StackRunner, mode: str) -> None:
     """A Linux client uploads 4 GB through the proxy to a Linux reader on the
@@ -131,7 +130,6 @@ def test_proxy_backend_vanishes_robust(ch5: Ch5Lab, stack: StackRunner, mode: st
     assert res.report["connections"] == 1 and res.report["ended"] == 1, info
 
 
-@needs_flap
 def test_proxy_backend_vanishes_during_download_robust(ch5: Ch5Lab, stack: StackRunner) -> None:
     """A Linux client downloads through the proxy (splice) from a Linux sender
     of 4 GB on the server; once the client has 1 MB the server's link goes
