@@ -119,7 +119,8 @@ uint32_t rcv_buffer_space(const struct tcb *t)
 	/* Receive buffer minus the bytes the application still holds (thesis
 	 * figure 3.3's rcv_wnd, docs/zero-copy.md); with records, the bytes
 	 * of every packet a record or the parser still holds (test_zc_stream,
-	 * test_aa_stream); spliced, the packets not yet sent on. */
+	 * test_aa_stream). A splice hands its packets on at once (their
+	 * outbound list is bounded in fwd/splice.c, splice_window()). */
 	uint64_t held = t->zc.held_bytes;
 
 #if AATCP_WITH_AA /* hook */
