@@ -156,6 +156,28 @@ static void test_plain_splice_both_ways(void)
 	end(h, ls);
 }
 
+/* Forward mode's pair: a zero-copy listener on 80 with the client cl
+ * connected (its socket non-blocking: forwards wait with EAGAIN), and a
+ * zero-copy backend socket for the server peer sv, not connected yet.
+ * Returns the listener; *c and *b get the two sockets. */
+static int open_forward_pair(struct h_stack *h, struct side *cl, struct side *sv, int *c,
+			     int *b)
+{
+	int ls = h_listen(h, 80, 16);
+
+	*cl = (struct side){.k = h_conn_default(80)};
+	*sv = (struct side){.k = h_conn_default(0)};
+	CHECK(mtcp_zc_enable(h->mctx, ls) == 0);
+	*c = h_passive_open(h, ls, &cl->k);
+	CHECK(mtcp_setsock_nonblock(h->mctx, *c) == 0);
+	*b = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	CHECK(*b >= 0 && mtcp_zc_enable(h->mctx, *b) == 0);
+	sv->k.pport = SERVER_PORT;
+	sv->k.peer_iss = 0x20000000u;
+	sv->k.snd_nxt = sv->k.peer_iss;
+	return ls;
+}
+
 /* RFC 9293 3.10.4 (CLOSE, ESTABLISHED STATE): the FIN is queued "until all
  * preceding SENDs have been segmentized". Fragments forwarded (thesis figure
  * 5.2) before shutdown(SHUT_WR) are such SENDs: the backend gets all of them,
@@ -167,17 +189,10 @@ static void test_forward_then_shutdown(void)
 {
 	static const char req[] = "the last bytes, forwarded just before the shutdown";
 	struct h_stack *h = h_open();
-	struct side cl = {.k = h_conn_default(80)}, sv = {.k = h_conn_default(0)};
+	struct side cl, sv;
 	struct stream_fragment_content f[8];
-	int ls = h_listen(h, 80, 16);
+	int c, b, ls = open_forward_pair(h, &cl, &sv, &c, &b);
 
-	CHECK(mtcp_zc_enable(h->mctx, ls) == 0);
-	int c = h_passive_open(h, ls, &cl.k);
-	int b = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	CHECK(b >= 0 && mtcp_zc_enable(h->mctx, b) == 0);
-	sv.k.pport = SERVER_PORT;
-	sv.k.peer_iss = 0x20000000u;
-	sv.k.snd_nxt = sv.k.peer_iss;
 	h_active_open_sock(h, &sv.k, b);
 	h_peer_send(h, &cl.k, req, 20);
 	h_peer_send(h, &cl.k, req + 20, (uint32_t)sizeof(req) - 1 - 20);
@@ -217,18 +232,10 @@ static void test_forward_while_backend_connects(void)
 	uint32_t wmax = h_conf()->fwd_wmax;
 	h_conf()->fwd_wmax = 20;
 	struct h_stack *h = h_open();
-	struct side cl = {.k = h_conn_default(80)}, sv = {.k = h_conn_default(0)};
+	struct side cl, sv;
 	struct stream_fragment_content f[8];
-	int ls = h_listen(h, 80, 16);
+	int c, b, ls = open_forward_pair(h, &cl, &sv, &c, &b);
 
-	CHECK(mtcp_zc_enable(h->mctx, ls) == 0);
-	int c = h_passive_open(h, ls, &cl.k);
-	CHECK(mtcp_setsock_nonblock(h->mctx, c) == 0);
-	int b = mtcp_socket(h->mctx, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	CHECK(b >= 0 && mtcp_zc_enable(h->mctx, b) == 0);
-	sv.k.pport = SERVER_PORT;
-	sv.k.peer_iss = 0x20000000u;
-	sv.k.snd_nxt = sv.k.peer_iss;
 	h_active_syn(h, &sv.k, b);
 	h_peer_send(h, &cl.k, req, 20);
 	h_peer_send(h, &cl.k, req + 20, (uint32_t)sizeof(req) - 1 - 20);
