@@ -19,6 +19,7 @@
 #include "api/internal.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "io/intr_sync.h"
 #include "io/io.h"
 #include "io/port.h"
 #include "io/steer.h"
@@ -698,6 +699,7 @@ void mtcp_destroy(void)
 		g->finished[i] = NULL;
 	}
 	arp_fini();
+	intr_thread_park(1000 * 1000);
 	rte_eal_cleanup();
 	g->initialised = false;
 }

@@ -6,13 +6,17 @@
  * timerfd in the thread's epoll set). A function run from an alarm
  * therefore never overlaps a PMD's interrupt handler.
  */
+#define ALLOW_EXPERIMENTAL_API /* rte_intr_instance_*: stable in later DPDKs */
 #include "io/intr_sync.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <rte_alarm.h>
+#include <rte_interrupts.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -53,5 +57,41 @@ void intr_thread_run(void (*fn)(void *), void *arg, unsigned int timeout_us)
 			return;
 		}
 		usleep(20); /* the interrupt thread may share this core */
+	}
+}
+
+static atomic_bool intr_parked;
+
+/* Never returns: the thread stays here until the process exits. */
+static void intr_park_here(void *arg)
+{
+	(void)arg;
+	atomic_store_explicit(&intr_parked, true, memory_order_release);
+	for (;;)
+		pause();
+}
+
+void intr_thread_park(unsigned int timeout_us)
+{
+	/* private: the handle and the EAL's copy of it live in malloc'd memory,
+	 * which rte_eal_cleanup() leaves mapped */
+	struct rte_intr_handle *h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	uint64_t one = 1;
+
+	if (!h || fd < 0 || rte_intr_fd_set(h, fd) != 0 ||
+	    rte_intr_type_set(h, RTE_INTR_HANDLE_EXT) != 0 ||
+	    rte_intr_callback_register(h, intr_park_here, NULL) != 0 ||
+	    write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
+		LOG_WARN("cannot park the EAL interrupt thread before cleanup");
+		return; /* the handle and fd stay: the thread may still read them */
+	}
+	uint64_t until = clock_now_us() + timeout_us;
+	while (!atomic_load_explicit(&intr_parked, memory_order_acquire)) {
+		if (clock_now_us() >= until) {
+			LOG_WARN("the EAL interrupt thread did not park within %u us", timeout_us);
+			return;
+		}
+		usleep(20);
 	}
 }

@@ -20,4 +20,15 @@
  */
 void intr_thread_run(void (*fn)(void *), void *arg, unsigned int timeout_us);
 
+/*
+ * Parks the interrupt thread for good, inside a callback of an interrupt
+ * source of our own, and returns once it is parked (or after timeout_us,
+ * logged). Called just before rte_eal_cleanup(): DPDK 22.11 unmaps its
+ * memory there without stopping the interrupt thread, which would otherwise
+ * go on walking interrupt handles that lived in that memory. A parked thread
+ * walks nothing, and the cleanup never waits on our source (it unregisters
+ * only the alarm source, which is idle while ours runs).
+ */
+void intr_thread_park(unsigned int timeout_us);
+
 #endif
