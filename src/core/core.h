@@ -179,6 +179,10 @@ struct core {
 	} tx[CONFIG_MAX_PORTS];
 	struct fault *fault_rx[CONFIG_MAX_PORTS], *fault_tx[CONFIG_MAX_PORTS];
 	struct flow_table *flows;
+	struct {                     /* the frame placement looked up last and */
+		const struct rte_mbuf *m; /* its flow's TCB (NULL: none), so that */
+		struct tcb *t;           /* tcp_input does not look it up again */
+	} placed;                    /* (tcp/placement.h) */
 	struct listener *listeners;
 	struct arp_table *arp;
 	struct timer_wheel *timers;

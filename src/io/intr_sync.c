@@ -61,6 +61,8 @@ void intr_thread_run(void (*fn)(void *), void *arg, unsigned int timeout_us)
 }
 
 static atomic_bool intr_parked;
+/* The source the thread parks on; it lives until the process exits. */
+static struct rte_intr_handle *intr_park_handle;
 
 /* Never returns: the thread stays here until the process exits. */
 static void intr_park_here(void *arg)
@@ -79,6 +81,7 @@ void intr_thread_park(unsigned int timeout_us)
 	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	uint64_t one = 1;
 
+	intr_park_handle = h;
 	if (!h || fd < 0 || rte_intr_fd_set(h, fd) != 0 ||
 	    rte_intr_type_set(h, RTE_INTR_HANDLE_EXT) != 0 ||
 	    rte_intr_callback_register(h, intr_park_here, NULL) != 0 ||

@@ -15,6 +15,7 @@
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/options.h"
+#include "tcp/placement.h"
 #include "tcp/rtt.h"
 #include "tcp/recovery.h"
 #include "tcp/sacksnd.h"
@@ -863,7 +864,9 @@ void tcp_input(struct core *c, struct port *p, struct rte_mbuf *m,
 	c->cnt.tcp_rx_segs++;
 	if (parse(c, ih, iphl, m, p, &s))
 		goto out;
-	t = flow_lookup(c->flows, ih->dst_addr, s.th->dst_port, ih->src_addr, s.th->src_port);
+	if (!placement_take(c, m, &t))
+		t = flow_lookup(c->flows, ih->dst_addr, s.th->dst_port, ih->src_addr,
+				s.th->src_port);
 	if (t && tcb_state(t) == TCPS_TIME_WAIT && (s.flags & TCP_FLAG_SYN) &&
 	    !(s.flags & TCP_FLAG_ACK) && t->app_closed &&
 	    tcp_time_wait_reusable(t, s.seq, s.o.ts_ok, s.o.tsval)) {

@@ -20,9 +20,12 @@ bool placement_away(struct core *c, struct rte_mbuf *m)
 	struct steer_key k;
 	struct tcb *t;
 
+	c->placed.m = NULL;
 	if (c->g->n_cores < 2 || !c->steer || !steer_key_of(m, &k))
 		return false;
 	t = flow_lookup(c->flows, k.laddr, k.lport, k.raddr, k.rport);
+	c->placed.m = m;
+	c->placed.t = t;
 	if (t) {
 		note_arrival(c, t, m, &k, c->id);
 		return false;
@@ -31,6 +34,7 @@ bool placement_away(struct core *c, struct rte_mbuf *m)
 	if ((k.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
 	    RTE_TCP_SYN_FLAG)
 		return false;
+	c->placed.m = NULL;
 	return steer_pass_on(c, m, 0);
 }
 
@@ -40,6 +44,9 @@ unsigned placement_receive(struct core *c, struct rte_mbuf **pkts, unsigned max)
 	unsigned n, kept = 0;
 	int nc = c->g->n_cores;
 
+	/* no hint for these: input takes the kept frames after all of them
+	 * were looked up, and one may end a flow another one found */
+	c->placed.m = NULL;
 	n = steer_dequeue(c, pkts, hops, max < RX_BURST ? max : RX_BURST);
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

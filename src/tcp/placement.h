@@ -18,4 +18,20 @@ bool placement_away(struct core *c, struct rte_mbuf *m);
  * (<= max). Frames it does not own go on around the ring. */
 unsigned placement_receive(struct core *c, struct rte_mbuf **pkts, unsigned max);
 
+/*
+ * The flow of m as placement found it, when m is the frame placement looked
+ * at last on this core: sets *t (NULL: no flow) and returns true, once. The
+ * network thread takes each frame through placement and then straight into
+ * input, so no TCB can have been freed or inserted in between; any other
+ * frame returns false and the caller looks the flow up itself.
+ */
+static inline bool placement_take(struct core *c, const struct rte_mbuf *m, struct tcb **t)
+{
+	if (c->placed.m != m)
+		return false;
+	c->placed.m = NULL;
+	*t = c->placed.t;
+	return true;
+}
+
 #endif /* AATCP_TCP_PLACEMENT_H */
