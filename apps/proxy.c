@@ -3,7 +3,7 @@
  * joined to a new connection to the backend.
  *
  *   proxy -f stack.conf -l PORT -b IP:PORT [-m splice|forward|copy] [-H]
- *         [-n CONNS] [-a ALPHA.csv] [-B b0]
+ *         [-n CONNS] [-a ALPHA.csv] [-N CORES]
  *
  * -m splice  (default) mtcp_zc_splice both ways: the network thread moves
  *            packets from one connection to the other by rewriting headers
@@ -17,11 +17,17 @@
  *            methods, hosts, user agents, status codes and bytes.
  * -n         exit after CONNS client connections ended (default: on SIGTERM).
  * -a         write alpha over time of the first connection's server->client
- *            splice (thesis figure 5.4) to a CSV file.
+ *            splice (thesis figure 5.4) to a CSV file (core 0's first).
+ * -N         network threads (default: the configuration's num_cores), one
+ *            application thread and context per core, each listening on
+ *            PORT, mTCP style: a client connection and its backend
+ *            connection live on the core that accepted it.
  * Prints one JSON object with the statistics at exit.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +43,7 @@
 #define COPY_BUF (64 * 1024)
 #define MAX_KEYS 64
 #define ALPHA_BATCH 4096
+#define MAX_THREADS 16
 
 enum mode { SPLICE, FORWARD, COPY };
 
@@ -56,15 +63,24 @@ struct counter {
 	unsigned long n;
 };
 
-struct proxy {
-	mctx_t mctx;
-	int ep, ls;
+/* What every core's proxy does (set before the threads start). */
+struct proxy_opts {
 	enum mode mode;
 	bool http;
 	struct sockaddr_in backend;
+	int port;
+	int max_conns;      /* over all cores; 0: until SIGTERM */
+};
+
+/* One core's proxy: its context and connections. */
+struct proxy {
+	const struct proxy_opts *o;
+	int core;
+	mctx_t mctx;
+	int ep, ls;
 	struct side *sides; /* indexed by socket id */
 	int n_sides;
-	int max_conns, opened, ended, errors;
+	int opened, ended, errors;
 	unsigned long long c2s, s2c;
 	unsigned long requests, responses;
 	struct counter methods[MAX_KEYS], hosts[MAX_KEYS], agents[MAX_KEYS], statuses[MAX_KEYS];
@@ -73,6 +89,8 @@ struct proxy {
 };
 
 static volatile sig_atomic_t stop;
+static atomic_int ended_all; /* pairs ended on every core */
+static atomic_int listening;  /* cores whose listener is up */
 
 static void on_signal(int sig)
 {
@@ -83,23 +101,28 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: proxy -f CONF -l PORT -b IP:PORT [-m splice|forward|copy] [-H] "
-			"[-n CONNS] [-a ALPHA.csv]\n");
+			"[-n CONNS] [-a ALPHA.csv] [-N CORES]\n");
 	exit(2);
 }
 
-static void count(struct counter *tab, const char *key)
+static void count_n(struct counter *tab, const char *key, unsigned long n)
 {
 	for (int i = 0; i < MAX_KEYS; i++) {
 		if (!tab[i].key[0]) {
 			snprintf(tab[i].key, sizeof(tab[i].key), "%s", key);
-			tab[i].n = 1;
+			tab[i].n = n;
 			return;
 		}
 		if (!strcmp(tab[i].key, key)) {
-			tab[i].n++;
+			tab[i].n += n;
 			return;
 		}
 	}
+}
+
+static void count(struct counter *tab, const char *key)
+{
+	count_n(tab, key, 1);
 }
 
 static void field_key(const struct stream_field *f, char *buf, size_t cap)
@@ -156,7 +179,7 @@ static void end_pair(struct proxy *px, int s)
 
 	if (px->sides[s].sock < 0)
 		return;
-	if (px->mode == SPLICE) {
+	if (px->o->mode == SPLICE) {
 		/* the network thread moved the bytes: ask it how many */
 		struct mtcp_splice_stats st;
 		if (!mtcp_zc_splice_stats(px->mctx, s, &st))
@@ -180,6 +203,7 @@ static void end_pair(struct proxy *px, int s)
 		px->sides[p].buf = NULL;
 	}
 	px->ended++;
+	atomic_fetch_add_explicit(&ended_all, 1, memory_order_relaxed);
 }
 
 /* COPY: move bytes s -> peer until either side would block. */
@@ -252,22 +276,22 @@ static void handle(struct proxy *px, int s, uint32_t ev)
 
 	if (a->sock < 0)
 		return;
-	if (px->mode == COPY) {
+	if (px->o->mode == COPY) {
 		ok = pump_copy(px, s);
 		if (ok && (ev & MTCP_EPOLLOUT))
 			ok = pump_copy(px, a->peer);
-	} else if (px->mode == FORWARD) {
+	} else if (px->o->mode == FORWARD) {
 		ok = pump_forward(px, s);
 		if (ok && (ev & MTCP_EPOLLOUT))
 			ok = pump_forward(px, a->peer); /* our list drained a bit */
 	} else {
-		if (px->http)
+		if (px->o->http)
 			read_records(px, s);
 		if (ev & MTCP_EPOLLRDHUP)
 			a->rd_done = true;
 	}
 	if (!ok || (ev & (MTCP_EPOLLERR | MTCP_EPOLLHUP)) ||
-	    (a->rd_done && px->sides[a->peer].rd_done && (px->mode != COPY ||
+	    (a->rd_done && px->sides[a->peer].rd_done && (px->o->mode != COPY ||
 		(a->off == a->len && px->sides[a->peer].off == px->sides[a->peer].len))))
 		end_pair(px, s);
 }
@@ -296,12 +320,12 @@ static void accept_one(struct proxy *px, int c)
 	mtcp_setsock_nonblock(px->mctx, c);
 	px->sides[c] = (struct side){.sock = c, .peer = b};
 	px->sides[b] = (struct side){.sock = b, .peer = c};
-	if (px->mode == COPY) {
+	if (px->o->mode == COPY) {
 		px->sides[c].buf = malloc(COPY_BUF);
 		px->sides[b].buf = malloc(COPY_BUF);
 	}
-	if (px->mode == SPLICE) {
-		if (px->http) {
+	if (px->o->mode == SPLICE) {
+		if (px->o->http) {
 			struct aa_http_params hp = {0};
 			if (mtcp_zc_register_aa_module(px->mctx, b, &aa_http_response_module, &hp))
 				app_die("proxy", "register response module: %s", strerror(errno));
@@ -309,17 +333,17 @@ static void accept_one(struct proxy *px, int c)
 		/* thesis 5.1.2: splice, then connect the backend */
 		if (mtcp_zc_splice(c, b) || mtcp_zc_splice(b, c))
 			app_die("proxy", "splice: %s", strerror(errno));
-	} else if (px->mode == FORWARD) {
+	} else if (px->o->mode == FORWARD) {
 		mtcp_zc_enable(px->mctx, b);
 	}
-	if (mtcp_connect(px->mctx, b, (struct sockaddr *)&px->backend, sizeof(px->backend)) &&
-	    errno != EINPROGRESS) {
+	if (mtcp_connect(px->mctx, b, (struct sockaddr *)&px->o->backend,
+			 sizeof(px->o->backend)) && errno != EINPROGRESS) {
 		px->errors++;
 		end_pair(px, c);
 		return;
 	}
 	uint32_t evs = MTCP_EPOLLIN | MTCP_EPOLLRDHUP;
-	if (px->mode != SPLICE)
+	if (px->o->mode != SPLICE)
 		evs |= MTCP_EPOLLOUT | MTCP_EPOLLET; /* OUT: room to move more */
 	watch(px, c, evs);
 	watch(px, b, evs);
@@ -367,97 +391,179 @@ static void print_table(const char *name, const struct counter *tab, bool last)
 	printf("}%s", last ? "" : ", ");
 }
 
-int main(int argc, char **argv)
+static bool proxy_done(const struct proxy *px)
 {
-	struct proxy px = {.mode = SPLICE, .alpha_sock = -1};
-	const char *conf = NULL, *backend = NULL, *alpha = NULL, *mode = "splice";
-	int port = 0, opt;
+	return stop || (px->o->max_conns &&
+			atomic_load_explicit(&ended_all, memory_order_relaxed) >= px->o->max_conns);
+}
+
+static void proxy_listen(struct proxy *px)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)px->o->port)};
+
+	px->ls = new_stream(px);
+	/* zero-copy receive on every accepted socket: splicing and forwarding
+	 * work on the packets themselves */
+	if (px->o->mode != COPY)
+		mtcp_zc_enable(px->mctx, px->ls);
+	if (px->o->http) {
+		struct aa_http_params hp = {0};
+		if (mtcp_zc_register_aa_module(px->mctx, px->ls, &aa_http_request_module, &hp))
+			app_die("proxy", "register request module: %s", strerror(errno));
+	}
+	if (mtcp_bind(px->mctx, px->ls, (struct sockaddr *)&a, sizeof(a)) ||
+	    mtcp_listen(px->mctx, px->ls, 4096))
+		app_die("proxy", "listen on %d: %s", px->o->port, strerror(errno));
+	watch(px, px->ls, MTCP_EPOLLIN);
+}
+
+/* One core's application thread: its context, listener and event loop. */
+static void *proxy_run(void *arg)
+{
+	struct proxy *px = arg;
 	struct mtcp_conf mc;
 
-	while ((opt = getopt(argc, argv, "f:l:b:m:Hn:a:")) != -1) {
+	px->mctx = mtcp_create_context(px->core);
+	if (!px->mctx)
+		app_die("proxy", "mtcp_create_context(%d): %s", px->core, strerror(errno));
+	mtcp_getconf(&mc);
+	px->n_sides = mc.max_concurrency + 64;
+	px->sides = calloc((size_t)px->n_sides, sizeof(*px->sides));
+	if (!px->sides)
+		app_die("proxy", "out of memory");
+	px->ep = mtcp_epoll_create(px->mctx, MAX_EVENTS);
+	proxy_listen(px);
+	atomic_fetch_add_explicit(&listening, 1, memory_order_release);
+	while (!proxy_done(px)) {
+		struct mtcp_epoll_event ev[MAX_EVENTS];
+		int n = mtcp_epoll_wait(px->mctx, px->ep, ev, MAX_EVENTS, 10);
+		for (int i = 0; i < n; i++) {
+			int s = ev[i].data.sockid;
+			if (s == px->ls)
+				accept_all(px);
+			else
+				handle(px, s, ev[i].events);
+		}
+		sample_alpha(px);
+	}
+	sample_alpha(px);
+	mtcp_close(px->mctx, px->ls);
+	return NULL;
+}
+
+/* Core i's counts and tables added into the first core's. */
+static void proxy_merge(struct proxy *into, const struct proxy *px)
+{
+	const struct counter *from[] = {px->methods, px->hosts, px->agents, px->statuses};
+	struct counter *to[] = {into->methods, into->hosts, into->agents, into->statuses};
+
+	into->opened += px->opened;
+	into->ended += px->ended;
+	into->errors += px->errors;
+	into->c2s += px->c2s;
+	into->requests += px->requests;
+	into->responses += px->responses;
+	for (size_t t = 0; t < sizeof(to) / sizeof(to[0]); t++)
+		for (int i = 0; i < MAX_KEYS && from[t][i].key[0]; i++)
+			count_n(to[t], from[t][i].key, from[t][i].n);
+}
+
+static void print_report(const char *mode, const struct proxy_opts *o, struct proxy *px,
+			 int cores)
+{
+	struct proxy all = {.o = o};
+
+	for (int i = 0; i < cores; i++)
+		proxy_merge(&all, &px[i]);
+	printf("{\"mode\": \"%s\", \"http\": %s, \"connections\": %d, \"ended\": %d, "
+	       "\"errors\": %d, \"bytes\": %llu, \"requests\": %lu, \"responses\": %lu, ",
+	       mode, o->http ? "true" : "false", all.opened, all.ended, all.errors, all.c2s,
+	       all.requests, all.responses);
+	printf("\"per_core\": [");
+	for (int i = 0; i < cores; i++)
+		printf("%s{\"connections\": %d, \"bytes\": %llu}", i ? ", " : "",
+		       px[i].opened, px[i].c2s);
+	printf("], ");
+	print_table("methods", all.methods, false);
+	print_table("hosts", all.hosts, false);
+	print_table("user_agents", all.agents, false);
+	print_table("statuses", all.statuses, true);
+	printf("}\n");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	static struct proxy px[MAX_THREADS];
+	struct proxy_opts o = {.mode = SPLICE};
+	const char *conf = NULL, *backend = NULL, *alpha = NULL, *mode = "splice";
+	FILE *alpha_out = NULL;
+	pthread_t th[MAX_THREADS];
+	int cores = 0, opt;
+	struct mtcp_conf mc;
+
+	while ((opt = getopt(argc, argv, "f:l:b:m:Hn:a:N:")) != -1) {
 		switch (opt) {
 		case 'f': conf = optarg; break;
-		case 'l': port = atoi(optarg); break;
+		case 'l': o.port = atoi(optarg); break;
 		case 'b': backend = optarg; break;
 		case 'm': mode = optarg; break;
-		case 'H': px.http = true; break;
-		case 'n': px.max_conns = atoi(optarg); break;
+		case 'H': o.http = true; break;
+		case 'n': o.max_conns = atoi(optarg); break;
 		case 'a': alpha = optarg; break;
+		case 'N': cores = atoi(optarg); break;
 		default: usage();
 		}
 	}
-	if (!conf || !port || !backend || !app_parse_addr(backend, &px.backend))
+	if (!conf || !o.port || !backend || !app_parse_addr(backend, &o.backend) ||
+	    cores < 0 || cores > MAX_THREADS)
 		usage();
 	if (!strcmp(mode, "forward"))
-		px.mode = FORWARD;
+		o.mode = FORWARD;
 	else if (!strcmp(mode, "copy"))
-		px.mode = COPY;
+		o.mode = COPY;
 	else if (strcmp(mode, "splice"))
 		usage();
-	if (px.http && px.mode != SPLICE)
+	if (o.http && o.mode != SPLICE)
 		app_die("proxy", "-H needs -m splice");
-	if (alpha && !(px.alpha_out = fopen(alpha, "w")))
+	if (alpha && !(alpha_out = fopen(alpha, "w")))
 		app_die("proxy", "cannot open %s", alpha);
-	if (px.alpha_out)
-		fprintf(px.alpha_out, "t_s,alpha,w_c,b\n");
+	if (alpha_out)
+		fprintf(alpha_out, "t_s,alpha,w_c,b\n");
+	if (cores > 0) {
+		mtcp_getconf(&mc);
+		mc.num_cores = cores;
+		mtcp_setconf(&mc);
+	}
 	if (mtcp_init(conf))
 		app_die("proxy", "mtcp_init(%s) failed", conf);
 	mtcp_register_signal(SIGINT, on_signal);
 	mtcp_register_signal(SIGTERM, on_signal);
-	px.mctx = mtcp_create_context(0);
-	if (!px.mctx)
-		app_die("proxy", "mtcp_create_context: %s", strerror(errno));
 	mtcp_getconf(&mc);
-	px.n_sides = mc.max_concurrency + 64;
-	px.sides = calloc((size_t)px.n_sides, sizeof(*px.sides));
-	px.ep = mtcp_epoll_create(px.mctx, MAX_EVENTS);
-	px.ls = new_stream(&px);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	/* zero-copy receive on every accepted socket: splicing and forwarding
-	 * work on the packets themselves */
-	if (px.mode != COPY)
-		mtcp_zc_enable(px.mctx, px.ls);
-	if (px.http) {
-		struct aa_http_params hp = {0};
-		if (mtcp_zc_register_aa_module(px.mctx, px.ls, &aa_http_request_module, &hp))
-			app_die("proxy", "register request module: %s", strerror(errno));
+	cores = mc.num_cores > MAX_THREADS ? MAX_THREADS : mc.num_cores;
+	for (int i = 0; i < cores; i++) {
+		px[i] = (struct proxy){.o = &o, .core = i, .alpha_sock = -1,
+				       .alpha_out = i ? NULL : alpha_out};
+		if (pthread_create(&th[i], NULL, proxy_run, &px[i]))
+			app_die("proxy", "cannot start the thread of core %d", i);
 	}
-	if (mtcp_bind(px.mctx, px.ls, (struct sockaddr *)&a, sizeof(a)) ||
-	    mtcp_listen(px.mctx, px.ls, 4096))
-		app_die("proxy", "listen on %d: %s", port, strerror(errno));
-	watch(&px, px.ls, MTCP_EPOLLIN);
-	fprintf(stderr, "proxy: listening on port %d, mode %s%s\n", port, mode, px.http ? " +http" : "");
-	while (!stop && (!px.max_conns || px.ended < px.max_conns)) {
-		struct mtcp_epoll_event ev[MAX_EVENTS];
-		int n = mtcp_epoll_wait(px.mctx, px.ep, ev, MAX_EVENTS, 10);
-		for (int i = 0; i < n; i++) {
-			int s = ev[i].data.sockid;
-			if (s == px.ls)
-				accept_all(&px);
-			else
-				handle(&px, s, ev[i].events);
-		}
-		sample_alpha(&px);
-	}
-	sample_alpha(&px);
-	if (px.alpha_out)
-		fclose(px.alpha_out);
-	printf("{\"mode\": \"%s\", \"http\": %s, \"connections\": %d, \"ended\": %d, "
-	       "\"errors\": %d, \"bytes\": %llu, \"requests\": %lu, \"responses\": %lu, ",
-	       mode, px.http ? "true" : "false", px.opened, px.ended, px.errors, px.c2s,
-	       px.requests, px.responses);
-	print_table("methods", px.methods, false);
-	print_table("hosts", px.hosts, false);
-	print_table("user_agents", px.agents, false);
-	print_table("statuses", px.statuses, true);
-	printf("}\n");
-	fflush(stdout);
-	mtcp_close(px.mctx, px.ls);
+	/* "listening" once every core listens: a SYN on any queue is taken */
+	while (atomic_load_explicit(&listening, memory_order_acquire) < cores)
+		usleep(1000);
+	fprintf(stderr, "proxy: listening on port %d, mode %s%s, %d core%s\n", o.port, mode,
+		o.http ? " +http" : "", cores, cores == 1 ? "" : "s");
+	for (int i = 0; i < cores; i++)
+		pthread_join(th[i], NULL);
+	if (alpha_out)
+		fclose(alpha_out);
+	print_report(mode, &o, px, cores);
 	mtcp_destroy();
 	/* every connection ended (or mtcp_destroy reset it): nothing else
 	 * holds a buffer (LeakSanitizer, tests/e2e/test_proxy_e2e.py) */
-	for (int i = 0; i < px.n_sides; i++)
-		free(px.sides[i].buf);
-	free(px.sides);
+	for (int i = 0; i < cores; i++) {
+		for (int k = 0; k < px[i].n_sides; k++)
+			free(px[i].sides[k].buf);
+		free(px[i].sides);
+	}
 	return 0;
 }

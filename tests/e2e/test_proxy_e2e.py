@@ -21,7 +21,7 @@ import pytest
 
 from aatcp.dutrun import require_json_line
 from aatcp.lab import Lab
-from experiments._ch5 import ANSWER_PORT, HASH_PORT, PROXY_PORT, Ch5Lab
+from experiments._ch5 import ANSWER_PORT, HASH_PORT, PROXY_PORT, Ch5Lab, cores_config
 
 pytestmark = [pytest.mark.lab, pytest.mark.build, pytest.mark.slow]
 
@@ -233,6 +233,38 @@ def test_100_concurrent_connections(ch5: Ch5Lab) -> None:
     got = Counter(ln.split()[0] for ln in sums if ln.strip())
     assert got == Counter({SHA["f1m"]: n})
     assert res.report["connections"] == n and res.report["ended"] == n
+
+
+@pytest.mark.parametrize("asan", [False, True], ids=["release", "asan"])
+def test_splice_two_cores(ch5: Ch5Lab, asan: bool) -> None:
+    """`proxy -N 2` (issue 13): a thread and context per core, each listening;
+    a client connection and its backend connection live on the core that
+    accepted it (the backend's replies are steered there when the port puts
+    them on the other queue). Concurrent downloads: every body's hash, both
+    cores served connections, every mbuf and TCB back on both."""
+    n = 40 if asan else 100
+    if asan:
+        ch5.deploy_asan()
+    srv, cli = ch5.port_names()
+    ov = {**BASE, **cores_config(ch5, srv, 2), **cores_config(ch5, cli, 2)}
+    ch5.client.run("rm -rf par2 && mkdir par2", timeout=10)
+    with ch5.proxy(mode="splice", backend=backend(ch5), overrides=ov, max_conns=n,
+                   asan=asan) as px:
+        ch5.client.run(f"seq {n} | xargs -P {n} -I@ curl -sS --fail --max-time 120 "
+                       f"-o par2/@ {url(ch5, 'f1m')}", timeout=240)
+        sums = ch5.client.run("sha256sum par2/*", timeout=60).stdout.split("\n")
+        assert px.bg is not None and px.bg.wait(30), f"proxy did not see {n} connections end"
+    res = px.result
+    assert res is not None
+    res.check_clean()
+    got = Counter(ln.split()[0] for ln in sums if ln.strip())
+    assert got == Counter({SHA["f1m"]: n})
+    per_core = res.report["per_core"]
+    rx, steered = res.counter("rx_pkts"), res.counter("steered")
+    print(f"per core {per_core}; steered {steered} of {rx} packets")
+    assert res.report["connections"] == n and res.report["ended"] == n
+    assert len(per_core) == 2 and all(c["connections"] > 0 for c in per_core), per_core
+    assert sum(c["connections"] for c in per_core) == n
 
 
 def server_conns(ch5: Ch5Lab, port: int) -> int:
