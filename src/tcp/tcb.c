@@ -104,9 +104,10 @@ int tcb_setup(struct core *c, struct tcb *t, uint32_t rcvbuf, uint32_t sndbuf)
 
 void tcp_set_state(struct core *c, struct tcb *t, int state)
 {
-	(void)c;
-	LOG_DBG("tcb %u: %s -> %s", t->id, tcp_state_name(tcb_state(t)),
-		tcp_state_name(state));
+	int was = tcb_state(t);
+
+	LOG_DBG("tcb %u: %s -> %s", t->id, tcp_state_name(was), tcp_state_name(state));
+	tcp_time_wait_track(c, t, was, state);
 	atomic_store_explicit(&t->state, state, memory_order_release);
 }
 

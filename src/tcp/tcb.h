@@ -201,6 +201,7 @@ struct tcb {
 	uint32_t ev_bits;
 	struct tcb *arp_next;           /* waiting for ARP resolution */
 	bool on_arp_list;
+	struct tcb *tw_prev, *tw_next;  /* the core's TIME-WAIT list (timewait.c) */
 	struct listener *listener;      /* SYN_RCVD/accept queue: where it goes */
 	struct tcb *pool_next;          /* free list */
 	bool in_pool;

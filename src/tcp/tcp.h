@@ -156,6 +156,9 @@ bool tcp_time_wait_reusable(const struct tcb *t, uint32_t seq, bool ts_ok, uint3
 /* No TCB left: ends the oldest closed TIME-WAIT connection; returns the
  * pool's head (NULL if none could go). */
 struct tcb *tcp_time_wait_recycle(struct core *c);
+/* t's state goes from `was` to `state`: keeps the core's TIME-WAIT list
+ * (tcp_set_state calls it). */
+void tcp_time_wait_track(struct core *c, struct tcb *t, int was, int state);
 
 /* ---- active open (connect.c) ---- */
 int tcp_connect(struct core *c, struct tcb *t, uint32_t raddr, uint16_t rport);

@@ -2,6 +2,11 @@
  * timewait.c - TIME-WAIT (RFC 9293 3.3.2, 3.10.7.4): how long, its FIN
  * retransmissions, which new SYN may take over its 4-tuple (RFC 6191), and
  * giving up the oldest one when no TCB is left.
+ *
+ * The core keeps its TIME-WAIT TCBs on a list in the order their timeouts
+ * end (every one is tcp_timewait long, and a restarted one moves to the
+ * end), so the oldest is the list's head: a server closing many short
+ * connections finds a TCB to give up in O(1), not by a walk of the pool.
  */
 #include "common/log.h"
 #include "common/seq.h"
@@ -18,6 +23,38 @@ uint64_t tcp_timewait_us(const struct core *c)
 	return tw > 0 ? (uint64_t)tw * 1000000u : 0;
 }
 
+static void tw_unlink(struct core *c, struct tcb *t)
+{
+	if (t->tw_prev)
+		t->tw_prev->tw_next = t->tw_next;
+	else
+		c->tw_head = t->tw_next;
+	if (t->tw_next)
+		t->tw_next->tw_prev = t->tw_prev;
+	else
+		c->tw_tail = t->tw_prev;
+	t->tw_prev = t->tw_next = NULL;
+}
+
+static void tw_append(struct core *c, struct tcb *t)
+{
+	t->tw_next = NULL;
+	t->tw_prev = c->tw_tail;
+	if (c->tw_tail)
+		c->tw_tail->tw_next = t;
+	else
+		c->tw_head = t;
+	c->tw_tail = t;
+}
+
+void tcp_time_wait_track(struct core *c, struct tcb *t, int was, int state)
+{
+	if (was == TCPS_TIME_WAIT && state != TCPS_TIME_WAIT)
+		tw_unlink(c, t);
+	else if (state == TCPS_TIME_WAIT && was != TCPS_TIME_WAIT)
+		tw_append(c, t);
+}
+
 void tcp_time_wait_fin(struct core *c, struct tcb *t)
 {
 	uint64_t tw = tcp_timewait_us(c);
@@ -26,8 +63,11 @@ void tcp_time_wait_fin(struct core *c, struct tcb *t)
 	 * 2 MSL timeout (RFC 9293 3.10.7.4, TIME-WAIT) */
 	t->ack_now = true;
 	tcp_want_output(c, t);
-	if (tw)
+	if (tw) {
 		timer_arm(c, t, TT_TIMEWAIT, c->now_us + tw);
+		tw_unlink(c, t); /* it ends last now */
+		tw_append(c, t);
+	}
 }
 
 void tcp_enter_time_wait(struct core *c, struct tcb *t)
@@ -61,19 +101,16 @@ bool tcp_time_wait_reusable(const struct tcb *t, uint32_t seq, bool ts_ok, uint3
 
 struct tcb *tcp_time_wait_recycle(struct core *c)
 {
-	struct tcb *oldest = NULL;
+	struct tcb *oldest = c->tw_head;
 
 	/* No TCB left: the TIME-WAIT connection closest to its end gives
 	 * way (as Linux past tcp_max_tw_buckets; the RFC 1337 hazards of
-	 * a late duplicate are the price of accepting the new one). */
-	for (uint32_t i = 0; i < c->n_tcbs; i++) {
-		struct tcb *t = &c->tcbs[i];
-		if (t->in_pool || !t->core || tcb_state(t) != TCPS_TIME_WAIT || !t->app_closed ||
-		    t->on_out_list || t->on_ev_list || t->on_arp_list)
-			continue;
-		if (!oldest || t->timer_at[TT_TIMEWAIT] < oldest->timer_at[TT_TIMEWAIT])
-			oldest = t;
-	}
+	 * a late duplicate are the price of accepting the new one). One the
+	 * application still holds, or one on a work list this iteration,
+	 * stays. */
+	while (oldest && (!oldest->app_closed || oldest->on_out_list || oldest->on_ev_list ||
+			  oldest->on_arp_list))
+		oldest = oldest->tw_next;
 	if (!oldest)
 		return NULL;
 	c->cnt.timewait_recycled++;

@@ -958,7 +958,7 @@ void h_peer_fin(struct h_stack *h, struct h_conn *k)
 void h_check_invariants(struct h_stack *h)
 {
 	struct core *c = h->c;
-	uint32_t used = 0, in_flows = 0;
+	uint32_t used = 0, in_flows = 0, time_wait = 0, listed = 0;
 
 	/* only TCBs handed out at some time can be out of the pool */
 	for (uint32_t i = 0; i < c->tcbs_hw; i++) {
@@ -972,6 +972,7 @@ void h_check_invariants(struct h_stack *h)
 		if (st == TCPS_CLOSED)
 			continue;
 		in_flows++;
+		time_wait += st == TCPS_TIME_WAIT;
 		CHECK_MSG(flow_lookup(c->flows, t->laddr, t->lport, t->raddr, t->rport) == t,
 			  "tcb %u (%s) not in the flow table", t->id, tcp_state_name(st));
 		CHECK_MSG(seq_leq(t->snd_una, t->snd_nxt) && seq_leq(t->snd_nxt, t->snd_max),
@@ -990,6 +991,15 @@ void h_check_invariants(struct h_stack *h)
 		  c->tcbs_used);
 	CHECK_MSG(in_flows == flow_count(c->flows), "%u live TCBs, %u flows", in_flows,
 		  flow_count(c->flows));
+	/* the TIME-WAIT list holds exactly the TIME-WAIT TCBs, oldest timeout first */
+	for (const struct tcb *t = c->tw_head; t; t = t->tw_next) {
+		CHECK_MSG(tcb_state(t) == TCPS_TIME_WAIT && t->core, "tcb %u (%s) on the "
+			  "TIME-WAIT list", t->id, tcp_state_name(tcb_state(t)));
+		CHECK_MSG(!t->tw_next || t->timer_at[TT_TIMEWAIT] <= t->tw_next->timer_at[TT_TIMEWAIT],
+			  "TIME-WAIT list out of order at tcb %u", t->id);
+		listed++;
+	}
+	CHECK_MSG(listed == time_wait, "%u TCBs in TIME-WAIT, %u on its list", time_wait, listed);
 }
 
 unsigned h_rx_queued(struct h_stack *h)
