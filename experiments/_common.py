@@ -29,14 +29,19 @@ def stack_cpu(st: Mapping[str, Any], report: Mapping[str, Any]) -> dict[str, flo
     polls are not counted, nor are the cycles the application thread ran on
     the shared core inside the network thread's wake-up call,
     `app_in_wake_tsc`, which its own CPU time already holds) plus the
-    application thread's CPU time (the program's JSON `app_cpu_s`); the
-    process's whole CPU time (`cpu_s`, idle polls included) for reference;
-    and the TSC rate."""
+    application thread's CPU time (the program's JSON `app_cpu_s`), at most
+    the process's whole CPU time (`cpu_s`, idle polls included; kept as
+    `proc_cpu_s`): busy_tsc is read from the TSC, so a busy iteration that
+    another process preempted counts that process's time too, and on a loaded
+    machine the sum can exceed what the process used (`cpu_capped` says so).
+    And the TSC rate."""
     hz = float(st.get("tsc_hz") or 0)
     busy = core_counter(st, "busy_tsc") / hz if hz else float("nan")
     app = float(report.get("app_cpu_s", float("nan")))
-    return {"dut_cpu_s": busy + app, "net_busy_s": busy, "app_cpu_s": app,
-            "proc_cpu_s": float(report.get("cpu_s", float("nan"))), "tsc_hz": hz}
+    proc = float(report.get("cpu_s", float("nan")))
+    capped = busy + app > proc  # False when either is NaN
+    return {"dut_cpu_s": proc if capped else busy + app, "net_busy_s": busy,
+            "app_cpu_s": app, "proc_cpu_s": proc, "cpu_capped": capped, "tsc_hz": hz}
 
 
 def tsc_rate(d: pd.DataFrame) -> float:

@@ -38,10 +38,12 @@ the network thread's busy poll-loop cycles (`busy_tsc`: iterations that
 found work; idle polls are not counted; nor are the cycles the application
 thread ran on the shared core inside the network thread's wake-up call,
 `app_in_wake_tsc`, which its own CPU time already holds). Ours = busy
-cycles + application thread; `ratios()` turns each into CPU cycles per byte moved (at the TSC
-rate the stack reports) for the dut side and the peer side. `tx_full` (our
-own frames dropped at a full TX ring) is reported for every stack run and
-must be 0.
+cycles + application thread, at most the process's CPU time (the TSC also
+counts other processes' time inside a preempted busy iteration, on a loaded
+machine: experiments/_common.py stack_cpu); `ratios()` turns each into CPU
+cycles per byte moved (at the TSC rate the stack reports) for the dut side
+and the peer side. `tx_full` (our own frames dropped at a full TX ring) is
+reported for every stack run and must be 0.
 
 The stack runs with its defaults (pure polling network thread) plus
 rcvbuf = `buf_kb` KB and sndbuf = `sndbuf_kb` KB; Linux with its defaults

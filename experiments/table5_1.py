@@ -13,8 +13,8 @@ ratios to the direct connection of the same run.
 
 CPU accounting: every run through a middlebox records the CPU the middlebox
 used over its whole run (`dut_cpu_s`): for our proxy the network thread's busy
-poll-loop cycles (idle polls left out) + the application thread's CPU time,
-for HAProxy its process's user + system time (/proc/PID/stat; kernel work done
+poll-loop cycles (idle polls left out) + the application thread's CPU time
+(at most the process's: experiments/_common.py stack_cpu), for HAProxy its process's user + system time (/proc/PID/stat; kernel work done
 in its context included, softirq work the kernel accounts elsewhere not), and
 divides it by the bytes the client read (`fwd_bytes`, warm-up included):
 `dut_cyc_per_byte`, at the stack's TSC rate. The direct path has no middlebox.

@@ -98,3 +98,15 @@ def test_old_results_without_cpu_columns(ch5: Any) -> None:
     t = ch5.cpu_summary(df, "direct", ["direct", "splice"]).set_index("variant")
     assert math.isclose(t.loc["splice", "vs_ref"], 0.5)
     assert math.isnan(t.loc["splice", "cyc_per_byte"])
+
+
+def test_stack_cpu_is_busy_cycles_plus_app_thread_at_most_the_process() -> None:
+    common = importlib.import_module("experiments._common")
+    st = {"tsc_hz": HZ, "cores": [{"busy_tsc": int(0.5 * HZ)}, {"busy_tsc": int(0.25 * HZ)}]}
+    quiet = common.stack_cpu(st, {"app_cpu_s": 0.1, "cpu_s": 2.0})
+    assert math.isclose(quiet["dut_cpu_s"], 0.85) and not quiet["cpu_capped"]
+    assert math.isclose(quiet["net_busy_s"], 0.75) and quiet["tsc_hz"] == HZ
+    # busy iterations preempted by other processes: the TSC counts their time
+    loaded = common.stack_cpu(st, {"app_cpu_s": 0.1, "cpu_s": 0.4})
+    assert math.isclose(loaded["dut_cpu_s"], 0.4) and loaded["cpu_capped"]
+    assert math.isnan(common.stack_cpu({}, {})["dut_cpu_s"])
