@@ -13,13 +13,15 @@ ratios to the direct connection of the same run.
 
 CPU accounting: every run through a middlebox records the CPU the middlebox
 used over its whole run (`dut_cpu_s`): for our proxy the network thread's busy
-poll-loop cycles (idle polls left out) + the application thread's CPU time
-(at most the process's: experiments/_common.py stack_cpu), for HAProxy its process's user + system time (/proc/PID/stat; kernel work done
-in its context included, softirq work the kernel accounts elsewhere not), and
-divides it by the bytes the client read (`fwd_bytes`, warm-up included):
-`dut_cyc_per_byte`, at the stack's TSC rate. The direct path has no middlebox.
-The summary gives cycles per byte and, next to the throughput ratios, bytes
-per CPU cycle relative to HAProxy's (HAProxy's cycles per byte / ours).
+poll-loop cycles (idle polls left out) + the application thread's CPU time (at
+most the process's: experiments/_common.py stack_cpu), for HAProxy its
+process's user + system time (/proc/PID/stat; kernel work done in its context
+included; the dut kernel's receive of the server's frames runs on the server's
+core, where a veth receives, so it is not: a lower bound), and divides it by
+the bytes the client read (`fwd_bytes`, warm-up included): `dut_cyc_per_byte`,
+at the stack's TSC rate. The direct path has no middlebox. The summary gives
+cycles per byte and, next to the throughput ratios, bytes per CPU cycle
+relative to HAProxy's (HAProxy's cycles per byte / ours).
 """
 
 from __future__ import annotations
@@ -108,7 +110,9 @@ CLAIMS = (
                 "(HAProxy's cycles per byte / ours)"),
           explanation="Ours: the network thread's busy poll-loop cycles + the application "
           "thread; HAProxy: its process's user + system time, both over the whole run and "
-          "per byte the client read."),
+          "per byte the client read. HAProxy's is a lower bound: the dut kernel's receive of "
+          "the server's frames runs on the server's core (a veth receives on the sender's "
+          "CPU)."),
 )
 
 
