@@ -533,8 +533,9 @@ def print_cpu_summary(table: pd.DataFrame, name: str, ref: str, cpu_ref: str,
     print(f"   per cycle: bytes per CPU cycle relative to {cpu_ref})")
     for _, r in table.iterrows():
         at = f"{by}={r[by]:<4} " if by else ""
-        cpu = ("no middlebox" if pd.isna(r["cyc_per_byte"]) else
-               f"cpu {r['cyc_per_byte']:6.2f} c/B   {r['per_cycle_vs']:5.2f} x per cycle")
+        cpu = (f"cpu {r['cyc_per_byte']:6.2f} c/B   {r['per_cycle_vs']:5.2f} x per cycle"
+               if not pd.isna(r["cyc_per_byte"]) else
+               "no middlebox" if r["variant"] == "direct" else "cpu not recorded")
         print(f"  {at}{r['variant']:<12} {r['median_gbps']:7.3f} Gbit/s   "
               f"{r['vs_ref']:5.2f} x {ref}   {cpu}   ({r['runs']} runs)")
 
