@@ -33,7 +33,8 @@ while the stack's receive processing (af_packet RX polling) runs on core 0.
 CPU accounting: every run records the CPU each side used. The Linux peer
 programs report their process's user + system time (`cpu_s`, which includes
 the kernel TCP and veth work done in their context); sink/source report the
-process's and the application thread's CPU time, and the stack's stats file
+process's CPU time and the application thread's after the stack's start-up
+(mtcp_init and the context: app_cpu_mark), and the stack's stats file
 the network thread's busy poll-loop cycles (`busy_tsc`: iterations that
 found work; idle polls are not counted; nor are the cycles the application
 thread ran on the shared core inside the network thread's wake-up call,
