@@ -73,6 +73,27 @@ class Background:
                           '[ -n "$s" ] && [ "$s" != Z ]', check=False, timeout=10)
         return r.rc == 0
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds its processes have used so far: every live
+        process of its process group (the command and what it started; the
+        shells around it add next to nothing), from /proc/PID/stat's utime and
+        stime in clock ticks. Read it before stop(): an exited process has none."""
+        r = self.host.run("cat /proc/[0-9]*/stat 2>/dev/null; echo; getconf CLK_TCK",
+                          check=False, timeout=10)
+        stats, _, tck = r.stdout.rstrip("\n").rpartition("\n")
+        if not tck.strip().isdigit():
+            raise ToolkitError(f"{self.host.name}: `getconf CLK_TCK` gave {tck[-200:]!r}, "
+                               "not the clock tick rate. Fix: a Linux host with /proc and "
+                               "getconf (Debian's libc-bin)")
+        ticks = 0
+        for line in stats.splitlines():
+            # pid (comm) state ppid pgrp ... utime stime: fields 14, 15 (proc(5));
+            # comm may hold spaces and parentheses, the fields after the last ")" not
+            rest = line.rpartition(")")[2].split()
+            if len(rest) > 12 and rest[2] == str(self.pid):
+                ticks += int(rest[11]) + int(rest[12])
+        return ticks / int(tck)
+
     def wait(self, timeout: float) -> bool:
         """Wait up to `timeout` s for the process to exit by itself; True if it did."""
         deadline = time.monotonic() + timeout

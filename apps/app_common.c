@@ -91,16 +91,34 @@ static double cpu_seconds(int who)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* per thread: the proxy's application threads each mark their own start */
+static _Thread_local double thread_cpu_mark;
+
+void app_cpu_mark(void)
+{
+	thread_cpu_mark = cpu_seconds(RUSAGE_THREAD);
+}
+
+double app_thread_cpu(void)
+{
+	return cpu_seconds(RUSAGE_THREAD) - thread_cpu_mark;
+}
+
+double app_process_cpu(void)
+{
+	return cpu_seconds(RUSAGE_SELF);
+}
+
 void app_report(uint64_t bytes, int conns, double secs,
 		const char *(*hex)(const void *ctx, int i), const void *ctx)
 {
-	/* CPU time so far: the whole process (the network thread's idle
-	 * polls included; the stats file's busy_tsc leaves them out) and
-	 * this, the application, thread */
+	/* CPU time: the whole process so far (start-up and the network
+	 * thread's idle polls included; the stats file's busy_tsc leaves
+	 * them out) and this, the application, thread's since app_cpu_mark */
 	printf("{\"bytes\": %lu, \"conns\": %d, \"seconds\": %.6f, \"gbps\": %.4f, "
 	       "\"cpu_s\": %.6f, \"app_cpu_s\": %.6f, \"sha256\": [",
 	       (unsigned long)bytes, conns, secs, secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0,
-	       cpu_seconds(RUSAGE_SELF), cpu_seconds(RUSAGE_THREAD));
+	       app_process_cpu(), app_thread_cpu());
 	for (int i = 0; i < conns; i++)
 		printf("%s\"%s\"", i ? ", " : "", hex(ctx, i));
 	printf("]}\n");

@@ -19,9 +19,18 @@ void app_die(const char *prog, const char *fmt, ...) __attribute__((format(print
 /* Deterministic pseudo-random bytes (xorshift64*), for sources. */
 void app_fill(uint64_t *state, char *buf, size_t len);
 
+/* The calling thread's measured work starts here: app_thread_cpu() in the
+ * same thread counts its CPU from the last call on (start-up such as
+ * mtcp_init's left out; app_stack_start calls it). */
+void app_cpu_mark(void);
+/* User + system CPU seconds of the calling thread since app_cpu_mark() (or
+ * since it started, without one). */
+double app_thread_cpu(void);
+/* User + system CPU seconds of the whole process so far. */
+double app_process_cpu(void);
 /* The result line of sink and source, one JSON object: {"bytes", "conns",
- * "seconds", "gbps", "cpu_s" (the process's user + system CPU seconds), "app_cpu_s" (the calling
- * thread's),
+ * "seconds", "gbps", "cpu_s" (the process's user + system CPU seconds),
+ * "app_cpu_s" (the calling thread's, app_thread_cpu()),
  * "sha256": [hex(ctx, i) for each of the conns]}. */
 void app_report(uint64_t bytes, int conns, double secs,
 		const char *(*hex)(const void *ctx, int i), const void *ctx);

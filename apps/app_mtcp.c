@@ -24,6 +24,7 @@ void app_stack_start(const char *prog, const char *conf, int max_events,
 	st->ep = mtcp_epoll_create(st->mctx, max_events);
 	mtcp_getconf(&mc);
 	st->max_socks = mc.max_concurrency; /* every id is below it, as in mTCP */
+	app_cpu_mark(); /* the program's work starts now */
 }
 
 int app_stack_socket(const char *prog, mctx_t m, int optname, int size)

@@ -18,7 +18,8 @@ struct app_stack {
 	int max_socks; /* socket ids are below this: size of by-socket tables */
 };
 
-/* mtcp_init(conf), one context and its epoll. */
+/* mtcp_init(conf), one context and its epoll; then app_cpu_mark(): the
+ * application thread's CPU in app_report leaves the start-up out. */
 void app_stack_start(const char *prog, const char *conf, int max_events,
 		     struct app_stack *st);
 /* A non-blocking stream socket; size != 0 sets its buffer optname

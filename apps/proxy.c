@@ -22,7 +22,11 @@
  *            application thread and context per core, each listening on
  *            PORT, mTCP style: a client connection and its backend
  *            connection live on the core that accepted it.
- * Prints one JSON object with the statistics at exit.
+ * Prints one JSON object with the statistics at exit, with "cpu_s" (the
+ * process's user + system CPU seconds, start-up and the network threads'
+ * idle polls included) and "app_cpu_s" (the application threads', each from
+ * listening to its end; also per core): with the stats file's busy_tsc, the
+ * proxy's CPU in the chapter 5 tables.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -86,6 +90,7 @@ struct proxy {
 	struct counter methods[MAX_KEYS], hosts[MAX_KEYS], agents[MAX_KEYS], statuses[MAX_KEYS];
 	int alpha_sock;     /* backend socket of the first connection */
 	FILE *alpha_out;
+	double app_cpu_s;   /* this application thread's CPU from listening on */
 };
 
 static volatile sig_atomic_t stop;
@@ -434,6 +439,7 @@ static void *proxy_run(void *arg)
 	px->ep = mtcp_epoll_create(px->mctx, MAX_EVENTS);
 	proxy_listen(px);
 	atomic_fetch_add_explicit(&listening, 1, memory_order_release);
+	app_cpu_mark();
 	while (!proxy_done(px)) {
 		struct mtcp_epoll_event ev[MAX_EVENTS];
 		int n = mtcp_epoll_wait(px->mctx, px->ep, ev, MAX_EVENTS, 10);
@@ -448,6 +454,7 @@ static void *proxy_run(void *arg)
 	}
 	sample_alpha(px);
 	mtcp_close(px->mctx, px->ls);
+	px->app_cpu_s = app_thread_cpu();
 	return NULL;
 }
 
@@ -463,6 +470,7 @@ static void proxy_merge(struct proxy *into, const struct proxy *px)
 	into->c2s += px->c2s;
 	into->requests += px->requests;
 	into->responses += px->responses;
+	into->app_cpu_s += px->app_cpu_s;
 	for (size_t t = 0; t < sizeof(to) / sizeof(to[0]); t++)
 		for (int i = 0; i < MAX_KEYS && from[t][i].key[0]; i++)
 			count_n(to[t], from[t][i].key, from[t][i].n);
@@ -476,13 +484,14 @@ static void print_report(const char *mode, const struct proxy_opts *o, struct pr
 	for (int i = 0; i < cores; i++)
 		proxy_merge(&all, &px[i]);
 	printf("{\"mode\": \"%s\", \"http\": %s, \"connections\": %d, \"ended\": %d, "
-	       "\"errors\": %d, \"bytes\": %llu, \"requests\": %lu, \"responses\": %lu, ",
+	       "\"errors\": %d, \"bytes\": %llu, \"requests\": %lu, \"responses\": %lu, "
+	       "\"cpu_s\": %.6f, \"app_cpu_s\": %.6f, ",
 	       mode, o->http ? "true" : "false", all.opened, all.ended, all.errors, all.c2s,
-	       all.requests, all.responses);
+	       all.requests, all.responses, app_process_cpu(), all.app_cpu_s);
 	printf("\"per_core\": [");
 	for (int i = 0; i < cores; i++)
-		printf("%s{\"connections\": %d, \"bytes\": %llu}", i ? ", " : "",
-		       px[i].opened, px[i].c2s);
+		printf("%s{\"connections\": %d, \"bytes\": %llu, \"app_cpu_s\": %.6f}",
+		       i ? ", " : "", px[i].opened, px[i].c2s, px[i].app_cpu_s);
 	printf("], ");
 	print_table("methods", all.methods, false);
 	print_table("hosts", all.hosts, false);

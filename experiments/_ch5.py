@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import pandas as pd
+
 from aatcp.dutrun import (
     ASAN_ENV,
     StackConfig,
@@ -50,6 +52,7 @@ from aatcp.errors import ToolkitError
 from aatcp.lab import Lab
 from aatcp.remote import Background, Host
 from aatcp.runner import RunContext
+from experiments._common import cycles_per_byte, stack_cpu, tsc_rate
 
 PROXY_PORT = 8080
 NGINX_PORT = 80
@@ -417,11 +420,17 @@ def through(ch5: Ch5Lab, variant: str) -> tuple[str, int]:
 
 @contextmanager
 def middlebox(ch5: Ch5Lab, variant: str, backend_port: int = ANSWER_PORT,
-              overrides: Mapping[str, Any] | None = None,
-              alpha: bool = False) -> Iterator[Proxy | None]:
+              overrides: Mapping[str, Any] | None = None, alpha: bool = False,
+              cpu: dict[str, Any] | None = None) -> Iterator[Proxy | None]:
     """Run the middlebox of a variant around a measurement: nothing (direct),
     HAProxy (haproxy_tcp / haproxy_http), or apps/proxy in the variant's mode
-    (splice, forward, copy; splice_http = splice with -H), on MIDDLEBOX_CPU."""
+    (splice, forward, copy; splice_http = splice with -H), on MIDDLEBOX_CPU.
+
+    `cpu`, when given, is filled after a measurement that went through with
+    the middlebox's CPU over its whole run, in seconds (`dut_cpu_s`; see
+    middlebox_cpu): nothing for direct; the proxy's busy poll-loop cycles +
+    application thread (experiments/_common.py stack_cpu); HAProxy's process
+    user + system time, read before it is stopped."""
     if variant == "direct":
         yield None
         return
@@ -429,6 +438,9 @@ def middlebox(ch5: Ch5Lab, variant: str, backend_port: int = ANSWER_PORT,
         bg = start_haproxy(ch5, "http" if variant.endswith("http") else "tcp", backend_port)
         try:
             yield None
+            if cpu is not None:
+                used = bg.cpu_seconds()
+                cpu.update(dut_cpu_s=used, proc_cpu_s=used)
         finally:
             bg.stop()
         return
@@ -439,14 +451,102 @@ def middlebox(ch5: Ch5Lab, variant: str, backend_port: int = ANSWER_PORT,
     try:
         yield px
     finally:
-        px.stop()
+        res = px.stop()
+    if cpu is not None:
+        cpu.update(stack_cpu(res.stats, res.report))
+
+
+#: what sits between client and server in each variant (data.csv's `middlebox`)
+MIDDLEBOXES = {"direct": "none", "haproxy": "haproxy"}
+
+
+def middlebox_cpu(ctx: RunContext, variant: str, cpu: Mapping[str, Any],
+                  out: Mapping[str, Any]) -> dict[str, Any]:
+    """data.csv's CPU columns of one lsink run through `variant`'s middlebox:
+    `middlebox` (none, haproxy, aatcp), its CPU seconds (`dut_cpu_s` and the
+    parts middlebox() filled in `cpu`), `fwd_bytes` (what the client read over
+    the whole connections, warm-up included, as the CPU is counted over the
+    middlebox's whole run) and `dut_cyc_per_byte` at the TSC rate of this run's
+    stack, or of the last proxy run's for HAProxy (NaN before any). The direct
+    path has no middlebox: NaN."""
+    kind = MIDDLEBOXES.get(variant.split("_")[0], "aatcp")
+    vals: dict[str, Any] = {"middlebox": kind,
+                            "fwd_bytes": int(sum(out.get("per_conn_bytes") or [0])),
+                            "dut_cyc_per_byte": float("nan")}
+    if kind == "none":
+        return vals
+    if cpu.get("tsc_hz"):
+        ctx.state["tsc_hz"] = float(cpu["tsc_hz"])
+    hz = float(ctx.state.get("tsc_hz", 0.0))
+    used = float(cpu.get("dut_cpu_s", float("nan")))
+    fwd = vals["fwd_bytes"]
+    return {**vals, **cpu,
+            "dut_cyc_per_byte": used * hz / fwd if hz and fwd else float("nan")}
+
+
+def cpu_summary(df: Any, ref: str, order: list[str], by: str | None = None,
+                cpu_ref: str | None = None) -> pd.DataFrame:
+    """Per variant (and `by` value): runs, median gbps and its ratio to `ref`'s
+    (throughput), the middlebox's median CPU cycles per byte forwarded (at the
+    table's TSC rate, experiments/_common.py tsc_rate; NaN: no middlebox) and
+    the ratio per CPU cycle: bytes per cycle relative to `cpu_ref`'s in the same
+    group (its cycles per byte / ours), or without `cpu_ref`, to the same
+    variant at the first `by` value."""
+    from aatcp.plot import measured
+
+    cols = [*([by] if by else []), "variant", "runs", "median_gbps", "vs_ref",
+            "cyc_per_byte", "per_cycle_vs"]
+    d = measured(df)
+    if d.empty:
+        return pd.DataFrame(columns=cols)
+    d = d.assign(cyc=cycles_per_byte(d, "dut_cpu_s", tsc_rate(d), "fwd_bytes"))
+    keys = [by, "variant"] if by else ["variant"]
+    med = d.groupby(keys).agg(gbps=("gbps", "median"), runs=("gbps", "count"),
+                              cyc=("cyc", "median"))
+    groups = sorted(d[by].unique()) if by else [None]
+    nan = float("nan")
+
+    def at(g: Any, v: str, col: str) -> float:
+        k = (g, v) if by else v
+        return float(med.loc[k, col]) if k in med.index else nan
+
+    rows = []
+    for g in groups:
+        for v in order:
+            if ((g, v) if by else v) not in med.index:
+                continue
+            gbps, cyc, base = at(g, v, "gbps"), at(g, v, "cyc"), at(g, ref, "gbps")
+            cref = at(g, cpu_ref, "cyc") if cpu_ref else at(groups[0], v, "cyc")
+            rows.append({**({by: g} if by else {}), "variant": v,
+                         "runs": int(at(g, v, "runs")), "median_gbps": gbps,
+                         "vs_ref": gbps / base if base else nan, "cyc_per_byte": cyc,
+                         "per_cycle_vs": cref / cyc if cyc else nan})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def print_cpu_summary(table: pd.DataFrame, name: str, ref: str, cpu_ref: str,
+                      by: str | None = None) -> None:
+    """cpu_summary's table as the experiment's printed summary."""
+    print(f"\n{name}: median Gbit/s over repetitions (lsink on the client) and x {ref}")
+    print("  (cpu: the middlebox's CPU cycles per byte forwarded; ours = busy poll-loop "
+          "cycles + app thread, HAProxy = its process's user + system time;")
+    print(f"   per cycle: bytes per CPU cycle relative to {cpu_ref})")
+    for _, r in table.iterrows():
+        at = f"{by}={r[by]:<4} " if by else ""
+        cpu = (f"cpu {r['cyc_per_byte']:6.2f} c/B   {r['per_cycle_vs']:5.2f} x per cycle"
+               if not pd.isna(r["cyc_per_byte"]) else
+               "no middlebox" if r["variant"] == "direct" else "cpu not recorded")
+        print(f"  {at}{r['variant']:<12} {r['median_gbps']:7.3f} Gbit/s   "
+              f"{r['vs_ref']:5.2f} x {ref}   {cpu}   ({r['runs']} runs)")
 
 
 def ratio_bars(df: Any, path: Path, title: str, metric: str, ref: str, order: list[str],
-               labels: Mapping[str, str], ylabel: str, by: str | None = None) -> None:
+               labels: Mapping[str, str], ylabel: str, by: str | None = None,
+               cpu: pd.DataFrame | None = None) -> None:
     """A table as a bar chart: median (min-max bars) per variant, annotated with
     the ratio of medians to the `ref` variant of the same run (the thesis'
-    'relative performance' column)."""
+    'relative performance' column) and, given cpu_summary's table as `cpu`,
+    the middlebox's CPU cycles per byte."""
     from aatcp.plot import measured, plt, save
 
     d = measured(df)
@@ -465,7 +565,8 @@ def ratio_bars(df: Any, path: Path, title: str, metric: str, ref: str, order: li
                    yerr=[[med[v] - vals.min()], [vals.max() - med[v]]], capsize=3,
                    label=(f"{by}={g}" if g is not None and i == 0 else None))
             if ref in med and med[ref] > 0:
-                ax.annotate(f"{med[v]:.2f}\n{100 * med[v] / med[ref]:.0f}%", (x, med[v]),
+                ax.annotate(f"{med[v]:.2f}\n{100 * med[v] / med[ref]:.0f}%"
+                            + _cyc_label(cpu, by, g, v), (x, med[v]),
                             textcoords="offset points", xytext=(0, 4), ha="center",
                             fontsize=7)
     ax.margins(y=0.12)
@@ -478,6 +579,16 @@ def ratio_bars(df: Any, path: Path, title: str, metric: str, ref: str, order: li
     if d.empty:
         ax.text(0.5, 0.5, "no successful runs", ha="center", transform=ax.transAxes)
     save(fig, path)
+
+
+def _cyc_label(cpu: pd.DataFrame | None, by: str | None, g: Any, v: str) -> str:
+    """"\n<cycles> c/B" of variant `v` (at `by` = g) from cpu_summary's table."""
+    if cpu is None or cpu.empty:
+        return ""
+    row = cpu[(cpu["variant"] == v) & ((cpu[by] == g) if by else True)]
+    if row.empty or pd.isna(row["cyc_per_byte"].iloc[0]):
+        return ""
+    return f"\n{row['cyc_per_byte'].iloc[0]:.1f} c/B"
 
 
 def lines_with_ratio(df: Any, path: Path, title: str, x: str, metric: str,

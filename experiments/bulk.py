@@ -33,15 +33,18 @@ while the stack's receive processing (af_packet RX polling) runs on core 0.
 CPU accounting: every run records the CPU each side used. The Linux peer
 programs report their process's user + system time (`cpu_s`, which includes
 the kernel TCP and veth work done in their context); sink/source report the
-process's and the application thread's CPU time, and the stack's stats file
+process's CPU time and the application thread's after the stack's start-up
+(mtcp_init and the context: app_cpu_mark), and the stack's stats file
 the network thread's busy poll-loop cycles (`busy_tsc`: iterations that
 found work; idle polls are not counted; nor are the cycles the application
 thread ran on the shared core inside the network thread's wake-up call,
 `app_in_wake_tsc`, which its own CPU time already holds). Ours = busy
-cycles + application thread; `ratios()` turns each into CPU cycles per byte moved (at the TSC
-rate the stack reports) for the dut side and the peer side. `tx_full` (our
-own frames dropped at a full TX ring) is reported for every stack run and
-must be 0.
+cycles + application thread, at most the process's CPU time (the TSC also
+counts other processes' time inside a preempted busy iteration, on a loaded
+machine: experiments/_common.py stack_cpu); `ratios()` turns each into CPU
+cycles per byte moved (at the TSC rate the stack reports) for the dut side
+and the peer side. `tx_full` (our own frames dropped at a full TX ring) is
+reported for every stack run and must be 0.
 
 The stack runs with its defaults (pure polling network thread) plus
 rcvbuf = `buf_kb` KB and sndbuf = `sndbuf_kb` KB; Linux with its defaults
@@ -77,6 +80,7 @@ from aatcp.errors import ToolkitError
 from aatcp.plot import measured, plt, save
 from aatcp.remote import Background, Host
 from aatcp.runner import Experiment, Point, Quick, RunContext
+from experiments._common import cycles_per_byte, stack_cpu, tsc_rate
 
 PEER = Path(__file__).resolve().parent.parent / "tests" / "e2e" / "peers" / "core_peer.py"
 PORT = 5400
@@ -214,23 +218,6 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
             "bytes": nbytes, "peer_cpu_s": float(peer.get("cpu_s", float("nan"))), **extra}
 
 
-def stack_cpu(st: Mapping[str, Any], dut_out: Mapping[str, Any]) -> dict[str, float]:
-    """The stack's CPU for one run: the network thread's busy poll-loop cycles
-    (stats file busy_tsc, idle polls left out) plus the application thread's
-    CPU time (sink/source's app_cpu_s), in seconds; and the TSC rate."""
-    hz = float(st.get("tsc_hz") or 0)
-    busy = core_counter(st, "busy_tsc") / hz if hz else float("nan")
-    app = float(dut_out.get("app_cpu_s", float("nan")))
-    return {"dut_cpu_s": busy + app, "net_busy_s": busy, "app_cpu_s": app,
-            "proc_cpu_s": float(dut_out.get("cpu_s", float("nan"))), "tsc_hz": hz}
-
-
-def _cycles_per_byte(d: pd.DataFrame, col: str, hz: float) -> pd.Series:
-    if col not in d or "bytes" not in d or not hz:
-        return pd.Series(float("nan"), index=d.index)
-    return d[col].astype(float) * hz / d["bytes"].astype(float)
-
-
 def ratios(df: pd.DataFrame) -> pd.DataFrame:
     """Median gbps per variant and its ratio to Linux<->Linux in the same
     direction; CPU cycles per byte on the dut side (ours: busy poll-loop
@@ -242,9 +229,9 @@ def ratios(df: pd.DataFrame) -> pd.DataFrame:
             "peer_cyc_per_byte", "cpu_vs_linux", "tx_full"]
     if d.empty:
         return pd.DataFrame(columns=cols)
-    hz = float(d["tsc_hz"].median()) if "tsc_hz" in d and d["tsc_hz"].notna().any() else 0.0
-    d = d.assign(dut_cyc=_cycles_per_byte(d, "dut_cpu_s", hz),
-                 peer_cyc=_cycles_per_byte(d, "peer_cpu_s", hz))
+    hz = tsc_rate(d)
+    d = d.assign(dut_cyc=cycles_per_byte(d, "dut_cpu_s", hz),
+                 peer_cyc=cycles_per_byte(d, "peer_cpu_s", hz))
     med = d.groupby("variant").agg(median=("gbps", "median"), count=("gbps", "count"),
                                    dut_cyc=("dut_cyc", "median"),
                                    peer_cyc=("peer_cyc", "median"))

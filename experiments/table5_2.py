@@ -6,6 +6,12 @@ answer_server --raw on the server, lsink -k N on the client (one reading
 thread per connection), the proxy on core 0, the endpoints on core 1 (see
 experiments/_ch5.py). Thesis: 10.0 Gbit/s in every case (line rate).
 Reported as ratios to direct at the same N.
+
+CPU accounting as in table5_1: the proxy's CPU over its whole run (busy
+poll-loop cycles + application thread, `dut_cpu_s`) per byte the client read
+(`fwd_bytes`, every connection, warm-up included): `dut_cyc_per_byte`; the
+summary gives it per N and bytes per CPU cycle relative to N = 1 (cycles per
+byte at N = 1 / at N). The direct path has no middlebox.
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ from aatcp.claims import Claim, Ratio
 from aatcp.runner import Experiment, Point, Quick, RunContext
 from experiments._ch5 import (
     Ch5Lab,
+    cpu_summary,
     lsink,
     middlebox,
+    middlebox_cpu,
+    print_cpu_summary,
     proxy_counters,
     ratio_bars,
     start_answer,
@@ -40,16 +49,22 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     ch5: Ch5Lab = ctx.state["ch5"]
     ip, port = through(ch5, p.variant)
     n = int(p["conns"])
-    with middlebox(ch5, p.variant, overrides={"max_concurrency": max(1024, 4 * n)}) as px:
+    cpu: dict[str, Any] = {}
+    with middlebox(ch5, p.variant, overrides={"max_concurrency": max(1024, 4 * n)},
+                   cpu=cpu) as px:
         out = lsink(ch5, ip, port, p["seconds"], p["warmup_s"], conns=n, read=65536)
     per = out.get("per_conn_bytes") or [0]
     return {"gbps": out["gbps"], "min_conn_bytes": min(per), "max_conn_bytes": max(per),
-            **proxy_counters(px, "retransmits")}
+            **middlebox_cpu(ctx, p.variant, cpu, out), **proxy_counters(px, "retransmits")}
 
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
+    table = cpu_summary(df, "direct", list(exp.variants), by="conns")
+    print_cpu_summary(table, exp.name, "direct", "the same variant's at the first N",
+                      by="conns")
     ratio_bars(df, path, exp.title, "gbps", "direct", list(exp.variants), LABELS,
-               "aggregate throughput (Gbit/s)\n(% of direct at the same N)", by="conns")
+               "aggregate throughput (Gbit/s)\n(% of direct at the same N; "
+               "middlebox CPU cycles per byte)", by="conns", cpu=table)
 
 
 CLAIMS = (
@@ -74,7 +89,7 @@ EXPERIMENT = Experiment(
     variants=("direct", "splice"),
     sweep={"conns": [1, 10, 100]},
     fixed={"seconds": 5.0, "warmup_s": 1.0},
-    metrics=("gbps",),
+    metrics=("gbps", "dut_cyc_per_byte"),
     repetitions=3,
     warmup=1,
     quick=Quick(sweep={"conns": [1, 10, 100]}, repetitions=1, warmup=0,

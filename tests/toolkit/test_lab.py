@@ -6,6 +6,7 @@ import contextlib
 import ipaddress
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,27 @@ def test_background_start_and_stop(local_lab: Lab) -> None:
     assert bg2.wait(10)
     res2 = bg2.stop()
     assert res2.rc == 5 and res2.stderr == "done\n"
+
+
+def test_background_cpu_seconds(local_lab: Lab) -> None:
+    """A background command's CPU time, its children's included (a spinning
+    shell started by the command's shell), and next to none while it sleeps."""
+    h = local_lab.host("server")
+    h.run(f"mkdir -p {h.workdir}")
+    spin = h.start("sh -c 'while :; do :; done' & wait", name="spin")
+    idle = h.start("exec sleep 60", name="idle")
+    t0 = time.monotonic()
+    try:
+        time.sleep(1.0)
+        first = spin.cpu_seconds()
+        time.sleep(0.5)
+        second = spin.cpu_seconds()
+        wall = time.monotonic() - t0
+        assert 0 < first <= second <= wall + 0.1, (first, second, wall)
+        assert idle.cpu_seconds() < 0.05
+    finally:
+        spin.stop()
+        idle.stop()
 
 
 def test_files(local_lab: Lab, tmp_path: Path) -> None:
