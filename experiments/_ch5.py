@@ -321,6 +321,13 @@ http {{
 EXPERIMENT_STACK = {"idle_sleep_us": 0}
 
 
+def proxy_cores_config(ch: Ch5Lab, cores: int) -> dict[str, Any]:
+    """cores_config for the proxy: `cores` network threads, a queue pair per
+    core on both of the dut's stack ports (`proxy -N`'s placement)."""
+    srv, cli = ch.port_names()
+    return {**cores_config(ch, srv, cores), **cores_config(ch, cli, cores)}
+
+
 def cores_config(ch: Ch5Lab, port: str, cores: int) -> dict[str, Any]:
     """Overrides for `cores` network threads with a queue pair per core on the
     dut's stack port `port` (net_af_packet's `qpairs`: one fanout queue per
@@ -421,10 +428,12 @@ def through(ch5: Ch5Lab, variant: str) -> tuple[str, int]:
 @contextmanager
 def middlebox(ch5: Ch5Lab, variant: str, backend_port: int = ANSWER_PORT,
               overrides: Mapping[str, Any] | None = None, alpha: bool = False,
-              cpu: dict[str, Any] | None = None) -> Iterator[Proxy | None]:
+              cpu: dict[str, Any] | None = None, cores: int = 1) -> Iterator[Proxy | None]:
     """Run the middlebox of a variant around a measurement: nothing (direct),
     HAProxy (haproxy_tcp / haproxy_http), or apps/proxy in the variant's mode
-    (splice, forward, copy; splice_http = splice with -H), on MIDDLEBOX_CPU.
+    (splice, forward, copy; splice_http = splice with -H), on MIDDLEBOX_CPU;
+    with `cores` > 1, apps/proxy runs that many network threads (a queue pair
+    per core on both ports, proxy_cores_config) on the machine's first cores.
 
     `cpu`, when given, is filled after a measurement that went through with
     the middlebox's CPU over its whole run, in seconds (`dut_cpu_s`; see
@@ -445,9 +454,10 @@ def middlebox(ch5: Ch5Lab, variant: str, backend_port: int = ANSWER_PORT,
             bg.stop()
         return
     mode, http = (variant.removesuffix("_http"), variant.endswith("_http"))
-    ov = {**EXPERIMENT_STACK, **(overrides or {})}
+    ov = {**EXPERIMENT_STACK, **(overrides or {}), **proxy_cores_config(ch5, cores)}
     px = ch5.new_proxy(mode=mode, http=http, backend=f"{ch5.server_ip}:{backend_port}",
-                       overrides=ov, cpu=MIDDLEBOX_CPU, alpha=alpha).start()
+                       overrides=ov, cpu=MIDDLEBOX_CPU if cores == 1 else None,
+                       alpha=alpha).start()
     try:
         yield px
     finally:

@@ -21,7 +21,7 @@ import pytest
 
 from aatcp.dutrun import require_json_line
 from aatcp.lab import Lab
-from experiments._ch5 import ANSWER_PORT, HASH_PORT, PROXY_PORT, Ch5Lab, cores_config
+from experiments._ch5 import ANSWER_PORT, HASH_PORT, PROXY_PORT, Ch5Lab, proxy_cores_config
 
 pytestmark = [pytest.mark.lab, pytest.mark.build, pytest.mark.slow]
 
@@ -245,8 +245,7 @@ def test_splice_two_cores(ch5: Ch5Lab, asan: bool) -> None:
     n = 40 if asan else 100
     if asan:
         ch5.deploy_asan()
-    srv, cli = ch5.port_names()
-    ov = {**BASE, **cores_config(ch5, srv, 2), **cores_config(ch5, cli, 2)}
+    ov = {**BASE, **proxy_cores_config(ch5, 2)}
     ch5.client.run("rm -rf par2 && mkdir par2", timeout=10)
     with ch5.proxy(mode="splice", backend=backend(ch5), overrides=ov, max_conns=n,
                    asan=asan) as px:
