@@ -51,6 +51,8 @@ struct aa_fmt_until {
 	const uint8_t *const *pi;   /* KMP failure function of each */
 	const uint8_t *first;       /* bitmap of the bytes that begin one */
 	const char *too_long;       /* message of the error past max */
+	bool simple;                /* no delimiter occurs inside another one
+				     * ending before its end (aa_fmt_at) */
 };
 
 /* A field declaration, for what follows its actions. */
@@ -284,15 +286,16 @@ static inline int aa_fmt_too_long(struct aa_parse *p, struct aa_fmt_core *g,
 }
 
 /*
- * A field that ends with the first delimiter to complete (the longest if
- * several complete on the same byte); the delimiter is not part of it.
- * Quoted (RFC 4180 style): a field that begins with the quote runs to the
+ * aa_fmt_until() byte by byte: a field that ends with the first delimiter
+ * to complete (the longest if several complete on the same byte). Quoted
+ * (RFC 4180 style): a field that begins with the quote runs to the
  * closing quote ("" inside is a quote), then a delimiter must follow; its
  * views include the quotes.
  */
-static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
-			       const struct aa_fmt_until *u, unsigned slot,
-			       const char **pc, const char *end)
+__attribute__((noinline, unused)) static int
+aa_fmt_until_bytes(struct aa_parse *p, struct aa_fmt_core *g,
+		   const struct aa_fmt_until *u, unsigned slot,
+		   const char **pc, const char *end)
 {
 	const char *c = *pc;
 	int k = -1;
@@ -408,6 +411,93 @@ done:
 	*pc = c;
 	if (g->clen > u->max)
 		return aa_fmt_too_long(p, g, u->too_long, c);
+	return AA_FMT_DONE;
+}
+
+/*
+ * At h, a byte that may begin a delimiter while none is partly matched:
+ * the delimiter that ends the field here (the shortest one whole at h),
+ * AA_FMT_AT_NONE when none begins at h, AA_FMT_AT_CUT when one may begin
+ * at h but [h, end) ends inside it. Exact for a `simple` field (no
+ * delimiter occurs inside another one ending before that one's end, so no
+ * delimiter beginning after h completes first); otherwise only a one-byte
+ * delimiter or the only delimiter is decided here (aa_fmt_fresh).
+ */
+#define AA_FMT_AT_NONE (-1)
+#define AA_FMT_AT_CUT (-2)
+static inline int aa_fmt_at(const struct aa_fmt_until *u, const char *h,
+			    const char *end)
+{
+	size_t room = (size_t)(end - h);
+	int best = AA_FMT_AT_NONE;
+	bool cut = false;
+
+	if (!u->simple) {
+		best = aa_fmt_fresh(u, h, end);
+		return best >= 0 ? best : AA_FMT_AT_CUT;
+	}
+	for (unsigned k = 0; k < u->n; k++) {
+		size_t l = u->len[k];
+
+		if (l > room)
+			cut = cut || memcmp(h, u->s[k], room) == 0;
+		else if (memcmp(h, u->s[k], l) == 0 &&
+			 (best < 0 || l < u->len[best]))
+			best = (int)k;
+	}
+	return best >= 0 || !cut ? best : AA_FMT_AT_CUT;
+}
+
+/* The first byte of [c, end) that may begin one of u's delimiters, or end:
+ * the vector scanners of aa_delim.h. */
+static inline const char *aa_fmt_skip(const struct aa_fmt_until *u,
+				      const char *c, const char *end)
+{
+	if (u->n == 1)
+		return aa_delim_find_byte(c, end, u->s[0][0]);
+	if (u->n <= 4)
+		return aa_delim_find_any4(c, end, u->s[0][0], u->s[1][0],
+					  u->s[u->n > 2 ? 2 : 0][0],
+					  u->s[u->n > 3 ? 3 : 0][0]);
+	return aa_delim_find_set(c, end, u->first);
+}
+
+/*
+ * A field that ends with the first delimiter to complete (the longest if
+ * several complete on the same byte); the delimiter is not part of it.
+ * The common case, a field that begins and ends in this chunk outside
+ * quotes, is one vector scan per possible delimiter start (aa_fmt_skip,
+ * aa_fmt_at) and one aa_field_set(); the rest (a field open across chunks,
+ * quotes, a delimiter cut by the chunk end, a field past its limit) goes
+ * to aa_fmt_until_bytes(), which feeds KMP byte by byte where it must.
+ */
+__attribute__((always_inline)) static inline int
+aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
+	     const struct aa_fmt_until *u, unsigned slot, const char **pc,
+	     const char *end)
+{
+	const char *c = *pc, *h = c;
+	int k;
+
+	if (g->open || c == end || u->n == 0 ||
+	    (u->quote && (unsigned char)*c == u->quote))
+		return aa_fmt_until_bytes(p, g, u, slot, pc, end);
+	for (;;) {
+		h = aa_fmt_skip(u, h, end);
+		if (h == end || (uint64_t)(h - c) > u->max)
+			return aa_fmt_until_bytes(p, g, u, slot, pc, end);
+		k = aa_fmt_at(u, h, end);
+		if (k >= 0)
+			break;
+		if (k == AA_FMT_AT_CUT)
+			return aa_fmt_until_bytes(p, g, u, slot, pc, end);
+		h++;
+	}
+	aa_field_set(p, slot, c, h);
+	g->clen = (uint64_t)(h - c);
+	g->flen = g->clen + u->len[k];
+	g->delim = (int16_t)k;
+	*pc = h + u->len[k];
 	return AA_FMT_DONE;
 }
 

@@ -289,7 +289,7 @@ class _Gen:
                 if strs:
                     out.append(f"\t.s = {pre}_s_{tag}, .len = {pre}_l_{tag}, "
                                f".pi = {pre}_pi_{tag}, .first = {pre}_first_{tag},")
-                out.append(f"\t.too_long = {msg},")
+                out.append(f"\t.too_long = {msg}, .simple = {_c_bool(_simple(strs))},")
                 out.append("};")
             out.append(f"static const struct aa_fmt_field {pre}_f_{st.index}[] = {{")
             for f in st.fields:
@@ -569,6 +569,23 @@ def _c_lit(v: int | bool | None) -> str:
     if v == -(1 << 63):
         return "INT64_MIN"
     return f"INT64_C({v})"
+
+
+def _c_bool(v: bool) -> str:
+    return "true" if v else "false"
+
+
+def _simple(strs: list[bytes]) -> bool:
+    """Whether no delimiter occurs inside another one at an offset > 0 and
+    ends before that one's end: then the shortest delimiter whole at the
+    first place where one begins is the first to complete (aa_fmt_at in
+    include/aa_fmt_runtime.h decides it without KMP)."""
+    for d in strs:
+        for e in strs:
+            for i in range(1, len(d)):
+                if i + len(e) < len(d) and d[i:i + len(e)] == e:
+                    return False
+    return True
 
 
 def _balanced(s: str) -> bool:
