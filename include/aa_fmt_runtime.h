@@ -37,6 +37,8 @@ enum { AA_FMT_GO_DEFAULT, AA_FMT_GO_NEXT, AA_FMT_GO_END, AA_FMT_GO_FAIL };
 #define AA_FMT_DELIM_NONE (-1)
 #define AA_FMT_DELIM_EOF (-2)
 #define AA_FMT_MAX_DELIMS 8 /* delimiter strings of one field */
+/* Fields gathered before one aa_fields_set() call (aa_fmt_flush). */
+#define AA_FMT_BATCH 16
 /* Records in a row that may end without consuming a byte. */
 #define AA_FMT_MAX_IDLE 1000
 
@@ -85,7 +87,52 @@ struct aa_fmt_core {
 	const char *fail_msg;
 	uint8_t m[AA_FMT_MAX_DELIMS]; /* bytes of each delimiter matched */
 	uint8_t pm;                 /* the largest of m[] (aa_fmt_feed) */
+	/* Whole fields of this chunk not given to the runtime yet: one
+	 * aa_fields_set() for a record's worth (aa_fmt_flush) */
+	uint8_t npend;
+	bool fv_ok;                 /* fv is the last field (aa_fmt_last) */
+	uint16_t pslot[AA_FMT_BATCH];
+	const char *pst[AA_FMT_BATCH], *pen[AA_FMT_BATCH];
+	struct stream_field fv;     /* the last gathered field, one view */
 };
+
+/*
+ * Gives the gathered fields to the runtime. Called before anything that
+ * needs the record's fields in place: every other runtime call that sets,
+ * opens or ends a field, a record end, a failure, the return of parse().
+ */
+static inline void aa_fmt_flush(struct aa_parse *p, struct aa_fmt_core *g)
+{
+	g->fv_ok = false;
+	if (g->npend) {
+		aa_fields_set(p, g->npend, g->pslot, g->pst, g->pen);
+		g->npend = 0;
+	}
+}
+
+/* A whole field [s, e) of this chunk, gathered (aa_fmt_flush). */
+static inline void aa_fmt_gather(struct aa_parse *p, struct aa_fmt_core *g,
+				 unsigned slot, const char *s, const char *e)
+{
+	if (g->npend == AA_FMT_BATCH)
+		aa_fmt_flush(p, g);
+	g->pslot[g->npend] = (uint16_t)slot;
+	g->pst[g->npend] = s;
+	g->pen[g->npend] = e;
+	g->npend++;
+	g->fv.data.start = (char *)(uintptr_t)s;
+	g->fv.data.end = (char *)(uintptr_t)e;
+	g->fv.next = NULL;
+	g->fv.owner = NULL;
+	g->fv_ok = true;
+}
+
+/* The field that just ended (the actions' F). */
+static inline const struct stream_field *aa_fmt_last(struct aa_parse *p,
+						     struct aa_fmt_core *g)
+{
+	return g->fv_ok ? &g->fv : aa_field_last(p);
+}
 
 static inline void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
 				   const char *msg)
@@ -106,6 +153,7 @@ static inline int aa_fmt_fail(struct aa_fmt_core *g, enum aa_error code,
 static inline int aa_fmt_failed(struct aa_parse *p, struct aa_fmt_core *g,
 				const char *at)
 {
+	aa_fmt_flush(p, g);
 	aa_fail(p, g->fail, g->fail_msg, at);
 	return AA_FMT_FAILED;
 }
@@ -300,6 +348,7 @@ aa_fmt_until_bytes(struct aa_parse *p, struct aa_fmt_core *g,
 	const char *c = *pc;
 	int k = -1;
 
+	aa_fmt_flush(p, g);
 	if (c == end)
 		return AA_FMT_MORE;
 	if (!g->open) {
@@ -493,7 +542,7 @@ aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 			return aa_fmt_until_bytes(p, g, u, slot, pc, end);
 		h++;
 	}
-	aa_field_set(p, slot, c, h);
+	aa_fmt_gather(p, g, slot, c, h);
 	g->clen = (uint64_t)(h - c);
 	g->flen = g->clen + u->len[k];
 	g->delim = (int16_t)k;
@@ -511,6 +560,7 @@ static inline int aa_fmt_truncated(struct aa_parse *p)
 static inline int aa_fmt_until_eof(struct aa_parse *p, struct aa_fmt_core *g,
 				   const struct aa_fmt_until *u, unsigned slot)
 {
+	aa_fmt_flush(p, g);
 	if (!u->eof)
 		return aa_fmt_truncated(p);
 	if (g->open && g->q == 1) {
@@ -559,6 +609,7 @@ static inline int aa_fmt_length(struct aa_parse *p, struct aa_fmt_core *g,
 	const char *c = *pc;
 	uint64_t take;
 
+	aa_fmt_flush(p, g);
 	if (!g->open) {
 		if (n < 0)
 			return aa_fmt_bad_length(p, c);
@@ -596,6 +647,7 @@ static inline int aa_fmt_packet(struct aa_parse *p, struct aa_fmt_core *g,
 	const char *c = *pc;
 	uint64_t take;
 
+	aa_fmt_flush(p, g);
 	if (n < 0)
 		return aa_fmt_bad_length(p, c);
 	if (n == 0)
@@ -617,6 +669,7 @@ static inline int aa_fmt_packet(struct aa_parse *p, struct aa_fmt_core *g,
 static inline int aa_fmt_sized_eof(struct aa_parse *p, struct aa_fmt_core *g,
 				   unsigned slot, int64_t n)
 {
+	aa_fmt_flush(p, g);
 	if (g->open || n != 0)
 		return aa_fmt_truncated(p);
 	return aa_fmt_empty(p, g, slot, NULL);
@@ -635,12 +688,14 @@ static inline int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
 	unsigned type;
 
 	if (g->fail || go == AA_FMT_GO_FAIL) {
+		aa_fmt_flush(p, g);
 		aa_fail(p, g->fail ? g->fail : AA_ERR_MODULE, g->fail_msg, at);
 		return -1;
 	}
 	if (go == AA_FMT_GO_DEFAULT) {
 		if (f->reps) {
 			if (++g->rep >= f->reps) {
+				aa_fmt_flush(p, g);
 				aa_fail(p, AA_ERR_TOO_MANY_FIELDS, f->overflow, at);
 				return -1;
 			}
@@ -651,6 +706,7 @@ static inline int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
 	}
 	if (go == AA_FMT_GO_NEXT) {
 		if (g->next >= nfields) { /* the compiler rules it out */
+			aa_fmt_flush(p, g);
 			aa_fail(p, AA_ERR_MODULE, "no field after the last one", at);
 			return -1;
 		}
@@ -659,6 +715,7 @@ static inline int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
 		return 1;
 	}
 	/* the record ends; a format whose records consume nothing would spin */
+	aa_fmt_flush(p, g);
 	off = aa_offset(p, at);
 	g->idle = off == g->last_end ? g->idle + 1 : 0;
 	g->last_end = off;

@@ -360,7 +360,7 @@ class _Gen:
         w("\n".join(self.state_struct()) + "\n\n")
         locals_ = [("struct aa_fmt_core *g", "&S->core"),
                    (f"struct {n}_record *R", "aa_record(p)"),
-                   ("const struct stream_field *F", "aa_field_last(p)")]
+                   ("const struct stream_field *F", "aa_fmt_last(p, &S->core)")]
         sig = f"struct aa_parse *p, struct {pre}_state *S"
         # actions
         act_names: dict[tuple[int, int], str] = {}
@@ -429,7 +429,7 @@ class _Gen:
                 body.append("\t\tdefault:\n\t\t\tbreak;\n\t\t}\n\t\tbreak;")
             body.append("\tdefault:\n\t\tbreak;\n\t}")
             body.append("\treturn aa_fmt_truncated(p);" if eof else
-                        "\taa_fail(p, AA_ERR_MODULE, \"bad parser state\", *pc);\n"
+                        "\taa_fmt_flush(p, g);\n\taa_fail(p, AA_ERR_MODULE, \"bad parser state\", *pc);\n"
                         "\treturn AA_FMT_FAILED;")
             text = "\n".join(body)
             head = []
