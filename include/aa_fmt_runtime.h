@@ -90,10 +90,10 @@ struct aa_fmt_core {
 	/* Whole fields of this chunk not given to the runtime yet: one
 	 * aa_fields_set() for a record's worth (aa_fmt_flush) */
 	uint8_t npend;
-	bool fv_ok;                 /* fv is the last field (aa_fmt_last) */
+	bool fv_ok;                 /* the last field is the last gathered */
 	uint16_t pslot[AA_FMT_BATCH];
 	const char *pst[AA_FMT_BATCH], *pen[AA_FMT_BATCH];
-	struct stream_field fv;     /* the last gathered field, one view */
+	struct stream_field fv;     /* its view, made by aa_fmt_last */
 };
 
 /*
@@ -120,10 +120,6 @@ static inline void aa_fmt_gather(struct aa_parse *p, struct aa_fmt_core *g,
 	g->pst[g->npend] = s;
 	g->pen[g->npend] = e;
 	g->npend++;
-	g->fv.data.start = (char *)(uintptr_t)s;
-	g->fv.data.end = (char *)(uintptr_t)e;
-	g->fv.next = NULL;
-	g->fv.owner = NULL;
 	g->fv_ok = true;
 }
 
@@ -131,7 +127,13 @@ static inline void aa_fmt_gather(struct aa_parse *p, struct aa_fmt_core *g,
 static inline const struct stream_field *aa_fmt_last(struct aa_parse *p,
 						     struct aa_fmt_core *g)
 {
-	return g->fv_ok ? &g->fv : aa_field_last(p);
+	if (!g->fv_ok)
+		return aa_field_last(p);
+	g->fv.data.start = (char *)(uintptr_t)g->pst[g->npend - 1];
+	g->fv.data.end = (char *)(uintptr_t)g->pen[g->npend - 1];
+	g->fv.next = NULL;
+	g->fv.owner = NULL;
+	return &g->fv;
 }
 
 static inline void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
@@ -481,6 +483,9 @@ static inline int aa_fmt_at(const struct aa_fmt_until *u, const char *h,
 	int best = AA_FMT_AT_NONE;
 	bool cut = false;
 
+	for (unsigned k = 0; k < u->n; k++) /* the shortest there can be */
+		if (u->len[k] == 1 && u->s[k][0] == *h)
+			return (int)k;
 	if (!u->simple) {
 		best = aa_fmt_fresh(u, h, end);
 		return best >= 0 ? best : AA_FMT_AT_CUT;
@@ -544,7 +549,6 @@ aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 	}
 	aa_fmt_gather(p, g, slot, c, h);
 	g->clen = (uint64_t)(h - c);
-	g->flen = g->clen + u->len[k];
 	g->delim = (int16_t)k;
 	*pc = h + u->len[k];
 	return AA_FMT_DONE;
