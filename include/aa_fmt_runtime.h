@@ -63,6 +63,60 @@ struct aa_fmt_field {
 	const char *overflow;       /* message when a repeated field overflows */
 };
 
+/*
+ * Whole fields of the current chunk not given to the runtime yet: a
+ * record's worth goes in one aa_fields_set() call (aa_fmt_flush). Both
+ * generators gather their fields here (generate_aa_api.h too).
+ */
+struct aa_fmt_batch {
+	uint8_t n;
+	bool last_ok;               /* the last field is the last gathered */
+	uint16_t slot[AA_FMT_BATCH];
+	const char *st[AA_FMT_BATCH], *en[AA_FMT_BATCH];
+	struct stream_field fv;     /* its view, made by aa_fmt_batch_last */
+};
+
+/*
+ * Gives the gathered fields to the runtime. Called before anything that
+ * needs the record's fields in place: every other runtime call that sets,
+ * opens or ends a field, a record end, a failure, the return of parse().
+ */
+static inline void aa_fmt_batch_flush(struct aa_parse *p,
+				      struct aa_fmt_batch *b)
+{
+	b->last_ok = false;
+	if (b->n) {
+		aa_fields_set(p, b->n, b->slot, b->st, b->en);
+		b->n = 0;
+	}
+}
+
+/* A whole field [s, e) of this chunk, gathered. */
+static inline void aa_fmt_batch_add(struct aa_parse *p, struct aa_fmt_batch *b,
+				    unsigned slot, const char *s, const char *e)
+{
+	if (b->n == AA_FMT_BATCH)
+		aa_fmt_batch_flush(p, b);
+	b->slot[b->n] = (uint16_t)slot;
+	b->st[b->n] = s;
+	b->en[b->n] = e;
+	b->n++;
+	b->last_ok = true;
+}
+
+/* The field that just ended: the last gathered one or aa_field_last(). */
+static inline const struct stream_field *
+aa_fmt_batch_last(struct aa_parse *p, struct aa_fmt_batch *b)
+{
+	if (!b->last_ok)
+		return aa_field_last(p);
+	b->fv.data.start = (char *)(uintptr_t)b->st[b->n - 1];
+	b->fv.data.end = (char *)(uintptr_t)b->en[b->n - 1];
+	b->fv.next = NULL;
+	b->fv.owner = NULL;
+	return &b->fv;
+}
+
 /* Where the parser is (first member of every module's state). */
 struct aa_fmt_core {
 	uint32_t st;                /* state (record type - 1) in progress */
@@ -87,53 +141,19 @@ struct aa_fmt_core {
 	const char *fail_msg;
 	uint8_t m[AA_FMT_MAX_DELIMS]; /* bytes of each delimiter matched */
 	uint8_t pm;                 /* the largest of m[] (aa_fmt_feed) */
-	/* Whole fields of this chunk not given to the runtime yet: one
-	 * aa_fields_set() for a record's worth (aa_fmt_flush) */
-	uint8_t npend;
-	bool fv_ok;                 /* the last field is the last gathered */
-	uint16_t pslot[AA_FMT_BATCH];
-	const char *pst[AA_FMT_BATCH], *pen[AA_FMT_BATCH];
-	struct stream_field fv;     /* its view, made by aa_fmt_last */
+	struct aa_fmt_batch batch;  /* fields gathered (aa_fmt_flush) */
 };
 
-/*
- * Gives the gathered fields to the runtime. Called before anything that
- * needs the record's fields in place: every other runtime call that sets,
- * opens or ends a field, a record end, a failure, the return of parse().
- */
 static inline void aa_fmt_flush(struct aa_parse *p, struct aa_fmt_core *g)
 {
-	g->fv_ok = false;
-	if (g->npend) {
-		aa_fields_set(p, g->npend, g->pslot, g->pst, g->pen);
-		g->npend = 0;
-	}
-}
-
-/* A whole field [s, e) of this chunk, gathered (aa_fmt_flush). */
-static inline void aa_fmt_gather(struct aa_parse *p, struct aa_fmt_core *g,
-				 unsigned slot, const char *s, const char *e)
-{
-	if (g->npend == AA_FMT_BATCH)
-		aa_fmt_flush(p, g);
-	g->pslot[g->npend] = (uint16_t)slot;
-	g->pst[g->npend] = s;
-	g->pen[g->npend] = e;
-	g->npend++;
-	g->fv_ok = true;
+	aa_fmt_batch_flush(p, &g->batch);
 }
 
 /* The field that just ended (the actions' F). */
 static inline const struct stream_field *aa_fmt_last(struct aa_parse *p,
 						     struct aa_fmt_core *g)
 {
-	if (!g->fv_ok)
-		return aa_field_last(p);
-	g->fv.data.start = (char *)(uintptr_t)g->pst[g->npend - 1];
-	g->fv.data.end = (char *)(uintptr_t)g->pen[g->npend - 1];
-	g->fv.next = NULL;
-	g->fv.owner = NULL;
-	return &g->fv;
+	return aa_fmt_batch_last(p, &g->batch);
 }
 
 static inline void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
@@ -476,8 +496,8 @@ done:
  */
 #define AA_FMT_AT_NONE (-1)
 #define AA_FMT_AT_CUT (-2)
-static inline int aa_fmt_at(const struct aa_fmt_until *u, const char *h,
-			    const char *end)
+__attribute__((always_inline)) static inline int
+aa_fmt_at(const struct aa_fmt_until *u, const char *h, const char *end)
 {
 	size_t room = (size_t)(end - h);
 	int best = AA_FMT_AT_NONE;
@@ -504,8 +524,8 @@ static inline int aa_fmt_at(const struct aa_fmt_until *u, const char *h,
 
 /* The first byte of [c, end) that may begin one of u's delimiters, or end:
  * the vector scanners of aa_delim.h. */
-static inline const char *aa_fmt_skip(const struct aa_fmt_until *u,
-				      const char *c, const char *end)
+__attribute__((always_inline)) static inline const char *
+aa_fmt_skip(const struct aa_fmt_until *u, const char *c, const char *end)
 {
 	if (u->n == 1)
 		return aa_delim_find_byte(c, end, u->s[0][0]);
@@ -517,11 +537,39 @@ static inline const char *aa_fmt_skip(const struct aa_fmt_until *u,
 }
 
 /*
+ * Where a field that begins at c (c < end, not open, outside quotes) ends
+ * inside [c, end): the start of the delimiter that ends it (its index in
+ * *k), or NULL when that is not decided in [c, end) (no delimiter, one
+ * cut by the end, the field longer than u->max). The common case of both
+ * generators' delimited fields (generate_aa_api.h's STRSTR and UNTIL too).
+ */
+__attribute__((always_inline)) static inline const char *
+aa_fmt_find(const struct aa_fmt_until *u, const char *c, const char *end,
+	    int *k)
+{
+	const char *h = c;
+
+	if (u->n == 0)
+		return NULL;
+	for (;;) {
+		h = aa_fmt_skip(u, h, end);
+		if (h == end || (uint64_t)(h - c) > u->max)
+			return NULL;
+		*k = aa_fmt_at(u, h, end);
+		if (*k >= 0)
+			return h;
+		if (*k == AA_FMT_AT_CUT)
+			return NULL;
+		h++;
+	}
+}
+
+/*
  * A field that ends with the first delimiter to complete (the longest if
  * several complete on the same byte); the delimiter is not part of it.
  * The common case, a field that begins and ends in this chunk outside
- * quotes, is one vector scan per possible delimiter start (aa_fmt_skip,
- * aa_fmt_at) and one aa_field_set(); the rest (a field open across chunks,
+ * quotes, is one vector scan per possible delimiter start (aa_fmt_find)
+ * and gathered for one aa_fields_set() per record; the rest (a field open across chunks,
  * quotes, a delimiter cut by the chunk end, a field past its limit) goes
  * to aa_fmt_until_bytes(), which feeds KMP byte by byte where it must.
  */
@@ -530,24 +578,13 @@ aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
 	     const struct aa_fmt_until *u, unsigned slot, const char **pc,
 	     const char *end)
 {
-	const char *c = *pc, *h = c;
+	const char *c = *pc, *h;
 	int k;
 
-	if (g->open || c == end || u->n == 0 ||
-	    (u->quote && (unsigned char)*c == u->quote))
+	if (g->open || c == end || (u->quote && (unsigned char)*c == u->quote) ||
+	    !(h = aa_fmt_find(u, c, end, &k)))
 		return aa_fmt_until_bytes(p, g, u, slot, pc, end);
-	for (;;) {
-		h = aa_fmt_skip(u, h, end);
-		if (h == end || (uint64_t)(h - c) > u->max)
-			return aa_fmt_until_bytes(p, g, u, slot, pc, end);
-		k = aa_fmt_at(u, h, end);
-		if (k >= 0)
-			break;
-		if (k == AA_FMT_AT_CUT)
-			return aa_fmt_until_bytes(p, g, u, slot, pc, end);
-		h++;
-	}
-	aa_fmt_gather(p, g, slot, c, h);
+	aa_fmt_batch_add(p, &g->batch, slot, c, h);
 	g->clen = (uint64_t)(h - c);
 	g->delim = (int16_t)k;
 	*pc = h + u->len[k];
