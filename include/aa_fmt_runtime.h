@@ -494,6 +494,16 @@ done:
  * delimiter beginning after h completes first); otherwise only a one-byte
  * delimiter or the only delimiter is decided here (aa_fmt_fresh).
  */
+/* Whether a[0 .. n) == b[0 .. n): a loop, not a call (delimiters are short,
+ * and a known n unrolls). */
+static inline bool aa_fmt_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 #define AA_FMT_AT_NONE (-1)
 #define AA_FMT_AT_CUT (-2)
 __attribute__((always_inline)) static inline int
@@ -514,8 +524,8 @@ aa_fmt_at(const struct aa_fmt_until *u, const char *h, const char *end)
 		size_t l = u->len[k];
 
 		if (l > room)
-			cut = cut || memcmp(h, u->s[k], room) == 0;
-		else if (memcmp(h, u->s[k], l) == 0 &&
+			cut = cut || aa_fmt_eq(h, u->s[k], room);
+		else if (aa_fmt_eq(h, u->s[k], l) &&
 			 (best < 0 || l < u->len[best]))
 			best = (int)k;
 	}

@@ -205,9 +205,9 @@ aa_gen_strstr_bytes(struct aa_gen_core *g, const char **pc, const char *end,
  * built when the field begins. A delimiter longer than AA_DELIM_MAX_LEN
  * bytes ends the stream with an AA_ERR_MODULE error record.
  */
-__attribute__((always_inline)) static inline int
-aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g, const char **pc,
-	      const char *end, const char *s, size_t m, int excl)
+static inline int aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g,
+				const char **pc, const char *end,
+				const char *s, size_t m, int excl)
 {
 	const char *c = *pc;
 

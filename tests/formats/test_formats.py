@@ -24,6 +24,7 @@ from aatcp.formats import (
     display_name,
     write_outputs,
 )
+from aatcp.formats import cgen
 from aatcp.formats.cgen import c_string, kmp_table
 from aatcp.paths import REPO_ROOT
 
@@ -254,6 +255,16 @@ def test_c_string_escapes() -> None:
     assert c_string(b"??=") == '"\\?\\?="'  # no trigraph
     assert c_string(b"\r\n\x001") == '"\\015\\012\\0001"'  # 3-digit octal: '1' stays a digit
     assert c_string("é".encode()) == '"\\303\\251"'
+
+
+def test_simple_delimiters() -> None:
+    """A field's delimiters are `simple` (aa_fmt_at decides them without KMP)
+    unless one occurs inside another and ends before that one's end."""
+    assert cgen._simple([b",", b"\r\n", b"\n"])
+    assert cgen._simple([b"aab", b"abab", b"b;", b";"])
+    assert cgen._simple([b" ", b"\r\n"])
+    assert not cgen._simple([b"xay", b"a"])
+    assert not cgen._simple([b"abcd", b"bc"])
 
 
 def test_kmp_table() -> None:
