@@ -429,7 +429,8 @@ class _Gen:
                 body.append("\t\tdefault:\n\t\t\tbreak;\n\t\t}\n\t\tbreak;")
             body.append("\tdefault:\n\t\tbreak;\n\t}")
             body.append("\treturn aa_fmt_truncated(p);" if eof else
-                        "\taa_fmt_flush(p, g);\n\taa_fail(p, AA_ERR_MODULE, \"bad parser state\", *pc);\n"
+                        "\taa_fmt_flush(p, g);\n"
+                        "\taa_fail(p, AA_ERR_MODULE, \"bad parser state\", *pc);\n"
                         "\treturn AA_FMT_FAILED;")
             text = "\n".join(body)
             head = []

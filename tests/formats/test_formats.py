@@ -19,12 +19,12 @@ import pytest
 from aatcp.formats import (
     FormatError,
     build_all,
+    cgen,
     compile_file,
     compile_text,
     display_name,
     write_outputs,
 )
-from aatcp.formats import cgen
 from aatcp.formats.cgen import c_string, kmp_table
 from aatcp.paths import REPO_ROOT
 
