@@ -485,15 +485,6 @@ done:
 	return AA_FMT_DONE;
 }
 
-/*
- * At h, a byte that may begin a delimiter while none is partly matched:
- * the delimiter that ends the field here (the shortest one whole at h),
- * AA_FMT_AT_NONE when none begins at h, AA_FMT_AT_CUT when one may begin
- * at h but [h, end) ends inside it. Exact for a `simple` field (no
- * delimiter occurs inside another one ending before that one's end, so no
- * delimiter beginning after h completes first); otherwise only a one-byte
- * delimiter or the only delimiter is decided here (aa_fmt_fresh).
- */
 /* Whether a[0 .. n) == b[0 .. n): a loop, not a call (delimiters are short,
  * and a known n unrolls). */
 static inline bool aa_fmt_eq(const char *a, const char *b, size_t n)
@@ -504,6 +495,15 @@ static inline bool aa_fmt_eq(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/*
+ * At h, a byte that may begin a delimiter while none is partly matched:
+ * the delimiter that ends the field here (the shortest one whole at h),
+ * AA_FMT_AT_NONE when none begins at h, AA_FMT_AT_CUT when one may begin
+ * at h but [h, end) ends inside it. Exact for a `simple` field (no
+ * delimiter occurs inside another one ending before that one's end, so no
+ * delimiter beginning after h completes first); otherwise only a one-byte
+ * delimiter or the only delimiter is decided here (aa_fmt_fresh).
+ */
 #define AA_FMT_AT_NONE (-1)
 #define AA_FMT_AT_CUT (-2)
 __attribute__((always_inline)) static inline int
