@@ -71,13 +71,31 @@ static inline unsigned aa_delim_kmp(const char *s, const uint8_t *pi,
 	return s[k] == ch ? k + 1 : 0;
 }
 
-/* The first byte b in [c, end), or end. */
+/* The first byte b in [c, end), or end: 16 bytes a step with SSE2 (the
+ * distances here are short, a header line or a field: inline steps beat a
+ * call of the C library's memchr), memchr elsewhere. */
 static inline const char *aa_delim_find_byte(const char *c, const char *end,
 					     char b)
 {
+#if defined(__SSE2__)
+	const __m128i w = _mm_set1_epi8(b);
+
+	for (; end - c >= 16; c += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)c);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, w));
+
+		if (m)
+			return c + __builtin_ctz(m);
+	}
+	for (; c < end; c++)
+		if (*c == b)
+			break;
+	return c;
+#else
 	const char *h = c < end ? memchr(c, b, (size_t)(end - c)) : NULL;
 
 	return h ? h : end;
+#endif
 }
 
 #if defined(__SSE2__)

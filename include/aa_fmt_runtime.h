@@ -37,6 +37,8 @@ enum { AA_FMT_GO_DEFAULT, AA_FMT_GO_NEXT, AA_FMT_GO_END, AA_FMT_GO_FAIL };
 #define AA_FMT_DELIM_NONE (-1)
 #define AA_FMT_DELIM_EOF (-2)
 #define AA_FMT_MAX_DELIMS 8 /* delimiter strings of one field */
+/* Fields gathered before one aa_fields_set() call (aa_fmt_flush). */
+#define AA_FMT_BATCH 16
 /* Records in a row that may end without consuming a byte. */
 #define AA_FMT_MAX_IDLE 1000
 
@@ -51,6 +53,8 @@ struct aa_fmt_until {
 	const uint8_t *const *pi;   /* KMP failure function of each */
 	const uint8_t *first;       /* bitmap of the bytes that begin one */
 	const char *too_long;       /* message of the error past max */
+	bool simple;                /* no delimiter occurs inside another one
+				     * ending before its end (aa_fmt_at) */
 };
 
 /* A field declaration, for what follows its actions. */
@@ -58,6 +62,60 @@ struct aa_fmt_field {
 	uint32_t reps;              /* slots of a repeated field, 0: single */
 	const char *overflow;       /* message when a repeated field overflows */
 };
+
+/*
+ * Whole fields of the current chunk not given to the runtime yet: a
+ * record's worth goes in one aa_fields_set() call (aa_fmt_flush). Both
+ * generators gather their fields here (generate_aa_api.h too).
+ */
+struct aa_fmt_batch {
+	uint8_t n;
+	bool last_ok;               /* the last field is the last gathered */
+	uint16_t slot[AA_FMT_BATCH];
+	const char *st[AA_FMT_BATCH], *en[AA_FMT_BATCH];
+	struct stream_field fv;     /* its view, made by aa_fmt_batch_last */
+};
+
+/*
+ * Gives the gathered fields to the runtime. Called before anything that
+ * needs the record's fields in place: every other runtime call that sets,
+ * opens or ends a field, a record end, a failure, the return of parse().
+ */
+static inline void aa_fmt_batch_flush(struct aa_parse *p,
+				      struct aa_fmt_batch *b)
+{
+	b->last_ok = false;
+	if (b->n) {
+		aa_fields_set(p, b->n, b->slot, b->st, b->en);
+		b->n = 0;
+	}
+}
+
+/* A whole field [s, e) of this chunk, gathered. */
+static inline void aa_fmt_batch_add(struct aa_parse *p, struct aa_fmt_batch *b,
+				    unsigned slot, const char *s, const char *e)
+{
+	if (b->n == AA_FMT_BATCH)
+		aa_fmt_batch_flush(p, b);
+	b->slot[b->n] = (uint16_t)slot;
+	b->st[b->n] = s;
+	b->en[b->n] = e;
+	b->n++;
+	b->last_ok = true;
+}
+
+/* The field that just ended: the last gathered one or aa_field_last(). */
+static inline const struct stream_field *
+aa_fmt_batch_last(struct aa_parse *p, struct aa_fmt_batch *b)
+{
+	if (!b->last_ok)
+		return aa_field_last(p);
+	b->fv.data.start = (char *)(uintptr_t)b->st[b->n - 1];
+	b->fv.data.end = (char *)(uintptr_t)b->en[b->n - 1];
+	b->fv.next = NULL;
+	b->fv.owner = NULL;
+	return &b->fv;
+}
 
 /* Where the parser is (first member of every module's state). */
 struct aa_fmt_core {
@@ -83,7 +141,20 @@ struct aa_fmt_core {
 	const char *fail_msg;
 	uint8_t m[AA_FMT_MAX_DELIMS]; /* bytes of each delimiter matched */
 	uint8_t pm;                 /* the largest of m[] (aa_fmt_feed) */
+	struct aa_fmt_batch batch;  /* fields gathered (aa_fmt_flush) */
 };
+
+static inline void aa_fmt_flush(struct aa_parse *p, struct aa_fmt_core *g)
+{
+	aa_fmt_batch_flush(p, &g->batch);
+}
+
+/* The field that just ended (the actions' F). */
+static inline const struct stream_field *aa_fmt_last(struct aa_parse *p,
+						     struct aa_fmt_core *g)
+{
+	return aa_fmt_batch_last(p, &g->batch);
+}
 
 static inline void aa_fmt_set_fail(struct aa_fmt_core *g, enum aa_error code,
 				   const char *msg)
@@ -104,6 +175,7 @@ static inline int aa_fmt_fail(struct aa_fmt_core *g, enum aa_error code,
 static inline int aa_fmt_failed(struct aa_parse *p, struct aa_fmt_core *g,
 				const char *at)
 {
+	aa_fmt_flush(p, g);
 	aa_fail(p, g->fail, g->fail_msg, at);
 	return AA_FMT_FAILED;
 }
@@ -284,19 +356,21 @@ static inline int aa_fmt_too_long(struct aa_parse *p, struct aa_fmt_core *g,
 }
 
 /*
- * A field that ends with the first delimiter to complete (the longest if
- * several complete on the same byte); the delimiter is not part of it.
- * Quoted (RFC 4180 style): a field that begins with the quote runs to the
+ * aa_fmt_until() byte by byte: a field that ends with the first delimiter
+ * to complete (the longest if several complete on the same byte). Quoted
+ * (RFC 4180 style): a field that begins with the quote runs to the
  * closing quote ("" inside is a quote), then a delimiter must follow; its
  * views include the quotes.
  */
-static inline int aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
-			       const struct aa_fmt_until *u, unsigned slot,
-			       const char **pc, const char *end)
+__attribute__((noinline, unused)) static int
+aa_fmt_until_bytes(struct aa_parse *p, struct aa_fmt_core *g,
+		   const struct aa_fmt_until *u, unsigned slot,
+		   const char **pc, const char *end)
 {
 	const char *c = *pc;
 	int k = -1;
 
+	aa_fmt_flush(p, g);
 	if (c == end)
 		return AA_FMT_MORE;
 	if (!g->open) {
@@ -411,6 +485,122 @@ done:
 	return AA_FMT_DONE;
 }
 
+/* Whether a[0 .. n) == b[0 .. n): a loop, not a call (delimiters are short,
+ * and a known n unrolls). */
+static inline bool aa_fmt_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/*
+ * At h, a byte that may begin a delimiter while none is partly matched:
+ * the delimiter that ends the field here (the shortest one whole at h),
+ * AA_FMT_AT_NONE when none begins at h, AA_FMT_AT_CUT when one may begin
+ * at h but [h, end) ends inside it. Exact for a `simple` field (no
+ * delimiter occurs inside another one ending before that one's end, so no
+ * delimiter beginning after h completes first); otherwise only a one-byte
+ * delimiter or the only delimiter is decided here (aa_fmt_fresh).
+ */
+#define AA_FMT_AT_NONE (-1)
+#define AA_FMT_AT_CUT (-2)
+__attribute__((always_inline)) static inline int
+aa_fmt_at(const struct aa_fmt_until *u, const char *h, const char *end)
+{
+	size_t room = (size_t)(end - h);
+	int best = AA_FMT_AT_NONE;
+	bool cut = false;
+
+	for (unsigned k = 0; k < u->n; k++) /* the shortest there can be */
+		if (u->len[k] == 1 && u->s[k][0] == *h)
+			return (int)k;
+	if (!u->simple) {
+		best = aa_fmt_fresh(u, h, end);
+		return best >= 0 ? best : AA_FMT_AT_CUT;
+	}
+	for (unsigned k = 0; k < u->n; k++) {
+		size_t l = u->len[k];
+
+		if (l > room)
+			cut = cut || aa_fmt_eq(h, u->s[k], room);
+		else if (aa_fmt_eq(h, u->s[k], l) &&
+			 (best < 0 || l < u->len[best]))
+			best = (int)k;
+	}
+	return best >= 0 || !cut ? best : AA_FMT_AT_CUT;
+}
+
+/* The first byte of [c, end) that may begin one of u's delimiters, or end:
+ * the vector scanners of aa_delim.h. */
+__attribute__((always_inline)) static inline const char *
+aa_fmt_skip(const struct aa_fmt_until *u, const char *c, const char *end)
+{
+	if (u->n == 1)
+		return aa_delim_find_byte(c, end, u->s[0][0]);
+	if (u->n <= 4)
+		return aa_delim_find_any4(c, end, u->s[0][0], u->s[1][0],
+					  u->s[u->n > 2 ? 2 : 0][0],
+					  u->s[u->n > 3 ? 3 : 0][0]);
+	return aa_delim_find_set(c, end, u->first);
+}
+
+/*
+ * Where a field that begins at c (c < end, not open, outside quotes) ends
+ * inside [c, end): the start of the delimiter that ends it (its index in
+ * *k), or NULL when that is not decided in [c, end) (no delimiter, one
+ * cut by the end, the field longer than u->max). The common case of both
+ * generators' delimited fields (generate_aa_api.h's STRSTR and UNTIL too).
+ */
+__attribute__((always_inline)) static inline const char *
+aa_fmt_find(const struct aa_fmt_until *u, const char *c, const char *end,
+	    int *k)
+{
+	const char *h = c;
+
+	if (u->n == 0)
+		return NULL;
+	for (;;) {
+		h = aa_fmt_skip(u, h, end);
+		if (h == end || (uint64_t)(h - c) > u->max)
+			return NULL;
+		*k = aa_fmt_at(u, h, end);
+		if (*k >= 0)
+			return h;
+		if (*k == AA_FMT_AT_CUT)
+			return NULL;
+		h++;
+	}
+}
+
+/*
+ * A field that ends with the first delimiter to complete (the longest if
+ * several complete on the same byte); the delimiter is not part of it.
+ * The common case, a field that begins and ends in this chunk outside
+ * quotes, is one vector scan per possible delimiter start (aa_fmt_find)
+ * and gathered for one aa_fields_set() per record; the rest (a field open across chunks,
+ * quotes, a delimiter cut by the chunk end, a field past its limit) goes
+ * to aa_fmt_until_bytes(), which feeds KMP byte by byte where it must.
+ */
+__attribute__((always_inline)) static inline int
+aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
+	     const struct aa_fmt_until *u, unsigned slot, const char **pc,
+	     const char *end)
+{
+	const char *c = *pc, *h;
+	int k;
+
+	if (g->open || c == end || (u->quote && (unsigned char)*c == u->quote) ||
+	    !(h = aa_fmt_find(u, c, end, &k)))
+		return aa_fmt_until_bytes(p, g, u, slot, pc, end);
+	aa_fmt_batch_add(p, &g->batch, slot, c, h);
+	g->clen = (uint64_t)(h - c);
+	g->delim = (int16_t)k;
+	*pc = h + u->len[k];
+	return AA_FMT_DONE;
+}
+
 static inline int aa_fmt_truncated(struct aa_parse *p)
 {
 	aa_fail(p, AA_ERR_TRUNCATED, "stream ended inside a record", NULL);
@@ -421,6 +611,7 @@ static inline int aa_fmt_truncated(struct aa_parse *p)
 static inline int aa_fmt_until_eof(struct aa_parse *p, struct aa_fmt_core *g,
 				   const struct aa_fmt_until *u, unsigned slot)
 {
+	aa_fmt_flush(p, g);
 	if (!u->eof)
 		return aa_fmt_truncated(p);
 	if (g->open && g->q == 1) {
@@ -469,6 +660,7 @@ static inline int aa_fmt_length(struct aa_parse *p, struct aa_fmt_core *g,
 	const char *c = *pc;
 	uint64_t take;
 
+	aa_fmt_flush(p, g);
 	if (!g->open) {
 		if (n < 0)
 			return aa_fmt_bad_length(p, c);
@@ -506,6 +698,7 @@ static inline int aa_fmt_packet(struct aa_parse *p, struct aa_fmt_core *g,
 	const char *c = *pc;
 	uint64_t take;
 
+	aa_fmt_flush(p, g);
 	if (n < 0)
 		return aa_fmt_bad_length(p, c);
 	if (n == 0)
@@ -527,6 +720,7 @@ static inline int aa_fmt_packet(struct aa_parse *p, struct aa_fmt_core *g,
 static inline int aa_fmt_sized_eof(struct aa_parse *p, struct aa_fmt_core *g,
 				   unsigned slot, int64_t n)
 {
+	aa_fmt_flush(p, g);
 	if (g->open || n != 0)
 		return aa_fmt_truncated(p);
 	return aa_fmt_empty(p, g, slot, NULL);
@@ -545,12 +739,14 @@ static inline int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
 	unsigned type;
 
 	if (g->fail || go == AA_FMT_GO_FAIL) {
+		aa_fmt_flush(p, g);
 		aa_fail(p, g->fail ? g->fail : AA_ERR_MODULE, g->fail_msg, at);
 		return -1;
 	}
 	if (go == AA_FMT_GO_DEFAULT) {
 		if (f->reps) {
 			if (++g->rep >= f->reps) {
+				aa_fmt_flush(p, g);
 				aa_fail(p, AA_ERR_TOO_MANY_FIELDS, f->overflow, at);
 				return -1;
 			}
@@ -561,6 +757,7 @@ static inline int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
 	}
 	if (go == AA_FMT_GO_NEXT) {
 		if (g->next >= nfields) { /* the compiler rules it out */
+			aa_fmt_flush(p, g);
 			aa_fail(p, AA_ERR_MODULE, "no field after the last one", at);
 			return -1;
 		}
@@ -569,6 +766,7 @@ static inline int aa_fmt_go(struct aa_parse *p, struct aa_fmt_core *g, int go,
 		return 1;
 	}
 	/* the record ends; a format whose records consume nothing would spin */
+	aa_fmt_flush(p, g);
 	off = aa_offset(p, at);
 	g->idle = off == g->last_end ? g->idle + 1 : 0;
 	g->last_end = off;

@@ -119,12 +119,16 @@ struct aa_gen_core {
 	enum aa_error fail;  /* post-processing: FAIL, bad number */
 	const char *fail_msg;
 	uint32_t idle;       /* records in a row that consumed nothing */
+	struct aa_fmt_batch batch; /* fields of this packet not given to the
+				    * runtime yet (aa_fmt_runtime.h) */
 };
 
 /*
- * A field that begins and ends in one packet is one aa_field_set() call
- * (the runtime's fast path): aa_field_begin() is called only when the
- * packet ends with the field still open (aa_gen_begun).
+ * A field that begins and ends in one packet is gathered (aa_fmt_batch,
+ * as in the format compiler's runtime) and a record's worth goes to the
+ * runtime in one aa_fields_set() call; aa_field_begin() is called only
+ * when the packet ends with the field still open (aa_gen_begun). The
+ * gathered fields are flushed before every other call that needs them.
  */
 static inline void aa_gen_open(struct aa_parse *p, struct aa_gen_core *g,
 			       const char *c)
@@ -141,6 +145,7 @@ static inline void aa_gen_open(struct aa_parse *p, struct aa_gen_core *g,
 
 static inline void aa_gen_begun(struct aa_parse *p, struct aa_gen_core *g)
 {
+	aa_fmt_batch_flush(p, &g->batch);
 	if (g->start) {
 		aa_field_begin(p, g->field, g->start);
 		g->start = NULL;
@@ -152,20 +157,53 @@ static inline void aa_gen_close(struct aa_parse *p, struct aa_gen_core *g,
 				const char *c)
 {
 	if (g->start) {
-		aa_field_set(p, g->field, g->start, c - g->back);
+		aa_fmt_batch_add(p, &g->batch, g->field, g->start, c - g->back);
 		g->start = NULL;
 	} else {
+		aa_fmt_batch_flush(p, &g->batch);
 		aa_field_end_back(p, c, g->back);
 	}
 	g->open = false;
 }
 
+/* aa_gen_strstr() byte by byte, the field open (its KMP table built). */
+__attribute__((noinline, unused)) static int
+aa_gen_strstr_bytes(struct aa_gen_core *g, const char **pc, const char *end,
+		    const char *s, size_t m, int excl)
+{
+	const char *c = *pc;
+
+	while (c < end) {
+		if (g->match == 0) {
+			const char *h = aa_delim_find_byte(c, end, s[0]);
+
+			g->flen += (uint64_t)(h - c);
+			c = h;
+			if (c == end)
+				break;
+		}
+		g->match = aa_delim_kmp(s, g->pi, (unsigned)m, g->match, *c++);
+		g->flen++;
+		if (g->match == m) {
+			g->match = 0;
+			if (excl)
+				g->back = (uint32_t)m;
+			*pc = c;
+			return 1;
+		}
+	}
+	*pc = c;
+	return 0;
+}
+
 /*
- * STRSTR (excl = 0) and UNTIL (excl = 1): skip to the delimiter's first
- * byte, then match it with KMP (aa_delim.h, the same matcher as the format
- * compiler's runtime); its table is built when the field begins. A
- * delimiter longer than AA_DELIM_MAX_LEN bytes ends the stream with an
- * AA_ERR_MODULE error record.
+ * STRSTR (excl = 0) and UNTIL (excl = 1). A field that begins and ends in
+ * this packet is found as the format compiler's `until` fields are
+ * (aa_fmt_find: the vector scan, the delimiter compared whole); otherwise
+ * skip to the delimiter's first byte, then match it with KMP (aa_delim.h,
+ * the same matcher as the format compiler's runtime), whose table is
+ * built when the field begins. A delimiter longer than AA_DELIM_MAX_LEN
+ * bytes ends the stream with an AA_ERR_MODULE error record.
  */
 static inline int aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g,
 				const char **pc, const char *end,
@@ -188,30 +226,22 @@ static inline int aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g,
 	if (c == end)
 		return 0;
 	if (!g->open) {
-		aa_gen_open(p, g, c);
-		aa_delim_kmp_table(s, (unsigned)m, g->pi);
-	}
-	while (c < end) {
-		if (g->match == 0) {
-			const char *h = aa_delim_find_byte(c, end, s[0]);
+		const uint8_t len = (uint8_t)m;
+		const struct aa_fmt_until u = { .n = 1, .max = UINT64_MAX, .s = &s,
+						.len = &len, .simple = true };
+		int k;
+		const char *h = aa_fmt_find(&u, c, end, &k);
 
-			g->flen += (uint64_t)(h - c);
-			c = h;
-			if (c == end)
-				break;
-		}
-		g->match = aa_delim_kmp(s, g->pi, (unsigned)m, g->match, *c++);
-		g->flen++;
-		if (g->match == m) {
-			g->match = 0;
-			if (excl)
-				g->back = (uint32_t)m;
-			*pc = c;
+		aa_gen_open(p, g, c);
+		if (h) {
+			g->flen = (uint64_t)(h + m - c);
+			g->back = excl ? (uint32_t)m : 0;
+			*pc = h + m;
 			return 1;
 		}
+		aa_delim_kmp_table(s, (unsigned)m, g->pi);
 	}
-	*pc = c;
-	return 0;
+	return aa_gen_strstr_bytes(g, pc, end, s, m, excl);
 }
 
 /* OFFSET (packet_end = 1) and LENGTH (packet_end = 0). */
@@ -269,6 +299,26 @@ bad:
 	return 0;
 }
 
+/* STRCMP: aa_field_ncmp(), inline for a field in one view. */
+static inline int aa_gen_ncmp(const struct stream_field *f, const char *s,
+			      size_t n)
+{
+	const unsigned char *a;
+	size_t flen, m, i;
+
+	if (!f || f->next)
+		return aa_field_ncmp(f, s, n);
+	a = (const unsigned char *)f->data.start;
+	flen = (size_t)(f->data.end - f->data.start);
+	m = flen < n ? flen : n;
+	for (i = 0; i < m && s[i]; i++)
+		if (a[i] != (unsigned char)s[i])
+			return a[i] - (unsigned char)s[i];
+	if (i < m)
+		return 1; /* s is shorter */
+	return i < n && s[i] ? -1 : 0;
+}
+
 /* The macros of the description (figure 4.8, appendix). They refer to
  * the names the generated parse function has in scope: p (the parsing
  * context), G (the module state), R (the record in progress), c, end. */
@@ -283,9 +333,9 @@ bad:
 #define END_OF_RECORD() (G->core.end_record = true)
 #define SET_STATE(s) (G->core.next_state = (s))
 #define CURRENT_STATE() (G->core.state)
-#define THIS_FIELD() aa_field_last(p)
+#define THIS_FIELD() aa_fmt_batch_last(p, &G->core.batch)
 #define FIELD_LEN() ((int64_t)(G->core.flen - G->core.back))
-#define STRCMP(s) aa_field_ncmp(THIS_FIELD(), (s), strlen(s))
+#define STRCMP(s) aa_gen_ncmp(THIS_FIELD(), (s), strlen(s))
 #define STRCASECMP(s) (aa_fmt_starts(THIS_FIELD(), (s), strlen(s), true) ? 0 : 1)
 #define ATOI_WITH_OFFSET(k) aa_gen_atoi(&G->core, THIS_FIELD(), (size_t)(k))
 #define FAIL(msg) \
@@ -473,11 +523,13 @@ static size_t AA_GEN_N(_aa_parse)(struct aa_parse *p, void *state,
 		g->next_state = g->state;
 		AA_GEN_N(_aa_post)(p, G);
 		if (g->fail) {
+			aa_fmt_batch_flush(p, &g->batch);
 			aa_fail(p, g->fail, g->fail_msg, c);
 			return len;
 		}
 		if (!g->end_record) {
 			if (++g->field >= AA_GEN_N(_aa_nfields)[g->state]) {
+				aa_fmt_batch_flush(p, &g->batch);
 				aa_fail(p, AA_ERR_TOO_MANY_FIELDS,
 					"more fields than the state declares", c);
 				return len;
@@ -485,6 +537,7 @@ static size_t AA_GEN_N(_aa_parse)(struct aa_parse *p, void *state,
 			continue;
 		}
 		/* a description that never consumes would spin: stop it */
+		aa_fmt_batch_flush(p, &g->batch);
 		g->idle = c == from ? g->idle + 1 : 0;
 		if (g->idle > 1000) {
 			aa_fail(p, AA_ERR_MODULE, "records that consume nothing", c);

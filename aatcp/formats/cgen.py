@@ -289,7 +289,7 @@ class _Gen:
                 if strs:
                     out.append(f"\t.s = {pre}_s_{tag}, .len = {pre}_l_{tag}, "
                                f".pi = {pre}_pi_{tag}, .first = {pre}_first_{tag},")
-                out.append(f"\t.too_long = {msg},")
+                out.append(f"\t.too_long = {msg}, .simple = {_c_bool(_simple(strs))},")
                 out.append("};")
             out.append(f"static const struct aa_fmt_field {pre}_f_{st.index}[] = {{")
             for f in st.fields:
@@ -360,7 +360,7 @@ class _Gen:
         w("\n".join(self.state_struct()) + "\n\n")
         locals_ = [("struct aa_fmt_core *g", "&S->core"),
                    (f"struct {n}_record *R", "aa_record(p)"),
-                   ("const struct stream_field *F", "aa_field_last(p)")]
+                   ("const struct stream_field *F", "aa_fmt_last(p, &S->core)")]
         sig = f"struct aa_parse *p, struct {pre}_state *S"
         # actions
         act_names: dict[tuple[int, int], str] = {}
@@ -429,6 +429,7 @@ class _Gen:
                 body.append("\t\tdefault:\n\t\t\tbreak;\n\t\t}\n\t\tbreak;")
             body.append("\tdefault:\n\t\tbreak;\n\t}")
             body.append("\treturn aa_fmt_truncated(p);" if eof else
+                        "\taa_fmt_flush(p, g);\n"
                         "\taa_fail(p, AA_ERR_MODULE, \"bad parser state\", *pc);\n"
                         "\treturn AA_FMT_FAILED;")
             text = "\n".join(body)
@@ -569,6 +570,23 @@ def _c_lit(v: int | bool | None) -> str:
     if v == -(1 << 63):
         return "INT64_MIN"
     return f"INT64_C({v})"
+
+
+def _c_bool(v: bool) -> str:
+    return "true" if v else "false"
+
+
+def _simple(strs: list[bytes]) -> bool:
+    """Whether no delimiter occurs inside another one at an offset > 0 and
+    ends before that one's end: then the shortest delimiter whole at the
+    first place where one begins is the first to complete (aa_fmt_at in
+    include/aa_fmt_runtime.h decides it without KMP)."""
+    for d in strs:
+        for e in strs:
+            for i in range(1, len(d)):
+                if i + len(e) < len(d) and d[i:i + len(e)] == e:
+                    return False
+    return True
 
 
 def _balanced(s: str) -> bool:

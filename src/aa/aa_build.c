@@ -256,6 +256,25 @@ void aa_field_set(struct aa_parse *p, unsigned slot, const char *start,
 		close_field(p);
 }
 
+/*
+ * Fields slots[i] = [st[i], en[i]) of the current chunk, in that order:
+ * each run of consecutive slots is set at once when it is the common case
+ * (aa_fields_set_try, the path of the hand-written CSV lines), else field
+ * by field as aa_field_set() does.
+ */
+void aa_fields_set(struct aa_parse *p, unsigned n, const uint16_t *slots,
+		   const char *const *st, const char *const *en)
+{
+	for (unsigned i = 0, run; i < n; i += run) {
+		for (run = 1; i + run < n && slots[i + run] == slots[i] + run; run++)
+			;
+		if (aa_fields_set_try(p, slots[i], run, st + i, en + i))
+			continue;
+		for (unsigned j = i; j < i + run; j++)
+			aa_field_set(p, slots[j], st[j], en[j]);
+	}
+}
+
 static void close_field(struct aa_parse *p)
 {
 	p->last_closed = p->open_slot ? *p->open_slot : NULL;

@@ -26,6 +26,8 @@
  *   aa_field_set(p, slot, s, e)   a whole field [s, e) of the current chunk
  *                                 in one call (the common case: begin and
  *                                 end in the same packet)
+ *   aa_fields_set(p, n, slots, s, e)  n whole fields of the current chunk
+ *                                 in one call (fields a module gathered)
  *   aa_record_end(p, type, at)    the record in progress is complete; its
  *                                 last byte is before `at`; it becomes
  *                                 visible to the application
@@ -125,6 +127,8 @@ void aa_field_end(struct aa_parse *p, const char *at);
 void aa_field_end_back(struct aa_parse *p, const char *at, size_t back);
 void aa_field_set(struct aa_parse *p, unsigned slot, const char *start,
 		  const char *end);
+void aa_fields_set(struct aa_parse *p, unsigned n, const uint16_t *slots,
+		   const char *const *start, const char *const *end);
 /* The field that aa_field_end() just closed (its full chain), or NULL. */
 struct stream_field *aa_field_last(struct aa_parse *p);
 bool aa_record_end(struct aa_parse *p, unsigned type, const char *at);

@@ -19,6 +19,7 @@ import pytest
 from aatcp.formats import (
     FormatError,
     build_all,
+    cgen,
     compile_file,
     compile_text,
     display_name,
@@ -254,6 +255,16 @@ def test_c_string_escapes() -> None:
     assert c_string(b"??=") == '"\\?\\?="'  # no trigraph
     assert c_string(b"\r\n\x001") == '"\\015\\012\\0001"'  # 3-digit octal: '1' stays a digit
     assert c_string("é".encode()) == '"\\303\\251"'
+
+
+def test_simple_delimiters() -> None:
+    """A field's delimiters are `simple` (aa_fmt_at decides them without KMP)
+    unless one occurs inside another and ends before that one's end."""
+    assert cgen._simple([b",", b"\r\n", b"\n"])
+    assert cgen._simple([b"aab", b"abab", b"b;", b";"])
+    assert cgen._simple([b" ", b"\r\n"])
+    assert not cgen._simple([b"xay", b"a"])
+    assert not cgen._simple([b"abcd", b"bc"])
 
 
 def test_kmp_table() -> None:
