@@ -38,7 +38,6 @@ struct rss_pool;
 struct tcb;
 struct socket;
 struct steer_local;
-struct bufstack;
 
 struct port {
 	int index;              /* position in the config */
@@ -197,8 +196,6 @@ struct core {
 	struct tcb *ev_list;         /* tcbs with events to push */
 	struct tcb *arp_wait;        /* tcbs waiting for ARP */
 	struct tcb *tw_head, *tw_tail; /* tcbs in TIME-WAIT, oldest first (tcp/timewait.c) */
-	struct bufstack *rcv_cache, *snd_cache; /* buffers kept for the next
-						 * connection (tcp/bufcache.h) */
 	bool lst_ev_pending;         /* some listener has an event to push */
 	bool ev_pushed_direct;  /* an event went to evq outside push_events() (a listener's, a connect without a TCB): wake the app */
 	uint64_t wake_due_us;        /* events pushed: wake the app by then (0: none) */

@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "common/seq.h"
 #include "fwd/outlist.h"
-#include "tcp/bufcache.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
@@ -51,7 +50,7 @@ static int ring_to_zc(struct core *c, struct tcb *from, struct outlist *o)
 		if (rc)
 			return -ENOMEM;
 	}
-	bufcache_rcv_put(c, from->rb);
+	rcvbuf_destroy(from->rb);
 	from->rb = NULL;
 	from->rcv_mode = RCV_ZC;
 	return zc_stream_init(&from->zc, c->zc_pool) ? -ENOMEM : 0;

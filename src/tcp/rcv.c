@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 
-#include "tcp/bufcache.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/tcp.h"
 #if AATCP_WITH_ZC /* hook: zero-copy receive (thesis ch. 3) */
@@ -225,7 +224,7 @@ void rcv_destroy(struct core *c, struct tcb *t)
 		t->zc.pool = NULL;
 #endif
 	} else {
-		bufcache_rcv_put(c, t->rb);
+		rcvbuf_destroy(t->rb);
 		t->rb = NULL;
 	}
 }

@@ -4,7 +4,6 @@
  * zero-copy outbound list (thesis ch. 5, fwd/). Sequence numbers below the
  * list's start come from the buffer, the rest from the list.
  */
-#include "tcp/bufcache.h"
 #include "tcp/sacksnd.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
@@ -90,7 +89,8 @@ uint32_t snd_acked(struct core *c, struct tcb *t, uint32_t ack)
 
 void snd_destroy(struct core *c, struct tcb *t)
 {
-	bufcache_snd_put(c, t->sb);
+	(void)c;
+	sndbuf_destroy(t->sb);
 	t->sb = NULL;
 #if AATCP_WITH_FWD /* hook */
 	outlist_destroy(t->out);
