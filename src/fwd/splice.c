@@ -193,6 +193,27 @@ static void sample(struct core *c, struct splice *sp)
 	sp->n_samples++;
 }
 
+/* Beyond the thesis: every splice of a core holds its packets in the
+ * core's one mbuf pool, and the bound above is per connection; many
+ * connections could together hold the whole pool, and then the RX queue has
+ * no buffer left for the ACKs that would let the lists drain (a deadlock
+ * at 100 connections on one core, table5_2). So what is offered is also
+ * bounded by an equal share, per spliced pair, of the pool's free buffers
+ * above a reserve of an eighth of the pool, kept for receiving ACKs. */
+static uint32_t pool_share(const struct core *c, const struct tcb *from, uint32_t ws)
+{
+	uint32_t reserve = c->pool ? c->pool->size / 8 : 0;
+	uint32_t pairs = c->tcbs_used / 2 ? c->tcbs_used / 2 : 1;
+	uint64_t share;
+
+	if (!c->pool)
+		return ws;
+	if (c->pool_avail <= reserve)
+		return 0;
+	share = (uint64_t)(c->pool_avail - reserve) / pairs * from->our_mss;
+	return share < ws ? (uint32_t)share : ws;
+}
+
 uint32_t splice_window(struct core *c, struct tcb *from)
 {
 	struct splice *sp = from->splice;
@@ -212,6 +233,7 @@ uint32_t splice_window(struct core *c, struct tcb *from)
 	 * the core never shrinks an offered window). */
 	if (b >= (uint64_t)SPLICE_BMAX_B0 * sp->b0)
 		sp->ws = 0;
+	sp->ws = pool_share(c, from, sp->ws);
 	sample(c, sp);
 	return sp->ws;
 }
