@@ -1,6 +1,8 @@
 /* eth.c - see eth.h. */
 #include "net/eth.h"
 
+#include <string.h>
+
 #include <rte_byteorder.h>
 
 #include "net/arp.h"
@@ -9,15 +11,17 @@
 struct rte_ether_hdr *eth_prepend(struct rte_mbuf *m, const struct port *p,
 				  const struct rte_ether_addr *dst, uint16_t ether_type)
 {
-	struct rte_ether_hdr *eh =
-		(struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
+	struct rte_ether_hdr h = {.dst_addr = *dst, .src_addr = p->mac,
+				  .ether_type = rte_cpu_to_be_16(ether_type)};
+	/* The frame may start at any address (a reply built in front of a
+	 * received datagram keeps that datagram's alignment): written by
+	 * bytes, not through a 2-byte-aligned struct. */
+	void *at = rte_pktmbuf_prepend(m, sizeof(h));
 
-	if (!eh)
+	if (!at)
 		return NULL;
-	eh->dst_addr = *dst;
-	eh->src_addr = p->mac;
-	eh->ether_type = rte_cpu_to_be_16(ether_type);
-	return eh;
+	memcpy(at, &h, sizeof(h));
+	return at;
 }
 
 static void drop(struct core *c, struct rte_mbuf *m, enum drop_reason r)
