@@ -180,10 +180,12 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     for ax, conn in zip(axes, ("keepalive", "close"), strict=True):
         cats = [(c, f) for c in sorted(d["cores"].unique()) for f in FILES
                 if (conn, c, f, "epserver") in med.index or (conn, c, f, "nginx") in med.index]
+        top = 0.0
         for i, v in enumerate(exp.variants):
             vals = [med.get((conn, c, f, v), float("nan")) / 1000 for c, f in cats]
             ax.bar([k + (i - 0.5) * width for k in range(len(cats))], vals, width,
                    label=LABELS[v])
+            top = max([top, *(x for x in vals if x == x)])
         for k, (c, f) in enumerate(cats):
             e, n = med.get((conn, c, f, "epserver")), med.get((conn, c, f, "nginx"))
             if e and n:
@@ -194,7 +196,8 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
         ax.set_title(("keep-alive" if conn == "keepalive" else "Connection: close")
                      + ": epserver / nginx above the bars", fontsize=10)
         ax.set_ylabel("thousand requests/s")
-        ax.margins(y=0.15)
+        # headroom above the tallest bar and its ratio for the legend
+        ax.set_ylim(0, top * 1.5 if top > 0 else 1)
     axes[0].legend(loc="upper left", fontsize=8)
     save(fig, path)
 

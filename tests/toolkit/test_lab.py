@@ -136,9 +136,9 @@ def test_background_cpu_seconds(local_lab: Lab) -> None:
     shell started by the command's shell), and next to none while it sleeps."""
     h = local_lab.host("server")
     h.run(f"mkdir -p {h.workdir}")
+    t0 = time.monotonic()  # before the start: the spin runs from then on
     spin = h.start("sh -c 'while :; do :; done' & wait", name="spin")
     idle = h.start("exec sleep 60", name="idle")
-    t0 = time.monotonic()
     try:
         time.sleep(1.0)
         first = spin.cpu_seconds()
