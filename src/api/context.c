@@ -332,7 +332,6 @@ static int alloc_core(struct core *c)
 	uint32_t n_socks = (uint32_t)conf->max_concurrency;
 
 	c->pool = c->g->pools[c->id];
-	c->pool_avail = c->pool ? rte_mempool_avail_count(c->pool) : 0;
 	c->tcbs = calloc(n_tcbs, sizeof(struct tcb));
 	c->socks = calloc(n_socks, sizeof(struct socket));
 	c->links = calloc(n_socks, sizeof(struct sock_link));
@@ -624,7 +623,6 @@ int core_reset(struct core *c)
 	c->n_socks = k.n_socks;
 	c->g = k.g;
 	c->pool = k.pool;
-	c->pool_avail = c->pool ? rte_mempool_avail_count(c->pool) : 0;
 	c->zc_pool = k.zc_pool;
 	c->out_pool = k.out_pool;
 	c->flows = k.flows;

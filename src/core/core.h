@@ -196,8 +196,8 @@ struct core {
 	struct tcb *ev_list;         /* tcbs with events to push */
 	struct tcb *arp_wait;        /* tcbs waiting for ARP */
 	struct tcb *tw_head, *tw_tail; /* tcbs in TIME-WAIT, oldest first (tcp/timewait.c) */
-	uint32_t pool_avail;         /* free mbufs of `pool`, read once an iteration
-				      * (fwd/splice.c splice_window) */
+	uint32_t pool_avail;         /* free mbufs of `pool` at pool_avail_us - 1 */
+	uint64_t pool_avail_us;      /* 0: never read (fwd/splice.c) */
 	bool lst_ev_pending;         /* some listener has an event to push */
 	bool ev_pushed_direct;  /* an event went to evq outside push_events() (a listener's, a connect without a TCB): wake the app */
 	uint64_t wake_due_us;        /* events pushed: wake the app by then (0: none) */

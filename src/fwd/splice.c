@@ -199,8 +199,10 @@ static void sample(struct core *c, struct splice *sp)
  * no buffer left for the ACKs that would let the lists drain (a deadlock
  * at 100 connections on one core, table5_2). So what is offered is also
  * bounded by an equal share, per spliced pair, of the pool's free buffers
- * above a reserve of an eighth of the pool, kept for receiving ACKs. */
-static uint32_t pool_share(const struct core *c, const struct tcb *from, uint32_t ws)
+ * above a reserve of an eighth of the pool, kept for receiving ACKs. The
+ * free count (a walk of the per-lcore caches) is read at most once per
+ * clock tick of the loop, and only by cores that splice. */
+static uint32_t pool_share(struct core *c, const struct tcb *from, uint32_t ws)
 {
 	uint32_t reserve = c->pool ? c->pool->size / 8 : 0;
 	uint32_t pairs = c->tcbs_used / 2 ? c->tcbs_used / 2 : 1;
@@ -208,6 +210,10 @@ static uint32_t pool_share(const struct core *c, const struct tcb *from, uint32_
 
 	if (!c->pool)
 		return ws;
+	if (c->pool_avail_us != c->now_us + 1) {
+		c->pool_avail = rte_mempool_avail_count(c->pool);
+		c->pool_avail_us = c->now_us + 1;
+	}
 	if (c->pool_avail <= reserve)
 		return 0;
 	share = (uint64_t)(c->pool_avail - reserve) / pairs * from->our_mss;

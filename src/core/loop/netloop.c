@@ -152,7 +152,6 @@ int net_iteration(struct core *c, uint64_t now_us)
 
 	t[0] = rte_rdtsc();
 	c->now_us = now_us;
-	c->pool_avail = c->pool ? rte_mempool_avail_count(c->pool) : 0;
 	work = rx_all(c);
 	t[1] = rte_rdtsc();
 	work += cmd_run(c);
