@@ -261,7 +261,8 @@ EXPERIMENT = Experiment(
     roles=("dut", "client"),
     variants=VARIANTS,
     sweep={"loss": list(PATTERNS), "mbytes": [1, 64]},
-    fixed={"buf_kb": 256, "loss_ppm": 10000},
+    # the bulk runs' buffers (setup and run are bulk's), plus the loss rate
+    fixed={**bulk.EXPERIMENT.fixed, "loss_ppm": 10000},
     metrics=("seconds", "slowdown"),
     repetitions=5,
     warmup=1,

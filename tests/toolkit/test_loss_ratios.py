@@ -57,3 +57,12 @@ def test_each_run_divided_by_its_run_without_loss() -> None:
     out = {"seconds": 1.0}  # another repetition: its loss=none run is missing
     loss._slowdown(state, Point("tx-aatcp", {"loss": "random", "mbytes": 64}, 3, False, 0), out)
     assert math.isnan(out["slowdown"])
+
+
+def test_runs_with_the_bulk_runs_parameters() -> None:
+    """loss reuses bulk's setup and run, which read bulk's fixed parameters
+    (buffers): loss must carry every one of them, with bulk's values."""
+    from experiments import bulk
+
+    for key, value in bulk.EXPERIMENT.fixed.items():
+        assert loss.EXPERIMENT.fixed.get(key) == value, key
