@@ -2,6 +2,7 @@
 #include "tcp/rack.h"
 
 #include "common/seq.h"
+#include "io/io.h"
 #include "tcp/options.h"
 #include "tcp/rtt.h"
 #include "tcp/sacksnd.h"
@@ -158,7 +159,7 @@ static uint64_t pto(const struct tcb *t)
 	/* 7.2: one segment in flight: the peer may delay its ACK */
 	if (t->snd_max - t->snd_una <= t->mss)
 		p += TLP_WCDELACK_US;
-	return p < TLP_MIN_US ? TLP_MIN_US : p;
+	return p + TLP_SLACK_US;
 }
 
 void rack_arm_tlp(struct core *c, struct tcb *t)
@@ -206,6 +207,13 @@ void rack_tlp_fire(struct core *c, struct tcb *t)
 {
 	if (!t->sbd || t->in_recovery || t->tlp_out || t->snd_una == t->snd_max)
 		return;
+	if (!io_tx_room(c, t->port)) {
+		/* our own TX queue is full: the silence is ours, not the path's
+		 * (the flight has not all left), so no probe; look again a PTO
+		 * later */
+		rack_arm_tlp(c, t);
+		return;
+	}
 	if (send_probe(c, t)) {
 		c->cnt.tlp_probes++;
 		t->tlp_out = true;

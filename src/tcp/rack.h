@@ -23,7 +23,11 @@ struct core;
 struct sb_seg;
 struct tcp_opts;
 
-#define TLP_MIN_US 10000u       /* PTO floor: Linux's (tcp_schedule_loss_probe) */
+/* Added to 2 * SRTT (RFC 8985 7.2 leaves the clock's granularity to the
+ * implementation): two slots of the timer wheel (timer.c, 1 ms), so the
+ * probe never fires in the slot the ACK it waits for is due in. Linux adds
+ * two of its clock's ticks the same way (TCP_TIMEOUT_MIN). */
+#define TLP_SLACK_US 2000u
 #define TLP_WCDELACK_US 200000u /* RFC 8985 7.2 WCDelAckT */
 
 /* RFC 8985 6.2 steps 2-3: segment s was newly delivered (SACKed or
