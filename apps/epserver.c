@@ -51,6 +51,19 @@ struct conn {
 	bool sending;
 };
 
+/* A new connection's state; its buffers are written before they are read,
+ * so they are not cleared (8 KB per accept). */
+static void conn_reset(struct conn *c)
+{
+	c->used = true;
+	c->req_len = 0;
+	c->hdr_len = c->hdr_off = 0;
+	c->body = NULL;
+	c->body_len = c->body_off = 0;
+	c->close_after = false;
+	c->sending = false;
+}
+
 struct worker {
 	int core;
 	mctx_t mctx;
@@ -236,8 +249,7 @@ static void accept_all(struct worker *w)
 		int one = 1;
 		mtcp_setsock_nonblock(w->mctx, s);
 		mtcp_setsockopt(w->mctx, s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		memset(&w->conns[s], 0, sizeof(w->conns[s]));
-		w->conns[s].used = true;
+		conn_reset(&w->conns[s]);
 		mtcp_epoll_ctl(w->mctx, w->ep, MTCP_EPOLL_CTL_ADD, s, &ev);
 	}
 }

@@ -24,6 +24,7 @@
 #include "io/port.h"
 #include "io/steer.h"
 #include "net/arp.h"
+#include "tcp/bufcache.h"
 #include "tcp/flow.h"
 #include "tcp/secret.h"
 #include "tcp/tcp.h"
@@ -337,7 +338,8 @@ static int alloc_core(struct core *c)
 	c->links = calloc(n_socks, sizeof(struct sock_link));
 	c->flows = flow_create(n_tcbs);
 	c->timers = timer_create_wheel(clock_now_us());
-	if (!c->tcbs || !c->socks || !c->links || !c->flows || !c->timers)
+	if (!c->tcbs || !c->socks || !c->links || !c->flows || !c->timers ||
+	    bufcache_init(c, n_tcbs))
 		return -ENOMEM;
 #if AATCP_WITH_ZC
 	/* a node per mbuf this core can hold (its own pool's and those other
@@ -396,6 +398,7 @@ static void free_core(struct core *c)
 #endif
 	timer_destroy_wheel(c->timers);
 	flow_destroy(c->flows);
+	bufcache_fini(c);
 	free_epolls(c);
 	for (int i = 0; i < c->n_socks; i++)
 		free(c->socks[i].aa_params); /* module params copied at registration */
@@ -606,13 +609,15 @@ int core_reset(struct core *c)
 		struct timer_wheel *timers;
 		struct tcb *tcbs;
 		uint32_t n_tcbs;
+		struct bufstack *rcv_cache, *snd_cache;
 		struct socket *socks;
 		struct sock_link *links;
 		pthread_t app_thread;
 		uint64_t now_us;
 		struct spsc cmdq, evq, released;
 	} k = {c->id, c->cpu, c->n_socks, c->g, c->pool, c->zc_pool, c->out_pool, c->flows,
-	       c->timers, c->tcbs, c->n_tcbs, c->socks, c->links, c->app_thread, c->now_us,
+	       c->timers, c->tcbs, c->n_tcbs, c->rcv_cache, c->snd_cache, c->socks, c->links,
+	       c->app_thread, c->now_us,
 	       .cmdq.slots = NULL};
 	keep_queue(&k.cmdq, &c->cmdq);
 	keep_queue(&k.evq, &c->evq);
@@ -628,6 +633,8 @@ int core_reset(struct core *c)
 	c->flows = k.flows;
 	c->timers = k.timers;
 	c->tcbs = k.tcbs;
+	c->rcv_cache = k.rcv_cache; /* empty buffers, kept for the next connections */
+	c->snd_cache = k.snd_cache;
 	c->n_tcbs = k.n_tcbs;
 	c->socks = k.socks;
 	c->links = k.links;

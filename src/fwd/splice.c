@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/seq.h"
 #include "fwd/outlist.h"
+#include "tcp/bufcache.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
@@ -50,7 +51,7 @@ static int ring_to_zc(struct core *c, struct tcb *from, struct outlist *o)
 		if (rc)
 			return -ENOMEM;
 	}
-	rcvbuf_destroy(from->rb);
+	bufcache_rcv_put(c, from->rb);
 	from->rb = NULL;
 	from->rcv_mode = RCV_ZC;
 	return zc_stream_init(&from->zc, c->zc_pool) ? -ENOMEM : 0;

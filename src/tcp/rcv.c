@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 
+#include "tcp/bufcache.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/tcp.h"
 #if AATCP_WITH_ZC /* hook: zero-copy receive (thesis ch. 3) */
@@ -224,7 +225,7 @@ void rcv_destroy(struct core *c, struct tcb *t)
 		t->zc.pool = NULL;
 #endif
 	} else {
-		rcvbuf_destroy(t->rb);
+		bufcache_rcv_put(c, t->rb);
 		t->rb = NULL;
 	}
 }

@@ -36,6 +36,16 @@ void rcvbuf_destroy(struct rcvbuf *rb)
 	free(rb);
 }
 
+void rcvbuf_reset(struct rcvbuf *rb)
+{
+	char *data = rb->data;
+	uint32_t size = rb->size;
+
+	memset(rb, 0, sizeof(*rb));
+	rb->data = data;
+	rb->size = size;
+}
+
 static uint64_t load_acq(const uint64_t *p)
 {
 	return atomic_load_explicit((_Atomic uint64_t *)p, memory_order_acquire);

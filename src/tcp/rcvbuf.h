@@ -35,6 +35,8 @@ struct rcvbuf {
 
 struct rcvbuf *rcvbuf_create(uint32_t size);
 void rcvbuf_destroy(struct rcvbuf *rb);
+/* Empty again, as rcvbuf_create() made it (same memory and size). */
+void rcvbuf_reset(struct rcvbuf *rb);
 
 /* Network thread. [seq, seq+len) with seq >= *rcv_nxt and
  * seq + len <= *rcv_nxt + rcvbuf_space(rb) (TCP trims to the window).

@@ -4,6 +4,7 @@
  * zero-copy outbound list (thesis ch. 5, fwd/). Sequence numbers below the
  * list's start come from the buffer, the rest from the list.
  */
+#include "tcp/bufcache.h"
 #include "tcp/sacksnd.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
@@ -89,8 +90,7 @@ uint32_t snd_acked(struct core *c, struct tcb *t, uint32_t ack)
 
 void snd_destroy(struct core *c, struct tcb *t)
 {
-	(void)c;
-	sndbuf_destroy(t->sb);
+	bufcache_snd_put(c, t->sb);
 	t->sb = NULL;
 #if AATCP_WITH_FWD /* hook */
 	outlist_destroy(t->out);

@@ -41,6 +41,16 @@ void sndbuf_destroy(struct sndbuf *sb)
 	free(sb);
 }
 
+void sndbuf_reset(struct sndbuf *sb)
+{
+	char *data = sb->data;
+	uint32_t size = sb->size;
+
+	memset(sb, 0, sizeof(*sb));
+	sb->data = data;
+	sb->size = size;
+}
+
 uint64_t sndbuf_used(const struct sndbuf *sb)
 {
 	return load_acq(&sb->tail) - load_acq(&sb->head);

@@ -25,6 +25,8 @@ struct sndbuf {
 
 struct sndbuf *sndbuf_create(uint32_t size);
 void sndbuf_destroy(struct sndbuf *sb);
+/* Empty again, as sndbuf_create() made it (same memory and size). */
+void sndbuf_reset(struct sndbuf *sb);
 
 /* Application thread. */
 size_t sndbuf_write(struct sndbuf *sb, const char *buf, size_t len);

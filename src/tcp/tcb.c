@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "io/steer.h"
+#include "tcp/bufcache.h"
 #include "tcp/cc.h"
 #include "tcp/flow.h"
 #include "tcp/rcvbuf.h"
@@ -87,12 +88,12 @@ int tcb_buffers(struct core *c, struct tcb *t)
 		return -EINVAL;
 #endif
 	} else if (!t->rb) {
-		t->rb = rcvbuf_create(t->rcvbuf_size);
+		t->rb = bufcache_rcv_get(c, t->rcvbuf_size);
 		if (!t->rb)
 			return -ENOMEM;
 	}
 	if (!t->sb)
-		t->sb = sndbuf_create(t->sndbuf_size);
+		t->sb = bufcache_snd_get(c, t->sndbuf_size);
 	return t->sb ? 0 : -ENOMEM;
 }
 
