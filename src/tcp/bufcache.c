@@ -5,6 +5,24 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+/* Under AddressSanitizer a cached buffer is poisoned, as a freed one would
+ * be: a use after its connection ended is still reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUFCACHE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUFCACHE_ASAN 1
+#endif
+#endif
+#ifdef BUFCACHE_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 struct bufstack {
 	uint32_t n, cap;
 	void *items[];
@@ -28,12 +46,30 @@ int bufcache_init(struct core *c, uint32_t n_tcbs)
 	return c->rcv_cache && c->snd_cache ? 0 : -ENOMEM;
 }
 
+static struct rcvbuf *rcv_unpoison(struct rcvbuf *rb)
+{
+	if (rb) {
+		UNPOISON(rb, sizeof(*rb));
+		UNPOISON(rb->data, rb->size);
+	}
+	return rb;
+}
+
+static struct sndbuf *snd_unpoison(struct sndbuf *sb)
+{
+	if (sb) {
+		UNPOISON(sb, sizeof(*sb));
+		UNPOISON(sb->data, sb->size);
+	}
+	return sb;
+}
+
 void bufcache_fini(struct core *c)
 {
 	for (uint32_t i = 0; c->rcv_cache && i < c->rcv_cache->n; i++)
-		rcvbuf_destroy(c->rcv_cache->items[i]);
+		rcvbuf_destroy(rcv_unpoison(c->rcv_cache->items[i]));
 	for (uint32_t i = 0; c->snd_cache && i < c->snd_cache->n; i++)
-		sndbuf_destroy(c->snd_cache->items[i]);
+		sndbuf_destroy(snd_unpoison(c->snd_cache->items[i]));
 	free(c->rcv_cache);
 	free(c->snd_cache);
 	c->rcv_cache = NULL;
@@ -61,7 +97,7 @@ static bool kept_size(int conf_size, uint32_t size)
 
 struct rcvbuf *bufcache_rcv_get(struct core *c, uint32_t size)
 {
-	struct rcvbuf *rb = kept_size(c->g->conf.rcvbuf, size) ? pop(c->rcv_cache) : NULL;
+	struct rcvbuf *rb = kept_size(c->g->conf.rcvbuf, size) ? rcv_unpoison(pop(c->rcv_cache)) : NULL;
 
 	if (!rb)
 		return rcvbuf_create(size);
@@ -71,7 +107,7 @@ struct rcvbuf *bufcache_rcv_get(struct core *c, uint32_t size)
 
 struct sndbuf *bufcache_snd_get(struct core *c, uint32_t size)
 {
-	struct sndbuf *sb = kept_size(c->g->conf.sndbuf, size) ? pop(c->snd_cache) : NULL;
+	struct sndbuf *sb = kept_size(c->g->conf.sndbuf, size) ? snd_unpoison(pop(c->snd_cache)) : NULL;
 
 	if (!sb)
 		return sndbuf_create(size);
@@ -81,12 +117,24 @@ struct sndbuf *bufcache_snd_get(struct core *c, uint32_t size)
 
 void bufcache_rcv_put(struct core *c, struct rcvbuf *rb)
 {
-	if (rb && (!kept_size(c->g->conf.rcvbuf, rb->size) || !push(c->rcv_cache, rb)))
+	if (!rb)
+		return;
+	if (!kept_size(c->g->conf.rcvbuf, rb->size) || !push(c->rcv_cache, rb)) {
 		rcvbuf_destroy(rb);
+		return;
+	}
+	POISON(rb->data, rb->size);
+	POISON(rb, sizeof(*rb));
 }
 
 void bufcache_snd_put(struct core *c, struct sndbuf *sb)
 {
-	if (sb && (!kept_size(c->g->conf.sndbuf, sb->size) || !push(c->snd_cache, sb)))
+	if (!sb)
+		return;
+	if (!kept_size(c->g->conf.sndbuf, sb->size) || !push(c->snd_cache, sb)) {
 		sndbuf_destroy(sb);
+		return;
+	}
+	POISON(sb->data, sb->size);
+	POISON(sb, sizeof(*sb));
 }

@@ -16,7 +16,9 @@
 
 #include "check.h"
 #include "stack_harness.h"
+#include "tcp/rcvbuf.h"
 #include "tcp/rtt.h"
+#include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
 #define A TCP_FLAG_ACK
@@ -439,6 +441,54 @@ static void test_close_with_unread_data(void)
 	end(h, ls);
 }
 
+/* A connection's receive and send buffers outlive it in the core's cache
+ * (tcp/bufcache.h) and the next connection gets them empty: what the old
+ * one left (unread bytes, an out-of-order range, unacknowledged sends)
+ * is gone, and the new one's bytes arrive as sent. */
+static void test_buffers_reused_empty(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	struct rcvbuf *rb = t->rb;
+	struct sndbuf *sb = t->sb;
+	char got[64];
+
+	h_peer_send(h, &k, "unread", 6);
+	uint32_t next = k.snd_nxt;
+	k.snd_nxt = next + 50; /* a range after a hole */
+	struct h_seg s = h_conn_seg(&k, A, "later", 5);
+	h_send_seg(h, &s);
+	k.snd_nxt = next;
+	CHECK(rb->n_ooo == 1);
+	CHECK(mtcp_write(h->mctx, k.sock, "unacked", 7) == 7);
+	h_run(h);
+	h_drain(h);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0); /* unread data: RST */
+	h_run(h);
+	h_drain(h);
+	CHECK_EQ_U64(h->c->tcbs_used, 0);
+
+	struct h_conn k2 = h_conn_default(80);
+	k2.pport = k.pport + 1;
+	int s2 = h_passive_open(h, ls, &k2);
+	CHECK(s2 >= 0);
+	struct tcb *t2 = h_tcb(h, s2);
+	CHECK(t2->rb == rb && t2->sb == sb);
+	CHECK(rb->head == 0 && rb->tail == 0 && rb->n_ooo == 0);
+	CHECK(sb->head == sb->tail);
+	h_peer_send(h, &k2, "fresh", 5);
+	CHECK(h_read(h, s2, got, sizeof(got)) == 5);
+	CHECK(memcmp(got, "fresh", 5) == 0);
+	CHECK(mtcp_write(h->mctx, s2, "reply", 5) == 5);
+	h_run(h);
+	struct h_pkt p;
+	h_recv_tcp(h, &p);
+	CHECK(p.len == 5 && memcmp(p.payload, "reply", 5) == 0);
+	h_abort_and_close(h, &k2, ls);
+}
+
 /* RFC 1122 4.2.2.13: data that arrives after the application closed
  * (nobody will read it) is answered with a RST, not taken into a window
  * nobody drains; a half-closed socket (test_half_close) still reads. */
@@ -577,7 +627,7 @@ int main(int argc, char **argv)
 		test_half_close,
 		test_fin_out_of_order,
 		test_fin_in_syn_rcvd,
-		test_close_with_unread_data,
+		test_close_with_unread_data, test_buffers_reused_empty,
 		test_data_after_close,
 		test_idle_timeout,
 		test_idle_timeout_clock_jump,
