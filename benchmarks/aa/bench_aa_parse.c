@@ -17,13 +17,16 @@
  * generate_aa_api.h from src/aa/http_gen_def.h); they produce the same
  * records (tests/c/test_fmt_*.c, test_aa_gen.c), so their ns per record
  * say what the generators cost.
- * Peers: the same bytes fed in the same 1460-byte chunks (and, for
- * reference, as one whole buffer), with callbacks that count records and
- * add up one length. libcsv copies every field into its buffer (that is
+ * Peers: the same bytes fed in the same 1460-byte chunks, read where ours
+ * reads them, in the packets' mbufs (for reference, also as chunks of one
+ * contiguous buffer, <peer>_contiguous, and as one whole buffer), with
+ * callbacks that count records and add up one length. libcsv copies every field into its buffer (that is
  * how it works); http-parser and llhttp hand out pointers, like ours.
  *
  * Each measurement is the best of --reps runs of the thread's CPU time
- * (bench_peers.h), the variants interleaved; reported per workload: bytes
+ * (bench_peers.h), the variants interleaved, each run after the same
+ * cache sweep (level_caches) and with the next chunk's first line
+ * prefetched as the stack's receive loop does (bench_prefetch_next); reported per workload: bytes
  * per ns, ns per record, bytes per TSC cycle (the TSC rate is measured at
  * start), and our speed-up over each peer fed the same chunks.
  *
@@ -38,13 +41,15 @@
  *   bench_aa_parse [--mb N] [--reps N] [--only csv|http_res|http_req|W]
  *                  [--csv-field F]
  *                  [--ours-only 1] [--generated 0] [--profile 1]
+ *                  [--evict MB]
  *   (default 16 MiB, best of 7, all workloads; W: one workload by its
  *   name in the JSON, e.g. http_res_7h_body100; --ours-only 1 skips the
  *   peers (our hand-written and generated modules still run), for
  *   profiling our path with perf; --generated 0 skips the generated
  *   modules, so that a profile holds the hand-written one alone;
  *   --profile 1 splits the hand-written module's cycles per record into
- *   phases, see profiled_packet)
+ *   phases, see profiled_packet; --evict: the cache sweep's size, 64 MB,
+ *   0 for none)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -622,11 +627,10 @@ static void report(const struct workload *w)
 
 /*
  * Every side starts from the same cache state: before each timed run,
- * outside its time, a scratch buffer larger than the caches is read, so
- * that no side finds its bytes (or its parser's state) left in the caches
- * by its own previous run while another side finds them evicted by the
- * run before it. --evict 0: no sweep (the sides then see whatever the
- * side before them left).
+ * outside its time, a scratch buffer larger than the caches is read.
+ * Without it the order decides: the peers run one after another over the
+ * same bytes and find them warm from the peer before, ours runs after
+ * them and finds its mbufs evicted. --evict 0: no sweep.
  */
 static size_t g_evict_bytes = 64u << 20;
 static uint8_t *g_evict;
