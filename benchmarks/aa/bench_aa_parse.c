@@ -17,13 +17,16 @@
  * generate_aa_api.h from src/aa/http_gen_def.h); they produce the same
  * records (tests/c/test_fmt_*.c, test_aa_gen.c), so their ns per record
  * say what the generators cost.
- * Peers: the same bytes fed in the same 1460-byte chunks (and, for
- * reference, as one whole buffer), with callbacks that count records and
- * add up one length. libcsv copies every field into its buffer (that is
+ * Peers: the same bytes fed in the same 1460-byte chunks, read where ours
+ * reads them, in the packets' mbufs (for reference, also as chunks of one
+ * contiguous buffer, <peer>_contiguous, and as one whole buffer), with
+ * callbacks that count records and add up one length. libcsv copies every field into its buffer (that is
  * how it works); http-parser and llhttp hand out pointers, like ours.
  *
  * Each measurement is the best of --reps runs of the thread's CPU time
- * (bench_peers.h), the variants interleaved; reported per workload: bytes
+ * (bench_peers.h), the variants interleaved, each run after the same
+ * cache sweep (level_caches) and with the next chunk's first line
+ * prefetched as the stack's receive loop does (bench_prefetch_next); reported per workload: bytes
  * per ns, ns per record, bytes per TSC cycle (the TSC rate is measured at
  * start), and our speed-up over each peer fed the same chunks.
  *
@@ -38,13 +41,15 @@
  *   bench_aa_parse [--mb N] [--reps N] [--only csv|http_res|http_req|W]
  *                  [--csv-field F]
  *                  [--ours-only 1] [--generated 0] [--profile 1]
+ *                  [--evict MB]
  *   (default 16 MiB, best of 7, all workloads; W: one workload by its
  *   name in the JSON, e.g. http_res_7h_body100; --ours-only 1 skips the
  *   peers (our hand-written and generated modules still run), for
  *   profiling our path with perf; --generated 0 skips the generated
  *   modules, so that a profile holds the hand-written one alone;
  *   --profile 1 splits the hand-written module's cycles per record into
- *   phases, see profiled_packet)
+ *   phases, see profiled_packet; --evict: the cache sweep's size, 64 MB,
+ *   0 for none)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -229,6 +234,48 @@ static void free_packets(struct packets *p)
 	free(p->m);
 }
 
+/*
+ * What a peer is fed. The peers' headline figures parse each packet's
+ * payload where it lies, in its mbuf: the bytes ours parses, at the same
+ * addresses, so that both sides find them equally far from the core (a
+ * program on the standard path would in addition copy them out first).
+ * For reference, the same bytes in one contiguous buffer, in the same
+ * 1460-byte chunks (the peers' figures before), and as one whole chunk.
+ */
+static struct peer_chunks mbuf_chunks(const struct packets *pk)
+{
+	struct peer_chunks ch = { .n = pk->n };
+
+	ch.p = calloc(pk->n, sizeof(*ch.p));
+	ch.len = calloc(pk->n, sizeof(*ch.len));
+	for (size_t i = 0; i < pk->n; i++) {
+		ch.p[i] = rte_pktmbuf_mtod_offset(pk->m[i], const char *, 54);
+		ch.len[i] = pk->m[i]->data_len - 54u;
+	}
+	return ch;
+}
+
+static struct peer_chunks buf_chunks(const struct buf *b, size_t chunk)
+{
+	struct peer_chunks ch = { .n = (b->len + chunk - 1) / chunk };
+
+	ch.p = calloc(ch.n, sizeof(*ch.p));
+	ch.len = calloc(ch.n, sizeof(*ch.len));
+	for (size_t i = 0; i < ch.n; i++) {
+		size_t off = i * chunk;
+
+		ch.p[i] = b->p + off;
+		ch.len[i] = b->len - off < chunk ? b->len - off : chunk;
+	}
+	return ch;
+}
+
+static void free_chunks(struct peer_chunks *ch)
+{
+	free(ch->p);
+	free(ch->len);
+}
+
 /* counts what the application sees: records of `count_type` (or all) */
 struct app {
 	uint64_t records, sum;
@@ -345,6 +392,8 @@ static double run_ours(const struct aa_module *mod, const void *params,
 		struct rte_mbuf *m = pk->m[i];
 		const char *pl = rte_pktmbuf_mtod_offset(m, const char *, 54);
 
+		if (i + 1 < pk->n) /* as rx_all() does: bench_prefetch_next() */
+			rte_prefetch0(rte_pktmbuf_mtod(pk->m[i + 1], void *));
 		if (a->profile) {
 			profiled_packet(&zs, as, m, pl, &nxt, a);
 			continue;
@@ -389,7 +438,7 @@ static void csv_cb2(int c, void *data)
 	b->first = true;
 }
 
-static double run_libcsv(const struct buf *buf, size_t chunk, struct base *b)
+static double run_libcsv(const struct peer_chunks *ch, struct base *b)
 {
 	struct csv_parser p;
 	struct bench_clock t0;
@@ -399,10 +448,9 @@ static double run_libcsv(const struct buf *buf, size_t chunk, struct base *b)
 	b->first = true;
 	csv_init(&p, 0);
 	bench_clock_start(&t0);
-	for (size_t off = 0; off < buf->len; off += chunk) {
-		size_t n = buf->len - off < chunk ? buf->len - off : chunk;
-
-		csv_parse(&p, buf->p + off, n, csv_cb1, csv_cb2, b);
+	for (size_t i = 0; i < ch->n; i++) {
+		bench_prefetch_next(ch, i);
+		csv_parse(&p, ch->p[i], ch->len[i], csv_cb1, csv_cb2, b);
 	}
 	csv_fini(&p, csv_cb1, csv_cb2, b);
 	ns = bench_clock_ns(&t0);
@@ -436,7 +484,7 @@ static const http_parser_settings hp_settings = {
 	.on_message_complete = hp_complete,
 };
 
-static double run_http_parser(const struct buf *buf, size_t chunk, bool response,
+static double run_http_parser(const struct peer_chunks *ch, bool response,
 			      struct base *b)
 {
 	http_parser p;
@@ -446,10 +494,10 @@ static double run_http_parser(const struct buf *buf, size_t chunk, bool response
 	http_parser_init(&p, response ? HTTP_RESPONSE : HTTP_REQUEST);
 	p.data = b;
 	bench_clock_start(&t0);
-	for (size_t off = 0; off < buf->len; off += chunk) {
-		size_t n = buf->len - off < chunk ? buf->len - off : chunk;
-
-		if (http_parser_execute(&p, &hp_settings, buf->p + off, n) != n) {
+	for (size_t i = 0; i < ch->n; i++) {
+		bench_prefetch_next(ch, i);
+		if (http_parser_execute(&p, &hp_settings, ch->p[i], ch->len[i]) !=
+		    ch->len[i]) {
 			fprintf(stderr, "http-parser: %s\n",
 				http_errno_name(HTTP_PARSER_ERRNO(&p)));
 			exit(1);
@@ -475,9 +523,9 @@ struct side {
 	struct result r;
 };
 
-/* Ours (hand-written, generated, macro) and up to 4 peers: same chunks,
- * whole buffer... */
-#define MAX_SIDES 7
+/* Ours (hand-written, generated, macro) and up to 6 peers: the packets'
+ * payloads, contiguous chunks, whole buffer... */
+#define MAX_SIDES 9
 
 struct workload {
 	const char *name;
@@ -577,6 +625,34 @@ static void report(const struct workload *w)
 				(unsigned long long)w->expect);
 }
 
+/*
+ * Every side starts from the same cache state: before each timed run,
+ * outside its time, a scratch buffer larger than the caches is read.
+ * Without it the order decides: the peers run one after another over the
+ * same bytes and find them warm from the peer before, ours runs after
+ * them and finds its mbufs evicted. --evict 0: no sweep.
+ */
+static size_t g_evict_bytes = 64u << 20;
+static uint8_t *g_evict;
+static volatile uint64_t g_evict_sink;
+
+static void level_caches(void)
+{
+	uint64_t x = 0;
+
+	if (!g_evict_bytes)
+		return;
+	if (!g_evict) {
+		g_evict = malloc(g_evict_bytes);
+		if (!g_evict)
+			exit(1);
+		memset(g_evict, 1, g_evict_bytes);
+	}
+	for (size_t i = 0; i < g_evict_bytes; i += 64)
+		x += g_evict[i];
+	g_evict_sink = x;
+}
+
 static void best(struct result *r, double ns, uint64_t records)
 {
 	if (r->ns == 0 || ns < r->ns)
@@ -589,7 +665,10 @@ static void run_ours_side(struct workload *w, int side, const struct aa_module *
 			  const void *params, const struct packets *pk,
 			  struct zc_pool *zp, struct app *a)
 {
-	double t = run_ours(mod, params, pk, zp, a);
+	double t;
+
+	level_caches();
+	t = run_ours(mod, params, pk, zp, a);
 
 	best(&w->side[side].r, t, a->records);
 }
@@ -602,11 +681,14 @@ static void run_csv(struct rte_mempool *mp, struct zc_pool *zp, size_t bytes,
 	int s_ours = add_side(&w, "ours", true),
 	    s_gen = add_side(&w, "ours_generated", true),
 	    s_csv = add_side(&w, "libcsv", false),
+	    s_contig = add_side(&w, "libcsv_contiguous", false),
 	    s_whole = add_side(&w, "libcsv_whole_buffer", false);
 	unsigned cols = field ? 4 : 5;
 	struct buf b = field ? make_csv_sized(bytes, field, &w.expect)
 			     : make_csv(bytes, &w.expect);
 	struct packets pk = make_packets(mp, &b);
+	struct peer_chunks ch_pkt = mbuf_chunks(&pk), ch_contig = buf_chunks(&b, MSS),
+			   ch_whole = buf_chunks(&b, b.len);
 	struct aa_csv_params pp = { .n_fields = cols };
 	struct csv_params gp = { .columns = cols };
 	struct app a = { .count_all = true, .profile = g_profile, .field = csv_field };
@@ -623,19 +705,27 @@ static void run_csv(struct rte_mempool *mp, struct zc_pool *zp, size_t bytes,
 			run_ours_side(&w, s_gen, &csv_aa_module, &gp, &pk, zp, &ga);
 		if (g_ours_only)
 			continue;
-		t = run_libcsv(&b, MSS, &bb);
+		level_caches();
+		t = run_libcsv(&ch_pkt, &bb);
 		best(&w.side[s_csv].r, t, bb.records);
-		t = run_libcsv(&b, b.len, &bb);
+		level_caches();
+		t = run_libcsv(&ch_contig, &bb);
+		best(&w.side[s_contig].r, t, bb.records);
+		level_caches();
+		t = run_libcsv(&ch_whole, &bb);
 		best(&w.side[s_whole].r, t, bb.records);
 	}
 	report(&w);
+	free_chunks(&ch_pkt);
+	free_chunks(&ch_contig);
+	free_chunks(&ch_whole);
 	free_packets(&pk);
 	free(b.p);
 }
 
 /* HTTP: ours (responses: also the generated and the macro modules),
- * http-parser and llhttp on the same chunks, then both peers on the whole
- * buffer. */
+ * http-parser and llhttp on the packets' payloads, then both peers on
+ * contiguous chunks and on the whole buffer. */
 static void run_http(struct rte_mempool *mp, struct zc_pool *zp,
 		     const char *name, struct buf b, uint64_t n, bool response,
 		     int reps)
@@ -647,9 +737,15 @@ static void run_http(struct rte_mempool *mp, struct zc_pool *zp,
 	    s_macro = response ? add_side(&w, "ours_macro", true) : -1,
 	    s_hp = add_side(&w, "http_parser", false),
 	    s_ll = ll ? add_side(&w, "llhttp", false) : -1,
+	    s_hp_contig = add_side(&w, "http_parser_contiguous", false),
+	    s_ll_contig = ll ? add_side(&w, "llhttp_contiguous", false) : -1,
 	    s_hp_whole = add_side(&w, "http_parser_whole_buffer", false),
 	    s_ll_whole = ll ? add_side(&w, "llhttp_whole_buffer", false) : -1;
 	struct packets pk = make_packets(mp, &b);
+	struct peer_chunks ch[3] = { mbuf_chunks(&pk), buf_chunks(&b, MSS),
+				     buf_chunks(&b, b.len) };
+	int s_hp_of[3] = { s_hp, s_hp_contig, s_hp_whole },
+	    s_ll_of[3] = { s_ll, s_ll_contig, s_ll_whole };
 	struct app a = { .count_type = response ? AA_HTTP_RESPONSE : AA_HTTP_REQUEST,
 			 .profile = g_profile, .field = http_field };
 	struct app ga = { .count_type = HTTP_RESPONSE_ANSWER, .field = http_gen_field };
@@ -669,23 +765,24 @@ static void run_http(struct rte_mempool *mp, struct zc_pool *zp,
 		}
 		if (g_ours_only)
 			continue;
-		t = run_http_parser(&b, MSS, response, &bb);
-		best(&w.side[s_hp].r, t, bb.records);
-		t = run_http_parser(&b, b.len, response, &bb);
-		best(&w.side[s_hp_whole].r, t, bb.records);
-		if (!ll)
-			continue;
-		if (peer_llhttp(b.p, b.len, MSS, response, &pc, &t) < 0) {
-			fprintf(stderr, "llhttp: parse error\n");
-			exit(1);
+		for (int k = 0; k < 3; k++) {
+			level_caches();
+			t = run_http_parser(&ch[k], response, &bb);
+			best(&w.side[s_hp_of[k]].r, t, bb.records);
+			if (!ll)
+				continue;
+			pc = (struct peer_count){ 0 };
+			level_caches();
+			if (peer_llhttp(&ch[k], response, &pc, &t) < 0) {
+				fprintf(stderr, "llhttp: parse error\n");
+				exit(1);
+			}
+			best(&w.side[s_ll_of[k]].r, t, pc.records);
 		}
-		best(&w.side[s_ll].r, t, pc.records);
-		pc = (struct peer_count){ 0 };
-		if (peer_llhttp(b.p, b.len, b.len, response, &pc, &t) < 0)
-			exit(1);
-		best(&w.side[s_ll_whole].r, t, pc.records);
 	}
 	report(&w);
+	for (int k = 0; k < 3; k++)
+		free_chunks(&ch[k]);
 	free_packets(&pk);
 	free(b.p);
 }
@@ -714,6 +811,8 @@ int main(int argc, char **argv)
 			csv_field = (size_t)atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--generated"))
 			g_no_generated = atoi(argv[i + 1]) == 0;
+		else if (!strcmp(argv[i], "--evict"))
+			g_evict_bytes = (size_t)atoi(argv[i + 1]) << 20;
 		else if (!strcmp(argv[i], "--profile"))
 			g_profile = atoi(argv[i + 1]) != 0;
 	}
@@ -731,7 +830,7 @@ int main(int argc, char **argv)
 	g_tsc_per_ns = tsc_per_ns();
 	g_reps = reps;
 	printf("{\n  \"mss\": %d, \"reps\": %d, \"tsc_ghz\": %.3f, \"llhttp\": %s, "
-	       "\"note\": \"best of reps, thread CPU time; peers fed the same %d-byte chunks, and the whole buffer\",\n",
+	       "\"note\": \"best of reps, thread CPU time; peers fed the packets' payloads in their mbufs (%d-byte chunks), the same chunks of one contiguous buffer, and the whole buffer\",\n",
 	       MSS, reps, g_tsc_per_ns, peer_llhttp_available() ? "true" : "false", MSS);
 	if (!*only || !strcmp(only, "csv"))
 		run_csv(mp, zp, mb << 20, reps, csv_field > 256 ? 256 : csv_field);

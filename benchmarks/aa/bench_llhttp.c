@@ -21,7 +21,7 @@ static int on_data(llhttp_t *p, const char *at, size_t n)
 	return 0;
 }
 
-int peer_llhttp(const char *buf, size_t len, size_t chunk, bool response,
+int peer_llhttp(const struct peer_chunks *ch, bool response,
 		struct peer_count *c, double *cpu_ns)
 {
 	llhttp_settings_t st;
@@ -35,10 +35,9 @@ int peer_llhttp(const char *buf, size_t len, size_t chunk, bool response,
 	llhttp_init(&p, response ? HTTP_RESPONSE : HTTP_REQUEST, &st);
 	p.data = c;
 	bench_clock_start(&t0);
-	for (size_t off = 0; off < len; off += chunk) {
-		size_t n = len - off < chunk ? len - off : chunk;
-
-		if (llhttp_execute(&p, buf + off, n) != HPE_OK)
+	for (size_t i = 0; i < ch->n; i++) {
+		bench_prefetch_next(ch, i);
+		if (llhttp_execute(&p, ch->p[i], ch->len[i]) != HPE_OK)
 			return -1;
 	}
 	*cpu_ns = bench_clock_ns(&t0);

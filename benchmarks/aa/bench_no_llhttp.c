@@ -4,10 +4,10 @@
  */
 #include "bench_peers.h"
 
-int peer_llhttp(const char *buf, size_t len, size_t chunk, bool response,
+int peer_llhttp(const struct peer_chunks *ch, bool response,
 		struct peer_count *c, double *cpu_ns)
 {
-	(void)buf, (void)len, (void)chunk, (void)response, (void)c;
+	(void)ch, (void)response, (void)c;
 	*cpu_ns = 0;
 	return -1;
 }

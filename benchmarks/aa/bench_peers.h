@@ -43,7 +43,26 @@ static inline double bench_clock_ns(const struct bench_clock *c)
 /* llhttp over [buf, buf + len) in chunks; 0, or -1 on a parse error.
  * Not available (returns -1, peer_llhttp_available() false) when the
  * build found no llhttp sources. */
-int peer_llhttp(const char *buf, size_t len, size_t chunk, bool response,
+/* The bytes a peer is fed: n chunks, chunk i is [p[i], p[i] + len[i]). */
+struct peer_chunks {
+	const char **p;
+	size_t *len;
+	size_t n;
+};
+
+/*
+ * While a chunk is parsed, the first cache line of the next one is
+ * requested, as the stack's receive loop does for the next packet of a
+ * burst (rx_all() in src/core/loop/netloop.c): every side, ours and the
+ * peers, gets the same hint for the same line.
+ */
+static inline void bench_prefetch_next(const struct peer_chunks *ch, size_t i)
+{
+	if (i + 1 < ch->n)
+		__builtin_prefetch(ch->p[i + 1]);
+}
+
+int peer_llhttp(const struct peer_chunks *ch, bool response,
 		struct peer_count *c, double *cpu_ns);
 bool peer_llhttp_available(void);
 

@@ -8,7 +8,8 @@
  * upgrade; responses from nginx, Apache, Python's http.server, keep-alive
  * sessions with 304/204/404/301, chunked bodies with extensions and
  * trailers, 100 Continue, a close-delimited body, answers to HEAD, a 101
- * upgrade) plus a generated keep-alive session of many transactions.
+ * upgrade, Content-Length bodies that look like heads) plus a generated
+ * keep-alive session of many transactions.
  * Each stream is parsed whole by http-parser into a canonical text (start
  * line, keep-alive, headers, body bytes, trailers, tunnel bytes); the
  * module's records, read as an application would, must give the same text
@@ -573,6 +574,10 @@ int main(int argc, char **argv)
 		file_sample("res_close.http", true, 0),
 		file_sample("res_head.http", true, 3),
 		file_sample("res_upgrade.http", true, 0),
+		/* Content-Length bodies that end where the next head begins,
+		 * one that holds a whole response's bytes and CRLFs, one of
+		 * one CR, one empty: skipped by their length, never scanned */
+		file_sample("res_lengths.http", true, 0),
 		file_sample("req_curl_wget.http", false, 0),
 		file_sample("req_firefox.http", false, 0),
 		file_sample("req_post_put.http", false, 0),
