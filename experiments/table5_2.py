@@ -19,8 +19,10 @@ its SYN; the backend connection that core opens is exact only where the
 dut's ports are net_af_xdp on links that hash like RSS (labs/local-rss.yml,
 `rss: true`); on the local lab's af_packet ports its replies are steered
 until their ports are learned. data.csv says which (`placement`) with the
-proxy's `steered` / `rx_pkts` and `ports_placed` / `ports_unplaced`, and the
-summary prints the steered share per point.
+proxy's `steered` / `rx_pkts` (a frame its core has no flow for goes round
+the cores: late segments of connections already reset count too),
+`steer_taken` (frames another core owned: misplaced) and `ports_placed` /
+`ports_unplaced`; the summary prints the steered share per point.
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     per = out.get("per_conn_bytes") or [0]
     return {"gbps": out["gbps"], "min_conn_bytes": min(per), "max_conn_bytes": max(per),
             **middlebox_cpu(ctx, p.variant, cpu, out),
-            **proxy_counters(px, "retransmits", "steered", "rx_pkts", "ports_placed",
-                             "ports_unplaced"),
+            **proxy_counters(px, "retransmits", "steered", "steer_taken", "rx_pkts",
+                             "ports_placed", "ports_unplaced"),
             **({"placement": port_placement(ch5, int(p["cores"]))} if px is not None else {})}
 
 
@@ -90,8 +92,10 @@ def _print_steered(df: pd.DataFrame) -> None:
     for g, rows in px.groupby("group"):
         share = 100.0 * rows["steered"].sum() / max(1, rows["rx_pkts"].sum())
         how = ", ".join(sorted(set(rows["placement"].dropna()))) if "placement" in rows else ""
+        taken = (f", {int(rows['steer_taken'].sum())} taken by another core"
+                 if "steer_taken" in rows else "")
         print(f"table5_2 splice {g}: {share:.1f}% of packets steered "
-              f"({int(rows['steered'].sum())} of {int(rows['rx_pkts'].sum())}) {how}")
+              f"({int(rows['steered'].sum())} of {int(rows['rx_pkts'].sum())}{taken}) {how}")
 
 
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:

@@ -51,11 +51,13 @@ def test_placement_per_lab(ch5: Any) -> None:
 def test_steered_summary(capsys: pytest.CaptureFixture[str]) -> None:
     t52 = importlib.import_module("experiments.table5_2")
     rows = [{"variant": "splice", "conns": 100, "cores": 2, "warmup": False,
-             "steered": s, "rx_pkts": 1000, "placement": "learned (af_packet)"}
+             "steered": s, "steer_taken": 10, "rx_pkts": 1000, "placement": "learned (af_packet)"}
             for s in (300, 400)]
     rows.append({"variant": "splice", "conns": 100, "cores": 2, "warmup": True,
-                 "steered": 1000, "rx_pkts": 1000, "placement": "learned (af_packet)"})
+                 "steered": 1000, "steer_taken": 0, "rx_pkts": 1000,
+                 "placement": "learned (af_packet)"})
     rows.append({"variant": "direct", "conns": 100, "cores": 2, "warmup": False})
     t52._print_steered(t52._group(pd.DataFrame(rows)))
     out = capsys.readouterr().out
-    assert "N=100, 2 cores: 35.0% of packets steered (700 of 2000) learned (af_packet)" in out
+    assert ("N=100, 2 cores: 35.0% of packets steered (700 of 2000, 20 taken by another "
+            "core) learned (af_packet)") in out
