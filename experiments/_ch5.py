@@ -343,6 +343,26 @@ def cores_config(ch: Ch5Lab, port: str, cores: int) -> dict[str, Any]:
     return ov
 
 
+def port_placement(ch: Ch5Lab, cores: int) -> str:
+    """How the proxy's flows find their core with `cores` network threads, for
+    data.csv (docs/architecture.md "Cores and flow placement"): `one core`;
+    `exact (af_xdp, toeplitz links)` when both of the dut's stack ports are
+    net_af_xdp on links that hash like RSS (the lab's `rss: true`), so the
+    backend connections' source ports are picked onto their core too; else
+    the port types, e.g. `learned (af_packet)`: the backend's replies are
+    steered until their ports are learned."""
+    if cores <= 1:
+        return "one core"
+    conf = {k.strip(): v.strip() for k, _, v in
+            (ln.partition("=") for ln in ch.stack_conf().splitlines())}
+    ports = ch.port_names()
+    kinds = sorted({conf.get(f"port.{p}.device", "").split(",")[0].rstrip("0123456789")
+                    .removeprefix("net_") for p in ports})
+    exact = all(conf.get(f"port.{p}.device", "").startswith("net_af_xdp")
+                and conf.get(f"port.{p}.link_hash") == "toeplitz" for p in ports)
+    return f"exact ({'/'.join(kinds)}, toeplitz links)" if exact else f"learned ({'/'.join(kinds)})"
+
+
 def steered_fraction(stats: Mapping[str, Any]) -> float:
     """Packets handed to another core / packets received, over the cores of a
     stack's stats file."""

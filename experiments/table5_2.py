@@ -12,6 +12,17 @@ poll-loop cycles + application thread, `dut_cpu_s`) per byte the client read
 (`fwd_bytes`, every connection, warm-up included): `dut_cyc_per_byte`; the
 summary gives it per N and bytes per CPU cycle relative to N = 1 (cycles per
 byte at N = 1 / at N). The direct path has no middlebox.
+
+Flow placement at cores = 2 (docs/architecture.md "Cores and flow
+placement"): each client connection is placed on the core whose queue got
+its SYN; the backend connection that core opens is exact only where the
+dut's ports are net_af_xdp on links that hash like RSS (labs/local-rss.yml,
+`rss: true`); on the local lab's af_packet ports its replies are steered
+until their ports are learned. data.csv says which (`placement`) with the
+proxy's `steered` / `rx_pkts` (a frame its core has no flow for goes round
+the cores: late segments of connections already reset count too),
+`steer_taken` (frames another core owned: misplaced) and `ports_placed` /
+`ports_unplaced`; the summary prints the steered share per point.
 """
 
 from __future__ import annotations
@@ -30,6 +41,7 @@ from experiments._ch5 import (
     lsink,
     middlebox,
     middlebox_cpu,
+    port_placement,
     print_cpu_summary,
     proxy_counters,
     ratio_bars,
@@ -56,7 +68,9 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     per = out.get("per_conn_bytes") or [0]
     return {"gbps": out["gbps"], "min_conn_bytes": min(per), "max_conn_bytes": max(per),
             **middlebox_cpu(ctx, p.variant, cpu, out),
-            **proxy_counters(px, "retransmits", "steered", "rx_pkts")}
+            **proxy_counters(px, "retransmits", "steered", "steer_taken", "rx_pkts",
+                             "ports_placed", "ports_unplaced"),
+            **({"placement": port_placement(ch5, int(p["cores"]))} if px is not None else {})}
 
 
 def _group(df: pd.DataFrame) -> pd.DataFrame:
@@ -67,8 +81,26 @@ def _group(df: pd.DataFrame) -> pd.DataFrame:
                             for n, k in zip(df["conns"], df["cores"], strict=True)])
 
 
+def _print_steered(df: pd.DataFrame) -> None:
+    """The proxy's steered packets / packets received per group, with how its
+    flows were placed (results from before these columns print nothing)."""
+    if "steered" not in df or "rx_pkts" not in df:
+        return
+    px = df[df["variant"] == "splice"]
+    if "warmup" in px:
+        px = px[~px["warmup"].astype(bool)]
+    for g, rows in px.groupby("group"):
+        share = 100.0 * rows["steered"].sum() / max(1, rows["rx_pkts"].sum())
+        how = ", ".join(sorted(set(rows["placement"].dropna()))) if "placement" in rows else ""
+        taken = (f", {int(rows['steer_taken'].sum())} taken by another core"
+                 if "steer_taken" in rows else "")
+        print(f"table5_2 splice {g}: {share:.1f}% of packets steered "
+              f"({int(rows['steered'].sum())} of {int(rows['rx_pkts'].sum())}{taken}) {how}")
+
+
 def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
     df = _group(df)
+    _print_steered(df)
     table = cpu_summary(df, "direct", list(exp.variants), by="group")
     print_cpu_summary(table, exp.name, "direct", "the same variant's at the first N",
                       by="group")

@@ -19,6 +19,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 
 #include "common/log.h"
 #include "io/intr_sync.h"
@@ -198,17 +199,77 @@ static uint32_t pool_size(const struct aatcp_config *c)
 	return n;
 }
 
+/* Whether the pools must be packed for net_af_xdp: a port on AF_XDP and
+ * none on PCI (whose DMA wants each buffer IOVA-contiguous). */
+static bool pools_for_af_xdp(const struct aatcp_config *c)
+{
+	bool xdp = false;
+
+	for (int i = 0; i < c->n_ports; i++) {
+		if (is_pci(c->ports[i].device))
+			return false;
+		xdp |= !strncmp(c->ports[i].device, "net_af_xdp", 10);
+	}
+	return xdp;
+}
+
+/* A packet pool whose objects lie back to back in one memory chunk.
+ * DPDK 22.11's net_af_xdp registers a pool as the AF_XDP UMEM from its
+ * first chunk's start for populated_size * object size bytes, and the
+ * kernel refuses every descriptor beyond that: a fill-ring buffer out
+ * there is never filled nor given back, a frame sent from one is never
+ * sent (no error on either side). rte_pktmbuf_pool_create keeps each
+ * object within one page where IOVAs are not contiguous (--no-huge: one
+ * 2.3 KB mbuf per 4 KB page), which spreads the pool over about 1.7 times
+ * what the PMD registers; with RTE_MEMPOOL_F_NO_IOVA_CONTIG objects may
+ * cross pages (an AF_XDP socket in copy mode, which a veth gives, copies
+ * through the kernel's mapping: no DMA). */
+static struct rte_mempool *packed_pool(const char *name, uint32_t n)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = RTE_MBUF_DEFAULT_BUF_SIZE,
+		.mbuf_priv_size = 0,
+	};
+	struct rte_mempool *mp = rte_mempool_create_empty(
+		name, n, sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE, 256, sizeof(priv),
+		(int)rte_socket_id(), RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+
+	if (!mp)
+		return NULL;
+	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL))
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	if (rte_mempool_populate_default(mp) < 0)
+		goto fail;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	if (mp->nb_mem_chunks != 1)
+		LOG_WARN("mbuf pool %s: %u memory chunks; net_af_xdp registers only the "
+			 "first, frames in the others are lost (give EAL more memory with "
+			 "'eal = -m ...')", name, mp->nb_mem_chunks);
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	return NULL;
+}
+
+struct rte_mempool *port_packet_pool(const char *name, uint32_t n, bool for_af_xdp)
+{
+	if (for_af_xdp)
+		return packed_pool(name, n);
+	return rte_pktmbuf_pool_create(name, n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       (int)rte_socket_id());
+}
+
 static int create_pools(struct aatcp_global *g, char *err, int errlen)
 {
 	uint32_t n = pool_size(&g->conf);
+	bool packed = pools_for_af_xdp(&g->conf);
 
 	for (int i = 0; i < g->conf.num_cores; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "aatcp_mbuf_%d", i);
-		g->pools[i] = rte_pktmbuf_pool_create(name, n, 256, 0,
-						      RTE_MBUF_DEFAULT_BUF_SIZE,
-						      (int)rte_socket_id());
+		g->pools[i] = port_packet_pool(name, n, packed);
 		if (!g->pools[i]) {
 			snprintf(err, (size_t)errlen,
 				 "%s: cannot allocate %u mbufs for core %d (%s); lower "

@@ -29,6 +29,12 @@ void port_fallback_af_xdp(struct aatcp_config *c);
  * hashes with the interface's own function (learned). */
 void port_link_placement(struct port *p, bool split);
 
+/* A core's packet pool of n mbufs; for_af_xdp (a net_af_xdp port and no
+ * PCI one): its objects back to back in one memory chunk, as net_af_xdp
+ * registers it as the AF_XDP UMEM (first chunk, populated_size * object
+ * size bytes; port.c packed_pool). NULL with rte_errno on failure. */
+struct rte_mempool *port_packet_pool(const char *name, uint32_t n, bool for_af_xdp);
+
 /* Creates per-core mempools, configures and starts every port. Returns 0, or
  * -errno (-ENOMEM, -ENODEV, -EINVAL, or DPDK's) with a message naming the
  * port and the problem in err. */

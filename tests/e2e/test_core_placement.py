@@ -9,6 +9,9 @@ replies arrive on the calling core's queue: nothing is steered
   answer_server, two per core, each reading the same records as a
   one-connection run (SHA-256 of the dump)
 - epwget -N 2 <- nginx: 4,000 short connections (SHA-256 of the body)
+- proxy -N 2 (splice) between curl and nginx: 100 concurrent 1 MB downloads,
+  a passive and an active flow per download on the same core (SHA-256 of
+  every body; the proxy's own end checks, ProxyResult.check_clean)
 
 Each ends with 0 mbufs and 0 TCBs in use (StackRunner.close), both cores
 opened connections, every port placed (`ports_unplaced` 0) and `steered` 0.
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from aatcp.deploy import deploy
 from aatcp.lab import Lab
 from aatcp.labfile import derive_local_lab, load_lab_spec
 from aatcp.paths import DEFAULT_LAB
+from experiments._ch5 import PROXY_PORT, Ch5Lab, proxy_cores_config
 
 pytestmark = [pytest.mark.lab, pytest.mark.build]
 
@@ -128,3 +133,45 @@ def test_epwget_active_exact(stack: StackRunner) -> None:
     assert (rep["requests"], rep["errors"], rep["status"]) == (4000, 0, 200), rep
     assert rep["sha256"] == sha["m4k"] and rep["same"] is True
     check_placed(res)
+
+
+PROXY_WEB_PORT = 8144
+
+
+def test_proxy_splice_two_cores_exact(rss_lab: Lab) -> None:
+    """`proxy -N 2` with splice (test_proxy_e2e.py::test_splice_two_cores) on
+    this lab: the client connection is a passive flow, placed on the core whose
+    queue got its SYN; the backend connection that core opens goes out the
+    server-side port, whose replies the link puts on the queue steer_predict
+    computes, so connect() picks a source port of that core and nothing is
+    steered (over af_packet 31-47% of the packets were). 100 concurrent
+    1 MB downloads, every body's SHA-256, both cores served connections."""
+    n = 100
+    ch5 = Ch5Lab(rss_lab)
+    nginx = ch5.start_nginx({"f1m": 1 << 20}, name="plpxnginx", port=PROXY_WEB_PORT)
+    want = ch5.server.run("sha256sum www/f1m", timeout=60).stdout.split()[0]
+    ov = {"idle_sleep_us": 50, **proxy_cores_config(ch5, 2)}
+    url = f"http://{ch5.proxy_ip}:{PROXY_PORT}/f1m"
+    ch5.client.run("rm -rf plpx && mkdir plpx", timeout=10)
+    try:
+        with ch5.proxy(mode="splice", backend=f"{ch5.server_ip}:{PROXY_WEB_PORT}",
+                       overrides=ov, max_conns=n) as px:
+            ch5.client.run(f"seq {n} | xargs -P {n} -I@ curl -sS --fail --max-time 120 "
+                           f"-o plpx/@ {url}", timeout=240)
+            sums = ch5.client.run("sha256sum plpx/*", timeout=60).stdout.split("\n")
+            assert px.bg is not None and px.bg.wait(30), f"proxy did not see {n} connections end"
+    finally:
+        nginx.stop()
+    res = px.result
+    assert res is not None
+    res.check_clean()
+    assert Counter(ln.split()[0] for ln in sums if ln.strip()) == Counter({want: n})
+    per_core = res.report["per_core"]
+    info = (f"per core {per_core}; steered {res.counter('steered')} of "
+            f"{res.counter('rx_pkts')} packets, ports placed/unplaced "
+            f"{res.counter('ports_placed')}/{res.counter('ports_unplaced')}")
+    print(info)
+    assert res.report["connections"] == n and res.report["ended"] == n, res.report
+    assert len(per_core) == 2 and all(c["connections"] > 0 for c in per_core), info
+    assert res.counter("ports_placed") == n and res.counter("ports_unplaced") == 0, info
+    assert res.counter("steered") == 0, info
