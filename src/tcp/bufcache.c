@@ -3,10 +3,14 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 /* Under AddressSanitizer a cached buffer is poisoned, as a freed one would
- * be: a use after its connection ended is still reported. */
+ * be: a use after its connection ended is still reported. The `data`
+ * pointer (the structs' last member) stays readable: LeakSanitizer does
+ * not look for pointers in poisoned memory, and would report the bytes
+ * of a buffer still cached at exit as leaked. */
 #if defined(__SANITIZE_ADDRESS__)
 #define BUFCACHE_ASAN 1
 #elif defined(__has_feature)
@@ -14,6 +18,11 @@
 #define BUFCACHE_ASAN 1
 #endif
 #endif
+_Static_assert(offsetof(struct rcvbuf, data) + sizeof(char *) == sizeof(struct rcvbuf),
+	       "rcvbuf: data is the last member (left unpoisoned)");
+_Static_assert(offsetof(struct sndbuf, data) + sizeof(char *) == sizeof(struct sndbuf),
+	       "sndbuf: data is the last member (left unpoisoned)");
+
 #ifdef BUFCACHE_ASAN
 #include <sanitizer/asan_interface.h>
 #define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
@@ -124,7 +133,7 @@ void bufcache_rcv_put(struct core *c, struct rcvbuf *rb)
 		return;
 	}
 	POISON(rb->data, rb->size);
-	POISON(rb, sizeof(*rb));
+	POISON(rb, offsetof(struct rcvbuf, data));
 }
 
 void bufcache_snd_put(struct core *c, struct sndbuf *sb)
@@ -136,5 +145,5 @@ void bufcache_snd_put(struct core *c, struct sndbuf *sb)
 		return;
 	}
 	POISON(sb->data, sb->size);
-	POISON(sb, sizeof(*sb));
+	POISON(sb, offsetof(struct sndbuf, data));
 }
