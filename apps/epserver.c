@@ -28,10 +28,14 @@
 #define MAX_EVENTS 1024
 #define REQ_MAX 8192
 
+/* A file served from memory, with its two answer heads made at load time
+ * (index: keep-alive or not): a request costs no formatting. */
 struct file {
 	char name[256];
 	char *data;
 	size_t len;
+	char head[2][160];
+	size_t head_len[2];
 };
 
 static struct file files[MAX_FILES];
@@ -43,7 +47,7 @@ struct conn {
 	bool used;
 	char req[REQ_MAX];
 	size_t req_len;
-	char hdr[512];
+	const char *hdr;
 	size_t hdr_len, hdr_off;
 	const char *body;
 	size_t body_len, body_off;
@@ -57,6 +61,7 @@ static void conn_reset(struct conn *c)
 {
 	c->used = true;
 	c->req_len = 0;
+	c->hdr = NULL;
 	c->hdr_len = c->hdr_off = 0;
 	c->body = NULL;
 	c->body_len = c->body_off = 0;
@@ -72,6 +77,18 @@ struct worker {
 	int n_conns;
 	unsigned long requests;
 };
+
+static struct file not_found = {.name = "", .data = "not found\n", .len = 10};
+
+static void make_heads(struct file *f, int status, const char *reason)
+{
+	for (int keep = 0; keep < 2; keep++)
+		f->head_len[keep] = (size_t)snprintf(
+			f->head[keep], sizeof(f->head[keep]),
+			"HTTP/1.1 %d %s\r\nServer: aatcp-epserver\r\n"
+			"Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+			status, reason, f->len, keep ? "keep-alive" : "close");
+}
 
 static void load_dir(const char *dir)
 {
@@ -96,6 +113,7 @@ static void load_dir(const char *dir)
 		if (!fl->data || !f || fread(fl->data, 1, fl->len, f) != fl->len)
 			app_die("epserver", "cannot read %s", path);
 		fclose(f);
+		make_heads(fl, 200, "OK");
 		n_files++;
 	}
 	closedir(d);
@@ -119,47 +137,70 @@ static void close_conn(struct worker *w, int s)
 	mtcp_close(w->mctx, s);
 }
 
+/* The next token of [*p, end) up to `stop` (not included); *p moves past
+ * the stop byte. NULL when the stop byte is missing or the token empty. */
+static const char *token(const char **p, const char *end, char stop, size_t *len)
+{
+	const char *t = *p, *e = memchr(t, stop, (size_t)(end - t));
+
+	if (!e || e == t)
+		return NULL;
+	*len = (size_t)(e - t);
+	*p = e + 1;
+	return t;
+}
+
+/* Whether the header block [h, end) (lines after the request line) asks
+ * for keep-alive, starting from `keep`: the last Connection field wins. */
+static bool connection_keep(const char *h, const char *end, bool keep)
+{
+	static const char name[] = "connection:";
+
+	while (h < end) {
+		const char *eol = memchr(h, '\n', (size_t)(end - h));
+		const char *next = eol ? eol + 1 : end;
+
+		if ((size_t)(next - h) > sizeof(name) - 1 && !strncasecmp(h, name, sizeof(name) - 1)) {
+			const char *v = h + sizeof(name) - 1;
+			while (v < next && (*v == ' ' || *v == '\t'))
+				v++;
+			keep = (size_t)(next - v) >= 10 && !strncasecmp(v, "keep-alive", 10);
+		}
+		h = next;
+	}
+	return keep;
+}
+
 /* Parses one complete request at the start of c->req (ends with an empty
- * line) and prepares the answer. Returns the request's length, 0 if it is
- * not complete yet, -1 if it is malformed. */
+ * line, RFC 9112 2.1) and prepares the answer. Returns the request's
+ * length, 0 if it is not complete yet, -1 if it is malformed. */
 static long prepare(struct conn *c)
 {
-	char *end = memmem(c->req, c->req_len, "\r\n\r\n", 4);
-	char method[16], path[1024], version[16];
+	const char *end = memmem(c->req, c->req_len, "\r\n\r\n", 4);
+	const char *p = c->req, *method, *path, *version;
+	size_t mlen, plen, vlen;
 	const struct file *f;
-	int status;
 
 	if (!end)
 		return c->req_len >= REQ_MAX ? -1 : 0;
-	*end = '\0';
-	if (sscanf(c->req, "%15s %1023s %15s", method, path, version) != 3 ||
+	/* request-line = method SP request-target SP HTTP-version CRLF (RFC 9112 3) */
+	if (!(method = token(&p, end, ' ', &mlen)) || !(path = token(&p, end, ' ', &plen)) ||
+	    !(version = token(&p, end + 2, '\n', &vlen)) || vlen != 9 || version[8] != '\r' ||
 	    strncmp(version, "HTTP/1.", 7))
 		return -1;
-	bool head = !strcmp(method, "HEAD");
-	if (strcmp(method, "GET") && !head)
+	bool head = mlen == 4 && !memcmp(method, "HEAD", 4);
+	if (!head && !(mlen == 3 && !memcmp(method, "GET", 3)))
 		return -1;
 	/* HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes unless
 	 * asked to keep it (RFC 9112 9.3) */
-	bool keep = !strcmp(version, "HTTP/1.1");
-	for (char *h = strstr(c->req, "\r\n"); h; h = strstr(h + 2, "\r\n")) {
-		if (!strncasecmp(h + 2, "Connection:", 11)) {
-			const char *v = h + 13;
-			while (*v == ' ')
-				v++;
-			keep = !strncasecmp(v, "keep-alive", 10);
-		}
-	}
-	f = find(path, strlen(path));
-	status = f ? 200 : 404;
-	c->body = f ? f->data : "not found\n";
-	c->body_len = f ? f->len : 10;
-	c->hdr_len = (size_t)snprintf(c->hdr, sizeof(c->hdr),
-				      "HTTP/1.1 %d %s\r\nServer: aatcp-epserver\r\n"
-				      "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
-				      status, f ? "OK" : "Not Found", c->body_len,
-				      keep ? "keep-alive" : "close");
-	if (head)
-		c->body_len = 0;
+	bool keep = connection_keep(p, end + 2, version[7] == '1');
+	f = find(path, plen);
+	if (!f)
+		f = &not_found;
+	c->hdr = f->head[keep];
+	c->hdr_len = f->head_len[keep];
+	c->body = f->data;
+	c->body_len = head ? 0 : f->len;
 	c->hdr_off = c->body_off = 0;
 	c->close_after = !keep;
 	c->sending = true;
@@ -262,6 +303,10 @@ static void *run(void *arg)
 	struct mtcp_epoll_event evs[MAX_EVENTS];
 	struct mtcp_conf mc;
 
+	/* each worker on its network thread's CPU, as mTCP's epserver */
+	if (mtcp_core_affinitize(w->core))
+		fprintf(stderr, "epserver: core %d: affinitize: %s (left unpinned)\n", w->core,
+			strerror(errno));
 	w->mctx = mtcp_create_context(w->core);
 	if (!w->mctx)
 		app_die("epserver", "mtcp_create_context(%d): %s", w->core, strerror(errno));
@@ -323,6 +368,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	load_dir(dir);
+	make_heads(&not_found, 404, "Not Found");
 	if (cores > 0) {
 		mtcp_getconf(&mc);
 		mc.num_cores = cores;

@@ -609,14 +609,14 @@ int core_reset(struct core *c)
 		struct timer_wheel *timers;
 		struct tcb *tcbs;
 		uint32_t n_tcbs;
-		struct bufstack *rcv_cache, *snd_cache;
+		struct bufcache *bufcache;
 		struct socket *socks;
 		struct sock_link *links;
 		pthread_t app_thread;
 		uint64_t now_us;
 		struct spsc cmdq, evq, released;
 	} k = {c->id, c->cpu, c->n_socks, c->g, c->pool, c->zc_pool, c->out_pool, c->flows,
-	       c->timers, c->tcbs, c->n_tcbs, c->rcv_cache, c->snd_cache, c->socks, c->links,
+	       c->timers, c->tcbs, c->n_tcbs, c->bufcache, c->socks, c->links,
 	       c->app_thread, c->now_us,
 	       .cmdq.slots = NULL};
 	keep_queue(&k.cmdq, &c->cmdq);
@@ -633,8 +633,7 @@ int core_reset(struct core *c)
 	c->flows = k.flows;
 	c->timers = k.timers;
 	c->tcbs = k.tcbs;
-	c->rcv_cache = k.rcv_cache; /* empty buffers, kept for the next connections */
-	c->snd_cache = k.snd_cache;
+	c->bufcache = k.bufcache; /* emptied objects, kept for the next connections */
 	c->n_tcbs = k.n_tcbs;
 	c->socks = k.socks;
 	c->links = k.links;

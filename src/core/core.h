@@ -38,7 +38,7 @@ struct rss_pool;
 struct tcb;
 struct socket;
 struct steer_local;
-struct bufstack;
+struct bufcache;
 
 struct port {
 	int index;              /* position in the config */
@@ -199,8 +199,8 @@ struct core {
 	struct tcb *tw_head, *tw_tail; /* tcbs in TIME-WAIT, oldest first (tcp/timewait.c) */
 	uint32_t pool_avail;         /* free mbufs of `pool` at pool_avail_us - 1 */
 	uint64_t pool_avail_us;      /* 0: never read (fwd/splice.c) */
-	struct bufstack *rcv_cache, *snd_cache; /* buffers kept for the next
-						 * connection (tcp/bufcache.h) */
+	struct bufcache *bufcache;   /* per-connection memory kept for the next
+				      * connection (tcp/bufcache.h) */
 	bool lst_ev_pending;         /* some listener has an event to push */
 	bool ev_pushed_direct;  /* an event went to evq outside push_events() (a listener's, a connect without a TCB): wake the app */
 	uint64_t wake_due_us;        /* events pushed: wake the app by then (0: none) */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/seq.h"
+#include "tcp/bufcache.h"
 #include "tcp/options.h"
 #include "tcp/rack.h"
 
@@ -15,19 +16,34 @@ static struct sb_seg *rec(const struct scoreboard *sb, uint32_t i)
 	return (struct sb_seg *)&sb->seg[sb->head + i];
 }
 
-static struct scoreboard *create(const struct tcb *t)
+/* Records for every 512 bytes of the send buffer plus slack: more than
+ * its segments at any MSS the stack sends (append() coarsens the last
+ * record when they run out). */
+struct scoreboard *sacksnd_create(uint32_t sndbuf_size)
 {
-	uint32_t cap = t->sndbuf_size / 512u + 64u;
-	struct scoreboard *sb = calloc(1, sizeof(*sb) + cap * sizeof(sb->seg[0]));
+	uint32_t cap = sndbuf_size / 512u + 64u;
+	struct scoreboard *sb = malloc(sizeof(*sb) + cap * sizeof(sb->seg[0]));
 
-	if (sb)
+	if (sb) {
+		sb->sndbuf_size = sndbuf_size;
 		sb->cap = cap;
+		sacksnd_reset(sb);
+	}
 	return sb;
 }
 
-void sacksnd_free(struct tcb *t)
+/* Records are written before they are read (append()): only the header
+ * is cleared. */
+void sacksnd_reset(struct scoreboard *sb)
 {
-	free(t->sbd);
+	sb->head = sb->n = 0;
+	sb->sacked_segs = 0;
+	sb->high_sacked = 0;
+}
+
+void sacksnd_free(struct core *c, struct tcb *t)
+{
+	bufcache_sbd_put(c, t->sbd);
 	t->sbd = NULL;
 }
 
@@ -103,7 +119,7 @@ void sacksnd_on_send(struct tcb *t, uint32_t seq, uint32_t len, uint64_t now_us)
 		 * misses a segment in flight */
 		if (!t->sack_ok || seq != t->snd_una || t->snd_max != t->snd_una)
 			return;
-		sb = t->sbd = create(t);
+		sb = t->sbd = bufcache_sbd_get(t->core, t->sndbuf_size);
 		if (!sb)
 			return;
 	}

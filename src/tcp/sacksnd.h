@@ -34,6 +34,7 @@ struct sb_seg {
 };
 
 struct scoreboard {
+	uint32_t sndbuf_size;      /* the send buffer it was made for (tcp/bufcache.h) */
 	uint32_t cap, head, n;     /* records seg[head .. head + n) */
 	uint32_t sacked_segs;      /* records SACKed */
 	uint32_t high_sacked;      /* end of the highest SACKed record (HighACK's
@@ -45,7 +46,13 @@ struct scoreboard {
  * for new data, a new transmission time and SBF_RETRANS for old data.
  * Allocates the scoreboard on first use (SACK connections only). */
 void sacksnd_on_send(struct tcb *t, uint32_t seq, uint32_t len, uint64_t now_us);
-void sacksnd_free(struct tcb *t);
+/* Gives the connection's scoreboard back to the core's cache. */
+void sacksnd_free(struct core *c, struct tcb *t);
+/* An empty scoreboard with room for a send buffer of `sndbuf_size` bytes
+ * (NULL: out of memory), and the same emptied for reuse; only
+ * tcp/bufcache.c calls these. */
+struct scoreboard *sacksnd_create(uint32_t sndbuf_size);
+void sacksnd_reset(struct scoreboard *sb);
 
 /* Records the SACK blocks of an ACK (those inside (snd_una, snd_max]; a
  * D-SACK below snd_una, RFC 2883, is no hole). Each record newly SACKed is

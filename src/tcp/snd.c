@@ -96,5 +96,5 @@ void snd_destroy(struct core *c, struct tcb *t)
 	outlist_destroy(t->out);
 	t->out = NULL;
 #endif
-	sacksnd_free(t);
+	sacksnd_free(c, t);
 }

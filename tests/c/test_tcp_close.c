@@ -18,6 +18,7 @@
 #include "stack_harness.h"
 #include "tcp/rcvbuf.h"
 #include "tcp/rtt.h"
+#include "tcp/sacksnd.h"
 #include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
@@ -441,10 +442,10 @@ static void test_close_with_unread_data(void)
 	end(h, ls);
 }
 
-/* A connection's receive and send buffers outlive it in the core's cache
- * (tcp/bufcache.h) and the next connection gets them empty: what the old
- * one left (unread bytes, an out-of-order range, unacknowledged sends)
- * is gone, and the new one's bytes arrive as sent. */
+/* A connection's receive and send buffers and SACK scoreboard outlive it
+ * in the core's cache (tcp/bufcache.h) and the next connection gets them
+ * empty: what the old one left (unread bytes, an out-of-order range,
+ * unacknowledged sends) is gone, and the new one's bytes arrive as sent. */
 static void test_buffers_reused_empty(void)
 {
 	struct h_conn k;
@@ -465,6 +466,8 @@ static void test_buffers_reused_empty(void)
 	CHECK(mtcp_write(h->mctx, k.sock, "unacked", 7) == 7);
 	h_run(h);
 	h_drain(h);
+	struct scoreboard *sbd = t->sbd; /* SACK-permitted: made at the first send */
+	CHECK(sbd && sbd->n == 1);
 	CHECK(mtcp_close(h->mctx, k.sock) == 0); /* unread data: RST */
 	h_run(h);
 	h_drain(h);
@@ -486,6 +489,9 @@ static void test_buffers_reused_empty(void)
 	struct h_pkt p;
 	h_recv_tcp(h, &p);
 	CHECK(p.len == 5 && memcmp(p.payload, "reply", 5) == 0);
+	/* the scoreboard came back from the cache with only the new record */
+	CHECK(t2->sbd == sbd && sbd->head == 0 && sbd->n == 1 && sbd->sacked_segs == 0);
+	CHECK(sbd->seg[0].seq == p.seq && sbd->seg[0].end == p.seq + 5);
 	h_abort_and_close(h, &k2, ls);
 }
 

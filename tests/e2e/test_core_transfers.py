@@ -64,7 +64,9 @@ def sha_of(host_run: StackRunner, role: str, path: str) -> str:
 
 def test_curl_wget_from_epserver(lab: Lab, stack_any: StackRunner) -> None:
     """curl fetches 1 KB..8 MB on one keep-alive connection, wget two of them,
-    curl gets a 404 for a missing file: bodies match, the connection was reused."""
+    curl gets a 404 for a missing file, a HEAD, an HTTP/1.0 answer that
+    closes, and a 400 for a method epserver does not serve: bodies match,
+    the connection was reused."""
     st = stack_any
     ip = st.stack_ip("client")
     eps = st.start("epserver", "-p", "www_core", "-l", str(EPS_PORT),
@@ -89,9 +91,23 @@ def test_curl_wget_from_epserver(lab: Lab, stack_any: StackRunner) -> None:
     assert w == [SHA["f1m"], SHA["f100k"]], "wget bodies differ"
     r = cl.run(f"curl -sS --max-time 30 -w '%{{http_code}}' {base}/missing", timeout=40)
     assert r.stdout.splitlines() == ["not found", "404"], r.stdout
+    # HEAD: the GET's head, no body; HTTP/1.0 without keep-alive: closed after
+    # the answer (RFC 9112 9.3); a method we do not serve: 400 and closed
+    r = cl.run(f"curl -sS --max-time 30 -I {base}/f1k", timeout=40)
+    head = r.stdout.replace("\r", "").splitlines()
+    assert head[0] == "HTTP/1.1 200 OK" and "Content-Length: 1000" in head, r.stdout
+    assert "Connection: keep-alive" in head, r.stdout
+    r = cl.run(f"curl -sS --max-time 30 --http1.0 -D - -o dl_core/h10 {base}/f10k && "
+               "sha256sum dl_core/h10", timeout=40)
+    assert "Connection: close" in r.stdout.replace("\r", "").splitlines(), r.stdout
+    assert r.stdout.split()[-2] == SHA["f10k"], r.stdout
+    r = cl.run(f"printf 'BREW /pot HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | "
+               f"nc -N -w 10 {ip} {EPS_PORT}", timeout=40)
+    assert r.stdout.startswith("HTTP/1.1 400 Bad Request"), r.stdout
     res = eps.stop().check_clean()
-    assert res.report == {"requests": len(names) + 3}
-    assert res.counter("conn_passive") == 4  # curl (keep-alive), 2 x wget, curl 404
+    assert res.report == {"requests": len(names) + 5}
+    # curl (keep-alive), 2 x wget, curl 404, HEAD, HTTP/1.0, the 400
+    assert res.counter("conn_passive") == 7
 
 
 def test_curl_256m_from_epserver(lab: Lab, stack: StackRunner) -> None:
