@@ -19,13 +19,14 @@ measured the same way, and the two-core numbers say how each server shares
 with its load generator, not how it scales). epserver pins each worker to
 its network thread's CPU (mTCP's epserver does the same).
 
-The stack's network threads sleep 20 us after 64 empty polls
-(`idle_sleep_us`, IDLE_SLEEP_US) instead of polling without pause as mTCP
+The stack's network threads sleep 20 us after 16 empty polls (`IDLE`:
+`idle_sleep_us`, `idle_polls`) instead of polling without pause as mTCP
 does: on a machine where wrk and the client's kernel share the server's
 cores, a thread that polls takes the CPU the load generator needs (nginx
-sleeps in epoll_wait). Measured on the AF_XDP lab (labs/local-rss.yml), 2
-cores, 64 B, Connection: close: 49.6k requests/s polling, 58.3k sleeping
-(docs/architecture.md "Data path policies", idle polls).
+sleeps in epoll_wait), and with one core the network thread polls on the
+CPU its application thread needs. Measured on the AF_XDP lab
+(labs/local-rss.yml), 64 B: see docs/architecture.md "Data path
+policies", idle polls.
 
 On labs/local-rss.yml (net_af_xdp ports) the AF_XDP PMD keeps its fill
 rings' mbufs at exit; the exit check allows exactly those
@@ -54,8 +55,8 @@ NGINX_PORT = 8091
 WWW = "www_web"
 FILES = {"64B": 64, "4KB": 4096}
 CONNS = 200
-#: idle_sleep_us of epserver's network threads (module docstring)
-IDLE_SLEEP_US = 20
+#: how epserver's network threads leave the CPU when idle (module docstring)
+IDLE = {"idle_polls": 16, "idle_sleep_us": 20}
 LABELS = {"epserver": "epserver on aatcp", "nginx": "nginx on Linux"}
 
 
@@ -71,7 +72,7 @@ def cores_overrides(ch: Ch5Lab, cores: int) -> dict[str, Any]:
     """The stack on the client-side port only, `cores` network threads, a queue
     pair per core on it."""
     srv, cli = ch.port_names()
-    return {**EXPERIMENT_STACK, **without_port(srv), "idle_sleep_us": IDLE_SLEEP_US,
+    return {**EXPERIMENT_STACK, **without_port(srv), **IDLE,
             "max_concurrency": 8192, **cores_config(ch, cli, cores)}
 
 

@@ -58,6 +58,7 @@ void config_defaults(struct aatcp_config *c)
 	c->tcp_timewait = 60; /* 2*MSL, MSL 30 s (tcp/timewait.c) */
 	snprintf(c->eal, sizeof(c->eal), "--no-huge -m 1024");
 	c->fault_seed = 1;
+	c->idle_polls = 64;
 	c->log_level = LOG_WARNING;
 	c->splice_b0 = 1 << 20;
 	c->fwd_wmax = 1 << 20;
@@ -472,6 +473,12 @@ static int set_key(struct parse *p, const char *key, const char *v)
 	}
 	if (!strcmp(key, "eal"))
 		return set_string(p, key, v, c->eal, sizeof(c->eal));
+	if (!strcmp(key, "idle_polls")) {
+		if (parse_long(p, key, v, 1, 1000000, &x))
+			return -EINVAL;
+		c->idle_polls = (uint32_t)x;
+		return 0;
+	}
 	if (!strcmp(key, "idle_sleep_us")) {
 		if (parse_long(p, key, v, 0, 100000, &x))
 			return -EINVAL;

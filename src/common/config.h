@@ -88,6 +88,7 @@ struct aatcp_config {
 	uint32_t mbufs;          /* per core, 0: derived */
 	char eal[512];
 	uint32_t idle_sleep_us;
+	uint32_t idle_polls;     /* empty polls before yielding or sleeping */
 	char stats_file[256];
 	uint64_t fault_seed;
 	int log_level;

@@ -412,6 +412,14 @@ static void test_mtcp_config_file(void)
 	CHECK_EQ_U64(c->sndbuf, 8192);
 	CHECK_EQ_U64(c->tcp_timeout, 30);
 	CHECK_EQ_U64(c->tcp_timewait, 60);
+	/* the idle policy (docs/config.md): polls before yielding, 1 or more */
+	CHECK_EQ_U64(c->idle_polls, 64);
+	CHECK_EQ_U64(c->idle_sleep_us, 0);
+	CHECK(parse(c, "port = lo\nidle_polls = 16\nidle_sleep_us = 20\n", err, sizeof(err)) == 0);
+	CHECK_EQ_U64(c->idle_polls, 16);
+	CHECK_EQ_U64(c->idle_sleep_us, 20);
+	CHECK(parse(c, "port = lo\nidle_polls = 0\n", err, sizeof(err)) == -EINVAL);
+	CHECK_MSG(strstr(err, "idle_polls"), "%s", err);
 	/* refused with one line naming the key */
 	CHECK(parse(c, "port = lo\nmultiprocess = 0 master\n", err, sizeof(err)) == -EINVAL);
 	CHECK_MSG(strstr(err, "mtcp.conf:2: multiprocess: not supported") == err, "%s", err);

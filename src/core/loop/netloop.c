@@ -22,7 +22,6 @@
 #include "tcp/tcp.h"
 #include "tcp/timer.h"
 
-#define IDLE_POLLS 64
 /* Longest an event waits for its wake-up while the loop is still busy. */
 #define WAKE_DELAY_US 100
 
@@ -215,8 +214,8 @@ static uint64_t loop_now_us(struct loop_clock *k)
 void *net_main(void *arg)
 {
 	struct core *c = arg;
-	uint32_t idle_us = c->g->conf.idle_sleep_us;
-	int idle = 0;
+	uint32_t idle_us = c->g->conf.idle_sleep_us, idle_polls = c->g->conf.idle_polls;
+	uint32_t idle = 0;
 	struct loop_clock clk = {.us = clock_now_us(), .tsc = rte_rdtsc(), .hz = rte_get_tsc_hz()};
 
 	if (rte_thread_register() < 0)
@@ -225,7 +224,7 @@ void *net_main(void *arg)
 	while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
 		if (net_iteration(c, loop_now_us(&clk))) {
 			idle = 0;
-		} else if (++idle >= IDLE_POLLS) {
+		} else if (++idle >= idle_polls) {
 			idle = 0;
 			if (idle_us)
 				idle_sleep(c, idle_us);
