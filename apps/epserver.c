@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <netinet/tcp.h>
 #include <unistd.h>
 
@@ -216,20 +218,21 @@ static void bad_request(struct worker *w, int s)
 	close_conn(w, s);
 }
 
-/* Writes as much of the answer as the socket takes. */
+/* Writes as much of the answer (head and body, one call) as the socket
+ * takes. */
 static bool send_answer(struct worker *w, int s, struct conn *c)
 {
-	while (c->hdr_off < c->hdr_len) {
-		ssize_t n = mtcp_write(w->mctx, s, c->hdr + c->hdr_off, c->hdr_len - c->hdr_off);
+	while (c->hdr_off < c->hdr_len || c->body_off < c->body_len) {
+		struct iovec v[2] = {
+			{(void *)(uintptr_t)(c->hdr + c->hdr_off), c->hdr_len - c->hdr_off},
+			{(void *)(uintptr_t)(c->body + c->body_off), c->body_len - c->body_off},
+		};
+		int n = mtcp_writev(w->mctx, s, v, 2);
 		if (n <= 0)
 			return n < 0 && errno == EAGAIN;
-		c->hdr_off += (size_t)n;
-	}
-	while (c->body_off < c->body_len) {
-		ssize_t n = mtcp_write(w->mctx, s, c->body + c->body_off, c->body_len - c->body_off);
-		if (n <= 0)
-			return n < 0 && errno == EAGAIN;
-		c->body_off += (size_t)n;
+		size_t h = v[0].iov_len < (size_t)n ? v[0].iov_len : (size_t)n;
+		c->hdr_off += h;
+		c->body_off += (size_t)n - h;
 	}
 	c->sending = false;
 	w->requests++;

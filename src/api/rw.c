@@ -3,6 +3,7 @@
  * application's buffers and the socket's ring buffers (the standard path
  * that zero-copy is measured against).
  */
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -143,7 +144,36 @@ static ssize_t write_refused(struct tcb *t)
 	return -1;
 }
 
-ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len)
+/* Where a write stands in the caller's buffers: iov[i] from byte off. */
+struct wcursor {
+	const struct iovec *iov;
+	int n, i;
+	size_t off;
+};
+
+/* Copies what fits of the rest into the send buffer, in order; the bytes
+ * taken. */
+static size_t cursor_write(struct sndbuf *sb, struct wcursor *w)
+{
+	size_t done = 0;
+
+	while (w->i < w->n) {
+		const struct iovec *v = &w->iov[w->i];
+		size_t k = sndbuf_write(sb, (const char *)v->iov_base + w->off, v->iov_len - w->off);
+
+		done += k;
+		w->off += k;
+		if (w->off < v->iov_len)
+			break;
+		w->i++;
+		w->off = 0;
+	}
+	return done;
+}
+
+/* mtcp_write and mtcp_writev: the bytes go into the send buffer and one
+ * CMD_SEND tells the network thread, whatever the number of buffers. */
+static ssize_t write_common(mctx_t mctx, int sockid, struct wcursor *w)
 {
 	struct core *c = api_core(mctx);
 	struct socket *s = NULL;
@@ -168,10 +198,10 @@ ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len)
 			if (errno != EAGAIN || s->nonblock)
 				return -1;
 		} else {
-			done += sndbuf_write(t->sb, buf + done, len - done);
+			done += cursor_write(t->sb, w);
 			if (done && !atomic_exchange(&t->snd_cmd_pending, true))
 				cmd_simple(c, CMD_SEND, s, t);
-			if (done == len || (done && s->nonblock))
+			if (w->i == w->n || (done && s->nonblock))
 				return (ssize_t)done;
 			if (s->nonblock) {
 				errno = EAGAIN;
@@ -187,17 +217,21 @@ ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len)
 	}
 }
 
+ssize_t mtcp_write(mctx_t mctx, int sockid, const char *buf, size_t len)
+{
+	struct iovec v = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+	struct wcursor w = {.iov = &v, .n = 1};
+
+	return write_common(mctx, sockid, &w);
+}
+
 int mtcp_writev(mctx_t mctx, int sockid, const struct iovec *iov, int numIOV)
 {
-	ssize_t total = 0;
+	struct wcursor w = {.iov = iov, .n = numIOV > 0 ? numIOV : 0};
 
-	for (int i = 0; i < numIOV; i++) {
-		ssize_t n = mtcp_write(mctx, sockid, iov[i].iov_base, iov[i].iov_len);
-		if (n < 0)
-			return total ? (int)total : -1;
-		total += n;
-		if ((size_t)n < iov[i].iov_len)
-			break;
+	if (numIOV < 0 || (numIOV && !iov)) {
+		errno = EINVAL;
+		return -1;
 	}
-	return (int)total;
+	return (int)write_common(mctx, sockid, &w);
 }

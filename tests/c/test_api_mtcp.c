@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -38,6 +39,7 @@
 #include "mtcp_aa.h"
 #include "mtcp_epoll.h"
 #include "mtcp_zc.h"
+#include "tcp/sndbuf.h"
 #include "tcp/tcp.h"
 
 /* ---- ABI: mTCP's mtcp_api.h and mtcp_epoll.h (x86-64 / any LP64) ---- */
@@ -239,6 +241,48 @@ static void test_no_nagle_by_default(void)
 	CHECK_EQ_U64(p.len, 10);
 	h_conn_absorb(&k, &p);
 	h_peer_ack(h, &k);
+	CHECK(mtcp_abort(h->mctx, k.sock) == 0);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_drain(h);
+	h_close(h);
+}
+
+/* mtcp_writev: the buffers' bytes in order, in one segment when they fit
+ * (one command to the network thread); a non-blocking socket takes what
+ * the send buffer has room for and says EAGAIN when it has none. */
+static void test_writev(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	struct h_pkt p;
+	struct iovec v[3] = {{"GET ", 4}, {"", 0}, {"/x HTTP/1.1\r\n\r\n", 15}};
+
+	CHECK(mtcp_writev(h->mctx, k.sock, v, 3) == 19);
+	h_run(h);
+	h_recv_tcp(h, &p);
+	CHECK(p.len == 19 && !memcmp(p.payload, "GET /x HTTP/1.1\r\n\r\n", 19));
+	h_conn_absorb(&k, &p);
+	h_peer_ack(h, &k);
+	h_expect_none(h);
+	CHECK(mtcp_writev(h->mctx, k.sock, v, -1) == -1 && errno == EINVAL);
+
+	struct tcb *t = h_tcb(h, k.sock);
+	uint32_t room = sndbuf_space(t->sb);
+	char *a = malloc(room), *b = malloc(room);
+	CHECK(a && b);
+	memset(a, 'a', room);
+	memset(b, 'b', room);
+	struct iovec big[2] = {{a, room - 100}, {b, room}};
+	CHECK(mtcp_setsock_nonblock(h->mctx, k.sock) == 0);
+	CHECK(mtcp_writev(h->mctx, k.sock, big, 2) == (int)room);
+	CHECK(mtcp_writev(h->mctx, k.sock, big, 2) == -1 && errno == EAGAIN);
+	char tail[100];
+	CHECK(sndbuf_copy(t->sb, t->snd_una + room - 100, tail, 100, false) == 0);
+	CHECK(memcmp(tail, b, 100) == 0); /* the second buffer's first bytes last */
+	free(a);
+	free(b);
 	CHECK(mtcp_abort(h->mctx, k.sock) == 0);
 	CHECK(mtcp_close(h->mctx, ls) == 0);
 	h_run(h);
@@ -538,6 +582,7 @@ int main(int argc, char **argv)
 	test_socket_ids();
 	test_stale_event_dropped();
 	test_no_nagle_by_default();
+	test_writev();
 	test_signal_interrupts_blocking_calls();
 	test_init_rss();
 	test_mtcp_config_file();
