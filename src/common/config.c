@@ -63,6 +63,7 @@ void config_defaults(struct aatcp_config *c)
 	c->splice_b0 = 1 << 20;
 	c->fwd_wmax = 1 << 20;
 	c->tcp_challenge_ack_limit = 1000; /* Linux's tcp_challenge_ack_limit */
+	c->tcp_congestion = TCP_CC_CUBIC; /* RFC 9438, as Linux (tcp/cubic.c) */
 	c->tcp_retries = 15;          /* Linux's tcp_retries2 (tcp/timeouts.c) */
 	c->tcp_keepalive_time = 7200; /* Linux's tcp_keepalive_* (tcp/keepalive.c) */
 	c->tcp_keepalive_intvl = 75;
@@ -340,6 +341,17 @@ static int set_log_level(struct parse *p, const char *key, const char *v)
 	return fail(p, key, "'%s': expected error, warning, info or debug", v);
 }
 
+static int set_congestion(struct parse *p, const char *key, const char *v)
+{
+	if (!strcmp(v, "cubic"))
+		p->c->tcp_congestion = TCP_CC_CUBIC;
+	else if (!strcmp(v, "reno"))
+		p->c->tcp_congestion = TCP_CC_RENO;
+	else
+		return fail(p, key, "'%s': expected cubic or reno", v);
+	return 0;
+}
+
 static int set_string(struct parse *p, const char *key, const char *v, char *dst,
 		      size_t len)
 {
@@ -461,6 +473,8 @@ static int set_key(struct parse *p, const char *key, const char *v)
 		return set_int(p, key, v, 1, 1 << 20, &c->tcp_keepalive_intvl);
 	if (!strcmp(key, "tcp_keepalive_probes"))
 		return set_int(p, key, v, 1, 255, &c->tcp_keepalive_probes);
+	if (!strcmp(key, "tcp_congestion"))
+		return set_congestion(p, key, v);
 	if (!strncmp(key, "port.", 5))
 		return set_port_key(p, key, v);
 	if (!strncmp(key, "arp.", 4))

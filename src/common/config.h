@@ -67,6 +67,12 @@ enum config_key_bit {
 	CONF_TCP_TIMEWAIT = 1 << 6,
 };
 
+/* `tcp_congestion`: the congestion control of every connection. */
+enum tcp_cc {
+	TCP_CC_CUBIC, /* RFC 9438 (the default, as Linux's) */
+	TCP_CC_RENO,  /* RFC 5681 with RFC 6582 / RFC 6675 recovery */
+};
+
 struct aatcp_config {
 	/* mTCP's keys */
 	int num_cores;
@@ -99,6 +105,7 @@ struct aatcp_config {
 	int tcp_keepalive_time;  /* seconds of silence before the first keep-alive */
 	int tcp_keepalive_intvl; /* seconds between keep-alives */
 	int tcp_keepalive_probes; /* unanswered keep-alives before ETIMEDOUT */
+	int tcp_congestion;      /* enum tcp_cc */
 	char path[256];
 };
 

@@ -124,7 +124,7 @@ static void enter_syn_rcvd(struct core *c, struct tcb *t, const struct seg *syn,
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = syn->seq;
 	t->snd_wl2 = iss;
-	cc_init(t);
+	cc_init(t, c->g->conf.tcp_congestion);
 	atomic_fetch_add(&t->listener->syn_count, 1);
 	tcp_set_state(c, t, TCPS_SYN_RCVD);
 	flow_insert(c->flows, t);
@@ -289,7 +289,7 @@ static void syn_sent(struct core *c, struct tcb *t, const struct seg *s)
 	t->max_snd_wnd = t->snd_wnd;
 	t->snd_wl1 = s->seq;
 	t->snd_wl2 = s->ack;
-	cc_init(t);
+	cc_init(t, c->g->conf.tcp_congestion);
 	if (ack) {
 		t->snd_una = s->ack;
 		rtt_ack(t, s->ack, c->now_us);
@@ -443,7 +443,7 @@ static void new_ack(struct core *c, struct tcb *t, const struct seg *s)
 	sacksnd_advance(c, t, s->ack);
 	if (!rtt_ack(t, s->ack, c->now_us) && t->ts_ok && s->o.ts_ok)
 		rtt_ts_sample(t, tcp_ts_now(c), s->o.tsecr);
-	if (cc_on_ack(t, s->ack, acked))
+	if (cc_on_ack(t, s->ack, acked, c->now_us))
 		tcp_retransmit(c, t); /* RFC 6582 3.2 step 5: partial ACK, next hole */
 	if (t->snd_una == t->snd_max)
 		timer_cancel(t, TT_RTO);

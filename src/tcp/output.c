@@ -422,6 +422,8 @@ static void output_data(struct core *c, struct tcb *t)
 	 * turn); the rest next iteration, not at the next ACK or write */
 	if (burst == TX_BURST)
 		tcp_want_output(c, t);
+	if (burst)
+		cc_on_send(t);
 	if (seq_gt(t->snd_max, max0))
 		rack_arm_tlp(c, t); /* RFC 8985 7.2: after new data */
 }

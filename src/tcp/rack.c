@@ -3,6 +3,7 @@
 
 #include "common/seq.h"
 #include "io/io.h"
+#include "tcp/cc.h"
 #include "tcp/options.h"
 #include "tcp/rtt.h"
 #include "tcp/sacksnd.h"
@@ -143,11 +144,7 @@ void rack_on_ack(struct core *c, struct tcb *t, uint32_t ack, const struct tcp_o
 	 * recovery, once (RFC 8985 7.4.2) */
 	c->cnt.tlp_recoveries++;
 	if (!t->in_recovery) {
-		uint32_t half = (t->snd_max - t->snd_una) / 2;
-		uint32_t cw = t->cwnd / 2;
-		t->ssthresh = cw > half ? cw : half;
-		if (t->ssthresh < 2u * t->mss)
-			t->ssthresh = 2u * t->mss;
+		cc_on_congestion(t);
 		t->cwnd = t->ssthresh;
 	}
 }

@@ -2,6 +2,7 @@
 #include "tcp/recovery.h"
 
 #include "common/seq.h"
+#include "tcp/cc.h"
 #include "tcp/rack.h"
 #include "tcp/rtt.h"
 #include "tcp/sacksnd.h"
@@ -26,12 +27,11 @@ static uint32_t resend(struct core *c, struct tcb *t, uint32_t seq, uint32_t len
 /* RFC 6675 section 5, steps (4.1)-(4.3). */
 static void enter(struct core *c, struct tcb *t)
 {
-	uint32_t flight = t->snd_max - t->snd_una;
 	uint32_t seq, len;
 
 	c->cnt.fast_retransmits++;
 	t->recover = t->snd_max;             /* RecoveryPoint = HighData */
-	t->ssthresh = flight / 2 > 2u * t->mss ? flight / 2 : 2u * t->mss; /* RFC 5681 (4) */
+	cc_on_congestion(t); /* RFC 6675 (4.2): ssthresh, cc.h */
 	t->cwnd = t->ssthresh;
 	t->in_recovery = true;
 	t->rescue_rxt = t->snd_una;

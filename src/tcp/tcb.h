@@ -132,6 +132,18 @@ struct tcb {
 					  * RFC 6582 "recover" + 1 */
 	bool in_recovery;
 	uint32_t bytes_acked;           /* congestion avoidance byte counting (RFC 3465) */
+	uint8_t cc_algo;                /* TCP_CC_CUBIC or TCP_CC_RENO (config.h) */
+	/* CUBIC (RFC 9438, cubic.c): W_max, cwnd_prior (the window before
+	 * the last reduction), W_est, and the congestion-avoidance epoch: its
+	 * start (0: not started) and K in seconds */
+	uint32_t cubic_wmax, cubic_prior;
+	uint64_t cubic_epoch_us;
+	double cubic_k, cubic_west;
+	/* cwnd validation (RFC 9438 5.8, RFC 7661): per window of data (until
+	 * snd_una passes cwv_seq), the largest flight and whether the flight
+	 * filled cwnd; the previous window's, too */
+	uint32_t cwv_seq, cwv_max, cwv_prev_max;
+	bool cwv_full, cwv_prev_full;
 	/* SACK scoreboard (sacksnd.h, RFC 6675): NULL without SACK; and
 	 * RescueRxt of RFC 6675 section 5 */
 	struct scoreboard *sbd;

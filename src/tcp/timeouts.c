@@ -59,7 +59,7 @@ static void rto_data(struct core *c, struct tcb *t)
 		return;
 	c->cnt.rto_expired++;
 	t->rto_backoff++;
-	cc_on_rto(t);
+	cc_on_rto(t, t->rto_backoff == 1);
 	sacksnd_on_rto(t); /* RFC 2018 8: the receiver may have reneged */
 	rack_on_rto(c, t);
 	rtt_cancel(t);

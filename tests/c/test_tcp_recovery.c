@@ -44,6 +44,17 @@ static struct h_stack *open_conn(struct h_conn *k, int *ls)
 	return h;
 }
 
+/* open_conn() with `tcp_congestion = reno`: ssthresh = flight / 2, the
+ * numbers a test's expected segments are worked out with. */
+static struct h_stack *open_conn_reno(struct h_conn *k, int *ls)
+{
+	h_conf()->tcp_congestion = TCP_CC_RENO;
+	struct h_stack *h = open_conn(k, ls);
+
+	h_conf()->tcp_congestion = TCP_CC_CUBIC;
+	return h;
+}
+
 /* The next frame: a data segment of k at segment index seg (MSS each). */
 static void expect_seg(struct h_stack *h, struct h_conn *k, uint32_t seg)
 {
@@ -137,7 +148,7 @@ static void test_twenty_holes(void)
 	}
 	CHECK(t->in_recovery);
 	CHECK_EQ_U64(t->sbd->sacked_segs, 20);
-	CHECK_EQ_U64(t->ssthresh, 20 * MSS);
+	CHECK_EQ_U64(t->ssthresh, 28 * MSS); /* CUBIC: cwnd * 0.7 (RFC 9438 4.6) */
 	for (uint32_t i = 0; i < 40; i += 2)
 		CHECK_MSG(again[i], "hole %u never retransmitted", i);
 	CHECK_EQ_U64(h->c->cnt.retransmits, 20);
@@ -329,12 +340,14 @@ static void test_rescue_retransmission(void)
  * there belongs to the next window. Fifteen segments, the first ten in
  * flight; 0 lost and repaired (recovery point: segment 10), ACK 10 ends
  * it and segments 10..14 go out; 10 lost, 11..14 SACKed: retransmitted
- * at once, in a second recovery, no RTO. */
+ * at once, in a second recovery, no RTO. With `tcp_congestion = reno`
+ * (ssthresh = flight / 2: nothing new goes out during the first recovery).
+ */
 static void test_loss_at_recovery_point(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = open_conn_reno(&k, &ls);
 	struct tcb *t = h_tcb(h, k.sock);
 	uint32_t base = k.rcv_nxt;
 	const uint32_t l1[] = {1}, r1[] = {5}, l2[] = {11}, r2[] = {15};
@@ -345,7 +358,7 @@ static void test_loss_at_recovery_point(void)
 	expect_seg(h, &k, 0);
 	h_expect_none(h);
 	CHECK(t->in_recovery && t->recover == base + 10 * MSS);
-	CHECK_EQ_U64(t->ssthresh, 5 * MSS);
+	CHECK_EQ_U64(t->ssthresh, 5 * MSS); /* Reno: flight (10) / 2 */
 	h_advance(h, RTT);
 	ack_sack(h, &k, base, 10, 0, NULL, NULL); /* exactly the recovery point */
 	CHECK(!t->in_recovery);
@@ -369,12 +382,13 @@ static void test_loss_at_recovery_point(void)
  * retransmission is deemed lost like an original once a segment sent
  * after it is delivered. Segment 0 lost, retransmitted, lost again; the
  * SACK of 1..9 (sent before the retransmission) proves nothing, that of
- * new segments 10..13 (sent after it) does: 0 goes a third time, no RTO. */
+ * new segments 10..13 (sent after it) does: 0 goes a third time, no RTO.
+ * Reno's ssthresh (5 segments). */
 static void test_lost_retransmission(void)
 {
 	struct h_conn k;
 	int ls;
-	struct h_stack *h = open_conn(&k, &ls);
+	struct h_stack *h = open_conn_reno(&k, &ls);
 	struct tcb *t = h_tcb(h, k.sock);
 	uint32_t base = k.rcv_nxt;
 	const uint32_t l[] = {1}, r1[] = {5}, r2[] = {10}, r3[] = {14};
