@@ -137,6 +137,8 @@ def setup(ctx: RunContext) -> None:
     # net_af_packet, saying so, where AF_XDP is missing)
     dut.write_file("conf/bulk-xdp.conf", conf.render({
         **common, f"port.{port.name}.device": xdp_device(port.iface or "")}))
+    # Reno instead of the default CUBIC (experiments/loss.py's tx-aatcp-reno)
+    dut.write_file("conf/bulk-reno.conf", conf.render({**common, "tcp_congestion": "reno"}))
     ctx.state.update(dut=dut, client=client, stack_ip=str(link.ip_of(dut.name).ip),
                      kernel_ip=str(link.kernel_ip_of(dut.name).ip),
                      client_ip=str(link.ip_of(client.name).ip), port=PORT)
@@ -159,7 +161,9 @@ def _peer(cpu: int, args: str) -> str:
 
 
 def _conf(who: str) -> str:
-    return "conf/bulk-xdp.conf" if who.endswith("-xdp") else "conf/bulk.conf"
+    if who.endswith("-xdp"):
+        return "conf/bulk-xdp.conf"
+    return "conf/bulk-reno.conf" if who.endswith("-reno") else "conf/bulk.conf"
 
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:

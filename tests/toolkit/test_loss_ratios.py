@@ -25,9 +25,12 @@ def test_ratio_and_slowdown_per_stack() -> None:
     df = _rows({("none", 64, "tx-aatcp"): [0.4, 0.5, 0.6],
                 ("none", 64, "tx-linux"): [0.1, 0.1, 0.1],
                 ("random", 64, "tx-aatcp"): [0.7, 0.75, 0.8],
-                ("random", 64, "tx-linux"): [0.15, 0.16, 0.2]})
+                ("random", 64, "tx-linux"): [0.15, 0.16, 0.2],
+                ("random", 64, "tx-aatcp-reno"): [0.9, 1.0, 1.1]})
     t = loss.ratios(df).set_index("loss")
     assert math.isclose(t.loc["random", "ratio"], 0.75 / 0.16)
+    assert math.isclose(t.loc["random", "reno_ratio"], 1.0 / 0.16)
+    assert math.isnan(t.loc["none", "reno_ratio"])  # no Reno runs without loss here
     assert math.isclose(t.loc["random", "aatcp_slowdown"], 0.75 / 0.5)
     assert math.isclose(t.loc["random", "linux_slowdown"], 0.16 / 0.1)
     assert math.isclose(t.loc["none", "aatcp_slowdown"], 1.0)
@@ -53,10 +56,20 @@ def test_each_run_divided_by_its_run_without_loss() -> None:
             loss._slowdown(state, Point(variant, {"loss": pattern, "mbytes": 64}, 2, False, 0),
                            out)
             outs.append(out["slowdown"])
-    assert outs == [1.0, 1.0, 0.8 / 0.5, 0.8 / 0.5, 0.6 / 0.5, 0.6 / 0.5]
+    assert outs == [x for x in (1.0, 0.8 / 0.5, 0.6 / 0.5) for _ in loss.VARIANTS]
     out = {"seconds": 1.0}  # another repetition: its loss=none run is missing
     loss._slowdown(state, Point("tx-aatcp", {"loss": "random", "mbytes": 64}, 3, False, 0), out)
     assert math.isnan(out["slowdown"])
+
+
+def test_reno_variant_runs_on_its_own_config() -> None:
+    """tx-aatcp-reno is our sender with bulk's Reno config; the others keep
+    theirs."""
+    from experiments import bulk
+
+    assert bulk._conf("aatcp-reno") == "conf/bulk-reno.conf"
+    assert bulk._conf("aatcp") == "conf/bulk.conf"
+    assert bulk._conf("aatcp-xdp") == "conf/bulk-xdp.conf"
 
 
 def test_runs_with_the_bulk_runs_parameters() -> None:
