@@ -48,7 +48,10 @@ reported for every stack run and must be 0.
 
 The stack runs with its defaults (pure polling network thread) plus
 rcvbuf = `buf_kb` KB and sndbuf = `sndbuf_kb` KB; Linux with its defaults
-(autotuned buffers). sndbuf_kb is 4096, the size Linux's send-buffer
+(autotuned buffers; the congestion control of the namespace's
+net.ipv4.tcp_congestion_control, BBR on this machine, or the point's
+`linux_cc` parameter, or `bbr` for a variant ending in -bbr: `linux_cc` in
+each Linux sender's row says which ran). sndbuf_kb is 4096, the size Linux's send-buffer
 autotuning grows a socket to here (tcp_wmem[2]; the stack does not
 autotune): with 256 KB the Linux receiver, which acknowledges when its
 reader has read (one ACK per 256 KB, measured on the wire), turned our send
@@ -160,6 +163,12 @@ def _peer(cpu: int, args: str) -> str:
     return f"exec taskset -c {cpu} python3 peers/core_peer.py {args}"
 
 
+def _blast(cpu: int, dst: str, port: int, nbytes: int, p: Point, who: str) -> str:
+    """The Linux sender, with the point's congestion control (docstring)."""
+    cc = "bbr" if who.endswith("-bbr") else str(p.params.get("linux_cc", ""))
+    return _peer(cpu, f"blast {dst} {port} {nbytes}" + (f" --cc {cc}" if cc else ""))
+
+
 def _conf(who: str) -> str:
     if who.endswith("-xdp"):
         return "conf/bulk-xdp.conf"
@@ -189,7 +198,7 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
             _wait_text(dut, recv, "core_peer: listening")
             dst = s["kernel_ip"]
         try:
-            r = client.run(_peer(PEER_CPU, f"blast {dst} {port} {nbytes}"), timeout=timeout)
+            r = client.run(_blast(PEER_CPU, dst, port, nbytes, p, who), timeout=timeout)
         finally:
             dut_out = _finish(recv, 60)
         peer = require_json_line(r.stdout)
@@ -199,7 +208,7 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
         try:
             dst = f"{s['client_ip']}"
             cmd = (f"taskset -c {DUT_CPU} source -f {_conf(who)} -c {dst}:{port} -n {nbytes} -q"
-                   if who.startswith("aatcp") else _peer(DUT_CPU, f"blast {dst} {port} {nbytes}"))
+                   if who.startswith("aatcp") else _blast(DUT_CPU, dst, port, nbytes, p, who))
             r = dut.run(cmd, timeout=timeout)
             dut_out = require_json_line(r.stdout)
         finally:
@@ -218,6 +227,9 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
                  **stack_cpu(st, dut_out)}
     else:
         extra = {"dut_cpu_s": float(dut_out.get("cpu_s", float("nan")))}
+    sender = peer if direction == "rx" else dut_out
+    if "cc" in sender:
+        extra["linux_cc"] = sender["cc"]
     return {"gbps": peer["gbps"], "dut_gbps": dut_out["gbps"], "seconds": peer["seconds"],
             "bytes": nbytes, "peer_cpu_s": float(peer.get("cpu_s", float("nan"))), **extra}
 

@@ -26,10 +26,12 @@ def test_ratio_and_slowdown_per_stack() -> None:
                 ("none", 64, "tx-linux"): [0.1, 0.1, 0.1],
                 ("random", 64, "tx-aatcp"): [0.7, 0.75, 0.8],
                 ("random", 64, "tx-linux"): [0.15, 0.16, 0.2],
-                ("random", 64, "tx-aatcp-reno"): [0.9, 1.0, 1.1]})
+                ("random", 64, "tx-aatcp-reno"): [0.9, 1.0, 1.1],
+                ("random", 64, "tx-linux-bbr"): [0.1, 0.12, 0.3]})
     t = loss.ratios(df).set_index("loss")
     assert math.isclose(t.loc["random", "ratio"], 0.75 / 0.16)
     assert math.isclose(t.loc["random", "reno_ratio"], 1.0 / 0.16)
+    assert math.isclose(t.loc["random", "bbr_ratio"], 0.75 / 0.12)
     assert math.isnan(t.loc["none", "reno_ratio"])  # no Reno runs without loss here
     assert math.isclose(t.loc["random", "aatcp_slowdown"], 0.75 / 0.5)
     assert math.isclose(t.loc["random", "linux_slowdown"], 0.16 / 0.1)
@@ -70,6 +72,21 @@ def test_reno_variant_runs_on_its_own_config() -> None:
     assert bulk._conf("aatcp-reno") == "conf/bulk-reno.conf"
     assert bulk._conf("aatcp") == "conf/bulk.conf"
     assert bulk._conf("aatcp-xdp") == "conf/bulk-xdp.conf"
+
+
+def test_linux_sender_congestion_control() -> None:
+    """tx-linux runs CUBIC (the loss experiment's linux_cc), tx-linux-bbr
+    BBR; without linux_cc (bulk) the namespace's default, no --cc."""
+    from aatcp.runner import Point
+    from experiments import bulk
+
+    cubic = Point("tx-linux", dict(loss.EXPERIMENT.fixed), 0, False, 0)
+    assert bulk._blast(0, "10.0.2.1", 5401, 99, cubic, "linux").endswith(
+        "blast 10.0.2.1 5401 99 --cc cubic")
+    bbr = Point("tx-linux-bbr", dict(loss.EXPERIMENT.fixed), 0, False, 0)
+    assert bulk._blast(0, "10.0.2.1", 5401, 99, bbr, "linux-bbr").endswith("--cc bbr")
+    plain = Point("tx-linux", dict(bulk.EXPERIMENT.fixed), 0, False, 0)
+    assert bulk._blast(1, "10.0.2.1", 5401, 99, plain, "linux").endswith("blast 10.0.2.1 5401 99")
 
 
 def test_runs_with_the_bulk_runs_parameters() -> None:

@@ -295,9 +295,18 @@ def tcp_segments(s: socket.socket) -> dict[str, int]:
     return {k: struct.unpack_from("I", info, off)[0] for k, off in TCP_INFO_FIELDS.items()}
 
 
+def congestion(s: socket.socket) -> str:
+    """The connection's congestion control (TCP_CONGESTION)."""
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
+
+
 def cmd_blast(a: argparse.Namespace) -> None:
     buf = memoryview(bytes(1 << 20))
-    s = socket.create_connection((a.ip, a.port), timeout=120)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if a.cc:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, a.cc.encode())
+    s.settimeout(120)
+    s.connect((a.ip, a.port))
     t0 = time.monotonic()
     left = a.bytes
     while left:
@@ -308,9 +317,10 @@ def cmd_blast(a: argparse.Namespace) -> None:
         pass
     secs = time.monotonic() - t0
     segs = tcp_segments(s)
+    cc = congestion(s)
     s.close()
     out({"bytes": a.bytes, "seconds": secs, "gbps": a.bytes * 8 / secs / 1e9,
-         "cpu_s": cpu_seconds(), **segs})
+         "cpu_s": cpu_seconds(), "cc": cc, **segs})
 
 
 def cmd_drain(a: argparse.Namespace) -> None:
@@ -439,6 +449,8 @@ def main() -> None:
     q.add_argument("ip")
     q.add_argument("port", type=int)
     q.add_argument("bytes", type=int)
+    q.add_argument("--cc", default="", help="congestion control (TCP_CONGESTION; default: "
+                   "the namespace's net.ipv4.tcp_congestion_control)")
     q.set_defaults(fn=cmd_blast)
     q = sub.add_parser("drain")
     q.add_argument("port", type=int)
