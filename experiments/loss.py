@@ -226,9 +226,11 @@ def _plot_slowdown(ax: Any, table: pd.DataFrame) -> None:
     labels = []
     for i, r in lossy.iterrows():
         ax.bar(i - 0.2, r["aatcp_slowdown"], 0.4, color="C1", label="aatcp" if i == 0 else None)
-        ax.bar(i + 0.2, r["linux_slowdown"], 0.4, color="C0", label="Linux" if i == 0 else None)
+        ax.bar(i + 0.2, r["linux_slowdown"], 0.4, color="C0",
+               label="Linux CUBIC" if i == 0 else None)
         labels.append(f"{r['loss']}\n{int(r['mbytes'])} MB")
     ax.axhline(1.0, color="grey", lw=0.8)
+    ax.set_yscale("log")  # a 200 ms RTO on a 2 ms transfer is 100x
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set_ylabel("time with loss / time without (median)")
     ax.set_title("slowdown from loss, each stack against itself", fontsize=9)
