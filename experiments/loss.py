@@ -210,8 +210,10 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
         ax.text(0.5, 0.5, "no successful runs", ha="center", va="center",
                 transform=ax.transAxes)
     else:
-        ax.legend()
         ax.set_yscale("log")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 30)  # room above the bars for the legend
+        ax.legend(loc="upper left", ncol=2, fontsize=7)
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set_ylabel("seconds (median)")
     ax.set_title(exp.title, fontsize=9)
