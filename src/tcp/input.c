@@ -754,6 +754,20 @@ static void ack_policy(struct core *c, struct tcb *t, const struct seg *s)
 		tcp_send_ack(c, t); /* (SYN-RECEIVED answers with its SYN,ACK: tcp_output) */
 }
 
+/* RFC 1122 4.2.2.17: a sender may probe a closed window for as long as
+ * the receiver answers. Probes sit just below RCV.NXT (an ACK at
+ * RCV.NXT - 1, or the last byte again), outside the window, so they never
+ * pass the acceptability test; such a probe of our zero window with an
+ * acceptable ACK still proves the peer alive (tcp_timeout, timeouts.c):
+ * it is our application, not the peer, that holds the data back. */
+static bool window_probe(const struct tcb *t, const struct seg *s)
+{
+	return t->rcv_wnd == 0 && s->seq == t->rcv_nxt - 1 && s->len <= 1 &&
+	       (s->flags & (TCP_FLAG_ACK | TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) ==
+		       TCP_FLAG_ACK &&
+	       seq_leq(t->snd_una, s->ack) && seq_leq(s->ack, t->snd_max);
+}
+
 static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, struct seg *s)
 {
 	if (paws_rejects(c, t, s))
@@ -774,6 +788,8 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 			 * not an attack: count it apart */
 			uint32_t end = s->seq + s->len + !!(s->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN));
 			bool old_dup = seq_leq(end, t->rcv_nxt);
+			if (window_probe(t, s))
+				t->last_rx_us = c->now_us;
 			if (old_dup && s->len && tcb_state(t) != TCPS_SYN_RCVD)
 				sackrcv_dsack(c, t, s->seq, s->seq + s->len); /* RFC 2883 4 */
 			drop(c, old_dup ? DROP_tcp_old_dup : DROP_tcp_out_of_window);

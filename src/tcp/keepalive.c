@@ -68,7 +68,7 @@ void tcp_keepalive_fire(struct core *c, struct tcb *t)
 		return;
 	}
 	if (t->ka_probes >= probes(c, t)) {
-		tcp_abort_timedout(c, t);
+		tcp_abort_timedout(c, t, "keep-alives unanswered");
 		return;
 	}
 	tcp_send_keepalive(c, t);

@@ -141,9 +141,9 @@ void listener_events(struct core *c);
 void tcp_set_keepalive(struct core *c, struct tcb *t, bool on, struct keepalive_opts ka);
 void tcp_keepalive_fire(struct core *c, struct tcb *t);
 /* The peer is gone (retries, probes or keep-alives unanswered, or silent
- * past tcp_timeout): RST, ETIMEDOUT to the application, counter
- * conn_timedout (timeouts.c). */
-void tcp_abort_timedout(struct core *c, struct tcb *t);
+ * past tcp_timeout; `why` says which, in the log): RST, ETIMEDOUT to the
+ * application, counter conn_timedout (timeouts.c). */
+void tcp_abort_timedout(struct core *c, struct tcb *t, const char *why);
 
 /* ---- TIME-WAIT (timewait.c) ---- */
 /* TIME-WAIT's length: tcp_timewait (default 2*MSL). */

@@ -3,6 +3,9 @@
  */
 #include <errno.h>
 
+#include <rte_byteorder.h>
+
+#include "common/log.h"
 #include "common/seq.h"
 #include "tcp/cc.h"
 #include "tcp/rtt.h"
@@ -34,17 +37,39 @@ static void rto_syn(struct core *c, struct tcb *t)
  * connection is aborted and the application gets ETIMEDOUT. R2 is the
  * `tcp_retries` key (default 15, Linux's tcp_retries2; with RTO_MIN_US and
  * RTO_MAX_US about 9 minutes, above the 100 s RFC 9293 asks of R2). */
-static bool gave_up(struct core *c, struct tcb *t, unsigned tries)
+static bool gave_up(struct core *c, struct tcb *t, unsigned tries, const char *why)
 {
 	if (tries < (unsigned)c->g->conf.tcp_retries)
 		return false;
-	tcp_abort_timedout(c, t);
+	tcp_abort_timedout(c, t, why);
 	return true;
 }
 
-void tcp_abort_timedout(struct core *c, struct tcb *t)
+/* A core's first ABORTS_LOGGED aborts are logged with what the connection
+ * held (a peer that went away looks different from data we failed to
+ * send); the rest are only counted (conn_timedout). */
+#define ABORTS_LOGGED 8
+
+static void log_abort(const struct core *c, const struct tcb *t, const char *why)
+{
+	const uint8_t *la = (const uint8_t *)&t->laddr, *ra = (const uint8_t *)&t->raddr;
+
+	if (c->cnt.conn_timedout > ABORTS_LOGGED)
+		return;
+	LOG_WARN("tcp: core %d: %u.%u.%u.%u:%u - %u.%u.%u.%u:%u aborted (%s) in %s: peer silent "
+		 "%.1f s, %u B in flight, %u B unsent, snd_wnd %u, cwnd %u, rcv_wnd %u%s%s",
+		 c->id, la[0], la[1], la[2], la[3], rte_be_to_cpu_16(t->lport), ra[0], ra[1],
+		 ra[2], ra[3], rte_be_to_cpu_16(t->rport), why, tcp_state_name(tcb_state(t)),
+		 (double)(c->now_us - t->last_rx_us) / 1e6, t->snd_max - t->snd_una,
+		 snd_end(t) - t->snd_nxt, t->snd_wnd, t->cwnd, t->rcv_wnd,
+		 atomic_load_explicit(&t->sockid, memory_order_relaxed) < 0 ? ", not accepted yet" : "",
+		 c->cnt.conn_timedout == ABORTS_LOGGED ? " (further aborts only counted)" : "");
+}
+
+void tcp_abort_timedout(struct core *c, struct tcb *t, const char *why)
 {
 	c->cnt.conn_timedout++;
+	log_abort(c, t, why);
 	tcp_send_rst(c, t);
 	tcp_done(c, t, ETIMEDOUT);
 }
@@ -55,7 +80,7 @@ static void rto_data(struct core *c, struct tcb *t)
 {
 	if (t->snd_una == t->snd_max)
 		return; /* everything acknowledged meanwhile */
-	if (gave_up(c, t, t->rto_backoff))
+	if (gave_up(c, t, t->rto_backoff, "retransmissions unanswered, tcp_retries"))
 		return;
 	c->cnt.rto_expired++;
 	t->rto_backoff++;
@@ -99,13 +124,13 @@ static void persist(struct core *c, struct tcb *t)
 			return;
 		/* R2 bounds the retries as it bounds the probes: the wait
 		 * ends in a send or in ETIMEDOUT, never in silence */
-		if (gave_up(c, t, t->probes_unanswered))
+		if (gave_up(c, t, t->probes_unanswered, "window too small to send into, tcp_retries"))
 			return;
 		t->probes_unanswered++;
 		persist_again(c, t);
 		return;
 	}
-	if (gave_up(c, t, t->probes_unanswered))
+	if (gave_up(c, t, t->probes_unanswered, "window probes unanswered, tcp_retries"))
 		return;
 	tcp_send_probe(c, t);
 	t->probes_unanswered++;
@@ -133,7 +158,7 @@ static void idle(struct core *c, struct tcb *t)
 		return;
 	}
 	if (c->now_us - t->last_rx_us >= limit) {
-		tcp_abort_timedout(c, t);
+		tcp_abort_timedout(c, t, "idle past tcp_timeout");
 		return;
 	}
 	timer_arm(c, t, TT_IDLE, t->last_rx_us + limit);

@@ -788,6 +788,34 @@ void h_check_seg(const struct h_pkt *p, const struct h_conn *k, uint8_t flags,
 		  p->opts.ts_ok, k->ts_ok);
 }
 
+void h_expect_data(struct h_stack *h, struct h_conn *k, const uint8_t *data, uint32_t off,
+		   uint32_t len, struct h_pkt *p)
+{
+	h_recv_tcp(h, p);
+	CHECK_MSG(p->seq == k->stack_iss + 1 + off && p->len == len,
+		  "data at %u (%u bytes), expected at %u (%u bytes)", p->seq - k->stack_iss - 1,
+		  p->len, off, len);
+	CHECK_MSG((p->flags & ~RTE_TCP_PSH_FLAG) == RTE_TCP_ACK_FLAG, "flags %s",
+		  h_flags_str(p->flags));
+	CHECK(memcmp(p->payload, data + off, len) == 0);
+	if (p->opts.ts_ok)
+		k->ts_recent = p->opts.tsval;
+}
+
+void h_peer_ack_sack(struct h_stack *h, struct h_conn *k, uint32_t ack, int n,
+		     const uint32_t *l, const uint32_t *r)
+{
+	struct h_seg s = h_conn_seg(k, RTE_TCP_ACK_FLAG, NULL, 0);
+
+	s.ack = ack;
+	s.opts.n_sack = n;
+	for (int i = 0; i < n; i++) {
+		s.opts.sack_l[i] = l[i];
+		s.opts.sack_r[i] = r[i];
+	}
+	h_send_seg(h, &s);
+}
+
 void h_conn_absorb(struct h_conn *k, const struct h_pkt *p)
 {
 	uint32_t end = p->seq + p->len + !!(p->flags & RTE_TCP_SYN_FLAG) +

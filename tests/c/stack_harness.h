@@ -250,6 +250,17 @@ void h_conn_absorb(struct h_conn *k, const struct h_pkt *p);
 void h_check_seg(const struct h_pkt *p, const struct h_conn *k, uint8_t flags,
 		 uint32_t seq, uint32_t ack, uint32_t len);
 
+/* Receives the stack's next TCP segment into p and CHECKs it carries
+ * data[off, off + len) at stream offset off of k's send direction (seq =
+ * stack_iss + 1 + off), ACK set (PSH allowed); takes its TSval as the peer's
+ * TS.Recent (RFC 7323 4.3). */
+void h_expect_data(struct h_stack *h, struct h_conn *k, const uint8_t *data, uint32_t off,
+		   uint32_t len, struct h_pkt *p);
+/* The peer acknowledges `ack` with n SACK blocks [l[i], r[i]) (absolute
+ * sequence numbers, most recent first, RFC 2018 4). */
+void h_peer_ack_sack(struct h_stack *h, struct h_conn *k, uint32_t ack, int n,
+		     const uint32_t *l, const uint32_t *r);
+
 /* CHECKs what must hold between iterations for every live TCB: sequence
  * variables ordered (snd_una <= snd_nxt <= snd_max, rcv_nxt <= rcv_adv),
  * a congestion window, the pool and flow table counts agreeing. */

@@ -158,28 +158,17 @@ static struct h_stack *open_conn(struct h_conn *k, int *ls, int algo)
 static void expect_seg(struct h_stack *h, struct h_conn *k, uint32_t seg)
 {
 	struct h_pkt p;
-	uint32_t off = seg * MSS;
 
-	h_recv_tcp(h, &p);
-	CHECK_MSG(p.seq == k->stack_iss + 1 + off && p.len == MSS,
-		  "segment %u (%u bytes), expected %u",
-		  (p.seq - k->stack_iss - 1) / MSS, p.len, seg);
-	CHECK((p.flags & ~P) == A);
-	CHECK(memcmp(p.payload, out + off, MSS) == 0);
-	if (p.opts.ts_ok)
-		k->ts_recent = p.opts.tsval;
+	h_expect_data(h, k, out, seg * MSS, MSS, &p);
 }
 
+/* The peer ACKs segment index `acked`, SACKing segments [l, r) when r > l. */
 static void ack_sack(struct h_stack *h, struct h_conn *k, uint32_t base, uint32_t acked,
 		     uint32_t l, uint32_t r)
 {
-	struct h_seg s = h_conn_seg(k, A, NULL, 0);
+	uint32_t sl = base + l * MSS, sr = base + r * MSS;
 
-	s.ack = base + acked * MSS;
-	s.opts.n_sack = r > l;
-	s.opts.sack_l[0] = base + l * MSS;
-	s.opts.sack_r[0] = base + r * MSS;
-	h_send_seg(h, &s);
+	h_peer_ack_sack(h, k, base + acked * MSS, r > l, &sl, &sr);
 }
 
 /* Ten segments out (the initial window), segment 0 lost, 1..3 SACKed (the

@@ -229,23 +229,20 @@ static void test_out_of_order(void)
 	finish(h, &k, ls);
 }
 
-/* The application does not read: the window closes; a zero-window probe
- * is answered with the zero window; reading opens it (window update). */
-static void test_receive_window_zero(void)
+/* The peer sends until the application, which does not read, has the
+ * whole receive buffer (64 KB, the first ACK's right edge): every ACK
+ * keeps that edge, and the last ones offer a zero window. */
+static void fill_window(struct h_stack *h, struct h_conn *k, uint32_t base, uint32_t right)
 {
-	struct h_conn k;
-	int ls;
-	struct h_stack *h = h_open_conn(&k, &ls);
-	static uint8_t seg[1448], got[65536];
-	uint32_t base = k.snd_nxt, right = base + 65536; /* the first ACK's edge */
+	static uint8_t seg[1448];
 	struct h_pkt p;
 
-	while (k.snd_nxt != right) {
-		uint32_t n = right - k.snd_nxt < 1448 ? right - k.snd_nxt : 1448;
-		fill(seg, k.snd_nxt - base, n);
-		h_peer_send(h, &k, seg, n);
+	while (k->snd_nxt != right) {
+		uint32_t n = right - k->snd_nxt < 1448 ? right - k->snd_nxt : 1448;
+		fill(seg, k->snd_nxt - base, n);
+		h_peer_send(h, k, seg, n);
 		while (h_recv(h, &p)) {
-			CHECK(p.ack == k.snd_nxt);
+			CHECK(p.ack == k->snd_nxt);
 			/* the right edge never moves back (RFC 9293 3.8.6) */
 			CHECK_MSG(p.ack + ((uint32_t)p.win << 1) == right, "edge %u",
 				  p.ack + ((uint32_t)p.win << 1) - base);
@@ -254,7 +251,21 @@ static void test_receive_window_zero(void)
 	h_advance(h, DELACK_US);
 	while (h_recv(h, &p))
 		CHECK(p.ack == right && p.win == 0);
-	CHECK(rcvbuf_held(h_tcb(h, k.sock)->rb) == 65536);
+	CHECK(rcvbuf_held(h_tcb(h, k->sock)->rb) == 65536);
+}
+
+/* The application does not read: the window closes; a zero-window probe
+ * is answered with the zero window; reading opens it (window update). */
+static void test_receive_window_zero(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	static uint8_t got[65536];
+	uint32_t base = k.snd_nxt, right = base + 65536; /* the first ACK's edge */
+	struct h_pkt p;
+
+	fill_window(h, &k, base, right);
 	/* a probe (one byte at rcv_nxt): dropped, answered with window 0 */
 	uint64_t full = h_drops(h, DROP_tcp_rcv_full);
 	h_peer_send(h, &k, "x", 1);
@@ -285,6 +296,52 @@ static void test_receive_window_zero(void)
 	h_run(h);
 	h_drain(h); /* a second update may follow: not part of this check */
 	finish(h, &k, ls);
+}
+
+/* Our window stays closed (the application does not read) for twice
+ * tcp_timeout while the peer probes it as Linux does, an ACK at RCV.NXT - 1
+ * (RFC 1122 4.2.2.17): each probe is answered with the zero window and
+ * keeps the connection, since it is the application that is idle, not the
+ * peer. The same peer falling silent is aborted after tcp_timeout. */
+static void test_closed_window_probes_keep_connection(void)
+{
+	struct h_conn k;
+	int ls;
+	struct h_stack *h = h_open_conn(&k, &ls);
+	uint32_t base = k.snd_nxt, right = base + 65536;
+	struct tcb *t = h_tcb(h, k.sock);
+	static uint8_t got[65536];
+	struct h_pkt p;
+	int n;
+
+	fill_window(h, &k, base, right);
+	for (int i = 0; i < 6; i++) {
+		struct h_seg s = h_conn_seg(&k, A, NULL, 0);
+
+		h_advance(h, 10000000);
+		h_expect_none(h);
+		s.seq = k.snd_nxt - 1;
+		h_send_seg(h, &s);
+		h_recv_tcp(h, &p);
+		h_check_seg(&p, &k, A, k.rcv_nxt, right, 0);
+		CHECK(p.win == 0);
+	}
+	CHECK(tcb_state(t) == TCPS_ESTABLISHED);
+	CHECK_EQ_U64(h->c->cnt.conn_timedout, 0);
+	/* silence: tcp_timeout after the last probe, RST and ETIMEDOUT */
+	h_advance(h, 29000000);
+	h_expect_none(h);
+	h_advance(h, 1000000);
+	h_recv_tcp(h, &p);
+	CHECK(p.flags & TCP_FLAG_RST);
+	CHECK_EQ_U64(h->c->cnt.conn_timedout, 1);
+	while ((n = mtcp_read(h->mctx, k.sock, (char *)got, sizeof(got))) > 0)
+		; /* what was received before the abort */
+	CHECK(n == -1 && errno == ETIMEDOUT);
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	CHECK(mtcp_close(h->mctx, ls) == 0);
+	h_run(h);
+	h_close(h);
 }
 
 /* The peer's window closes with our data waiting: persist probes at the
@@ -646,6 +703,7 @@ int main(int argc, char **argv)
 		test_bulk_from_app,
 		test_out_of_order,
 		test_receive_window_zero,
+	test_closed_window_probes_keep_connection,
 		test_persist,
 		test_persist_ten_minutes,
 		test_persist_dead_peer,

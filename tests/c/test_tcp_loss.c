@@ -71,14 +71,8 @@ static void expect_data(struct h_stack *h, struct h_conn *k, uint32_t off, uint3
 {
 	struct h_pkt p;
 
-	h_recv_tcp(h, &p);
-	CHECK_MSG(p.seq == k->stack_iss + 1 + off && p.len == len,
-		  "segment at %u (%u bytes), expected at %u (%u bytes)",
-		  p.seq - k->stack_iss - 1, p.len, off, len);
-	CHECK((p.flags & ~P) == A && p.ack == k->snd_nxt);
-	CHECK(memcmp(p.payload, out + off, len) == 0);
-	if (p.opts.ts_ok)
-		k->ts_recent = p.opts.tsval; /* the peer's TS.Recent (RFC 7323 4.3) */
+	h_expect_data(h, k, out, off, len, &p);
+	CHECK(p.ack == k->snd_nxt);
 }
 
 /* RFC 9293 3.8.3: `retries` retransmissions of unacknowledged data, each

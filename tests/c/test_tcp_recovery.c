@@ -59,16 +59,8 @@ static struct h_stack *open_conn_reno(struct h_conn *k, int *ls)
 static void expect_seg(struct h_stack *h, struct h_conn *k, uint32_t seg)
 {
 	struct h_pkt p;
-	uint32_t off = seg * MSS;
 
-	h_recv_tcp(h, &p);
-	CHECK_MSG(p.seq == k->stack_iss + 1 + off && p.len == MSS,
-		  "segment %u (%u bytes), expected %u",
-		  (p.seq - k->stack_iss - 1) / MSS, p.len, seg);
-	CHECK((p.flags & ~P) == A);
-	CHECK(memcmp(p.payload, out + off, MSS) == 0);
-	if (p.opts.ts_ok)
-		k->ts_recent = p.opts.tsval;
+	h_expect_data(h, k, out, seg * MSS, MSS, &p);
 }
 
 /* The peer ACKs segment index `acked` with SACK blocks [l[i], r[i]) (in
@@ -76,15 +68,13 @@ static void expect_seg(struct h_stack *h, struct h_conn *k, uint32_t seg)
 static void ack_sack(struct h_stack *h, struct h_conn *k, uint32_t base, uint32_t acked,
 		     int n, const uint32_t *l, const uint32_t *r)
 {
-	struct h_seg s = h_conn_seg(k, A, NULL, 0);
+	uint32_t sl[4], sr[4];
 
-	s.ack = base + acked * MSS;
-	s.opts.n_sack = n;
 	for (int i = 0; i < n; i++) {
-		s.opts.sack_l[i] = base + l[i] * MSS;
-		s.opts.sack_r[i] = base + r[i] * MSS;
+		sl[i] = base + l[i] * MSS;
+		sr[i] = base + r[i] * MSS;
 	}
-	h_send_seg(h, &s);
+	h_peer_ack_sack(h, k, base + acked * MSS, n, sl, sr);
 }
 
 /* Writes n segments and reads the first `sent` of them. */
