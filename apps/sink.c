@@ -2,14 +2,16 @@
  * sink - receive byte streams and report how many bytes, how fast, and the
  * SHA-256 of each stream (netcat-like; for throughput and integrity runs).
  *
- *   sink -f stack.conf -l PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE] [-K]
- *   sink -f stack.conf -c IP:PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE] [-q] [-K]
+ *   sink -f stack.conf -l PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE] [-K] [-P SECS]
+ *   sink -f stack.conf -c IP:PORT [-k CONNS] [-z] [-b RCVBUF] [-o FILE] [-q] [-K] [-P SECS]
  *
  * -l accepts CONNS connections (default 1), -c opens CONNS connections; each
  * is read to its end. -z reads with the zero-copy API (thesis 3.2.2) instead
  * of mtcp_read. -q skips the SHA-256 (throughput runs: hashing costs more
  * than receiving). -o writes the first stream's bytes to FILE. -K sets
- * SO_KEEPALIVE (the stack's tcp_keepalive_* keys time it). Prints one JSON
+ * SO_KEEPALIVE (the stack's tcp_keepalive_* keys time it). -P stops reading a
+ * stream for SECS seconds after its first bytes (its receive window
+ * closes, the peer probes it), then reads it to its end. Prints one JSON
  * object: {"bytes", "conns", "seconds", "gbps", "sha256": [...per stream]}.
  */
 #include <errno.h>
@@ -31,6 +33,9 @@
 struct conn {
 	int sock;
 	bool done;
+	bool paused;      /* -P: its pause began (resume_at) */
+	bool resumed;     /* -P: its pause is over */
+	double resume_at;
 	uint64_t bytes;
 	struct sha256 hash;
 	char hex[65];
@@ -42,6 +47,7 @@ struct sink {
 	bool zc;
 	bool nohash;
 	bool keepalive;
+	double pause_s;   /* -P */
 	int target;
 	int finished, opened;
 	struct conn *conns;
@@ -54,7 +60,7 @@ struct sink {
 static void usage(void)
 {
 	fprintf(stderr, "usage: sink -f CONF (-l PORT | -c IP:PORT) [-k CONNS] [-z] "
-			"[-b RCVBUF] [-o FILE] [-q] [-K]\n");
+			"[-b RCVBUF] [-o FILE] [-q] [-K] [-P SECS]\n");
 	exit(2);
 }
 
@@ -157,12 +163,49 @@ static void accept_all(struct sink *k, int ls)
 	}
 }
 
+/* -P: the stream's first bytes are in; read nothing more (no EPOLLIN)
+ * until resume_at. */
+static void pause_conn(struct sink *k, struct conn *c)
+{
+	struct mtcp_epoll_event ev = {.events = MTCP_EPOLLRDHUP, .data.sockid = c->sock};
+
+	c->paused = true;
+	c->resume_at = app_now() + k->pause_s;
+	mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_MOD, c->sock, &ev);
+	fprintf(stderr, "sink: socket %d paused for %g s after %lu bytes\n", c->sock, k->pause_s,
+		(unsigned long)c->bytes);
+}
+
+static void handle(struct sink *k, int sock, uint32_t events);
+
+/* Streams whose pause is over are read again; true while one is paused. */
+static bool resume_due(struct sink *k)
+{
+	bool waiting = false;
+
+	for (int i = 0; i < k->opened; i++) {
+		struct conn *c = &k->conns[i];
+		if (!c->paused || c->resumed || c->done)
+			continue;
+		if (app_now() < c->resume_at) {
+			waiting = true;
+			continue;
+		}
+		struct mtcp_epoll_event ev = {.events = MTCP_EPOLLIN | MTCP_EPOLLRDHUP,
+					      .data.sockid = c->sock};
+		c->resumed = true;
+		mtcp_epoll_ctl(k->mctx, k->ep, MTCP_EPOLL_CTL_MOD, c->sock, &ev);
+		handle(k, c->sock, 0);
+	}
+	return waiting;
+}
+
 static void handle(struct sink *k, int sock, uint32_t events)
 {
 	struct conn *c = &k->conns[k->by_sock[sock]];
 	bool alive;
 
-	if (c->done)
+	if (c->done || (c->paused && !c->resumed))
 		return;
 	if (events & MTCP_EPOLLOUT) {
 		/* connected: from now on only reading matters */
@@ -173,6 +216,8 @@ static void handle(struct sink *k, int sock, uint32_t events)
 	alive = k->zc ? drain_zc(k, c) : drain_copy(k, c);
 	if (!alive || (events & (MTCP_EPOLLERR | MTCP_EPOLLHUP)))
 		finish(k, c);
+	else if (k->pause_s > 0 && !c->paused && c->bytes)
+		pause_conn(k, c);
 }
 
 static const char *conn_hex(const void *ctx, int i)
@@ -198,7 +243,7 @@ int main(int argc, char **argv)
 	struct app_stack st;
 
 	k.target = 1;
-	while ((opt = getopt(argc, argv, "f:l:c:k:zb:o:qK")) != -1) {
+	while ((opt = getopt(argc, argv, "f:l:c:k:zb:o:qKP:")) != -1) {
 		switch (opt) {
 		case 'f': conf = optarg; break;
 		case 'l': port = atoi(optarg); break;
@@ -209,10 +254,11 @@ int main(int argc, char **argv)
 		case 'o': outfile = optarg; break;
 		case 'q': k.nohash = true; break;
 		case 'K': k.keepalive = true; break;
+		case 'P': k.pause_s = atof(optarg); break;
 		default: usage();
 		}
 	}
-	if (!conf || (!port == !connect_to) || k.target <= 0)
+	if (!conf || (!port == !connect_to) || k.target <= 0 || k.pause_s < 0)
 		usage();
 	if (connect_to && !app_parse_addr(connect_to, &dst))
 		app_die("sink", "-c %s: expected IP:PORT", connect_to);
@@ -236,7 +282,8 @@ int main(int argc, char **argv)
 	}
 	while (k.finished < k.target) {
 		struct mtcp_epoll_event ev[MAX_EVENTS];
-		int n = mtcp_epoll_wait(k.mctx, k.ep, ev, MAX_EVENTS, -1);
+		/* a paused stream is looked at every 100 ms (-P) */
+		int n = mtcp_epoll_wait(k.mctx, k.ep, ev, MAX_EVENTS, resume_due(&k) ? 100 : -1);
 		if (n < 0)
 			app_die("sink", "epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++) {

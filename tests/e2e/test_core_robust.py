@@ -264,6 +264,30 @@ def test_zero_window_minutes_robust(lab: Lab, stack: StackRunner) -> None:
     zero_window_held(stack, ZW_LONG_HOLD)
 
 
+OUR_HOLD = 12.0         # seconds sink stops reading (-P)
+OUR_HOLD_TIMEOUT = 10   # tcp_timeout meanwhile: shorter than the hold
+
+
+def test_our_window_held_robust(lab: Lab, stack: StackRunner) -> None:
+    """Our application (sink -P) stops reading for 12 s, longer than
+    tcp_timeout (10 s here): the window closes and the Linux sender probes
+    it at growing intervals (each probe an ACK below RCV.NXT, outside the
+    window; RFC 1122 4.2.2.17). The probes are the peer speaking, so the
+    idle timeout does not end the connection; then every byte arrives
+    (SHA-256). Counted as silence, the connection was reset at 10 s."""
+    st = stack
+    sink = st.start("sink", "-l", str(SINK_PORT), "-P", f"{OUR_HOLD:g}",
+                    overrides={"tcp_timeout": OUR_HOLD_TIMEOUT}, ready="listening on port")
+    out = peer_result(start_core_peer(st, "client", f"send {st.stack_ip('client')} {SINK_PORT} "
+                                      f"{4 << 20}", "holdsend"), OUR_HOLD + 60)
+    res = sink.wait(60).check_clean()
+    assert "paused for" in res.stderr, res.stderr
+    assert out.get("error", "") == "" and out["sent"] == 4 << 20, out
+    assert res.report is not None and res.report["sha256"] == [out["sha256"]]
+    assert res.counter("conn_timedout") == 0
+    assert res.counter("window_updates") >= 1
+
+
 # --------------------------------------------------------------------------- vanishing peer
 
 VANISH_RETRIES = 5      # tcp_retries: 0.2 s * (2^6 - 1) = 12.6 s of retransmissions
