@@ -280,10 +280,15 @@ int main(int argc, char **argv)
 			add_conn(&k, s, MTCP_EPOLLIN | MTCP_EPOLLOUT | MTCP_EPOLLRDHUP);
 		}
 	}
-	while (k.finished < k.target) {
+	for (;;) {
 		struct mtcp_epoll_event ev[MAX_EVENTS];
-		/* a paused stream is looked at every 100 ms (-P) */
-		int n = mtcp_epoll_wait(k.mctx, k.ep, ev, MAX_EVENTS, resume_due(&k) ? 100 : -1);
+		/* a paused stream is looked at every 100 ms (-P); resuming
+		 * one may end it */
+		bool waiting = resume_due(&k);
+
+		if (k.finished >= k.target)
+			break;
+		int n = mtcp_epoll_wait(k.mctx, k.ep, ev, MAX_EVENTS, waiting ? 100 : -1);
 		if (n < 0)
 			app_die("sink", "epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++) {
