@@ -53,6 +53,7 @@ static bool gave_up(struct core *c, struct tcb *t, unsigned tries, const char *w
 static void log_abort(const struct core *c, const struct tcb *t, const char *why)
 {
 	const uint8_t *la = (const uint8_t *)&t->laddr, *ra = (const uint8_t *)&t->raddr;
+	uint32_t end = snd_end(t);
 
 	if (c->cnt.conn_timedout > ABORTS_LOGGED)
 		return;
@@ -61,7 +62,7 @@ static void log_abort(const struct core *c, const struct tcb *t, const char *why
 		 c->id, la[0], la[1], la[2], la[3], rte_be_to_cpu_16(t->lport), ra[0], ra[1],
 		 ra[2], ra[3], rte_be_to_cpu_16(t->rport), why, tcp_state_name(tcb_state(t)),
 		 (double)(c->now_us - t->last_rx_us) / 1e6, t->snd_max - t->snd_una,
-		 snd_end(t) - t->snd_nxt, t->snd_wnd, t->cwnd, t->rcv_wnd,
+		 seq_lt(t->snd_nxt, end) ? end - t->snd_nxt : 0, t->snd_wnd, t->cwnd, t->rcv_wnd,
 		 atomic_load_explicit(&t->sockid, memory_order_relaxed) < 0 ? ", not accepted yet" : "",
 		 c->cnt.conn_timedout == ABORTS_LOGGED ? " (further aborts only counted)" : "");
 }
@@ -124,7 +125,8 @@ static void persist(struct core *c, struct tcb *t)
 			return;
 		/* R2 bounds the retries as it bounds the probes: the wait
 		 * ends in a send or in ETIMEDOUT, never in silence */
-		if (gave_up(c, t, t->probes_unanswered, "window too small to send into, tcp_retries"))
+		if (gave_up(c, t, t->probes_unanswered,
+			    "data held back (small window or no packet buffer), tcp_retries"))
 			return;
 		t->probes_unanswered++;
 		persist_again(c, t);
