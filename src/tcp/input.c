@@ -814,8 +814,9 @@ static void synchronized(struct core *c, struct tcb *t, struct rte_mbuf *m, stru
 		drop(c, DROP_tcp_syn_challenged);
 		return;
 	}
-	/* only an acceptable segment proves the peer alive (tcp_timeout,
-	 * zero-window probes) */
+	/* an acceptable segment proves the peer alive (tcp_timeout,
+	 * zero-window probes); of the others only a probe of our closed
+	 * window does (window_probe) */
 	t->last_rx_us = c->now_us;
 	t->probes_unanswered = 0;
 	record_ts(c, t, s);
