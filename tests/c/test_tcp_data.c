@@ -703,7 +703,7 @@ int main(int argc, char **argv)
 		test_bulk_from_app,
 		test_out_of_order,
 		test_receive_window_zero,
-	test_closed_window_probes_keep_connection,
+		test_closed_window_probes_keep_connection,
 		test_persist,
 		test_persist_ten_minutes,
 		test_persist_dead_peer,
