@@ -347,9 +347,12 @@ static void accept_one(struct proxy *px, int c)
 		end_pair(px, c);
 		return;
 	}
-	uint32_t evs = MTCP_EPOLLIN | MTCP_EPOLLRDHUP;
+	/* edge-triggered in every mode: a half-closed side stays readable
+	 * (RDHUP) until its peer closes too, and level-triggered it would
+	 * wake this thread at every wait until then */
+	uint32_t evs = MTCP_EPOLLIN | MTCP_EPOLLRDHUP | MTCP_EPOLLET;
 	if (px->o->mode != SPLICE)
-		evs |= MTCP_EPOLLOUT | MTCP_EPOLLET; /* OUT: room to move more */
+		evs |= MTCP_EPOLLOUT; /* room to move more */
 	watch(px, c, evs);
 	watch(px, b, evs);
 	if (px->alpha_sock < 0)

@@ -148,6 +148,39 @@ def test_nc_both_ways(ch5: Ch5Lab, server_bytes: int) -> None:
         f"client -> server: {out['received']} bytes of 3000000, or they differ"
 
 
+def test_half_close_held_waits(ch5: Ch5Lab) -> None:
+    """The client's direction ends (nc -N: its FIN crosses the splice) 4 s
+    before the server answers. A half-closed socket stays readable (RDHUP)
+    until its peer closes too, so the proxy watches its sockets
+    edge-triggered: meanwhile its application threads sleep in
+    mtcp_epoll_wait instead of taking the same event again and again (they
+    spun, and on 2 cores starved the curls of test_splice_two_cores past
+    tcp_timeout). Their CPU time over the run stays under half the wait,
+    every byte arrives in both directions."""
+    port = ANSWER_PORT + 8
+    held_s = 4.0
+    ch5.server.put(_peer("core_peer.py"), "core_peer.py")
+    with ch5.proxy(mode="splice", backend=backend(ch5, port), overrides=BASE,
+                   max_conns=1) as px:
+        srv = ch5.server.start(f"exec python3 core_peer.py duplex {port} 100000 "
+                               f"--delay {held_s}", name="held")
+        ch5.wait_port(ch5.server, port)
+        ch5.client.run(f"nc -N {ch5.proxy_ip} {PROXY_PORT} < up/u3m > got_held", timeout=60)
+        assert srv.wait(30), "the server peer did not finish"
+        res = srv.stop()
+        assert px.bg is not None and px.bg.wait(30), "the proxy did not see the connection end"
+    assert px.result is not None
+    px.result.check_clean()
+    out = require_json_line(res.stdout)
+    got = ch5.client.run("wc -c < got_held && sha256sum got_held up/u3m",
+                         timeout=30).stdout.split()
+    assert out["error"] == "" and (int(got[0]), got[1]) == (100000, out["sha256"]), out
+    assert (out["received"], out["received_sha256"]) == (3_000_000, got[3]), out
+    app_cpu = px.result.report["app_cpu_s"]
+    assert app_cpu < held_s / 2, \
+        f"the proxy's application threads used {app_cpu:.2f} s of CPU over a {held_s} s wait"
+
+
 # --------------------------------------------------------------------------- faults
 
 

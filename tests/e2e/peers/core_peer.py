@@ -27,9 +27,9 @@ on stderr once a listening socket is ready.
     core_peer.py drain PORT
         throughput receiver: accept one connection, read to the end into one
         buffer (no hashing), close; seconds from the first byte to the end
-    core_peer.py duplex PORT BYTES [--seed S]
-        accept one connection; send BYTES of seeded data (then shut down
-        writing) while reading to the end, in two threads, so neither
+    core_peer.py duplex PORT BYTES [--seed S] [--delay SECS]
+        accept one connection; send BYTES of seeded data (after SECS, then
+        shut down writing) while reading to the end, in two threads, so neither
         direction waits for the other. nc -l cannot stand in: it exits once
         its network input ended and its buffers are empty, with its own input
         not sent yet (netcat-openbsd 1.219, checked on the lab)
@@ -225,6 +225,7 @@ def cmd_duplex(a: argparse.Namespace) -> None:
 
     def send() -> None:
         nonlocal sent, send_err
+        time.sleep(a.delay)
         sent, send_err = send_seeded(s, d, a.bytes)
         try:
             if not send_err:
@@ -424,6 +425,7 @@ def main() -> None:
     q.add_argument("port", type=int)
     q.add_argument("bytes", type=int)
     q.add_argument("--seed", type=int, default=1)
+    q.add_argument("--delay", type=float, default=0, help="seconds before sending")
     q.set_defaults(fn=cmd_duplex)
     q = sub.add_parser("timed-send")
     q.add_argument("ip")
