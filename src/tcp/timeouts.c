@@ -63,7 +63,8 @@ static void log_abort(const struct core *c, const struct tcb *t, const char *why
 		 ra[2], ra[3], rte_be_to_cpu_16(t->rport), why, tcp_state_name(tcb_state(t)),
 		 (double)(c->now_us - t->last_rx_us) / 1e6, t->snd_max - t->snd_una,
 		 seq_lt(t->snd_nxt, end) ? end - t->snd_nxt : 0, t->snd_wnd, t->cwnd, t->rcv_wnd,
-		 atomic_load_explicit(&t->sockid, memory_order_relaxed) < 0 ? ", not accepted yet" : "",
+		 t->app_closed ? ", closed by the application"
+		 : atomic_load_explicit(&t->sockid, memory_order_relaxed) < 0 ? ", not accepted yet" : "",
 		 c->cnt.conn_timedout == ABORTS_LOGGED ? " (further aborts only counted)" : "");
 }
 

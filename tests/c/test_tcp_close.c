@@ -6,7 +6,8 @@
  * simultaneous close (CLOSING), half-close with mtcp_shutdown(SHUT_WR)
  * while the peer keeps sending, a FIN that arrives out of order, a FIN in
  * SYN_RCVD, TIME_WAIT (tcp_timewait: the FIN retransmission re-ACKed and
- * 2MSL restarted, a new SYN reusing the 4-tuple), the idle timeout
+ * 2MSL restarted, a new SYN reusing the 4-tuple, a close in TIME_WAIT that
+ * a shorter tcp_timeout does not cut short), the idle timeout
  * (tcp_timeout) for live and orphaned connections, also across a clock
  * jump of many timer-wheel turns, and close with unread
  * data (RST, RFC 2525 2.17).
@@ -260,6 +261,41 @@ static void test_time_wait_default(void)
 	CHECK(h->now - H_T0_US >= 60000000);
 	h_expect_none(h);
 	h_conf()->tcp_timewait = tw;
+	end(h, ls);
+}
+
+/* The application closes a socket whose connection already reached
+ * TIME_WAIT (it shut down writing, the peer ACKed and closed): the 2 MSL
+ * timer alone ends it, silently; tcp_timeout (shorter here) neither aborts
+ * it nor sends a RST (RFC 9293 3.10.7.4, TIME-WAIT). */
+static void test_time_wait_outlives_tcp_timeout(void)
+{
+	struct h_conn k;
+	int ls;
+	int tw = h_conf()->tcp_timewait, idle = h_conf()->tcp_timeout;
+
+	h_conf()->tcp_timewait = 60;
+	h_conf()->tcp_timeout = 5;
+	struct h_stack *h = open_conn(&k, &ls);
+	struct tcb *t = h_tcb(h, k.sock);
+	CHECK(mtcp_shutdown(h->mctx, k.sock, SHUT_WR) == 0);
+	h_run(h);
+	expect(h, &k, F | A, 0);
+	h_peer_ack(h, &k);
+	CHECK(tcb_state(t) == TCPS_FIN_WAIT_2);
+	h_peer_fin(h, &k);
+	expect(h, &k, A, 0);
+	CHECK(tcb_state(t) == TCPS_TIME_WAIT);
+	uint64_t t0 = h->now;
+	CHECK(mtcp_close(h->mctx, k.sock) == 0);
+	while (h->c->tcbs_used)
+		CHECK(h_run_timer(h, 100000000));
+	CHECK(h->now - t0 >= 60000000);
+	h_expect_none(h);
+	CHECK_EQ_U64(h->c->cnt.conn_timedout, 0);
+	CHECK_EQ_U64(h->c->cnt.rst_sent, 0);
+	h_conf()->tcp_timewait = tw;
+	h_conf()->tcp_timeout = idle;
 	end(h, ls);
 }
 
@@ -628,6 +664,7 @@ int main(int argc, char **argv)
 		test_time_wait_fin_retransmit,
 		test_time_wait_reuse,
 		test_time_wait_default,
+		test_time_wait_outlives_tcp_timeout,
 		test_time_wait_rfc6191,
 		test_time_wait_recycled,
 		test_half_close,

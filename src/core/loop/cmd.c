@@ -168,7 +168,9 @@ static void close_tcb(struct core *c, struct tcb *t)
 		t->orphan = true;
 		atomic_fetch_add(&c->orphans, 1);
 	}
-	if (c->g->conf.tcp_timeout > 0 && !t->timer_at[TT_IDLE])
+	/* TIME_WAIT ends by its 2 MSL timer alone (timewait.c), never by an
+	 * idle abort and its RST */
+	if (c->g->conf.tcp_timeout > 0 && !t->timer_at[TT_IDLE] && st != TCPS_TIME_WAIT)
 		timer_arm(c, t, TT_IDLE, c->now_us + (uint64_t)c->g->conf.tcp_timeout * 1000000u);
 }
 
