@@ -245,6 +245,52 @@ def _sshd_running(h: HostSpec, st: State) -> int | None:
     return pid if str(st.sshd_config(h.name)) in cmdline else None
 
 
+def _sshd_in_namespace(ns: str) -> list[Path]:
+    """The `-f` configs of the listening sshds that run in network namespace `ns`."""
+    try:
+        want = os.stat(f"/run/netns/{ns}")
+    except OSError:
+        return []
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            # the listener rewrites its title: "sshd: /usr/sbin/sshd -f CONF ... [listener] ..."
+            words = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                errors="replace").split()
+            if not words or not words[0].rstrip(":").endswith("sshd") or "-f" not in words[:-1]:
+                continue
+            inside = os.stat(d / "ns" / "net")
+        except OSError:
+            continue
+        if (inside.st_dev, inside.st_ino) == (want.st_dev, want.st_ino):
+            found.append(Path(words[words.index("-f") + 1]))
+    return found
+
+
+def _refuse_foreign_lab(spec: LabSpec, st: State) -> None:
+    """Namespaces of this lab file that another lab state (another checkout, or
+    this lab file under another name) runs an sshd in: up() would start a second
+    sshd that cannot listen, and ssh would meet the other lab's host key."""
+    local = _local(spec)
+    for h in spec.hosts:
+        ns = local.namespace(h.name)
+        for conf in _sshd_in_namespace(ns):
+            if conf == st.sshd_config(h.name):
+                continue
+            state = conf.parent  # <checkout>/.lab/<lab name>/, lab.yml its lab file
+            down = ("./inv lab.down" if state.name == "local"
+                    else f"./inv lab.down --hosts .lab/{state.name}/lab.yml")
+            if state.parent.name == ".lab":
+                down = f"cd {state.parent.parent} && {down}"
+            raise ToolkitError(
+                f"{spec.path}: namespace {ns} (host {h.name}) belongs to another lab that is up: "
+                f"its sshd runs with {conf}. Fix: bring that lab down first (`{down}`), or give "
+                f"this lab file its own local.prefix and local.mgmt_subnet "
+                f"(labs/local-rss.yml shows how)")
+
+
 def _start_sshd(h: HostSpec, st: State, ns: str) -> None:
     if _sshd_running(h, st):
         return
@@ -285,6 +331,7 @@ def up(spec: LabSpec) -> None:
         if shutil.which(tool) is None and not Path(tool).exists():
             raise ToolkitError(f"`{tool}` is missing. Fix: `./inv setup` installs it")
     st = _state(spec)
+    _refuse_foreign_lab(spec, st)
     _ensure_keys(spec, st)
     st.lab_copy.write_text(spec.text)
     _record_made(st, spec)

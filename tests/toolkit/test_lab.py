@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -48,6 +49,24 @@ def test_up_is_idempotent(local_lab: Lab) -> None:
              for h in local_lab.spec.hosts}
     assert before == after  # same sshd processes, nothing rebuilt
     assert local_lab.host("client").run("true").ok
+
+
+def test_up_refuses_namespaces_of_another_lab(local_lab: Lab, tmp_path: Path) -> None:
+    """The same namespaces under another lab name, as a second checkout's copy of
+    the lab file would be: up() refuses before it writes anything, and names the
+    running lab's sshd config and the command that brings that lab down."""
+    spec = local_lab.spec
+    other = tmp_path / "other.yml"
+    other.write_text(re.sub(r"(?m)^name: .*$", f"name: {spec.name}-other", spec.text))
+    spec2 = load_lab_spec(other)
+    assert spec2.state_dir != spec.state_dir
+    with pytest.raises(ToolkitError, match="belongs to another lab that is up") as e:
+        netlab.up(spec2)
+    msg = str(e.value)
+    assert str(netlab._state(spec).sshd_config(spec.hosts[0].name)) in msg
+    assert f"./inv lab.down --hosts .lab/{spec.name}/lab.yml" in msg
+    assert not spec2.state_dir.exists()
+    assert local_lab.host("client").run("true").ok  # the running lab is untouched
 
 
 def test_links_addresses_and_offloads(local_lab: Lab) -> None:
