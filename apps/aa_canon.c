@@ -32,7 +32,7 @@ void canon_init(struct canon *c, bool hash)
 	sha256_init(&c->dump);
 }
 
-void canon_begin(struct canon *c, char type)
+void canon_begin_dump(struct canon *c, char type)
 {
 	c->type = type;
 	c->field = 0;
@@ -41,8 +41,6 @@ void canon_begin(struct canon *c, char type)
 	put(c, &type, 1);
 	if (type == 'R' || type == 'Q') {
 		c->messages++;
-		if (!c->hash)
-			return; /* no summaries in throughput runs */
 		if (c->nmsgs < CANON_MAX_MSGS) {
 			memset(&c->msgs[c->nmsgs], 0, sizeof(c->msgs[0]));
 			c->msgs[c->nmsgs].kind = type;
@@ -66,12 +64,8 @@ static void keep_line(struct canon *c, const char *p, size_t n, size_t at)
 	memcpy(m->line[c->field] + at, p, n);
 }
 
-void canon_field_start(struct canon *c, size_t total)
+void canon_field_start_dump(struct canon *c, size_t total)
 {
-	if (!c->hash) { /* throughput runs: only the count */
-		c->field_bytes += total;
-		return;
-	}
 	put_dec(c, total, ':');
 	c->field_left = total;
 	c->field_bytes += total;
@@ -96,14 +90,7 @@ void canon_field_bytes(struct canon *c, const char *p, size_t n)
 		c->field++;
 }
 
-void canon_field(struct canon *c, const char *p, size_t n)
-{
-	canon_field_start(c, n);
-	if (n)
-		canon_field_bytes(c, p, n);
-}
-
-void canon_end(struct canon *c)
+void canon_end_dump(struct canon *c)
 {
 	struct canon_msg *m = cur_msg(c);
 

@@ -13,7 +13,8 @@
  *             [-m MODE] [options]
  *
  * MODE (-m, default csv):
- *   csv       CSV module, -F fields per line (default 4)
+ *   csv       CSV module, -F fields per line (default 4); with -g the
+ *             whole lines of a packet come as one record (AA_CSV_P_BATCH)
  *   http-res  HTTP/1.1 response module (thesis 4.3.1)
  *   http-req  HTTP/1.1 request module
  *   spin      a module whose parse() spins -L iterations on every packet and
@@ -81,7 +82,7 @@ struct rd {
 	mctx_t m;
 	int ep;
 	enum mode mode;
-	bool std, hash, answer;
+	bool std, hash, answer, lines_batch;
 	unsigned fields, max_headers;
 	uint64_t spin;
 	int batch;
@@ -113,7 +114,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: " PROG " -f CONF (-c IP:PORT [-k CONNS [-N CORES]] | -l PORT "
 			"[-k CONNS]) [-m csv|http-res|"
-			"http-req|spin|zcspin] [-F N] [-L N] [-S] [-r STR]... [-a] [-q] [-t S] [-W S] "
+			"http-req|spin|zcspin] [-F N] [-g] [-L N] [-S] [-r STR]... [-a] [-q] [-t S] [-W S] "
 			"[-w S] [-b B] [-B N] [-M N] [-T S]\n");
 	exit(2);
 }
@@ -260,6 +261,24 @@ static void http_record(struct rd *r, const struct aa_http_record *h)
 	}
 }
 
+/* An AA_CSV_LINES record: its lines, each dumped as one AA_CSV_LINE. */
+static void csv_lines(struct rd *r, const struct aa_csv_record *l)
+{
+	struct canon *c = &r->canon;
+	uint32_t last = l->n_lines - 1;
+
+	for (uint32_t j = 0; j < l->n_lines; j++) {
+		canon_begin(c, 'C');
+		for (uint32_t k = 0; k < l->n_fields; k++) {
+			size_t n;
+			const char *f = aa_csv_lines_field(l, j, k, &n);
+			canon_field(c, f, n);
+		}
+		canon_end(c);
+	}
+	account(r, l->hdr.offset + l->spans[last * (l->n_fields + 1)]);
+}
+
 static void record(struct rd *r, const struct aa_record *rec)
 {
 	struct canon *c = &r->canon;
@@ -271,6 +290,10 @@ static void record(struct rd *r, const struct aa_record *rec)
 	switch (r->mode) {
 	case M_CSV: {
 		const struct aa_csv_record *l = (const void *)rec;
+		if (rec->type == AA_CSV_LINES) {
+			csv_lines(r, l);
+			break;
+		}
 		canon_begin(c, 'C');
 		for (uint32_t i = 0; i < l->n_fields; i++)
 			dump_field(c, l->fields[i]);
@@ -506,7 +529,8 @@ static void serve_conn(struct rd *r, int s)
 static int new_socket(struct rd *r, int rcvbuf)
 {
 	int s = mtcp_socket(r->m, AF_INET, SOCK_STREAM, 0);
-	struct aa_csv_params csv = {.n_fields = r->fields};
+	struct aa_csv_params csv = {.n_fields = r->fields,
+				    .flags = r->lines_batch ? AA_CSV_P_BATCH : 0};
 	struct aa_http_params http = {.max_headers = r->max_headers};
 	struct spin_params sp = {.iterations = r->spin};
 	const struct aa_module *mod = NULL;
@@ -759,7 +783,7 @@ int main(int argc, char **argv)
 	struct sockaddr_in dst;
 
 	r.req = calloc(1, 1);
-	while ((opt = getopt(argc, argv, "f:c:l:k:N:m:F:L:Sr:aqt:W:w:b:B:M:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:c:l:k:N:m:F:gL:Sr:aqt:W:w:b:B:M:T:")) != -1) {
 		switch (opt) {
 		case 'f': conf = optarg; break;
 		case 'c': connect_to = optarg; break;
@@ -774,6 +798,7 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'F': r.fields = (unsigned)atoi(optarg); break;
+		case 'g': r.lines_batch = true; break;
 		case 'L': r.spin = strtoull(optarg, NULL, 0); break;
 		case 'S': r.std = true; break;
 		case 'r': app_append_unescaped(PROG, &r.req, &r.req_len, optarg); break;
@@ -791,7 +816,8 @@ int main(int argc, char **argv)
 	}
 	if (!conf || !port == !connect_to || conns <= 0 || cores <= 0 || cores > MAX_CORES ||
 	    (port && cores > 1) || r.batch <= 0 || r.batch > MAX_BATCH ||
-	    (r.std && r.mode >= M_SPIN) || r.req_len > OUT_MAX)
+	    (r.std && r.mode >= M_SPIN) || r.req_len > OUT_MAX ||
+	    (r.lines_batch && (r.std || r.mode != M_CSV)))
 		usage();
 	if (connect_to && !app_parse_addr(connect_to, &dst))
 		app_die(PROG, "-c %s: expected IP:PORT", connect_to);

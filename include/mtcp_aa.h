@@ -147,10 +147,14 @@ int mtcp_zc_aa_http_expect_head(mctx_t mctx, int sockid, int n);
 
 extern const struct aa_module aa_csv_module;
 
-#define AA_CSV_LINE 1 /* the record type: one line */
+#define AA_CSV_LINE 1  /* record type: one line */
+#define AA_CSV_LINES 2 /* record type: whole lines of one packet
+			* (AA_CSV_P_BATCH) */
 
 /* aa_csv_params.flags */
 #define AA_CSV_P_SKIP_EMPTY_LINES 0x1u /* empty lines are not records */
+#define AA_CSV_P_BATCH            0x2u /* lines lying whole in one packet come
+					* together, as AA_CSV_LINES records */
 
 struct aa_csv_params {
 	uint32_t n_fields;     /* fields per line, 1..AA_CSV_MAX_FIELDS */
@@ -176,12 +180,43 @@ struct aa_csv_params {
  * error record.
  */
 struct aa_csv_record {
-	struct aa_record hdr;         /* type AA_CSV_LINE */
+	struct aa_record hdr;         /* AA_CSV_LINE, or AA_CSV_LINES */
 	uint32_t n_fields;            /* = aa_csv_params.n_fields */
 	uint32_t flags;               /* AA_CSV_F_* */
-	struct stream_field *fields[]; /* n_fields, never NULL */
+	uint32_t n_lines;             /* lines in the record (LINE: 1) */
+	uint32_t _reserved;
+	const uint16_t *spans;        /* LINES: aa_csv_lines_field() */
+	struct stream_field *fields[]; /* LINE: n_fields, never NULL;
+					* LINES: fields[0] only, below */
 };
 #define AA_CSV_F_QUOTED 0x1u /* at least one field is quoted */
+
+/*
+ * With AA_CSV_P_BATCH, the lines of a packet that lie whole in it, are
+ * unquoted and well formed come as one AA_CSV_LINES record: n_lines lines,
+ * in stream order, between the AA_CSV_LINE records of the other lines (a
+ * line cut by a packet end, a quoted field: each still its own record, and
+ * a malformed line its error record, exactly as without the flag; lines of
+ * more than 32 fields always come one by one). Per
+ * record, not per line: one record to build, publish, read and free, which
+ * is what makes short lines cheap (thesis figure 4.5; docs/aa-performance.md).
+ *
+ * fields[0] is the bytes of all its lines (one view, in one packet, from
+ * the first line's first byte to the last line's end); the other slots are
+ * NULL. `spans` holds n_fields + 1 offsets from fields[0]'s first byte per
+ * line: the line's start, then the end of each field. The stream offset of
+ * line j is hdr.offset + spans[j * (n_fields + 1)].
+ */
+static inline const char *aa_csv_lines_field(const struct aa_csv_record *r,
+					     uint32_t line, uint32_t k,
+					     size_t *len)
+{
+	const uint16_t *e = r->spans + (size_t)line * (r->n_fields + 1);
+	uint32_t start = k ? (uint32_t)e[k] + 1 : e[0]; /* after the delimiter */
+
+	*len = (size_t)(e[k + 1] - start);
+	return r->fields[0]->data.start + start;
+}
 
 /* A field that starts with the quote character (quoted field). */
 bool aa_csv_field_quoted(const struct stream_field *f, char quote);

@@ -23,6 +23,12 @@
 #define SHORT_PROBE 2
 /* Lines of up to this many fields may take the whole-line path. */
 #define LINE_FAST_FIELDS 32u
+/* Offsets of an AA_CSV_LINES record (mtcp_aa.h): room for 255 lines of 3
+ * fields, 204 of 4 (a 1460-byte packet of figure 4.5's 1-byte fields holds
+ * 182), 31 of 32; they follow the field slots in the pool element. */
+#define BATCH_SPANS 1024u
+/* The offsets are 16 bits: a batch covers at most this many bytes. */
+#define BATCH_MAX_BYTES 65535
 
 enum csv_st {
 	CSV_FIELD_START, /* before the first byte of a field */
@@ -44,13 +50,19 @@ struct csv_state {
 	uint8_t special[256]; /* unquoted field ends at these */
 };
 
+/* Whole lines of a packet go into one AA_CSV_LINES record. */
+static bool batching(const struct csv_state *s)
+{
+	return (s->pflags & AA_CSV_P_BATCH) && s->n_fields <= LINE_FAST_FIELDS;
+}
+
 static int csv_init(void *state, const void *params, struct aa_layout *l)
 {
 	const struct aa_csv_params *pp = params;
 	struct csv_state *s = state;
 
 	if (!pp || pp->n_fields == 0 || pp->n_fields > AA_CSV_MAX_FIELDS ||
-	    (pp->flags & ~AA_CSV_P_SKIP_EMPTY_LINES))
+	    (pp->flags & ~(AA_CSV_P_SKIP_EMPTY_LINES | AA_CSV_P_BATCH)))
 		return -EINVAL;
 	s->n_fields = pp->n_fields;
 	s->pflags = pp->flags;
@@ -66,6 +78,8 @@ static int csv_init(void *state, const void *params, struct aa_layout *l)
 	s->st = CSV_FIELD_START;
 	l->record_size = sizeof(struct aa_csv_record) +
 			 s->n_fields * sizeof(struct stream_field *);
+	if (batching(s))
+		l->record_size += BATCH_SPANS * sizeof(uint16_t);
 	l->fields_offset = offsetof(struct aa_csv_record, fields);
 	l->field_slots = s->n_fields;
 	l->max_record_bytes = pp->max_line ? pp->max_line : DEF_MAX_LINE;
@@ -200,11 +214,125 @@ static const char *lines_fast(struct aa_parse *p, struct csv_state *s,
 		r = aa_record(p);
 		r->n_fields = s->n_fields;
 		r->flags = 0;
+		r->n_lines = 1;
 		done = c = next;
 		*go_on = aa_record_end(p, AA_CSV_LINE, c);
 		if (!*go_on)
 			break;
 	}
+	return done;
+}
+
+/* Bit i set: byte b[i] ends an unquoted field (delimiter, CR, LF, NUL);
+ * 16 bytes with SSE2, or what is left before end (< 16) byte by byte. */
+static inline uint32_t special_bits(const struct csv_state *s, const char *b,
+				    const char *end)
+{
+	uint32_t m = 0;
+	ptrdiff_t n = end - b;
+
+#if defined(__SSE2__)
+	if (n >= 16 && aa_simd_level != AA_SIMD_SCALAR)
+		return aa_delim_mask16_any4(b, (char)s->delim, '\r', '\n', '\0');
+#endif
+	for (ptrdiff_t i = 0; i < n && i < 16; i++)
+		m |= (uint32_t)s->special[(uint8_t)b[i]] << i;
+	return m;
+}
+
+/*
+ * The lines of [c, end) that lines_fast() would take (every field unquoted,
+ * exactly n_fields, LF or CRLF at the end; RFC 4180 2.1-2.4), up to cap
+ * lines, into spans (mtcp_aa.h, AA_CSV_LINES): one bit per special byte,
+ * 16 bytes per mask, walked lowest bit first; each bit ends a field. At
+ * anything else (a quote at a field start, a NUL, a bare CR, a wrong field
+ * count, an empty line, a line cut by end) it stops before that line,
+ * which the byte states then parse and, if it is wrong, report exactly.
+ * Returns the start of the first line not taken; *n_lines the lines taken.
+ */
+static const char *batch_scan(const struct csv_state *s, const char *c,
+			      const char *end, uint16_t *sp, uint32_t cap,
+			      uint32_t *n_lines)
+{
+	const char *const first = c;
+	const char *blk = c, *line = c, *fs = c;
+	const uint32_t n = s->n_fields;
+	uint32_t m = special_bits(s, blk, end), field = 0, lines = 0;
+
+	*n_lines = 0;
+	if (*c == '\n' || *c == '\r')
+		return c; /* an empty line: skipped or an error, the states say */
+	sp[0] = 0;
+	for (;;) {
+		const char *x;
+
+		while (!m) {
+			blk += 16;
+			if (blk >= end)
+				goto out; /* the line goes on in the next packet */
+			m = special_bits(s, blk, end);
+		}
+		x = blk + __builtin_ctz(m);
+		m &= m - 1;
+		if (x < fs)
+			continue; /* the LF of a CRLF already taken */
+		if (x > fs && (uint8_t)*fs == s->quote)
+			goto out; /* a quoted field */
+		sp[1 + field] = (uint16_t)(x - first);
+		if (*x == (char)s->delim) {
+			if (++field == n)
+				goto out; /* too many fields */
+			fs = x + 1;
+			continue;
+		}
+		if (!*x || field + 1 != n)
+			goto out; /* a NUL, or too few fields */
+		if (*x == '\r' && (x + 1 == end || x[1] != '\n'))
+			goto out; /* a bare CR, or the LF not here yet */
+		line = fs = x + (*x == '\r' ? 2 : 1);
+		field = 0;
+		sp += n + 1;
+		if (++lines == cap || line == end || *line == '\n' ||
+		    *line == '\r')
+			goto out;
+		sp[0] = (uint16_t)(line - first);
+	}
+out:
+	*n_lines = lines;
+	return line;
+}
+
+/* Where an AA_CSV_LINES record keeps its offsets: after its field slots. */
+static uint16_t *batch_spans(const struct csv_state *s, struct aa_csv_record *r)
+{
+	return (uint16_t *)(void *)&r->fields[s->n_fields];
+}
+
+/*
+ * AA_CSV_P_BATCH: the whole lines from c (a line start) on, into one
+ * AA_CSV_LINES record: their bytes one field, their field ends offsets from
+ * the first byte (mtcp_aa.h). Returns the byte after the last line taken,
+ * NULL when the first line is not the common case (then nothing was set).
+ */
+static const char *lines_batch(struct aa_parse *p, struct csv_state *s,
+			       const char *c, const char *end, bool *go_on)
+{
+	struct aa_csv_record *r = aa_record(p);
+	uint32_t lines;
+	const char *done;
+
+	*go_on = true;
+	if (end - c > BATCH_MAX_BYTES)
+		end = c + BATCH_MAX_BYTES;
+	done = batch_scan(s, c, end, batch_spans(s, r),
+			  BATCH_SPANS / (s->n_fields + 1), &lines);
+	if (!lines || !aa_field_set_try(p, 0, c, done))
+		return NULL;
+	r->n_fields = s->n_fields;
+	r->flags = 0;
+	r->n_lines = lines;
+	r->spans = batch_spans(s, r);
+	*go_on = aa_record_end(p, AA_CSV_LINES, done);
 	return done;
 }
 
@@ -219,6 +347,7 @@ static bool end_line(struct aa_parse *p, struct csv_state *s, const char *at)
 	}
 	r->n_fields = s->n_fields;
 	r->flags = s->quoted ? AA_CSV_F_QUOTED : 0;
+	r->n_lines = 1;
 	s->field = 0;
 	s->quoted = false;
 	s->st = CSV_FIELD_START;
@@ -282,7 +411,8 @@ static const char *field_start(struct aa_parse *p, struct csv_state *s,
 	if (s->field == 0) {
 		bool go_on;
 
-		e = lines_fast(p, s, c, end, &go_on);
+		e = batching(s) ? lines_batch(p, s, c, end, &go_on)
+				: lines_fast(p, s, c, end, &go_on);
 		if (e && !go_on)
 			*stop_at = e;
 		if (e)

@@ -120,13 +120,16 @@ def http_stream(n: int, seed: int, max_body: int = 20000) -> bytes:
 # ---------------------------------------------------------------------------- CSV
 
 
-@pytest.mark.parametrize("path", ["aa", "standard"])
+@pytest.mark.parametrize("path", ["aa", "aa_batch", "standard"])
 def test_csv_stream(stack: StackRunner, lab: Lab, tmp_path: Path, path: str) -> None:
     """80,000 RFC 4180 lines (quoted fields with commas, CR, LF, doubled quotes; LF and
-    CRLF ends), cut anywhere: the records are exactly the reference parse's."""
+    CRLF ends), cut anywhere: the records are exactly the reference parse's; with
+    AA_CSV_P_BATCH (`-g`) too, where the unquoted whole lines of a packet come as
+    one record between the quoted and cut lines' own records."""
     data = csv_stream(80_000, 6, seed=5)
     bg = serve(stack, tmp_path, data, "csv1", seed=2)
-    res = reader(stack, "csv", "-F", "6", std=path == "standard")
+    batch = ["-g"] if path == "aa_batch" else []
+    res = reader(stack, "csv", "-F", "6", *batch, std=path == "standard")
     same_records(res.report or {}, csv_dump(data, 6))
     rep = peer_report(bg)
     assert rep["conns"][0]["all_sent"] and rep["conns"][0]["client_closed"]
@@ -134,16 +137,18 @@ def test_csv_stream(stack: StackRunner, lab: Lab, tmp_path: Path, path: str) -> 
 
 def test_csv_answer_server_three_paths(stack: StackRunner, lab: Lab) -> None:
     """The thesis' CSV server (answer_server --csv, 30 MB of lines of 4 fields of
-    16 bytes): the stack's module, the standard path and Linux sockets read the
-    same records."""
+    16 bytes): the stack's module (a record per line, and the lines of a packet
+    in one record), the standard path and Linux sockets read the same records."""
     rec = 4 * 17
     n = (30 << 20) // rec * rec
     stack.start_peer(stack.server, f"answer_server -l {ANSWER_PORT} --csv 16 --fields 4 "
                                    f"-n {n}", name="ans-csv")
     stack.wait_listening(stack.server, ANSWER_PORT)
     dumps = {}
-    for path in ("aa", "standard"):
-        res = reader(stack, "csv", "-F", "4", port=ANSWER_PORT, std=path == "standard")
+    for path in ("aa", "aa_batch", "standard"):
+        batch = ["-g"] if path == "aa_batch" else []
+        res = reader(stack, "csv", "-F", "4", *batch, port=ANSWER_PORT,
+                     std=path == "standard")
         rep = res.report or {}
         assert rep["csv_lines"] == n // rec and rep["errors"] == [], rep
         dumps[path] = rep["dump_sha256"]
@@ -307,15 +312,16 @@ def test_reset_is_not_an_end(stack: StackRunner, lab: Lab, tmp_path: Path, case:
 # ---------------------------------------------------------------------------- faults
 
 
-@pytest.mark.parametrize("kind,rcvbuf", [("csv", 0), ("http", 0), ("http", 16384)])
+@pytest.mark.parametrize("kind,rcvbuf", [("csv", 0), ("csv_batch", 0), ("http", 0),
+                                         ("http", 16384)])
 def test_records_under_faults(stack: StackRunner, lab: Lab, tmp_path: Path, kind: str,
                               rcvbuf: int) -> None:
     """Loss, reordering and duplication on the server link (nodes leave the
     out-of-order queue into the parser): the records are identical; also with a
     16 KB receive buffer (zero windows while records are held)."""
-    if kind == "csv":
+    if kind.startswith("csv"):
         data = csv_stream(40_000, 4, seed=12)
-        want, args = csv_dump(data, 4), ["csv", "-F", "4"]
+        want, args = csv_dump(data, 4), ["csv", "-F", "4", *(["-g"] if kind == "csv_batch" else [])]
     else:
         data = http_stream(150, seed=13)
         want, args = http_dump(data), ["http-res"]
