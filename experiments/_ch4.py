@@ -46,6 +46,15 @@ from experiments._ch5 import (
 #: the receiver's core (see the module's docstring)
 RECEIVER_CPU = 0
 
+#: The receive buffer of the record variants (`aa_reader -b`): the same bytes
+#: may wait on every path. The standard path has the lab's 64 KB socket buffer
+#: and reads up to 256 KB at a time into its own buffer (aa_reader's STD_BUF),
+#: where it parses them with the window open again; zero-copy records keep
+#: their packets in the socket buffer until the application frees them, so the
+#: record variants get both as their receive buffer. (Linux sockets autotune
+#: theirs, up to tcp_rmem's maximum.)
+RECORDS_RCVBUF = 64 * 1024 + 256 * 1024
+
 
 def setup(ctx: RunContext) -> None:
     ctx.state["ch"] = Ch5Lab(ctx.lab)

@@ -33,16 +33,10 @@ import pandas as pd
 
 from aatcp.claims import Claim, Ratio
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch4 import measure, setup
+from experiments._ch4 import RECORDS_RCVBUF, measure, setup
 from experiments._ch5 import lines_with_ratio
 
 FIELDS = 4
-#: The same bytes may wait in every variant: the standard path has the lab's
-#: 64 KB socket buffer and reads up to 256 KB at a time into its own buffer
-#: (aa_reader's STD_BUF), where it parses them with the window open again;
-#: zero-copy records keep their packets in the socket buffer until freed, so
-#: the record variants get both as their receive buffer.
-RECORDS_RCVBUF = 64 * 1024 + 256 * 1024
 VARIANT_ARGS = {"aa_batch": ["-m", "csv", "-F", str(FIELDS), "-g", "-b", str(RECORDS_RCVBUF)],
                 "aa": ["-m", "csv", "-F", str(FIELDS), "-b", str(RECORDS_RCVBUF)],
                 "standard": ["-m", "csv", "-F", str(FIELDS), "-S"]}
