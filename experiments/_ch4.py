@@ -56,6 +56,17 @@ RECEIVER_CPU = 0
 RECORDS_RCVBUF = 64 * 1024 + 256 * 1024
 
 
+def with_records_rcvbuf(args: Mapping[str, Sequence[str]],
+                        record_variants: Sequence[str]) -> dict[str, list[str]]:
+    """`args` (variant -> aa_reader arguments) with `-b RECORDS_RCVBUF` added to the
+    record variants. One connection only: with many, the sum of such windows
+    overflows the AF_XDP receive ring of labs/local-rss.yml (fig4_6 and fig4_10
+    with them: out-of-order segments from the drops, and up to 2.3x slower at 8
+    connections), so the scaling experiments keep the lab's buffer."""
+    return {v: [*a, *(["-b", str(RECORDS_RCVBUF)] if v in record_variants else [])]
+            for v, a in args.items()}
+
+
 def setup(ctx: RunContext) -> None:
     ctx.state["ch"] = Ch5Lab(ctx.lab)
 

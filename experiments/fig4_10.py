@@ -28,11 +28,11 @@ from aatcp.claims import Claim, Ratio
 from aatcp.runner import Experiment, Point, Quick, RunContext
 from experiments._ch4 import setup
 from experiments._scale import plot_scaled, run_scaled
-from experiments.fig4_9 import LABELS, VARIANT_ARGS
+from experiments.fig4_9 import LABELS, READER_ARGS
 
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
-    out = run_scaled(ctx, p, "body", f"-s {int(p['body'])} -c 8388608", VARIANT_ARGS)
+    out = run_scaled(ctx, p, "body", f"-s {int(p['body'])} -c 8388608", READER_ARGS)
     out["answers_per_s"] = out.get("responses", 0) / max(out.get("seconds", 0), 1e-9)
     return out
 

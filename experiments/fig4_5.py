@@ -33,13 +33,16 @@ import pandas as pd
 
 from aatcp.claims import Claim, Ratio
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch4 import RECORDS_RCVBUF, measure, setup
+from experiments._ch4 import measure, setup, with_records_rcvbuf
 from experiments._ch5 import lines_with_ratio
 
 FIELDS = 4
-VARIANT_ARGS = {"aa_batch": ["-m", "csv", "-F", str(FIELDS), "-g", "-b", str(RECORDS_RCVBUF)],
-                "aa": ["-m", "csv", "-F", str(FIELDS), "-b", str(RECORDS_RCVBUF)],
-                "standard": ["-m", "csv", "-F", str(FIELDS), "-S"]}
+#: the readers with the lab's receive buffer (fig4_6, many connections)
+READER_ARGS = {"aa_batch": ["-m", "csv", "-F", str(FIELDS), "-g"],
+               "aa": ["-m", "csv", "-F", str(FIELDS)],
+               "standard": ["-m", "csv", "-F", str(FIELDS), "-S"]}
+#: one connection: the record variants with the standard path's buffering
+VARIANT_ARGS = with_records_rcvbuf(READER_ARGS, ("aa_batch", "aa"))
 LABELS = {"aa_batch": "in-stack CSV parsing (a record per packet's lines)",
           "aa": "in-stack CSV parsing (a record per line)",
           "standard": "standard stack, same parsing in the app"}

@@ -28,12 +28,12 @@ from aatcp.claims import Claim, Ratio
 from aatcp.runner import Experiment, Point, Quick, RunContext
 from experiments._ch4 import setup
 from experiments._scale import plot_scaled, run_scaled
-from experiments.fig4_5 import FIELDS, LABELS, VARIANT_ARGS
+from experiments.fig4_5 import FIELDS, LABELS, READER_ARGS
 
 
 def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     out = run_scaled(ctx, p, "field", f"--csv {int(p['field'])} --fields {FIELDS}",
-                     VARIANT_ARGS)
+                     READER_ARGS)
     out["lines_per_s"] = out.get("csv_lines", 0) / max(out.get("seconds", 0), 1e-9)
     return out
 

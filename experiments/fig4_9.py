@@ -32,12 +32,14 @@ import pandas as pd
 
 from aatcp.claims import Claim, Ratio
 from aatcp.runner import Experiment, Point, Quick, RunContext
-from experiments._ch4 import RECORDS_RCVBUF, measure, setup
+from experiments._ch4 import measure, setup, with_records_rcvbuf
 from experiments._ch5 import lines_with_ratio
 
-VARIANT_ARGS = {"aa": ["-m", "http-res", "-b", str(RECORDS_RCVBUF)],
-                "standard": ["-m", "http-res", "-S"],
-                "linux": ["-m", "http-res"]}
+#: the readers with the lab's receive buffer (fig4_10, many connections)
+READER_ARGS = {"aa": ["-m", "http-res"], "standard": ["-m", "http-res", "-S"],
+               "linux": ["-m", "http-res"]}
+#: one connection: the module with the standard path's buffering
+VARIANT_ARGS = with_records_rcvbuf(READER_ARGS, ("aa",))
 LABELS = {"aa": "our stack, HTTP module (records)",
           "standard": "our standard stack, same parse in the app",
           "linux": "Linux sockets, same parse in the app"}
