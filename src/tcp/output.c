@@ -46,6 +46,14 @@ void tcp_window_update(struct core *c, struct tcb *t)
 
 	if (st == TCPS_CLOSED || st == TCPS_SYN_SENT || st == TCPS_LISTEN)
 		return;
+	/* After the peer's FIN (CLOSE-WAIT, LAST-ACK, CLOSING, TIME-WAIT) it
+	 * sends no more data (RFC 9293 3.10.7.4): a window is no news to it,
+	 * and the peer may be gone already (after our last ACK in TIME-WAIT,
+	 * a closed Linux socket answers with a RST, which then resets what
+	 * a splice still has to deliver the other way). */
+	if (st == TCPS_CLOSE_WAIT || st == TCPS_LAST_ACK || st == TCPS_CLOSING ||
+	    st == TCPS_TIME_WAIT)
+		return;
 	if (seq_lt(t->rcv_adv, t->rcv_nxt))
 		offered = 0;
 	if (tcp_rcv_window(c, t) > offered) {

@@ -299,6 +299,52 @@ static void test_time_wait_outlives_tcp_timeout(void)
 	end(h, ls);
 }
 
+/* Reading what came before the peer's FIN sends no window update: the
+ * peer sends no more data (RFC 9293 3.10.7.4), and in TIME-WAIT it may be
+ * closed already and answer with a RST (which would also reset a splice's
+ * other side). In CLOSE-WAIT and in TIME-WAIT. */
+static void test_no_window_update_after_fin(void)
+{
+	static char data[3 * 1400], got[sizeof(data)];
+	int timewait = h_conf()->tcp_timewait;
+
+	h_conf()->tcp_timewait = 60;
+	for (int tw = 0; tw < 2; tw++) {
+		struct h_conn k;
+		int ls;
+		struct h_stack *h = open_conn(&k, &ls);
+
+		if (tw) {
+			CHECK(mtcp_shutdown(h->mctx, k.sock, SHUT_WR) == 0);
+			h_run(h);
+			expect(h, &k, F | A, 0);
+			h_peer_ack(h, &k);
+		}
+		for (int i = 0; i < 3; i++)
+			h_peer_send(h, &k, data + i * 1400, 1400);
+		h_peer_fin(h, &k);
+		h_run(h);
+		h_drain(h);
+		CHECK(state(h, &k) == (tw ? TCPS_TIME_WAIT : TCPS_CLOSE_WAIT));
+		uint64_t updates = h->c->cnt.window_updates;
+		CHECK(mtcp_read(h->mctx, k.sock, got, sizeof(got)) == (ssize_t)sizeof(got));
+		h_run(h);
+		h_expect_none(h);
+		CHECK_EQ_U64(h->c->cnt.window_updates, updates);
+		CHECK(mtcp_close(h->mctx, k.sock) == 0);
+		h_run(h);
+		if (!tw) { /* LAST-ACK: our FIN, its ACK */
+			expect(h, &k, F | A, 0);
+			h_peer_ack(h, &k);
+		}
+		while (h->c->tcbs_used) /* TIME-WAIT: its 2 MSL */
+			CHECK(h_run_timer(h, 100000000));
+		h_expect_none(h);
+		end(h, ls);
+	}
+	h_conf()->tcp_timewait = timewait;
+}
+
 /* RFC 6191 section 2: with timestamps, a SYN for a 4-tuple in TIME_WAIT
  * is honoured when its TSval is newer than the last seen, whatever its
  * sequence number; an older TSval is refused even with a higher sequence
@@ -665,6 +711,7 @@ int main(int argc, char **argv)
 		test_time_wait_reuse,
 		test_time_wait_default,
 		test_time_wait_outlives_tcp_timeout,
+		test_no_window_update_after_fin,
 		test_time_wait_rfc6191,
 		test_time_wait_recycled,
 		test_half_close,
