@@ -231,7 +231,8 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     if "cc" in sender:
         extra["linux_cc"] = sender["cc"]
     return {"gbps": peer["gbps"], "dut_gbps": dut_out["gbps"], "seconds": peer["seconds"],
-            "bytes": nbytes, "peer_cpu_s": float(peer.get("cpu_s", float("nan"))), **extra}
+            "bytes": nbytes, "peer_cpu_s": float(peer.get("cpu_s", float("nan"))),
+            "peer_sleeps": peer.get("sleeps"), **extra}
 
 
 def ratios(df: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,18 @@ receiver at the client, same CPU placement):
                  of the path's rate and does not take a random loss as
                  congestion, so 1 % random loss barely slows it; shown
                  beside, not the target
+- tx-linux-rps   tx-linux (CUBIC) with the packets the dut receives on the
+                 link, the receiver's ACKs, processed on the sender's core
+                 (RPS: the rps_cpus of the dut's end of the link), where a
+                 sender on a host of its own, and ours, take them. In
+                 tx-linux the receiver's ACK runs the Linux sender's
+                 transmit inside the receiver's recv() system call (veth
+                 delivers in the caller's softirq), so the next data is
+                 queued before the reader looks again: one kernel plays
+                 both ends of a zero-length wire. Our sender (and this
+                 variant) sees the ACK on its own core, and the reader
+                 sleeps each time it has read all that a small window let
+                 through (`peer_sleeps`, its voluntary context switches)
 
 The loss is made on the link, the same way for both senders: a tc cls_bpf
 program on the client's end of the veth (clsact ingress,
@@ -55,7 +67,7 @@ from typing import Any
 import pandas as pd
 
 from aatcp.claims import Claim, Ratio
-from aatcp.dutrun import core_counter, read_stats
+from aatcp.dutrun import core_counter, read_stats, stack_port_towards
 from aatcp.errors import ToolkitError
 from aatcp.plot import measured, plt, save
 from aatcp.remote import Host
@@ -63,10 +75,11 @@ from aatcp.runner import Experiment, Point, Quick, RunContext
 from experiments import bulk
 
 DROP_SRC = Path(__file__).resolve().parent / "bpf" / "loss_drop.c"
-VARIANTS = ("tx-aatcp", "tx-aatcp-reno", "tx-linux", "tx-linux-bbr")
+VARIANTS = ("tx-aatcp", "tx-aatcp-reno", "tx-linux", "tx-linux-bbr", "tx-linux-rps")
 PATTERNS = {"none": 0, "random": 1, "tail": 2}
 LOSSY = ("random", "tail")
 TAIL_SEGMENTS = 2
+SYS_NET = "/sys/class/net"
 
 
 def setup(ctx: RunContext) -> None:
@@ -80,7 +93,33 @@ def setup(ctx: RunContext) -> None:
     if not r.ok:
         raise ToolkitError(f"{client.name}: clang or tc missing (the loss is a tc cls_bpf "
                            "program compiled with clang). Fix: ./inv setup")
-    ctx.state.update(drop_iface=end.name, arch=r.stdout.split()[-1])
+    ctx.state.update(drop_iface=end.name, arch=r.stdout.split()[-1],
+                     dut_iface=stack_port_towards(lab, client.name).iface)
+
+
+def _rps(dut: Host, iface: str | None, mask: str | None) -> dict[str, str]:
+    """Set the rps_cpus of every receive queue of `iface` to `mask` (hex CPU
+    mask; None: read only); the values found before, by queue file."""
+    if not iface:
+        raise ToolkitError(f"{dut.name}: the port towards the client is no kernel interface, "
+                           "so tx-linux-rps has no queues to steer. Fix: leave tx-linux-rps out")
+    q = f"{SYS_NET}/{iface}/queues"
+    r = dut.run(f"for f in {q}/rx-*/rps_cpus; do echo \"$f $(cat $f)\"; done", timeout=10,
+                check=False)
+    old = dict(line.split() for line in r.stdout.splitlines() if len(line.split()) == 2)
+    if not old:
+        raise ToolkitError(f"{dut.name}: no {q}/rx-*/rps_cpus (tx-linux-rps steers the "
+                           f"ACKs to the sender's core with RPS). Fix: a kernel with "
+                           f"CONFIG_RPS, or leave tx-linux-rps out")
+    if mask is not None:
+        for f in old:
+            dut.run(f"echo {mask} > {f}", timeout=10)
+    return old
+
+
+def _restore_rps(dut: Host, old: dict[str, str]) -> None:
+    for f, v in old.items():
+        dut.run(f"echo {v} > {f}", timeout=10, check=False)
 
 
 def _drop_on(client: Host, iface: str, arch: str, p: Point, nbytes: int) -> None:
@@ -135,10 +174,13 @@ def run(ctx: RunContext, p: Point) -> Mapping[str, Any]:
     _drop_on(client, s["drop_iface"], s["arch"], p, nbytes)
     linux = p.variant.startswith("tx-linux")
     before = _mib(dut) if linux else {}
+    rps = (_rps(dut, s["dut_iface"], format(1 << bulk.DUT_CPU, "x"))
+           if p.variant == "tx-linux-rps" else {})
     try:
         out = dict(bulk.run(ctx, p))
     finally:
         client.run(f"tc qdisc del dev {s['drop_iface']} clsact", timeout=30, check=False)
+        _restore_rps(dut, rps)
     _slowdown(s, p, out)
     if linux:
         after = _mib(dut)
@@ -162,7 +204,8 @@ def ratios(df: pd.DataFrame) -> pd.DataFrame:
     without loss at the same size (NaN where no loss=none runs)."""
     d = measured(df)
     cols = ["loss", "mbytes", "aatcp_s", "linux_s", "ratio", "aatcp_slowdown",
-            "linux_slowdown", "reno_s", "reno_ratio", "bbr_s", "bbr_ratio", "runs"]
+            "linux_slowdown", "reno_s", "reno_ratio", "bbr_s", "bbr_ratio", "rps_s",
+            "rps_ratio", "rps_slowdown", "runs"]
     if d.empty:
         return pd.DataFrame(columns=cols)
     med = d.groupby(["loss", "mbytes", "variant"])["seconds"].median()
@@ -174,12 +217,15 @@ def ratios(df: pd.DataFrame) -> pd.DataFrame:
     for (loss, mb), g in d.groupby(["loss", "mbytes"]):
         a, b = m(loss, mb, "tx-aatcp"), m(loss, mb, "tx-linux")
         reno, bbr = m(loss, mb, "tx-aatcp-reno"), m(loss, mb, "tx-linux-bbr")
+        rps = m(loss, mb, "tx-linux-rps")
         rows.append({"loss": loss, "mbytes": mb, "aatcp_s": a, "linux_s": b,
                      "ratio": _div(a, b),
                      "aatcp_slowdown": _div(a, m("none", mb, "tx-aatcp")),
                      "linux_slowdown": _div(b, m("none", mb, "tx-linux")),
                      "reno_s": reno, "reno_ratio": _div(reno, b),
                      "bbr_s": bbr, "bbr_ratio": _div(a, bbr),
+                     "rps_s": rps, "rps_ratio": _div(a, rps),
+                     "rps_slowdown": _div(rps, m("none", mb, "tx-linux-rps")),
                      "runs": int((g["variant"] == "tx-aatcp").sum())})
     return pd.DataFrame(rows, columns=cols)
 
@@ -193,15 +239,17 @@ def plot(df: pd.DataFrame, path: Path, exp: Experiment) -> None:
               f"linux {r['linux_s']:8.4f} s  {r['ratio']:5.2f} x   slowdown aatcp "
               f"{r['aatcp_slowdown']:5.2f} x  linux {r['linux_slowdown']:5.2f} x   "
               f"reno / linux {r['reno_ratio']:5.2f} x  ours / linux-bbr "
-              f"{r['bbr_ratio']:5.2f} x  ({r['runs']} runs)")
+              f"{r['bbr_ratio']:5.2f} x  ours / linux-rps {r['rps_ratio']:5.2f} x "
+              f"(its slowdown {r['rps_slowdown']:5.2f} x)  ({r['runs']} runs)")
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
     labels = []
     for i, (_, r) in enumerate(table.iterrows()):
         bars = (("aatcp_s", "C1", "aatcp (CUBIC)"), ("reno_s", "C2", "aatcp, Reno"),
-                ("linux_s", "C0", "Linux CUBIC"), ("bbr_s", "C7", "Linux BBR"))
+                ("linux_s", "C0", "Linux CUBIC"), ("rps_s", "C9", "Linux CUBIC, ACKs on its core"),
+                ("bbr_s", "C7", "Linux BBR"))
         for j, (col, color, name) in enumerate(bars):
             if pd.notna(r[col]):
-                ax.bar(i + (j - 1.5) * 0.2, r[col], 0.2, color=color,
+                ax.bar(i + (j - 2) * 0.16, r[col], 0.16, color=color,
                        label=name if i == 0 else None)
         ax.annotate(f"{r['ratio']:.2f}x", (i, max(r["aatcp_s"], r["linux_s"])),
                     textcoords="offset points", xytext=(0, 4), ha="center", fontsize=8)
@@ -276,6 +324,18 @@ CLAIMS = (
           pick="max",
           explanation="BBR does not reduce its rate for a random loss; a loss-based "
           "congestion control (ours, CUBIC, Reno) does, by design (RFC 9438 4.6)."),
+    Claim("-", "(issue 15's target against a Linux sender that takes the ACKs on its own "
+          "core, as ours does, 1 % random loss)",
+          Ratio("tx-aatcp", "tx-linux-rps", metric="seconds", where={"loss": "random"},
+                label="completion time, 1 % random loss: ours / Linux CUBIC with its ACKs "
+                "processed on its core"),
+          value=1.0, tolerance=0.1, pick="max",
+          explanation="tx-linux-rps: the same Linux sender and drops, with RPS on the dut's "
+          "end of the link. Over a veth in one kernel, tx-linux's next data is sent from "
+          "inside the receiver's recv() that made the ACK, so a small window never leaves "
+          "its reader without data; a sender that takes the ACK on its own core, ours or "
+          "Linux's, lets the reader sleep once per window (peer_sleeps). "
+          "docs/loss-recovery.md, \"Which core takes the ACK\"."),
     Claim("-", "(no target: the same transfers without loss, the plain throughput gap of "
           "issue 14 that the ratios with loss include)",
           Ratio("tx-aatcp", "tx-linux", metric="seconds", where={"loss": "none"},
@@ -290,7 +350,7 @@ CLAIMS = (
 EXPERIMENT = Experiment(
     name="loss",
     claims=CLAIMS,
-    minutes=(8, 2),
+    minutes=(10, 2.5),
     title="Completion time under loss (tc cls_bpf drops): aatcp vs Linux<->Linux",
     description=__doc__ or "",
     roles=("dut", "client"),

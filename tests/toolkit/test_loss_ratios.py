@@ -96,3 +96,55 @@ def test_runs_with_the_bulk_runs_parameters() -> None:
 
     for key, value in bulk.EXPERIMENT.fixed.items():
         assert loss.EXPERIMENT.fixed.get(key) == value, key
+
+
+def test_ours_against_linux_with_its_acks_on_its_core() -> None:
+    df = _rows({("none", 64, "tx-linux-rps"): [0.09, 0.1, 0.11],
+                ("random", 64, "tx-aatcp"): [0.15, 0.16, 0.17],
+                ("random", 64, "tx-linux"): [0.09, 0.09, 0.1],
+                ("random", 64, "tx-linux-rps"): [0.2, 0.22, 0.25]})
+    t = loss.ratios(df).set_index("loss")
+    assert math.isclose(t.loc["random", "rps_ratio"], 0.16 / 0.22)
+    assert math.isclose(t.loc["random", "rps_slowdown"], 0.22 / 0.1)
+    assert math.isclose(t.loc["random", "ratio"], 0.16 / 0.09)
+
+
+class _Shell:
+    """A host whose commands run in this machine's shell."""
+
+    name = "dut"
+
+    def run(self, cmd: str, timeout: float = 10, check: bool = True) -> object:
+        import subprocess
+        from types import SimpleNamespace
+
+        r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=timeout,
+                           check=check)
+        return SimpleNamespace(stdout=r.stdout, ok=r.returncode == 0)
+
+
+def test_rps_steered_to_the_sender_core_and_restored(tmp_path, monkeypatch) -> None:
+    """tx-linux-rps sets every receive queue's rps_cpus of the dut's port to
+    the sender's core and puts back what was there after the run; the
+    Linux sender keeps the point's CUBIC."""
+    import pytest
+
+    from aatcp.errors import ToolkitError
+    from aatcp.runner import Point
+    from experiments import bulk
+
+    for q, v in (("rx-0", "0"), ("rx-1", "2")):
+        (tmp_path / "d-cli" / "queues" / q).mkdir(parents=True)
+        (tmp_path / "d-cli" / "queues" / q / "rps_cpus").write_text(v + "\n")
+    monkeypatch.setattr(loss, "SYS_NET", str(tmp_path))
+    old = loss._rps(_Shell(), "d-cli", "1")  # type: ignore[arg-type]
+    files = sorted((tmp_path / "d-cli" / "queues").glob("rx-*/rps_cpus"))
+    assert [f.read_text().strip() for f in files] == ["1", "1"]
+    loss._restore_rps(_Shell(), old)  # type: ignore[arg-type]
+    assert [f.read_text().strip() for f in files] == ["0", "2"]
+    with pytest.raises(ToolkitError, match=r"dut: no .*nope/queues/rx-"):
+        loss._rps(_Shell(), "nope", "1")  # type: ignore[arg-type]
+    with pytest.raises(ToolkitError, match="no kernel interface"):
+        loss._rps(_Shell(), None, "1")  # type: ignore[arg-type]
+    p = Point("tx-linux-rps", dict(loss.EXPERIMENT.fixed), 0, False, 0)
+    assert bulk._blast(0, "10.0.2.1", 5401, 99, p, "linux-rps").endswith("--cc cubic")

@@ -282,6 +282,12 @@ def cpu_seconds() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def sleeps() -> int:
+    """How often this process waited so far (voluntary context switches): a
+    reader that found its socket empty and slept until data came."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
+
+
 #: struct tcp_info (linux/tcp.h): offsets of tcpi_snd_mss, tcpi_segs_out and
 #: tcpi_data_segs_out (Linux 4.6+)
 TCP_INFO_FIELDS = {"snd_mss": 16, "segs_out": 136, "data_segs_out": 156}
@@ -329,7 +335,7 @@ def cmd_drain(a: argparse.Namespace) -> None:
     s, _ = ls.accept()
     buf = bytearray(1 << 20)
     n = s.recv_into(buf)
-    t0 = time.monotonic()
+    t0, z0 = time.monotonic(), sleeps()
     total = n
     while n:
         n = s.recv_into(buf)
@@ -337,7 +343,7 @@ def cmd_drain(a: argparse.Namespace) -> None:
     secs = time.monotonic() - t0
     s.close()
     out({"bytes": total, "seconds": secs, "gbps": total * 8 / secs / 1e9 if secs else 0.0,
-         "cpu_s": cpu_seconds()})
+         "cpu_s": cpu_seconds(), "sleeps": sleeps() - z0})
 
 
 def csum(data: bytes) -> int:
