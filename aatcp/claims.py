@@ -8,7 +8,8 @@ same run (paired by sweep point and repetition), or two metrics of one row
 Per sweep point we take the median of the paired ratios and their min-max
 over the repetitions; the headline is the point `pick` names.
 
-Verdict against the thesis' ratio `value` (or only its `direction`):
+Verdict against the thesis' ratio `value` (or only its `direction`, or a
+bound `at_most`):
 reproduced (within `tolerance`, relative), reproduced in direction only (on the
 same side of 1), not reproduced, not run (no successful runs), or no thesis
 claim (an experiment of our own, shown for its numbers).
@@ -60,6 +61,9 @@ class Claim:
     value: float | None = None
     #: "above" / "below" 1, for claims that give only a direction
     direction: Literal["above", "below"] | None = None
+    #: an upper bound instead of a value (an issue's target, "at most 1.1"):
+    #: reproduced at or below it, not reproduced above
+    at_most: float | None = None
     #: which sweep point is the headline: the thesis' "up to" is max, "at every N" min
     pick: Literal["max", "min", "median"] = "median"
     #: relative distance from `value` still counted as reproduced
@@ -180,6 +184,8 @@ def _sort_key(v: Any) -> tuple[int, float, str]:
 
 def verdict(claim: Claim, ours: float) -> str:
     value, direction = claim.value, claim.direction
+    if claim.at_most is not None:
+        return REPRODUCED if ours <= claim.at_most else NOT_REPRODUCED
     if value is None and direction is None:
         return NO_CLAIM
     if value is not None:

@@ -187,6 +187,8 @@ def _ours(m: cl.Measured) -> str:
 
 
 def _thesis(c: cl.Claim) -> str:
+    if c.at_most is not None:
+        return f"{c.ref}: <= {_fmt(c.at_most)}"
     if c.value is not None:
         return f"{c.ref}: {_fmt(c.value)}"
     if c.direction is not None:
@@ -251,7 +253,8 @@ def _provenance(r: Result) -> list[Block]:
 def _claim_blocks(m: cl.Measured) -> list[Block]:
     c = m.claim
     blocks = [Block("p", text=f"**Thesis ({c.ref}):** \"{c.says}\""
-                    + (f" (ratio {_fmt(c.value)})" if c.value is not None else ""))]
+                    + (f" (ratio {_fmt(c.value)})" if c.value is not None else "")
+                    + (f" (at most {_fmt(c.at_most)})" if c.at_most is not None else ""))]
     if c.ratio is not None:
         blocks.append(Block("p", text=f"**Ours:** {c.ratio.label or c.ratio.num}: {_ours(m)}. "
                                       f"**Verdict: {m.verdict}.**"))

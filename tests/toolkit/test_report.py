@@ -201,6 +201,14 @@ def test_verdicts(value: float | None, direction: str | None, ours: float,
     assert cl.verdict(c, ours) == expected
 
 
+@pytest.mark.parametrize(("ours", "expected"), [
+    (0.4, cl.REPRODUCED), (1.1, cl.REPRODUCED), (1.11, cl.NOT_REPRODUCED)])
+def test_verdict_at_most(ours: float, expected: str) -> None:
+    """An issue's target "at most 1.1": any ratio at or below the bound meets it."""
+    c = cl.Claim("-", "x", cl.Ratio("a", "b", metric="m"), at_most=1.1)
+    assert cl.verdict(c, ours) == expected
+
+
 def test_no_data_is_not_run() -> None:
     c = cl.Claim("F", "x", cl.Ratio("a", "b", metric="m"), value=2.0)
     assert cl.measure(c, None, ["x"], 1).verdict == cl.NOT_RUN
