@@ -112,8 +112,12 @@ def _rps(dut: Host, iface: str | None, mask: str | None) -> dict[str, str]:
                            f"ACKs to the sender's core with RPS). Fix: a kernel with "
                            f"CONFIG_RPS, or leave tx-linux-rps out")
     if mask is not None:
-        for f in old:
-            dut.run(f"echo {mask} > {f}", timeout=10)
+        try:
+            for f in old:
+                dut.run(f"echo {mask} > {f}", timeout=10)
+        except Exception:
+            _restore_rps(dut, old)  # no queue left steered by a failed setting
+            raise
     return old
 
 

@@ -148,3 +148,27 @@ def test_rps_steered_to_the_sender_core_and_restored(tmp_path, monkeypatch) -> N
         loss._rps(_Shell(), None, "1")  # type: ignore[arg-type]
     p = Point("tx-linux-rps", dict(loss.EXPERIMENT.fixed), 0, False, 0)
     assert bulk._blast(0, "10.0.2.1", 5401, 99, p, "linux-rps").endswith("--cc cubic")
+
+
+def test_rps_put_back_when_a_queue_cannot_be_set(tmp_path, monkeypatch) -> None:
+    """A queue that refuses the mask leaves none of them changed."""
+    import subprocess
+
+    import pytest
+
+    for q in ("rx-0", "rx-1"):
+        (tmp_path / "d-cli" / "queues" / q).mkdir(parents=True)
+        (tmp_path / "d-cli" / "queues" / q / "rps_cpus").write_text("0\n")
+    bad = tmp_path / "d-cli" / "queues" / "rx-1" / "rps_cpus"
+    monkeypatch.setattr(loss, "SYS_NET", str(tmp_path))
+
+    class Refusing(_Shell):
+        def run(self, cmd: str, timeout: float = 10, check: bool = True) -> object:
+            if str(bad) in cmd and cmd.startswith("echo 1"):
+                raise subprocess.CalledProcessError(1, cmd)
+            return super().run(cmd, timeout, check)
+
+    with pytest.raises(subprocess.CalledProcessError):
+        loss._rps(Refusing(), "d-cli", "1")  # type: ignore[arg-type]
+    rx0 = tmp_path / "d-cli" / "queues" / "rx-0" / "rps_cpus"
+    assert rx0.read_text().strip() == "0"
