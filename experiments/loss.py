@@ -279,9 +279,12 @@ def _plot_slowdown(ax: Any, table: pd.DataFrame) -> None:
     lossy = table[table["loss"].isin(LOSSY)].reset_index(drop=True)
     labels = []
     for i, r in lossy.iterrows():
-        ax.bar(i - 0.2, r["aatcp_slowdown"], 0.4, color="C1", label="aatcp" if i == 0 else None)
-        ax.bar(i + 0.2, r["linux_slowdown"], 0.4, color="C0",
-               label="Linux CUBIC" if i == 0 else None)
+        for j, (col, color, name) in enumerate((
+                ("aatcp_slowdown", "C1", "aatcp"), ("linux_slowdown", "C0", "Linux CUBIC"),
+                ("rps_slowdown", "C9", "Linux CUBIC, ACKs on its core"))):
+            if pd.notna(r[col]):
+                ax.bar(i + (j - 1) * 0.27, r[col], 0.27, color=color,
+                       label=name if i == 0 else None)
         labels.append(f"{r['loss']}\n{int(r['mbytes'])} MB")
     ax.axhline(1.0, color="grey", lw=0.8)
     ax.set_yscale("log")  # a 200 ms RTO on a 2 ms transfer is 100x
