@@ -171,7 +171,10 @@ void tcp_done(struct core *c, struct tcb *t, int err)
 	memset(t->timer_at, 0, sizeof(t->timer_at));
 	tcp_set_state(c, t, TCPS_CLOSED);
 #if AATCP_WITH_FWD /* hook */
-	splice_teardown(c, t, err); /* thesis ch. 5 proxy: carry a RST across */
+	/* thesis ch. 5 proxy: carry a RST across, except one that ends
+	 * TIME-WAIT: both directions of this side ended with every byte
+	 * acknowledged (RFC 9293 3.6), so the other side closes on its own */
+	splice_teardown(c, t, was == TCPS_TIME_WAIT ? 0 : err);
 #endif
 	tcb_raise(c, t, TEV_IN | TEV_HUP | TEV_RDHUP | (err ? TEV_ERR : 0));
 	/* A half-open passive connection was never handed to the application:

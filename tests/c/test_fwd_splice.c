@@ -323,6 +323,51 @@ static void test_http_head_answer_has_no_body(void)
 	end(h, ls);
 }
 
+/* A RST that ends one side's TIME-WAIT (RFC 9293 3.10.7.4) is not carried
+ * across the splice: in TIME-WAIT both directions of that side have
+ * ended, every byte acknowledged, so the RST says nothing about the other
+ * side, whose own close goes on with its bytes still unacknowledged. */
+static void test_rst_in_time_wait_stays_on_its_side(void)
+{
+	static const char resp[] = "the server's last words";
+	struct h_stack *h = h_open();
+	int tw = h_conf()->tcp_timewait;
+	struct side cl, sv;
+
+	h_conf()->tcp_timewait = 60;
+	int ls = open_pair(h, false, &cl, &sv);
+	/* the client closes first: its FIN goes on, the server ACKs it */
+	h_peer_fin(h, &cl.k);
+	take_frames(h, &cl, &sv);
+	CHECK(sv.fin);
+	h_peer_ack(h, &sv.k);
+	take_frames(h, &cl, &sv);
+	/* the server's answer and FIN: its side enters TIME-WAIT, the client's
+	 * side sends both on and waits for the client's ACK */
+	h_peer_send(h, &sv.k, resp, sizeof(resp) - 1);
+	h_peer_fin(h, &sv.k);
+	take_frames(h, &cl, &sv);
+	check_rx(&cl, resp, sizeof(resp) - 1);
+	CHECK(cl.fin);
+	CHECK(tcb_state(h_tcb(h, sv.k.sock)) == TCPS_TIME_WAIT);
+	CHECK(tcb_state(h_tcb(h, cl.k.sock)) == TCPS_LAST_ACK);
+	struct h_seg rst = h_conn_seg(&sv.k, TCP_FLAG_RST, NULL, 0);
+	h_send_seg(h, &rst);
+	CHECK(tcb_state(h_tcb(h, sv.k.sock)) == TCPS_CLOSED);
+	take_frames(h, &cl, &sv); /* CHECKs that no RST went to the client */
+	CHECK(tcb_state(h_tcb(h, cl.k.sock)) == TCPS_LAST_ACK);
+	h_peer_ack(h, &cl.k);
+	take_frames(h, &cl, &sv);
+	CHECK(tcb_state(h_tcb(h, cl.k.sock)) == TCPS_CLOSED);
+	int err = -1;
+	socklen_t el = sizeof(err);
+	CHECK(mtcp_getsockopt(h->mctx, cl.k.sock, SOL_SOCKET, SO_ERROR, &err, &el) == 0);
+	CHECK_EQ_U64(err, 0);
+	h_conf()->tcp_timewait = tw;
+	close_pair(h, &cl, &sv);
+	end(h, ls);
+}
+
 int main(int argc, char **argv)
 {
 	static void (*const tests[])(void) = {
@@ -330,6 +375,7 @@ int main(int argc, char **argv)
 		test_http_head_answer_has_no_body,
 		test_forward_then_shutdown,
 		test_forward_while_backend_connects,
+		test_rst_in_time_wait_stays_on_its_side,
 	};
 
 	(void)argc;
