@@ -97,9 +97,9 @@ def setup(ctx: RunContext) -> None:
                      dut_iface=stack_port_towards(lab, client.name).iface)
 
 
-def _rps(dut: Host, iface: str | None, mask: str | None) -> dict[str, str]:
+def _rps(dut: Host, iface: str | None, mask: str) -> dict[str, str]:
     """Set the rps_cpus of every receive queue of `iface` to `mask` (hex CPU
-    mask; None: read only); the values found before, by queue file."""
+    mask); the values found before, by queue file."""
     if not iface:
         raise ToolkitError(f"{dut.name}: the port towards the client is no kernel interface, "
                            "so tx-linux-rps has no queues to steer. Fix: leave tx-linux-rps out")
@@ -111,13 +111,12 @@ def _rps(dut: Host, iface: str | None, mask: str | None) -> dict[str, str]:
         raise ToolkitError(f"{dut.name}: no {q}/rx-*/rps_cpus (tx-linux-rps steers the "
                            f"ACKs to the sender's core with RPS). Fix: a kernel with "
                            f"CONFIG_RPS, or leave tx-linux-rps out")
-    if mask is not None:
-        try:
-            for f in old:
-                dut.run(f"echo {mask} > {f}", timeout=10)
-        except Exception:
-            _restore_rps(dut, old)  # no queue left steered by a failed setting
-            raise
+    try:
+        for f in old:
+            dut.run(f"echo {mask} > {f}", timeout=10)
+    except Exception:
+        _restore_rps(dut, old)  # no queue left steered by a failed setting
+        raise
     return old
 
 

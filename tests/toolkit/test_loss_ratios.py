@@ -4,8 +4,10 @@ each stack's slowdown from loss (its time with loss / its time without)."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from experiments import loss
 
@@ -27,9 +29,13 @@ def test_ratio_and_slowdown_per_stack() -> None:
                 ("random", 64, "tx-aatcp"): [0.7, 0.75, 0.8],
                 ("random", 64, "tx-linux"): [0.15, 0.16, 0.2],
                 ("random", 64, "tx-aatcp-reno"): [0.9, 1.0, 1.1],
-                ("random", 64, "tx-linux-bbr"): [0.1, 0.12, 0.3]})
+                ("random", 64, "tx-linux-bbr"): [0.1, 0.12, 0.3],
+                ("none", 64, "tx-linux-rps"): [0.09, 0.1, 0.11],
+                ("random", 64, "tx-linux-rps"): [0.2, 0.22, 0.25]})
     t = loss.ratios(df).set_index("loss")
     assert math.isclose(t.loc["random", "ratio"], 0.75 / 0.16)
+    assert math.isclose(t.loc["random", "rps_ratio"], 0.75 / 0.22)
+    assert math.isclose(t.loc["random", "rps_slowdown"], 0.22 / 0.1)
     assert math.isclose(t.loc["random", "reno_ratio"], 1.0 / 0.16)
     assert math.isclose(t.loc["random", "bbr_ratio"], 0.75 / 0.12)
     assert math.isnan(t.loc["none", "reno_ratio"])  # no Reno runs without loss here
@@ -98,15 +104,14 @@ def test_runs_with_the_bulk_runs_parameters() -> None:
         assert loss.EXPERIMENT.fixed.get(key) == value, key
 
 
-def test_ours_against_linux_with_its_acks_on_its_core() -> None:
-    df = _rows({("none", 64, "tx-linux-rps"): [0.09, 0.1, 0.11],
-                ("random", 64, "tx-aatcp"): [0.15, 0.16, 0.17],
-                ("random", 64, "tx-linux"): [0.09, 0.09, 0.1],
-                ("random", 64, "tx-linux-rps"): [0.2, 0.22, 0.25]})
-    t = loss.ratios(df).set_index("loss")
-    assert math.isclose(t.loc["random", "rps_ratio"], 0.16 / 0.22)
-    assert math.isclose(t.loc["random", "rps_slowdown"], 0.22 / 0.1)
-    assert math.isclose(t.loc["random", "ratio"], 0.16 / 0.09)
+def _queues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> Path:
+    """A sysfs tree with the dut port d-cli's receive queues (rps_cpus =
+    values[queue]), put where experiments/loss.py looks."""
+    for q, v in values.items():
+        (tmp_path / "d-cli" / "queues" / q).mkdir(parents=True)
+        (tmp_path / "d-cli" / "queues" / q / "rps_cpus").write_text(v + "\n")
+    monkeypatch.setattr(loss, "SYS_NET", str(tmp_path))
+    return tmp_path / "d-cli" / "queues"
 
 
 class _Shell:
@@ -127,18 +132,13 @@ def test_rps_steered_to_the_sender_core_and_restored(tmp_path, monkeypatch) -> N
     """tx-linux-rps sets every receive queue's rps_cpus of the dut's port to
     the sender's core and puts back what was there after the run; the
     Linux sender keeps the point's CUBIC."""
-    import pytest
-
     from aatcp.errors import ToolkitError
     from aatcp.runner import Point
     from experiments import bulk
 
-    for q, v in (("rx-0", "0"), ("rx-1", "2")):
-        (tmp_path / "d-cli" / "queues" / q).mkdir(parents=True)
-        (tmp_path / "d-cli" / "queues" / q / "rps_cpus").write_text(v + "\n")
-    monkeypatch.setattr(loss, "SYS_NET", str(tmp_path))
+    queues = _queues(tmp_path, monkeypatch, {"rx-0": "0", "rx-1": "2"})
     old = loss._rps(_Shell(), "d-cli", "1")  # type: ignore[arg-type]
-    files = sorted((tmp_path / "d-cli" / "queues").glob("rx-*/rps_cpus"))
+    files = sorted(queues.glob("rx-*/rps_cpus"))
     assert [f.read_text().strip() for f in files] == ["1", "1"]
     loss._restore_rps(_Shell(), old)  # type: ignore[arg-type]
     assert [f.read_text().strip() for f in files] == ["0", "2"]
@@ -154,13 +154,8 @@ def test_rps_put_back_when_a_queue_cannot_be_set(tmp_path, monkeypatch) -> None:
     """A queue that refuses the mask leaves none of them changed."""
     import subprocess
 
-    import pytest
-
-    for q in ("rx-0", "rx-1"):
-        (tmp_path / "d-cli" / "queues" / q).mkdir(parents=True)
-        (tmp_path / "d-cli" / "queues" / q / "rps_cpus").write_text("0\n")
-    bad = tmp_path / "d-cli" / "queues" / "rx-1" / "rps_cpus"
-    monkeypatch.setattr(loss, "SYS_NET", str(tmp_path))
+    queues = _queues(tmp_path, monkeypatch, {"rx-0": "0", "rx-1": "0"})
+    bad = queues / "rx-1" / "rps_cpus"
 
     class Refusing(_Shell):
         def run(self, cmd: str, timeout: float = 10, check: bool = True) -> object:
@@ -170,5 +165,4 @@ def test_rps_put_back_when_a_queue_cannot_be_set(tmp_path, monkeypatch) -> None:
 
     with pytest.raises(subprocess.CalledProcessError):
         loss._rps(Refusing(), "d-cli", "1")  # type: ignore[arg-type]
-    rx0 = tmp_path / "d-cli" / "queues" / "rx-0" / "rps_cpus"
-    assert rx0.read_text().strip() == "0"
+    assert (queues / "rx-0" / "rps_cpus").read_text().strip() == "0"
