@@ -15,6 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from aatcp.formats import cfast
 from aatcp.formats import model as m
 
 TOOL = "aatcp.formats"
@@ -135,7 +136,9 @@ class _Gen:
                 members += 1
             for f in st.fields:
                 if f.reps is not None:
-                    w(f"\t\t\tuint32_t n_{f.name}; /* {f.name}[0 .. n_{f.name}) are set */\n")
+                    most = (f", at most the socket's '{f.reps_param}'"
+                            if f.reps_param is not None else "")
+                    w(f"\t\t\tuint32_t n_{f.name}; /* {f.name}[0 .. n_{f.name}) are set{most} */\n")
                     members += 1
             if not members:
                 w("\t\t\tchar aa_unused;\n")
@@ -373,6 +376,10 @@ class _Gen:
                     body.append(f"\tR->vars.{st.name}.n_{f.name} = g->rep + 1;")
                 body += self.stmts(f.body, st, "\t")
                 if "default" in f.outcomes:
+                    if f.reps_param is not None:  # the socket's bound (aa_fmt_go: the slots')
+                        msg = c_string(f"more than '{f.reps_param}' '{f.name}' fields".encode())
+                        body.append(f"\tif ((int64_t)g->rep + 1 >= S->par.{f.reps_param})\n"
+                                    f"\t\treturn aa_fmt_fail(g, AA_ERR_TOO_MANY_FIELDS, {msg});")
                     body.append("\treturn AA_FMT_GO_DEFAULT;")
                 name = f"{pre}_act_{st.name}_{f.name}"
                 act_names[(st.index, i)] = name
@@ -409,7 +416,7 @@ class _Gen:
                                         f"&{pre}_u_{st.index}_{i}, {slot});")
                         else:
                             body.append(f"\t\t\treturn aa_fmt_until(p, g, "
-                                        f"&{pre}_u_{st.index}_{i}, {slot}, pc, end);")
+                                        f"&{pre}_u_{st.index}_{i}, NULL, {slot}, pc, end);")
                         continue
                     n_expr = (self.expr(f.length, st) if f.length is not None
                               else "INT64_MAX")
@@ -458,6 +465,11 @@ class _Gen:
         o.append("\n".join(self.function(f"{pre}_on_eof", "'on eof' of the state of the "
                                          "next record", "int", f"struct {pre}_state *S",
                                          body, [locals_[0]])) + "\n\n")
+        for st in fmt.states:
+            if cfast.eligible(st):
+                for i, f in enumerate(st.fields):
+                    o.append(cfast.at_function(self, st, i, f) + "\n\n")
+                o.append(cfast.fast_function(self, st) + "\n\n")
         o.append(self.init() + "\n\n")
         o.append(self.parse_finish() + "\n\n")
         o.append(self.module() + "\n")
@@ -493,13 +505,53 @@ class _Gen:
         if not fmt.params and not any(v.init is not None for v in fmt.vars):
             out.append("\t(void)S;")
         mrb = fmt.max_record_bytes or 0
-        out += [f"\tl->record_size = sizeof(struct {n}_record);",
-                f"\tl->fields_offset = offsetof(struct {n}_record, fields);",
-                f"\tl->field_slots = {self.N}_MAX_FIELDS;",
+        out += self.layout_slots()
+        out += [f"\tl->fields_offset = offsetof(struct {n}_record, fields);",
                 f"\tl->max_record_bytes = {mrb}u;" + (" /* the runtime's default */"
                                                      if not mrb else ""),
                 "\treturn 0;", "}"]
         return "\n".join(out)
+
+    def fast_dispatch(self) -> str:
+        """parse()'s call of the record fast paths (cfast.py) between records."""
+        cases = [st for st in self.fmt.states if cfast.eligible(st)]
+        if not cases:
+            return ""
+        out = ["", "\t\tif (!g->open && g->fi == 0 && g->rep == 0) { /* between records */",
+               "\t\t\tbool go_on = true;", "", "\t\t\tswitch (g->st) {"]
+        for st in cases:
+            out.append(f"\t\t\tcase {st.index}:\n\t\t\t\tc = {self.pre}_fast_{st.name}"
+                       "(p, S, c, end, &go_on);\n\t\t\t\tbreak;")
+        out += ["\t\t\tdefault:\n\t\t\t\tbreak;", "\t\t\t}",
+                "\t\t\tif (!go_on)",
+                "\t\t\t\treturn (size_t)(c - data); /* paused: called again with the rest */",
+                "\t\t}"]
+        return "\n".join(out)
+
+    def layout_slots(self) -> list[str]:
+        """init()'s record size and slots: the largest state's, where a state whose
+        last field is repeated `name[PARAM]` counts the socket's value of PARAM, so
+        that records are no larger than the socket's parameters need (the pool's
+        records then share cache lines and pages, docs/formats.md "Speed")."""
+        n = self.n
+        dyn = [st for st in self.fmt.states
+               if st.fields and st.fields[-1].reps_param is not None]
+        if not dyn:
+            return [f"\tl->record_size = sizeof(struct {n}_record);",
+                    f"\tl->field_slots = {self.N}_MAX_FIELDS;"]
+        out = ["\tuint32_t slots = 0;"]
+        for st in self.fmt.states:
+            last = st.fields[-1] if st.fields else None
+            if last is not None and last.reps_param is not None:
+                expr = (f"{last.slot}u + " if last.slot else "") + \
+                    f"(uint32_t)S->par.{last.reps_param}"
+            else:
+                expr = f"{st.nslots}u"
+            out.append(f"\tif ({expr} > slots) /* {st.name} */\n\t\tslots = {expr};")
+        out += [f"\tl->record_size = offsetof(struct {n}_record, fields) + "
+                "(size_t)slots * sizeof(void *);",
+                "\tl->field_slots = slots;"]
+        return out
 
     def parse_finish(self) -> str:
         pre = self.pre
@@ -511,7 +563,9 @@ class _Gen:
 	const char *c = data, *end = data + len;
 
 	for (;;) {{
-		int r = {pre}_scan(p, S, &c, end), go;
+		int r, go;
+{self.fast_dispatch()}
+		r = {pre}_scan(p, S, &c, end);
 
 		if (r != AA_FMT_DONE)
 			return len; /* the field goes on in the next chunk, or failed */

@@ -62,6 +62,25 @@ class _Checker:
 
     # ------------------------------------------------------------ names
 
+    def reps_bound(self, f: m.Field) -> int:
+        """name[PARAM]: PARAM is an int parameter with a range; its upper bound is the
+        record's number of slots for the field (the socket's value is at most that)."""
+        pos = f.reps_pos or f.pos
+        p = next((p for p in self.fmt.params if p.name == f.reps_param), None)
+        if p is None:
+            self.err(pos, f"'{f.name}[{f.reps_param}]': '{f.reps_param}' is not a parameter "
+                          "(declare it: param NAME: int in 1..N)")
+            return 1
+        if p.type != "int" or p.lo is None or p.hi is None:
+            self.err(pos, f"'{f.name}[{f.reps_param}]': the repetitions need an int parameter "
+                          f"with a range (param {p.name}: int in 1..N)")
+            return 1
+        if not 1 <= p.lo <= p.hi <= 4096:
+            self.err(pos, f"'{f.name}[{f.reps_param}]': the range of '{p.name}' must lie in "
+                          "1 .. 4096 (a repeated field has 1 .. 4096 slots)")
+            return 1
+        return p.hi
+
     def check_name(self, name: str, pos: Pos, what: str) -> None:
         if not NAME_RE.match(name):
             self.err(pos, f"{what} '{name}': names are lowercase letters, digits and '_', "
@@ -168,6 +187,8 @@ class _Checker:
                 self.err(f.pos, f"duplicate field '{f.name}' in state '{st.name}' (first at "
                                 f"line {names[f.name].pos.line})")
             names[f.name] = f
+            if f.reps_param is not None:
+                f.reps = self.reps_bound(f)
             if f.reps is not None:
                 auto = f"n_{f.name}"
                 if auto in recs or auto in self.globals:

@@ -188,7 +188,8 @@ class Delim:
 class Field:
     name: str
     pos: Pos
-    reps: int | None  # None: a single field; N: name[N]
+    reps: int | None  # None: a single field; N: name[N] (name[PARAM]: the checker sets
+    #                   the parameter's upper bound)
     kind: str  # "until" | "length" | "packet"
     kind_pos: Pos
     delims: list[Delim] = field(default_factory=list)  # until
@@ -198,6 +199,8 @@ class Field:
     max: int | None = None
     max_pos: Pos | None = None
     body: list[Stmt] = field(default_factory=list)
+    reps_param: str | None = None  # name[PARAM]: at most the socket's value of PARAM
+    reps_pos: Pos | None = None
     # checker
     slot: int = 0
     outcomes: set[str] = field(default_factory=set)  # "default", "end", "fail", "next"

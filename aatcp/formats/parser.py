@@ -201,13 +201,17 @@ class _Parser:
         self.take()
         name = self.expect_name("a field name")
         reps: int | None = None
+        reps_param = None
         if self.at_punct("["):
             self.take()
-            n = self.expect_int("the number of repetitions")
-            assert isinstance(n.value, int)
-            if not 1 <= n.value <= 4096:
-                raise self.error("a repeated field has 1 .. 4096 slots", n)
-            reps = n.value
+            if self.tok.kind == "name":
+                reps_param = self.take()
+            else:
+                n = self.expect_int("the number of repetitions or an int parameter")
+                assert isinstance(n.value, int)
+                if not 1 <= n.value <= 4096:
+                    raise self.error("a repeated field has 1 .. 4096 slots", n)
+                reps = n.value
             self.expect_punct("]", "after the number of repetitions")
         kt = self.tok
         if self.at_kw("until"):
@@ -236,6 +240,8 @@ class _Parser:
         else:
             raise self.error(f"field '{name.text}': say how it ends: until \"DELIMITER\", "
                              f"length N or packet; found {self.describe(kt)}")
+        if reps_param is not None:
+            f.reps_param, f.reps_pos = reps_param.text, reps_param.pos
         while True:
             if self.at_punct(","):
                 self.take()

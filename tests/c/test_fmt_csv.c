@@ -80,7 +80,7 @@ static void canon_fmt(struct aa_h_buf *out, const struct aa_record *r, void *vc)
 	}
 	CHECK(r->type == CSV_LINE);
 	CHECK_EQ_U64(cr->vars.line.n_col, c->columns);
-	CHECK(c->columns == CSV_MAX_FIELDS || cr->fields.line.col[c->columns] == NULL);
+	/* col[columns]: the record has columns slots (col[columns] lies past it) */
 	canon_fields(out, r, cr->fields.line.col, cr->vars.line.n_col);
 }
 
@@ -218,6 +218,11 @@ static void params(void)
 	CHECK(l.fields_offset == offsetof(struct csv_record, fields));
 	CHECK(l.record_size == sizeof(struct csv_record));
 	CHECK(l.max_record_bytes == 65536);
+	/* col[columns]: a record has the socket's columns slots, no more */
+	p.columns = 5;
+	CHECK(csv_aa_module.init(state, &p, &l) == 0);
+	CHECK(l.field_slots == 5);
+	CHECK(l.record_size == offsetof(struct csv_record, fields) + 5 * sizeof(void *));
 	CHECK(CSV_LINE == 1 && CSV_N_STATES == 1);
 }
 

@@ -13,6 +13,10 @@
  *   features.fmt   parameters (defaults, range), bool variables, elif,
  *                  next FIELD, count, arithmetic, the field tests, packet
  *                  fields, until eof, on eof: expected records by hand
+ *   fast.fmt       the record fast path (aatcp/formats/cfast.py) and every
+ *                  way it gives a record up: random streams against the
+ *                  same stream fed a byte at a time (the general loop),
+ *                  and expected records by hand
  *
  * Every stream whose records do not depend on packet boundaries (all but
  * features.fmt's packet mode) must give the same records at every pair of
@@ -23,6 +27,7 @@
 #include "test_aa_harness.h"
 
 #include "fmt_delims.h"
+#include "fmt_fast.h"
 #include "fmt_features.h"
 #include "fmt_netstring.h"
 
@@ -350,6 +355,146 @@ static void features(void)
 	}
 }
 
+/* ---- fast.fmt -------------------------------------------------------------------- */
+
+static void canon_fast(struct aa_h_buf *out, const struct aa_record *rec, void *ctx)
+{
+	const struct fast_record *r = (const void *)rec;
+
+	(void)ctx;
+	switch (rec->type) {
+	case AA_RECORD_ERROR:
+		canon_error(out, rec);
+		return;
+	case FAST_ROW:
+		aa_h_printf(out, "R@%llu ", (unsigned long long)rec->offset);
+		aa_h_field(out, r->fields.row.key);
+		aa_h_put(out, " [", 2);
+		for (uint32_t i = 0; i < r->vars.row.n_val; i++) {
+			aa_h_field(out, r->fields.row.val[i]);
+			aa_h_put(out, i + 1 < r->vars.row.n_val ? "," : "", i + 1 < r->vars.row.n_val);
+		}
+		aa_h_put(out, "]", 1);
+		if (r->fields.row.tail) {
+			aa_h_put(out, " ", 1);
+			aa_h_field(out, r->fields.row.tail);
+		}
+		break;
+	case FAST_NOTE:
+		aa_h_printf(out, "N@%llu ", (unsigned long long)rec->offset);
+		aa_h_field(out, r->fields.note.text);
+		break;
+	default:
+		CHECK_MSG(0, "record type %u", rec->type);
+	}
+	aa_h_put(out, "\n", 1);
+}
+
+/* n random bytes of alpha at *w */
+static void fast_word(char **w, size_t n, const char *alpha)
+{
+	for (size_t i = 0; i < n; i++)
+		*(*w)++ = alpha[test_rand() % strlen(alpha)];
+}
+
+/* A stream of fast.fmt records with cols values at most, now and then a
+ * record the fast path gives up (quotes, a long key, too many values, an
+ * empty key or note) or a stray byte; written at d, its length returned. */
+static size_t fast_stream(char *d, size_t cap, uint32_t cols)
+{
+	static const char *const stray[] = { ":", "=>", ",", ";", "\r", "\n", "||", "'", "=" };
+	char *w = d;
+	bool note = false;
+
+	while ((size_t)(w - d) + 64 < cap) {
+		int odd = test_rand_range(0, 30);
+
+		if (odd == 0) { /* a stray delimiter byte */
+			const char *x = stray[test_rand() % 9];
+
+			memcpy(w, x, strlen(x));
+			w += strlen(x);
+		}
+		if (note) {
+			fast_word(&w, (size_t)test_rand_range(odd == 1 ? 0 : 1, 6), "abc|");
+			memcpy(w, test_rand() % 2 ? "\n" : "||", 2);
+			w += *w == '\n' ? 1 : 2;
+			note = false;
+			continue;
+		}
+		fast_word(&w, (size_t)test_rand_range(odd == 2 ? 0 : 1, odd == 3 ? 11 : 8), "kxy=");
+		if (test_rand() % 4 == 0) {
+			size_t t = (size_t)test_rand_range(0, 9);
+
+			memcpy(w, "=>", 2);
+			w += 2;
+			fast_word(&w, t, "tu:,;");
+			*w++ = '\n';
+			note = t > 5;
+			continue;
+		}
+		*w++ = ':';
+		for (uint32_t v = 0, nv = (uint32_t)test_rand_range(1, (int)cols + (odd == 4));
+		     v < nv; v++) {
+			if (odd == 5 && v == nv - 1) {
+				memcpy(w, "'q,;'", 5);
+				w += 5;
+			} else {
+				fast_word(&w, (size_t)test_rand_range(0, 5), "vwz:=|");
+			}
+			if (v + 1 < nv) {
+				*w++ = ',';
+			} else if (test_rand() % 3 == 0) {
+				*w++ = ';';
+				note = true;
+			} else {
+				memcpy(w, "\r\n", 2);
+				w += 2;
+			}
+		}
+	}
+	return (size_t)(w - d);
+}
+
+static void fast(void)
+{
+	struct fast_params p = FAST_PARAMS_DEFAULT;
+	struct aa_h_run run = { .mod = &fast_aa_module, .params = &p, .canon = canon_fast };
+	static const char by_hand[] =
+		"ab:1,2\r\n"        /* a row, ended by CRLF */
+		"k=>tailxx\n"        /* `next tail`; tail longer than 5: a note follows */
+		"note one||"
+		"c:x;"                /* ; ends the row, a note follows */
+		"\n"                 /* an empty note ended by LF */
+		"d:'q,;',2\r\n"     /* a quoted value: the general loop */
+		"e:1,2,3,4\r\n";    /* a fourth value: more than cols */
+	const char *want =
+		"R@0 2:ab [1:1,1:2]\n"
+		"R@8 1:k [] 6:tailxx\n"
+		"N@18 8:note one\n"
+		"R@28 1:c [1:x]\n"
+		"N@32 0:\n"
+		"R@33 1:d [5:'q,;',1:2]\n"
+		"E4@52\n";           /* too many fields, where the fourth begins */
+
+	everywhere(&run, S(by_hand), want, true, 30);
+	for (int k = 0; k < (AA_H_SANITIZED ? 60 : 300); k++) {
+		char d[1200];
+		size_t len;
+		struct aa_h_buf ref = { 0 };
+
+		p.cols = test_rand_range(1, 6);
+		len = fast_stream(d, (size_t)test_rand_range(70, (int)sizeof(d)), (uint32_t)p.cols);
+		for (size_t i = 0; i < len; i++)
+			segs[i] = 1;
+		run.cfg.max_extra_views = (uint32_t)len + 16;
+		aa_h_feed(&run, d, len, segs, len, &ref);
+		run.cfg.max_extra_views = 0;
+		everywhere(&run, d, len, ref.p ? ref.p : "", k < 4, 6);
+		aa_h_free(&ref);
+	}
+}
+
 static void params(void)
 {
 	static uint64_t state[512];
@@ -377,6 +522,7 @@ int main(int argc, char **argv)
 	netstrings();
 	delims();
 	features();
+	fast();
 	printf("fmt_features: %llu runs\n", (unsigned long long)n_runs);
 	return test_done();
 }

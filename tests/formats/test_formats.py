@@ -142,6 +142,29 @@ def test_shipped_formats_are_short() -> None:
         assert len(lines) <= 40, name
 
 
+def test_repetitions_bounded_by_a_parameter() -> None:
+    """`col[columns]`: the struct has the range's upper bound of slots, a record the
+    socket's value (init), and the socket's value is the repetition limit."""
+    out = compile_file(REPO_ROOT / "formats" / "csv.fmt", "x.h")
+    assert "struct stream_field *col[256];" in out.h
+    assert "at most the socket's 'columns'" in out.h
+    assert "l->field_slots = slots;" in out.c
+    assert "slots = (uint32_t)S->par.columns;" in out.c
+    assert "if ((int64_t)g->rep + 1 >= S->par.columns)" in out.c
+
+
+def test_record_fast_path_only_for_pure_until_states() -> None:
+    """aatcp/formats/cfast.py: a state gets `<fmt>_fast_<state>` when its fields are
+    `until` fields and its actions decide only the outcome."""
+    csv = compile_file(REPO_ROOT / "formats" / "csv.fmt", "x.h").c
+    assert "csv_fmt_fast_line(" in csv and "csv_fmt_at_0_0(" in csv
+    fast = compile_file(DATA / "good" / "fast.fmt", "x.h").c
+    assert "fast_fmt_fast_row(" in fast and "fast_fmt_fast_note(" in fast
+    for name, state in (("delims", "item"), ("netstring", "item")):
+        text = compile_file(DATA / "good" / f"{name}.fmt", "x.h").c
+        assert f"_fast_{state}(" not in text, name  # assignments / length fields
+
+
 def test_record_layout_in_header() -> None:
     h = compile_file(REPO_ROOT / "formats" / "http_response.fmt", "x.h").h
     assert "HTTP_RESPONSE_ANSWER = 1," in h and "HTTP_RESPONSE_BODY = 2," in h
@@ -220,6 +243,13 @@ def test_bad_file_error_names_file_line_column(path: Path) -> None:
      "missing transition"),
     ('state s { field a until "," { end } }\nstate x { field a until "," { end } }\n'
      'state max_fields { field a until "," { end -> x } }', (3, 7), "the name is reserved"),
+    ('state s { field a[n] until "," { end } }', (1, 19), "'a[n]': 'n' is not a parameter"),
+    ('param n: int = 3\nstate s { field a[n] until "," { end } }', (2, 19),
+     "an int parameter with a range"),
+    ('param n: bool = true\nstate s { field a[n] until "," { end } }', (2, 19),
+     "an int parameter with a range"),
+    ('param n: int = 3 in 0..5\nstate s { field a[n] until "," { end } }', (2, 19),
+     "must lie in 1 .. 4096"),
 ])
 def test_error_messages(snippet: str, where: tuple[int, int], msg: str) -> None:
     text = "format f\n" + snippet
