@@ -54,7 +54,6 @@ def _pure(e: m.Expr) -> bool:
         return _pure(e.left) and _pure(e.right)
     if isinstance(e, m.Not):
         return _pure(e.operand)
-    return False
 
 
 def _pure_stmts(body: list[m.Stmt]) -> bool:
@@ -249,7 +248,8 @@ def fast_function(gen: _Gen, st: m.State) -> str:
         "\t\tg->clen = (uint64_t)(h - b);",
         "\t\tg->idle = 0;",
         "\t\tg->next = g->st = nxt;",
-        f"\t\t*go_on = aa_record_fields_end(p, {gen.type_name(st)}, c, n, slot, fs, fe);",
+        "\t\taa_fields_set(p, n, slot, fs, fe);",
+        f"\t\t*go_on = aa_record_end(p, {gen.type_name(st)}, c);",
         f"\t\tif (!*go_on || nxt != {st.index})",
         "\t\t\treturn c;",
         "\t}",

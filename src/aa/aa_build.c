@@ -394,16 +394,6 @@ bool aa_record_end(struct aa_parse *p, unsigned type, const char *at)
 	return true;
 }
 
-/* A record whose fields a module gathered whole in the current chunk (the
- * format compiler's record fast path, aatcp/formats/cfast.py): one call
- * for what would be two. */
-bool aa_record_fields_end(struct aa_parse *p, unsigned type, const char *at,
-			  unsigned n, const uint16_t *slots,
-			  const char *const *st, const char *const *en)
-{
-	aa_fields_set(p, n, slots, st, en);
-	return aa_record_end(p, type, at);
-}
 
 void aa_fail(struct aa_parse *p, enum aa_error code, const char *msg,
 	     const char *at)

@@ -31,8 +31,6 @@
  *   aa_record_end(p, type, at)    the record in progress is complete; its
  *                                 last byte is before `at`; it becomes
  *                                 visible to the application
- *   aa_record_fields_end(p, type, at, n, slots, s, e)  aa_fields_set() and
- *                                 aa_record_end() in one call
  *   aa_fail(p, code, msg, at)     unparseable input at `at`: the record in
  *                                 progress becomes an error record and the
  *                                 stream ends (thesis: never a crash)
@@ -134,11 +132,6 @@ void aa_fields_set(struct aa_parse *p, unsigned n, const uint16_t *slots,
 /* The field that aa_field_end() just closed (its full chain), or NULL. */
 struct stream_field *aa_field_last(struct aa_parse *p);
 bool aa_record_end(struct aa_parse *p, unsigned type, const char *at);
-/* aa_fields_set(p, n, slots, start, end), then aa_record_end(p, type, at):
- * a record whose fields were gathered whole in the current chunk. */
-bool aa_record_fields_end(struct aa_parse *p, unsigned type, const char *at,
-			  unsigned n, const uint16_t *slots,
-			  const char *const *start, const char *const *end);
 void aa_fail(struct aa_parse *p, enum aa_error code, const char *msg,
 	     const char *at);
 void *aa_record(struct aa_parse *p);
