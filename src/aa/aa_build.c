@@ -394,7 +394,6 @@ bool aa_record_end(struct aa_parse *p, unsigned type, const char *at)
 	return true;
 }
 
-
 void aa_fail(struct aa_parse *p, enum aa_error code, const char *msg,
 	     const char *at)
 {
