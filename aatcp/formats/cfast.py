@@ -258,8 +258,10 @@ def fast_function(gen: _Gen, st: m.State) -> str:
         f"/* state {st.name} ({gen.where(st.pos.line)}): whole records of this chunk"
         " from c on, in one",
         " * pass (aatcp/formats/cfast.py); the byte after the last one ended. *go_on is",
-        " * false when parse() must return (the runtime paused). */",
-        f"static const char *{pre}_fast_{st.name}(struct aa_parse *p, struct {pre}_state *S,",
+        " * false when parse() must return (the runtime paused).",
+        " */",
+        "__attribute__((noinline, noclone)) static const char *",
+        f"{pre}_fast_{st.name}(struct aa_parse *p, struct {pre}_state *S,",
         "\t\tconst char *c, const char *end, bool *go_on)",
         "{",
     ]
