@@ -29,6 +29,14 @@
 #endif
 #include "aa_delim.h"
 
+/* A generated function kept whole where its module's code is (GCC: no
+ * specialised copy that link-time optimisation may place elsewhere). */
+#if defined(__clang__) || !defined(__GNUC__)
+#define AA_FMT_OWN_FUNCTION __attribute__((noinline))
+#else
+#define AA_FMT_OWN_FUNCTION __attribute__((noinline, noclone))
+#endif
+
 /* What scanning a field returned. */
 enum { AA_FMT_MORE = 0, AA_FMT_DONE = 1, AA_FMT_FAILED = -1 };
 /* What a field's actions decided. */

@@ -260,7 +260,7 @@ def fast_function(gen: _Gen, st: m.State) -> str:
         " * pass (aatcp/formats/cfast.py); the byte after the last one ended. *go_on is",
         " * false when parse() must return (the runtime paused).",
         " */",
-        "__attribute__((noinline, noclone)) static const char *",
+        "AA_FMT_OWN_FUNCTION static const char *",
         f"{pre}_fast_{st.name}(struct aa_parse *p, struct {pre}_state *S,",
         "\t\tconst char *c, const char *end, bool *go_on)",
         "{",
