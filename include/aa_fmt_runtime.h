@@ -566,13 +566,13 @@ struct aa_fmt_cursor {
 	uint32_t m;                 /* bit i: blk[i] may begin a delimiter */
 };
 
-/* aa_fmt_skip() through the cursor k (NULL: none): the same byte. */
+/* aa_fmt_skip() through the cursor k: the same byte (cfast.py's fast path). */
 __attribute__((always_inline)) static inline const char *
 aa_fmt_skip_k(const struct aa_fmt_until *u, struct aa_fmt_cursor *k,
 	      const char *c, const char *end)
 {
 #if defined(__SSE2__)
-	if (k && u->n >= 1 && u->n <= 4) {
+	if (u->n >= 1 && u->n <= 4) {
 		const char a = u->s[0][0], b = u->s[u->n > 1 ? 1 : 0][0],
 			   d = u->s[u->n > 2 ? 2 : 0][0], e = u->s[u->n > 3 ? 3 : 0][0];
 		const char *blk = k->blk;
@@ -611,15 +611,15 @@ aa_fmt_skip_k(const struct aa_fmt_until *u, struct aa_fmt_cursor *k,
  * generators' delimited fields (generate_aa_api.h's STRSTR and UNTIL too).
  */
 __attribute__((always_inline)) static inline const char *
-aa_fmt_find(const struct aa_fmt_until *u, struct aa_fmt_cursor *cur,
-	    const char *c, const char *end, int *k)
+aa_fmt_find(const struct aa_fmt_until *u, const char *c, const char *end,
+	    int *k)
 {
 	const char *h = c;
 
 	if (u->n == 0)
 		return NULL;
 	for (;;) {
-		h = aa_fmt_skip_k(u, cur, h, end);
+		h = aa_fmt_skip(u, h, end);
 		if (h == end || (uint64_t)(h - c) > u->max)
 			return NULL;
 		*k = aa_fmt_at(u, h, end);
@@ -642,14 +642,14 @@ aa_fmt_find(const struct aa_fmt_until *u, struct aa_fmt_cursor *cur,
  */
 __attribute__((always_inline)) static inline int
 aa_fmt_until(struct aa_parse *p, struct aa_fmt_core *g,
-	     const struct aa_fmt_until *u, struct aa_fmt_cursor *cur,
-	     unsigned slot, const char **pc, const char *end)
+	     const struct aa_fmt_until *u, unsigned slot, const char **pc,
+	     const char *end)
 {
 	const char *c = *pc, *h;
 	int k;
 
 	if (g->open || c == end || (u->quote && (unsigned char)*c == u->quote) ||
-	    !(h = aa_fmt_find(u, cur, c, end, &k)))
+	    !(h = aa_fmt_find(u, c, end, &k)))
 		return aa_fmt_until_bytes(p, g, u, slot, pc, end);
 	aa_fmt_batch_add(p, &g->batch, slot, c, h);
 	g->clen = (uint64_t)(h - c);

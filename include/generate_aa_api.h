@@ -230,7 +230,7 @@ static inline int aa_gen_strstr(struct aa_parse *p, struct aa_gen_core *g,
 		const struct aa_fmt_until u = { .n = 1, .max = UINT64_MAX, .s = &s,
 						.len = &len, .simple = true };
 		int k;
-		const char *h = aa_fmt_find(&u, NULL, c, end, &k);
+		const char *h = aa_fmt_find(&u, c, end, &k);
 
 		aa_gen_open(p, g, c);
 		if (h) {

@@ -8,7 +8,7 @@ case that cycle is mostly bookkeeping in memory. For a state that qualifies
 hand-written CSV module parses a line (src/aa/aa_csv.c `lines_fast`):
 
 - every field of the record is found in the chunk, outside quotes, by the
-  runtime's vector scan (`aa_fmt_find`, with a cursor that keeps one 16-byte
+  runtime's vector scan (`aa_fmt_skip_k`, with a cursor that keeps one 16-byte
   block's delimiter bits from field to field);
 - its bounds, repetition and delimiter stay in locals; the field's actions
   run on those;
@@ -77,56 +77,6 @@ def eligible(st: m.State) -> bool:
         for f in st.fields)
 
 
-def fast_expr(gen: _Gen, e: m.Expr, st: m.State) -> str:
-    """An action's expression over the fast path's locals."""
-    if isinstance(e, m.Builtin):
-        return "((int64_t)rep + 1)" if e.name == "count" else "((int64_t)(h - b))"
-    if isinstance(e, m.Empty):
-        return "(h == b)"
-    if isinstance(e, m.DelimTest):
-        return "(d == AA_FMT_DELIM_EOF)" if e.value is None else f"(d == {e.index})"
-    if isinstance(e, m.Compare):
-        return f"({fast_expr(gen, e.left, st)} {e.op} {fast_expr(gen, e.right, st)})"
-    if isinstance(e, m.Logic):
-        op = "&&" if e.op == "and" else "||"
-        return f"({fast_expr(gen, e.left, st)} {op} {fast_expr(gen, e.right, st)})"
-    if isinstance(e, m.Not):
-        return f"(!{fast_expr(gen, e.operand, st)})"
-    return gen.expr(e, st)  # literals and parameters
-
-
-def fast_stmts(gen: _Gen, body: list[m.Stmt], st: m.State, ind: str) -> list[str]:
-    """An action's statements: `fail` gives the record up, `end` and `next` go on here."""
-    from aatcp.formats.cgen import _balanced
-
-    out: list[str] = []
-    for s in body:
-        if isinstance(s, m.End):
-            nxt = s.state_index if s.state is not None else st.index
-            out.append(f"{ind}nxt = {nxt}; /* -> {gen.fmt.states[nxt].name} */")
-            out.append(f"{ind}goto end_record;")
-        elif isinstance(s, m.Next):
-            out.append(f"{ind}fi = {s.field_index}; /* {st.fields[s.field_index].name} */")
-            out.append(f"{ind}rep = 0;")
-            out.append(f"{ind}continue;")
-        elif isinstance(s, m.Fail):
-            out.append(f"{ind}return s; /* the general loop reports it */")
-        elif isinstance(s, m.If):
-            for i, (cond, body2) in enumerate(s.branches):
-                c = fast_expr(gen, cond, st)
-                if c.startswith("(") and _balanced(c):
-                    c = c[1:-1]
-                out.append(f"{ind}{'if' if i == 0 else '} else if'} ({c}) {{")
-                out += fast_stmts(gen, body2, st, ind + "\t")
-            if s.orelse is not None:
-                out.append(f"{ind}}} else {{")
-                out += fast_stmts(gen, s.orelse, st, ind + "\t")
-            out.append(f"{ind}}}")
-        else:
-            raise AssertionError(s)
-    return out
-
-
 def _field_case(gen: _Gen, st: m.State, i: int, f: m.Field) -> list[str]:
     pre = gen.pre
     tag = f"{st.index}_{i}"
@@ -149,7 +99,7 @@ def _field_case(gen: _Gen, st: m.State, i: int, f: m.Field) -> list[str]:
             f"\t\t\tc = h + {pre}_l_{tag}[d];"]
     if f.reps is not None:
         out.append(f"\t\t\tn_{f.name} = rep + 1;")
-    out += fast_stmts(gen, f.body, st, "\t\t\t")
+    out += gen.stmts(f.body, st, "\t\t\t", local=True)
     if "default" in f.outcomes:
         if f.reps is not None:
             bound = f"S->par.{f.reps_param}" if f.reps_param is not None else f"{f.reps}u"
@@ -214,6 +164,7 @@ def fast_function(gen: _Gen, st: m.State) -> str:
         "\t\tconst char *s = c, *b = c, *h = c;",
         "\t\tunsigned n = 0, fi = 0;",
         f"\t\tuint32_t rep = 0, nxt = {st.index};",
+        "\t\t(void)rep; /* read only by repeated fields and `count` */",
         "\t\tint d = 0;",
     ]
     body += [f"\t\tuint32_t n_{f.name} = 0;" for f in reps]

@@ -163,7 +163,9 @@ class _Gen:
 
     # ------------------------------------------------------------ expressions
 
-    def expr(self, e: m.Expr, st: m.State | None) -> str:
+    def expr(self, e: m.Expr, st: m.State | None, local: bool = False) -> str:
+        """C text of e. local: over the record fast path's locals (cfast.py: the
+        field [b, h), its delimiter d, its repetition rep), not the parser state."""
         if isinstance(e, m.IntLit):
             return f"INT64_C({e.value})"
         if isinstance(e, m.BoolLit):
@@ -176,6 +178,8 @@ class _Gen:
             assert st is not None
             return f"R->vars.{st.name}.{e.name}"
         if isinstance(e, m.Builtin):
+            if local:
+                return "((int64_t)(h - b))" if e.name == "len" else "((int64_t)rep + 1)"
             return "((int64_t)g->clen)" if e.name == "len" else "((int64_t)g->rep + 1)"
         if isinstance(e, m.IntOf):
             if e.after is None:
@@ -187,12 +191,12 @@ class _Gen:
             fn = {"+": "add", "-": "sub", "*": "mul"}[e.op]
             return f"aa_fmt_{fn}(g, {self.expr(e.left, st)}, {self.expr(e.right, st)})"
         if isinstance(e, m.Compare):
-            return f"({self.expr(e.left, st)} {e.op} {self.expr(e.right, st)})"
+            return f"({self.expr(e.left, st, local)} {e.op} {self.expr(e.right, st, local)})"
         if isinstance(e, m.Logic):
             op = "&&" if e.op == "and" else "||"
-            return f"({self.expr(e.left, st)} {op} {self.expr(e.right, st)})"
+            return f"({self.expr(e.left, st, local)} {op} {self.expr(e.right, st, local)})"
         if isinstance(e, m.Not):
-            return f"(!{self.expr(e.operand, st)})"
+            return f"(!{self.expr(e.operand, st, local)})"
         if isinstance(e, m.FieldTest):
             s = c_string(e.value)
             return {
@@ -203,16 +207,20 @@ class _Gen:
                 "contains": f"(aa_field_find(F, {s}, 0) >= 0)",
             }[e.test]
         if isinstance(e, m.Empty):
-            return "(g->clen == 0)"
+            return "(h == b)" if local else "(g->clen == 0)"
         if isinstance(e, m.DelimTest):
+            d = "d" if local else "g->delim"
             if e.value is None:
-                return "(g->delim == AA_FMT_DELIM_EOF)"
-            return f"(g->delim == {e.index})"
+                return f"({d} == AA_FMT_DELIM_EOF)"
+            return f"({d} == {e.index})"
         raise AssertionError(e)
 
     # ------------------------------------------------------------ statements
 
-    def stmts(self, body: list[m.Stmt], st: m.State | None, ind: str) -> list[str]:
+    def stmts(self, body: list[m.Stmt], st: m.State | None, ind: str,
+              local: bool = False) -> list[str]:
+        """C text of the statements. local: in the record fast path (cfast.py), where
+        `fail` gives the record up and `end` / `next` go on there."""
         out: list[str] = []
         for s in body:
             if isinstance(s, m.Assign):
@@ -226,26 +234,36 @@ class _Gen:
             elif isinstance(s, m.End):
                 assert st is not None
                 nxt = s.state_index if s.state is not None else st.index
-                out.append(f"{ind}g->next = {nxt}; /* -> {self.fmt.states[nxt].name} */")
-                out.append(f"{ind}return AA_FMT_GO_END;")
+                to = f"/* -> {self.fmt.states[nxt].name} */"
+                if local:
+                    out += [f"{ind}nxt = {nxt}; {to}", f"{ind}goto end_record;"]
+                else:
+                    out += [f"{ind}g->next = {nxt}; {to}", f"{ind}return AA_FMT_GO_END;"]
             elif isinstance(s, m.Next):
                 assert st is not None
-                out.append(f"{ind}g->next = {s.field_index}; /* "
-                           f"{st.fields[s.field_index].name} */")
-                out.append(f"{ind}return AA_FMT_GO_NEXT;")
+                to = f"/* {st.fields[s.field_index].name} */"
+                if local:
+                    out += [f"{ind}fi = {s.field_index}; {to}", f"{ind}rep = 0;",
+                            f"{ind}continue;"]
+                else:
+                    out += [f"{ind}g->next = {s.field_index}; {to}",
+                            f"{ind}return AA_FMT_GO_NEXT;"]
             elif isinstance(s, m.Fail):
-                out.append(f"{ind}return aa_fmt_fail(g, {m.FAIL_CODES[s.code]}, "
-                           f"{c_string(s.message)});")
+                if local:
+                    out.append(f"{ind}return s; /* the general loop reports it */")
+                else:
+                    out.append(f"{ind}return aa_fmt_fail(g, {m.FAIL_CODES[s.code]}, "
+                               f"{c_string(s.message)});")
             elif isinstance(s, m.If):
                 for i, (cond, body2) in enumerate(s.branches):
-                    c = self.expr(cond, st)
+                    c = self.expr(cond, st, local)
                     if c.startswith("(") and _balanced(c):
                         c = c[1:-1]
                     out.append(f"{ind}{'if' if i == 0 else '} else if'} ({c}) {{")
-                    out += self.stmts(body2, st, ind + "\t")
+                    out += self.stmts(body2, st, ind + "\t", local)
                 if s.orelse is not None:
                     out.append(f"{ind}}} else {{")
-                    out += self.stmts(s.orelse, st, ind + "\t")
+                    out += self.stmts(s.orelse, st, ind + "\t", local)
                 out.append(f"{ind}}}")
             else:
                 raise AssertionError(s)
@@ -416,7 +434,7 @@ class _Gen:
                                         f"&{pre}_u_{st.index}_{i}, {slot});")
                         else:
                             body.append(f"\t\t\treturn aa_fmt_until(p, g, "
-                                        f"&{pre}_u_{st.index}_{i}, NULL, {slot}, pc, end);")
+                                        f"&{pre}_u_{st.index}_{i}, {slot}, pc, end);")
                         continue
                     n_expr = (self.expr(f.length, st) if f.length is not None
                               else "INT64_MAX")
@@ -517,12 +535,17 @@ class _Gen:
         cases = [st for st in self.fmt.states if cfast.eligible(st)]
         if not cases:
             return ""
-        out = ["", "\t\tif (!g->open && g->fi == 0 && g->rep == 0) { /* between records */",
-               "\t\t\tbool go_on = true;", "", "\t\t\tswitch (g->st) {"]
+        out = ["", "\t\t/* between records: the fast paths, while one ends records (the",
+               "\t\t * next may be another state's); aa_fmt_go()'s last_end once */",
+               "\t\tfor (const char *from = NULL; c != from && !g->open && g->fi == 0 &&",
+               "\t\t     g->rep == 0;) {",
+               "\t\t\tbool go_on = true;", "", "\t\t\tfrom = c;", "\t\t\tswitch (g->st) {"]
         for st in cases:
             out.append(f"\t\t\tcase {st.index}:\n\t\t\t\tc = {self.pre}_fast_{st.name}"
                        "(p, S, c, end, &go_on);\n\t\t\t\tbreak;")
         out += ["\t\t\tdefault:\n\t\t\t\tbreak;", "\t\t\t}",
+                "\t\t\tif (c != from)",
+                "\t\t\t\tg->last_end = aa_offset(p, c);",
                 "\t\t\tif (!go_on)",
                 "\t\t\t\treturn (size_t)(c - data); /* paused: called again with the rest */",
                 "\t\t}"]

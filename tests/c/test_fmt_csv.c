@@ -81,6 +81,7 @@ static void canon_fmt(struct aa_h_buf *out, const struct aa_record *r, void *vc)
 	CHECK(r->type == CSV_LINE);
 	CHECK_EQ_U64(cr->vars.line.n_col, c->columns);
 	/* col[columns]: the record has columns slots (col[columns] lies past it) */
+	CHECK_EQ_U64(r->nfields, c->columns);
 	canon_fields(out, r, cr->fields.line.col, cr->vars.line.n_col);
 }
 

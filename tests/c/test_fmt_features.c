@@ -28,6 +28,7 @@
 
 #include "fmt_delims.h"
 #include "fmt_fast.h"
+#include "fmt_lines.h"
 #include "fmt_features.h"
 #include "fmt_netstring.h"
 
@@ -495,6 +496,43 @@ static void fast(void)
 	}
 }
 
+/* ---- lines.fmt ------------------------------------------------------------------- */
+
+static void canon_lines(struct aa_h_buf *out, const struct aa_record *rec, void *ctx)
+{
+	const struct lines_record *r = (const void *)rec;
+
+	(void)ctx;
+	if (rec->type == AA_RECORD_ERROR) {
+		canon_error(out, rec);
+		return;
+	}
+	if (rec->type == LINES_NOTHING) {
+		aa_h_put(out, "0", 1); /* a thousand of them: one byte each */
+		return;
+	}
+	CHECK(rec->type == LINES_LINE);
+	aa_h_put(out, "L ", 2);
+	aa_h_field(out, r->fields.line.text);
+	aa_h_put(out, "\n", 1);
+}
+
+/* A fast record, then records that consume nothing: the guard stops the
+ * stream after 1000 of them, as after a record of the general loop. */
+static void lines(void)
+{
+	struct aa_h_run run = { .mod = &lines_aa_module, .canon = canon_lines };
+	struct aa_h_buf want = { 0 };
+
+	aa_h_put(&want, "L 2:ab\nL 0:\n", 12);
+	for (int i = 0; i < 1000; i++)
+		aa_h_put(&want, "0", 1);
+	aa_h_put(&want, "E11@4\n", 6);
+	run.cfg.records = 2048;
+	everywhere(&run, S("ab\n\nmore\n"), want.p, false, 10);
+	aa_h_free(&want);
+}
+
 static void params(void)
 {
 	static uint64_t state[512];
@@ -523,6 +561,7 @@ int main(int argc, char **argv)
 	delims();
 	features();
 	fast();
+	lines();
 	printf("fmt_features: %llu runs\n", (unsigned long long)n_runs);
 	return test_done();
 }
